@@ -77,6 +77,7 @@ class RunSpec:
     seed: int = 0
     device: str = "auto"
     n_threads: int | None = None
+    learning_curve: bool | None = None  # None: only on small data (cheap)
     # Filled in when the run starts so a replay can detect a changed file.
     dataset_path: str | None = None
     fingerprint: str | None = None

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Set everything up, then run the whole test suite (engine, CLI, GUI offscreen).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export QT_QPA_PLATFORM=offscreen
+# Tests run on 2 cores next to nothing else; keep BLAS/OpenMP from fighting.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
+export WORKBENCH_DEVICE="${WORKBENCH_DEVICE:-}"
+exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,101 @@
+"""Project folder and run records: what a user sees after crashes and edits."""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from workbench.engine import Project, ProjectError, RunSpec, TrainJob, DataError
+from workbench.engine.events import Iteration
+from workbench.engine.runs import RunWriter, finalize_run
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
+
+
+@pytest.fixture
+def penguins(tmp_path):
+    dest = tmp_path / "penguins"
+    shutil.copytree(SAMPLES / "penguins_sex", dest, ignore=shutil.ignore_patterns("runs", ".workbench-cache"))
+    return Project.open(dest)
+
+
+def test_init_open_and_refuse_non_project(tmp_path):
+    p = Project.init(tmp_path / "p", name="Mine")
+    assert Project.open(tmp_path / "p").name == "Mine"
+    with pytest.raises(ProjectError, match="already"):
+        Project.init(tmp_path / "p")
+    with pytest.raises(ProjectError, match="not a workbench project"):
+        Project.open(tmp_path)
+    assert p.runs() == []
+
+
+def test_add_dataset_copies_into_project_and_rejects_duplicates(tmp_path):
+    src = tmp_path / "outside.csv"
+    src.write_text("a,b,y\n" + "\n".join(f"{i},{i % 3},{i % 2}" for i in range(30)))
+    p = Project.init(tmp_path / "p")
+    entry = p.add_dataset(src)
+    assert entry.name == "outside" and entry.rows == 30 and entry.columns == 3
+    assert (p.root / entry.path).exists() and entry.path.startswith("data/")
+    reopened = Project.open(p.root)
+    assert reopened.datasets["outside"].sha256 == entry.sha256
+    with pytest.raises(ProjectError, match="already exists"):
+        p.add_dataset(src)
+
+
+def test_failed_add_writes_nothing(tmp_path):
+    bad = tmp_path / "empty.csv"
+    bad.write_text("")
+    p = Project.init(tmp_path / "p")
+    before = (p.root / "workbench.toml").read_text()
+    with pytest.raises(DataError):
+        p.add_dataset(bad)
+    assert (p.root / "workbench.toml").read_text() == before
+    assert not (p.root / "data").exists() or not any((p.root / "data").iterdir())
+
+
+def test_interrupted_run_keeps_its_metrics(penguins):
+    spec = RunSpec(dataset="penguins", algorithm="xgboost", target="sex")
+    folder = penguins.runs_dir / "20260101-000000-xgboost-dead"
+    writer = RunWriter(folder, spec)
+    writer.append(Iteration(step=7, train={"logloss": 0.3}, valid={"logloss": 0.4}))
+    # Simulate a crash: the lock names a process that no longer exists.
+    (folder / "run.lock").write_text("999999999")
+    record = penguins.run(folder.name)
+    assert record.status == "interrupted"
+    assert record.metrics["valid_logloss"] == pytest.approx(0.4)
+    assert record.metrics["iterations"] == 7
+    finalize_run(penguins.root, folder.name, "failed", "worker crashed")
+    assert penguins.run(folder.name).status == "failed"
+
+
+def test_train_writes_a_complete_run_folder(penguins):
+    spec = RunSpec(dataset="penguins", algorithm="random_forest", target="sex", params={"n_estimators": 20})
+    summary = TrainJob(penguins.root, spec).run()
+    assert summary["status"] == "completed"
+    assert summary["metrics"]["accuracy"] > 0.75
+    record = penguins.run(summary["run_id"])
+    assert record.status == "completed"
+    for name in ("spec.json", "events.jsonl", "result.json", "model.skops", "model.json"):
+        assert (record.folder / name).exists(), name
+    assert not (record.folder / "run.lock").exists()
+    saved = json.loads((record.folder / "spec.json").read_text())
+    assert saved["fingerprint"] == penguins.datasets["penguins"].sha256
+    assert saved["task"] == "classification"
+
+
+def test_bad_target_leaves_no_run_folder(penguins):
+    spec = RunSpec(dataset="penguins", algorithm="random_forest", target="sexx")
+    with pytest.raises(DataError, match="Did you mean 'sex'"):
+        TrainJob(penguins.root, spec).run()
+    assert penguins.runs() == []
+
+
+def test_delete_and_label_run(penguins):
+    spec = RunSpec(dataset="penguins", algorithm="naive_bayes", target="sex")
+    run_id = TrainJob(penguins.root, spec).run()["run_id"]
+    penguins.rename_run(run_id, "baseline")
+    assert penguins.run(run_id).label == "baseline"
+    penguins.delete_run(run_id)
+    assert penguins.runs() == []

@@ -1,0 +1,614 @@
+"""The training job: dataset -> validated setup -> fit -> evaluate -> run folder.
+
+Everything that can be checked before fitting is checked before the run
+folder exists, so a bad column name or parameter leaves nothing behind.  Once
+the folder exists every event is appended to ``events.jsonl`` as it happens,
+and the run always ends with a ``result.json`` saying completed, failed or
+cancelled (or, if the process dies, it reads back as interrupted).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import platform
+import time
+import traceback
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .catalog import Algorithm, BuildContext, FitData, FitInfo, get_algorithm
+from .errors import Cancelled, DataError, SpecError, TrainingError, WorkbenchError
+from .events import Event, Iteration, JobContext
+from .runs import RunWriter, metrics_from_events, new_run_id, read_events
+from .spec import RunSpec
+
+MIN_ROWS = 10
+# Learning curves refit the model ~15 times; on big data that would dwarf the
+# run itself, so "auto" only computes them for small tables.
+LEARNING_CURVE_AUTO_MAX_ROWS = 20_000
+
+
+def infer_task(y: pd.Series) -> str:
+    """classification or regression, from the target's values.
+
+    Non-numeric and boolean targets are classes.  A numeric target is a class
+    label when it holds only integers with few distinct values (<= 20, and
+    fewer than 5% of the rows); otherwise it is a quantity to regress.
+    """
+    s = y.dropna()
+    if s.empty:
+        return "classification"
+    if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+        return "classification"
+    values = s.to_numpy(dtype=float)
+    n_unique = len(np.unique(values))
+    integral = bool(np.all(np.isfinite(values)) and np.all(np.mod(values, 1) == 0))
+    if integral and (n_unique <= 2 or (n_unique <= 20 and n_unique < 0.05 * len(s))):
+        return "classification"
+    return "regression"
+
+
+def _suggest(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=1)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+@dataclass
+class Setup:
+    """A validated training problem, ready to split and fit."""
+
+    task: str
+    X: pd.DataFrame  # canonical model input (coerce_features)
+    y: np.ndarray | None  # class codes 0..K-1, floats, or None (clustering)
+    classes: list[Any]
+    features: list[Any]  # FeatureInfo
+    preprocessor: Any  # unfitted
+    params: dict[str, Any]
+    dropped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def build_setup(df: pd.DataFrame, spec: RunSpec, algorithm: Algorithm) -> Setup:
+    """Validate the spec against the data and build the unfitted pieces."""
+    from .data.schema import infer_schema
+    from .model import coerce_features
+    from .preparation import build_preprocessor
+
+    columns = [str(c) for c in df.columns]
+    notes: list[str] = []
+    target = spec.target
+    task = spec.task
+    if task is not None and task not in algorithm.tasks:
+        raise SpecError(
+            f"Algorithm '{algorithm.key}' does not do {task}; it does {', '.join(algorithm.tasks)}."
+        )
+    if task is None and algorithm.tasks == ("clustering",):
+        task = "clustering"
+    if target is not None and target not in columns:
+        raise DataError(
+            f"Target column '{target}' is not in dataset '{spec.dataset}'.{_suggest(target, columns)}"
+        )
+    if target is None and task != "clustering":
+        raise SpecError("A target column is needed (--target COL), except for clustering.")
+    for col in list(spec.ignore) + list(spec.features or []):
+        if col not in columns:
+            raise SpecError(f"Column '{col}' is not in dataset '{spec.dataset}'.{_suggest(col, columns)}")
+
+    y_raw = None
+    if target is not None:
+        y_raw = df[target]
+        if y_raw.isna().all():
+            raise DataError(f"Target column '{target}' is empty (every value is missing).")
+        missing = int(y_raw.isna().sum())
+        if missing and task != "clustering":
+            notes.append(f"Dropped {missing} row(s) whose target '{target}' is missing.")
+            keep = y_raw.notna().to_numpy()
+            df = df.loc[keep]
+            y_raw = y_raw.loc[keep]
+        if task is None:
+            task = infer_task(y_raw)
+            notes.append(f"Task inferred from the target: {task}.")
+        if task not in algorithm.tasks:
+            raise SpecError(
+                f"The target '{target}' looks like {task}, which '{algorithm.key}' does not do "
+                f"(it does {', '.join(algorithm.tasks)}). Pick another algorithm or pass --task."
+            )
+
+    params = algorithm.validate_params(spec.params, task)
+
+    if len(df) < MIN_ROWS:
+        raise DataError(f"Too few rows to train: {len(df)} (need at least {MIN_ROWS}).")
+
+    excluded = set(spec.ignore) | ({target} if target else set())
+    feature_names = [c for c in (spec.features or columns) if c not in excluded]
+    feature_names = [c for c in feature_names if not spec.preparation.get(c) or not spec.preparation[c].drop]
+    if not feature_names:
+        raise DataError("No feature columns left: every column is the target, ignored or dropped.")
+
+    schema = infer_schema(df[feature_names])
+    preprocessor, infos = build_preprocessor(schema, feature_names, spec, algorithm)
+    used = {f.name for f in infos}
+    dropped = {}
+    for col in feature_names:
+        if col not in used:
+            kind = schema[col].kind
+            reason = {"id": "looks like an id", "text": "free text"}.get(kind, f"{kind} column not used")
+            dropped[col] = reason
+    if dropped:
+        notes.append(
+            "Not used as features: " + ", ".join(f"{c} ({r})" for c, r in dropped.items()) + "."
+        )
+    if not infos:
+        raise DataError(
+            "No usable feature: every candidate column is an id, free text or empty. "
+            "Choose feature columns explicitly."
+        )
+    X = coerce_features(df, infos)
+    if task != "clustering":
+        for f in infos:
+            if f.kind != "categorical":
+                col = X[f.name].to_numpy()
+                if np.isinf(col).any():
+                    notes.append(f"Column '{f.name}' holds infinite values; they are treated as missing.")
+                    X[f.name] = np.where(np.isinf(col), np.nan, col).astype(np.float32)
+    else:
+        for f in infos:
+            if f.kind != "categorical":
+                col = X[f.name].to_numpy()
+                if np.isinf(col).any():
+                    X[f.name] = np.where(np.isinf(col), np.nan, col).astype(np.float32)
+
+    y: np.ndarray | None = None
+    classes: list[Any] = []
+    if task == "classification":
+        values = y_raw.to_numpy()
+        classes_arr, codes = np.unique(values.astype(str) if values.dtype == object else values, return_inverse=True)
+        if values.dtype == object:
+            # keep original label objects (e.g. mixed str) as strings
+            classes = [str(c) for c in classes_arr]
+        else:
+            classes = [c.item() if hasattr(c, "item") else c for c in classes_arr]
+        if len(classes) < 2:
+            raise DataError(
+                f"Target '{target}' has a single class ({classes[0]!r}); classification needs at least two."
+            )
+        counts = np.bincount(codes)
+        rare = [str(classes[i]) for i, n in enumerate(counts) if n < 2]
+        if rare:
+            raise DataError(
+                f"Class(es) {', '.join(rare)} of target '{target}' have a single row; "
+                "each class needs at least 2 rows to be split. Remove or merge them."
+            )
+        y = codes.astype(np.int64)
+    elif task == "regression":
+        y_num = pd.to_numeric(y_raw, errors="coerce")
+        bad = int(y_num.isna().sum())
+        if bad:
+            example = y_raw[y_num.isna()].iloc[0]
+            raise DataError(
+                f"Target '{target}' is not numeric (e.g. {example!r}); "
+                "use --task classification or pick a numeric target."
+            )
+        y = y_num.to_numpy(dtype=np.float64)
+        if not np.isfinite(y).all():
+            raise DataError(f"Target '{target}' holds infinite values; remove those rows first.")
+    return Setup(task, X, y, classes, infos, preprocessor, params, dropped, notes)
+
+
+def _split(setup: Setup, spec: RunSpec):
+    """Holdout split (stratified for classification)."""
+    from sklearn.model_selection import train_test_split
+
+    n = len(setup.X)
+    idx = np.arange(n)
+    if setup.task == "clustering":
+        return idx, idx
+    stratify = setup.y if setup.task == "classification" else None
+    n_test = math.ceil(n * spec.test_size)
+    if setup.task == "classification":
+        k = len(setup.classes)
+        if n_test < k or n - n_test < k:
+            raise DataError(
+                f"Too few rows for a stratified split: {n} rows, {k} classes and "
+                f"--test-size {spec.test_size} leave fewer test or training rows than classes."
+            )
+    try:
+        train_idx, test_idx = train_test_split(
+            idx, test_size=spec.test_size, random_state=spec.seed, stratify=stratify
+        )
+    except ValueError as exc:
+        raise DataError(f"Cannot split {n} rows with --test-size {spec.test_size}: {exc}") from None
+    if len(train_idx) < 2 or len(test_idx) < 1:
+        raise DataError(f"Too few rows ({n}) for --test-size {spec.test_size}.")
+    return np.sort(train_idx), np.sort(test_idx)
+
+
+def _folds(setup: Setup, spec: RunSpec, train_idx: np.ndarray):
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    y = setup.y[train_idx]
+    if setup.task == "classification":
+        counts = np.bincount(y, minlength=len(setup.classes))
+        smallest = int(counts.min())
+        if smallest < spec.cv:
+            cls = setup.classes[int(counts.argmin())]
+            raise DataError(
+                f"--cv {spec.cv} needs at least {spec.cv} rows of every class in the training part; "
+                f"class {cls!r} has {smallest}. Use fewer folds."
+            )
+        splitter = StratifiedKFold(spec.cv, shuffle=True, random_state=spec.seed)
+    else:
+        if len(train_idx) < spec.cv * 2:
+            raise DataError(f"Too few training rows ({len(train_idx)}) for --cv {spec.cv}.")
+        splitter = KFold(spec.cv, shuffle=True, random_state=spec.seed)
+    return list(splitter.split(np.zeros(len(train_idx)), y))
+
+
+class _Fitter:
+    """Fits preprocessing + estimator with the algorithm's own fitter."""
+
+    def __init__(self, algorithm: Algorithm, setup: Setup, spec: RunSpec, bctx: BuildContext) -> None:
+        self.algorithm = algorithm
+        self.setup = setup
+        self.spec = spec
+        self.bctx = bctx
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray | None, ctx: JobContext):
+        from sklearn.base import clone
+        from sklearn.pipeline import Pipeline
+
+        prep = clone(self.setup.preprocessor)
+        estimator = self.algorithm.factory(self.setup.params, self.bctx)
+        Xt = prep.fit_transform(X, y) if y is not None else prep.fit_transform(X)
+        ctx.check()
+        data = FitData(
+            task=self.setup.task,
+            X_train=Xt,
+            y_train=y,
+            n_classes=len(self.setup.classes),
+            seed=self.spec.seed,
+            n_threads=self.bctx.n_threads,
+            ctx=ctx,
+        )
+        if self.algorithm.capabilities.iterative and self.setup.task != "clustering":
+            data.X_train, data.y_train, data.X_valid, data.y_valid = self._valid_split(Xt, y)
+        info = self.algorithm.fitter(estimator, data) or FitInfo()
+        return Pipeline([("prep", prep), ("model", estimator)]), info
+
+    def _valid_split(self, Xt, y):
+        from sklearn.model_selection import train_test_split
+
+        stratify = y if self.setup.task == "classification" else None
+        try:
+            return train_test_split(
+                Xt, y, test_size=self.spec.validation_fraction, random_state=self.spec.seed, stratify=stratify
+            )
+        except ValueError:
+            return train_test_split(
+                Xt, y, test_size=self.spec.validation_fraction, random_state=self.spec.seed
+            )
+
+
+def _predict(pipeline, X: pd.DataFrame, task: str):
+    proba = None
+    pred = np.asarray(pipeline.predict(X))
+    if task == "classification" and hasattr(pipeline, "predict_proba"):
+        try:
+            proba = np.asarray(pipeline.predict_proba(X), dtype=float)
+        except AttributeError:
+            proba = None
+    return pred, proba
+
+
+def library_versions() -> dict[str, str]:
+    import sys
+    from importlib import metadata
+
+    import workbench
+
+    out = {"workbench": workbench.__version__, "python": platform.python_version()}
+    for dist in ("scikit-learn", "pandas", "numpy", "xgboost", "xgboost-cpu", "skops"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    out["platform"] = sys.platform
+    return out
+
+
+class TrainJob:
+    """Train one model as described by a RunSpec, recording a run folder.
+
+    Picklable (it carries only paths and the spec) so a process executor can
+    ship it to a worker; the worker reloads the dataset from the project's
+    Parquet cache rather than receiving a frame through a pipe.
+    """
+
+    kind = "train"
+
+    def __init__(self, project_root: str | os.PathLike, spec: RunSpec, run_id: str | None = None) -> None:
+        self.project_root = str(project_root)
+        self.spec = spec
+        self.run_id = run_id or new_run_id(spec.algorithm)
+        self.title = f"Train {spec.algorithm} on {spec.dataset}"
+
+    # The job's public entry point --------------------------------------
+    def run(self, ctx: JobContext | None = None) -> dict[str, Any]:
+        from .project import Project
+
+        ctx = ctx or JobContext()
+        t_start = time.time()
+        spec = self.spec.validate()
+        project = Project.open(self.project_root)
+        entry = project.dataset(spec.dataset)
+        current = project.current_fingerprint(spec.dataset)
+        if spec.fingerprint and spec.fingerprint != current:
+            raise DataError(
+                f"Dataset '{spec.dataset}' has changed since this run was recorded "
+                f"(sha256 {spec.fingerprint[:12]}… then, {current[:12]}… now); "
+                "refusing to replay on different data."
+            )
+        algorithm = get_algorithm(spec.algorithm)
+        ctx.progress(0.0, f"Loading {spec.dataset}")
+        frame = project.load_dataset(spec.dataset, ctx.sub(0.0, 0.05))
+        ctx.check()
+        setup = build_setup(frame, spec, algorithm)
+        train_idx, test_idx = _split(setup, spec)
+        folds = _folds(setup, spec, train_idx) if spec.cv >= 2 and setup.task != "clustering" else []
+        device, device_notice = self._device(algorithm, spec)
+        resolved = replace(
+            spec,
+            task=setup.task,
+            params=setup.params,
+            dataset_path=entry.path,
+            fingerprint=current,
+        )
+        # From here on there is a run folder, and it always gets a result.
+        writer = RunWriter(project.runs_dir / self.run_id, resolved)
+
+        def tee(event: Event) -> None:
+            writer.append(event)
+            ctx.emit(event)
+
+        rctx = JobContext(tee, ctx.cancel_token)
+        try:
+            for note in setup.notes + ([device_notice] if device_notice else []):
+                rctx.log(note, "warning" if "Dropped" in note or "GPU" in note or "CUDA" in note else "info")
+            result = self._train(rctx, resolved, algorithm, setup, train_idx, test_idx, folds, device)
+            result["timings"]["total_s"] = round(time.time() - t_start, 3)
+            project_folder = writer.folder
+            result["model_saved"] = (project_folder / "model.skops").exists()
+            writer.finish(result)
+            return self._summary(result)
+        except Cancelled:
+            rctx.log("Cancelled by the user.", "warning")
+            writer.finish(self._partial_result(writer, resolved, "cancelled", "Cancelled by the user."))
+            raise
+        except WorkbenchError as exc:
+            rctx.log(str(exc), "error")
+            writer.finish(self._partial_result(writer, resolved, "failed", str(exc)))
+            raise
+        except Exception as exc:  # a library bug or an odd dataset: record, then report plainly
+            tb = traceback.format_exc()
+            rctx.log(tb, "error")
+            message = f"{algorithm.name} failed: {type(exc).__name__}: {exc}"
+            writer.finish(self._partial_result(writer, resolved, "failed", message))
+            raise TrainingError(message) from exc
+
+    # Pieces ------------------------------------------------------------------
+    def _device(self, algorithm: Algorithm, spec: RunSpec) -> tuple[str, str | None]:
+        if not algorithm.capabilities.gpu:
+            if spec.device == "cuda":
+                return "cpu", f"{algorithm.name} has no GPU implementation; training on the CPU."
+            return "cpu", None
+        try:
+            from .device import resolve_device
+        except ImportError:  # pragma: no cover - device module missing
+            return "cpu", None
+        return resolve_device(spec.device)
+
+    def _partial_result(self, writer: RunWriter, spec: RunSpec, status: str, message: str) -> dict[str, Any]:
+        events = read_events(writer.folder / "events.jsonl")
+        return {
+            "status": status,
+            "message": message,
+            "task": spec.task,
+            "algorithm": spec.algorithm,
+            "params": spec.params,
+            "metrics": metrics_from_events(events),
+            "history": [
+                {"step": e.step, "train": e.train, "valid": e.valid} for e in events if isinstance(e, Iteration)
+            ],
+            "finished": time.time(),
+        }
+
+    @staticmethod
+    def _summary(result: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "run_id": result["run_id"],
+            "status": result["status"],
+            "task": result["task"],
+            "algorithm": result["algorithm"],
+            "metrics": result["metrics"],
+            "device": result["device"],
+        }
+
+    def _train(self, ctx, spec, algorithm, setup, train_idx, test_idx, folds, device) -> dict[str, Any]:
+        from . import evaluation as ev
+        from .model import ModelInfo, TrainedModel
+
+        n_threads = spec.n_threads or os.cpu_count() or 1
+        bctx = BuildContext(
+            task=setup.task, seed=spec.seed, n_threads=n_threads, device=device, n_classes=len(setup.classes)
+        )
+        fitter = _Fitter(algorithm, setup, spec, bctx)
+        timings: dict[str, float] = {}
+        X, y = setup.X, setup.y
+        ctx.log(
+            f"{algorithm.name} ({setup.task}) on {len(train_idx):,} training rows, "
+            f"{len(setup.features)} features, device {device}."
+        )
+
+        # Cross-validation on the training part (per-fold scores).
+        cv_result = None
+        fit_lo = 0.05
+        if folds:
+            t0 = time.time()
+            fold_scores = []
+            span = 0.3 / len(folds)
+            for i, (a, b) in enumerate(folds):
+                ctx.check()
+                ctx.progress(0.05 + i * span, f"Cross-validation fold {i + 1}/{len(folds)}")
+                quiet = JobContext(None, ctx.cancel_token)
+                tr, va = train_idx[a], train_idx[b]
+                pipe, _ = fitter.fit(X.iloc[tr], y[tr], quiet)
+                pred, proba = _predict(pipe, X.iloc[va], setup.task)
+                scores = ev.score_predictions(setup.task, y[va], pred, proba, setup.classes)
+                fold_scores.append(scores)
+                ctx.log(f"Fold {i + 1}/{len(folds)}: " + _fmt_metrics(scores, setup.task))
+            cv_result = ev.cv_summary(fold_scores)
+            timings["cv_s"] = round(time.time() - t0, 3)
+            fit_lo = 0.35
+
+        # The final fit, with live per-iteration events.
+        ctx.progress(fit_lo, "Fitting")
+        t0 = time.time()
+        y_train = y[train_idx] if y is not None else None
+        pipeline, info = fitter.fit(X.iloc[train_idx], y_train, ctx.sub(fit_lo, 0.85))
+        timings["fit_s"] = round(time.time() - t0, 3)
+        device_used = info.device if algorithm.capabilities.gpu else "cpu"
+        if device == "cuda" and device_used != "cuda":
+            ctx.warn("XGBoost fell back to the CPU although CUDA was selected.")
+        for note in info.notes:
+            ctx.log(note)
+        ctx.check()
+
+        # Evaluation on the held-out rows.
+        ctx.progress(0.86, "Evaluating")
+        t0 = time.time()
+        X_test = X.iloc[test_idx]
+        evaluation: dict[str, Any] = {}
+        if setup.task == "clustering":
+            labels = np.asarray(pipeline.predict(X_test)) if hasattr(pipeline, "predict") else (
+                pipeline.named_steps["model"].labels_
+            )
+            Xt = pipeline.named_steps["prep"].transform(X_test)
+            metrics, evaluation = ev.clustering_evaluation(Xt, labels)
+        else:
+            pred, proba = _predict(pipeline, X_test, setup.task)
+            metrics = ev.score_predictions(setup.task, y[test_idx], pred, proba, setup.classes)
+            evaluation = ev.evaluation_data(setup.task, y[test_idx], pred, proba, setup.classes)
+        ctx.check()
+        feature_names = [f.name for f in setup.features]
+        try:
+            if setup.task != "clustering":
+                evaluation["importances"] = ev.feature_importances(
+                    pipeline, X_test, y[test_idx], feature_names, setup.task, seed=spec.seed, ctx=ctx
+                )
+        except Cancelled:
+            raise
+        except Exception as exc:  # importances are a nicety; never fail a run for them
+            ctx.warn(f"Feature importances unavailable: {exc}")
+        want_curve = self._want_learning_curve(len(train_idx), setup.task)
+        if want_curve:
+            try:
+                ctx.progress(0.92, "Learning curve")
+
+                def make_estimator():
+                    from sklearn.base import clone
+                    from sklearn.pipeline import Pipeline
+
+                    return Pipeline(
+                        [("prep", clone(setup.preprocessor)), ("model", algorithm.factory(setup.params, bctx))]
+                    )
+
+                evaluation["learning_curve"] = ev.learning_curve_data(
+                    make_estimator, X.iloc[train_idx], y_train, setup.task, seed=spec.seed, ctx=ctx
+                )
+            except Cancelled:
+                raise
+            except Exception as exc:
+                ctx.warn(f"Learning curve unavailable: {exc}")
+        timings["evaluate_s"] = round(time.time() - t0, 3)
+
+        # Persist the model (completed runs only).
+        ctx.progress(0.97, "Saving model")
+        model = TrainedModel(
+            pipeline,
+            ModelInfo(
+                task=setup.task,
+                algorithm=algorithm.key,
+                features=setup.features,
+                target=spec.target,
+                classes=setup.classes,
+                run_id=self.run_id,
+                versions=library_versions(),
+            ),
+        )
+        model.save(project_folder := Path(self.project_root) / "runs" / self.run_id)
+        # Held-out row indices let an ONNX export check parity on the same rows.
+        np.save(project_folder / "test_rows.npy", np.asarray(setup.X.index[test_idx]))
+        ctx.progress(1.0, "Done")
+        events = read_events(project_folder / "events.jsonl")
+        history = [{"step": e.step, "train": e.train, "valid": e.valid} for e in events if isinstance(e, Iteration)]
+        best = info.best_iteration
+        if best is None and history:
+            best = _best_step(history)
+        ctx.log(f"Test metrics: {_fmt_metrics(metrics, setup.task)}")
+        return {
+            "run_id": self.run_id,
+            "status": "completed",
+            "task": setup.task,
+            "algorithm": algorithm.key,
+            "params": setup.params,
+            "target": spec.target,
+            "classes": [c.item() if hasattr(c, "item") else c for c in setup.classes],
+            "features": [{"name": f.name, "kind": f.kind} for f in setup.features],
+            "dropped_columns": setup.dropped,
+            "rows": {"train": int(len(train_idx)), "test": int(len(test_idx))},
+            "metrics": metrics,
+            "headline": ev.headline_metric(setup.task),
+            "cv": cv_result,
+            "evaluation": evaluation,
+            "history": history,
+            "best_iteration": best,
+            "n_iterations": info.n_iterations,
+            "device": device_used,
+            "timings": timings,
+            "versions": library_versions(),
+            "onnx": None,
+            "finished": time.time(),
+        }
+
+    def _want_learning_curve(self, n_train: int, task: str) -> bool:
+        if task == "clustering":
+            return False
+        choice = getattr(self.spec, "learning_curve", None)
+        if choice is None:
+            return n_train <= LEARNING_CURVE_AUTO_MAX_ROWS
+        return bool(choice)
+
+
+def _best_step(history: list[dict[str, Any]]) -> int | None:
+    """Step with the lowest validation loss (first metric that is a loss)."""
+    for name in ("logloss", "mlogloss", "log_loss", "rmse", "loss", "mse"):
+        values = [(h["valid"].get(name), h["step"]) for h in history if h["valid"].get(name) is not None]
+        if values:
+            return min(values)[1]
+    return None
+
+
+def _fmt_metrics(metrics: dict[str, Any], task: str) -> str:
+    order = {
+        "classification": ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss"),
+        "regression": ("r2", "rmse", "mae"),
+        "clustering": ("silhouette", "n_clusters"),
+    }.get(task, ())
+    parts = [f"{k} {metrics[k]:.4g}" for k in order if isinstance(metrics.get(k), (int, float))]
+    return ", ".join(parts) or "(none)"
