@@ -529,7 +529,7 @@ class TrainJob:
                     )
 
                 evaluation["learning_curve"] = ev.learning_curve_data(
-                    make_estimator, X.iloc[train_idx], y_train, setup.task, seed=spec.seed, ctx=ctx
+                    make_estimator, X.iloc[train_idx], y_train, setup.task, seed=spec.seed, ctx=ctx.sub(0.92, 0.97)
                 )
             except Cancelled:
                 raise
