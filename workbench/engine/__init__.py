@@ -64,6 +64,9 @@ _EXPORTS: dict[str, str] = {
     "infer_task": "training",
     "InlineExecutor": "executors",
     "JobHandle": "executors",
+    "JobState": "executors",
+    "JobFailed": "executors",
+    "ProcessExecutor": "executors",
     # export / predict
     "export_onnx": "onnx_export",
     "OnnxPredictor": "onnx_predict",

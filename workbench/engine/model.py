@@ -86,7 +86,8 @@ def coerce_features(df: pd.DataFrame, features: list[FeatureInfo]) -> pd.DataFra
                     f"Column '{f.name}' should be numeric but holds {example!r} "
                     f"({int(bad.sum())} such value(s))."
                 )
-            out[f.name] = num.to_numpy(np.float32)
+            # +-inf counts as missing: imputers and estimators reject it.
+            out[f.name] = num.replace([np.inf, -np.inf], np.nan).to_numpy(np.float32)
     return pd.DataFrame(out, index=df.index)
 
 

@@ -277,7 +277,7 @@ class _Fitter:
             ctx=ctx,
         )
         if self.algorithm.capabilities.iterative and self.setup.task != "clustering":
-            data.X_train, data.y_train, data.X_valid, data.y_valid = self._valid_split(Xt, y)
+            data.X_train, data.X_valid, data.y_train, data.y_valid = self._valid_split(Xt, y)
         info = self.algorithm.fitter(estimator, data) or FitInfo()
         return Pipeline([("prep", prep), ("model", estimator)]), info
 
@@ -443,7 +443,11 @@ class TrainJob:
         from . import evaluation as ev
         from .model import ModelInfo, TrainedModel
 
-        n_threads = spec.n_threads or os.cpu_count() or 1
+        from .threads import cpu_count, current_thread_limit
+
+        # The executor's cap (threadpoolctl) doesn't bound n_jobs pools, so
+        # learners must be told the same number explicitly.
+        n_threads = spec.n_threads or current_thread_limit() or cpu_count()
         bctx = BuildContext(
             task=setup.task, seed=spec.seed, n_threads=n_threads, device=device, n_classes=len(setup.classes)
         )

@@ -1,0 +1,354 @@
+"""Executors: same event stream inline and in a process; cancel, crashes, limits.
+
+The job classes live at module level so that worker processes can unpickle
+them (the spawned worker imports this module by name).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+import psutil
+import pytest
+
+from workbench.engine.errors import Cancelled, DataError
+from workbench.engine.events import Failure, Iteration, Log, ResourceSample, Result
+from workbench.engine.executors import (
+    InlineExecutor,
+    JobFailed,
+    JobState,
+    ProcessExecutor,
+)
+
+
+# -- jobs ---------------------------------------------------------------------
+class StepJob:
+    """An iterative job that reports metrics and checks for cancel every step."""
+
+    def __init__(self, steps: int = 5, delay: float = 0.0, title: str = "steps") -> None:
+        self.steps, self.delay, self.title = steps, delay, title
+
+    def run(self, ctx):
+        ctx.log("starting")
+        for i in range(1, self.steps + 1):
+            ctx.check()
+            time.sleep(self.delay)
+            ctx.iteration(i, {"loss": 1.0 / i}, {"loss": 1.5 / i})
+            ctx.progress(i / self.steps, f"step {i}/{self.steps}")
+        return {"status": "completed", "steps": self.steps, "title": self.title}
+
+
+class BusyJob:
+    """One long C call that holds the GIL and never checks the cancel flag."""
+
+    title = "busy"
+
+    def run(self, ctx):
+        ctx.log("entering C")
+        ctypes.PyDLL(None).sleep(30)  # PyDLL: the GIL stays held
+        return {"status": "completed"}
+
+
+class CrashJob:
+    def __init__(self, how: str) -> None:
+        self.how = how
+        self.title = f"crash-{how}"
+
+    def run(self, ctx):
+        ctx.log("about to crash")
+        if self.how == "abort":
+            os.abort()
+        ctypes.string_at(0)  # SIGSEGV
+        return {}
+
+
+class MemoryHogJob:
+    """Grows by 20 MB every 20 ms, up to 1.5 GB."""
+
+    title = "hog"
+
+    def run(self, ctx):
+        hoard = []
+        for _ in range(75):
+            ctx.check()
+            hoard.append(b"\x01" * (20 * 2**20))
+            time.sleep(0.02)
+        return {"status": "completed", "mb": 20 * len(hoard)}
+
+
+class FailingJob:
+    title = "failing"
+
+    def run(self, ctx):
+        raise ValueError("boom")
+
+
+class DataErrorJob:
+    title = "bad data"
+
+    def run(self, ctx):
+        raise DataError("The file has no rows. Choose a file with data.")
+
+
+class ThreadInfoJob:
+    title = "threads"
+
+    def run(self, ctx):
+        from workbench.engine.threads import current_thread_limit
+
+        return {"limit": current_thread_limit(), "omp": os.environ.get("OMP_NUM_THREADS")}
+
+
+class RunFolderCrashJob:
+    """A training-like job (project_root + run_id) whose worker dies."""
+
+    title = "run that dies"
+
+    def __init__(self, project_root: str, run_id: str) -> None:
+        self.project_root, self.run_id = project_root, run_id
+
+    def run(self, ctx):
+        os.abort()
+
+
+class UnpicklableJob:
+    title = "unpicklable"
+
+    def __init__(self) -> None:
+        self.callback = lambda: None
+
+    def run(self, ctx):
+        return {}
+
+
+# -- helpers ------------------------------------------------------------------
+def kinds(events) -> list[str]:
+    return [e.kind for e in events if not isinstance(e, ResourceSample)]
+
+
+def wait_until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
+
+
+def started_log(handle, text: str) -> bool:
+    return any(isinstance(e, Log) and e.message == text for e in handle.events)
+
+
+def own_children() -> list[psutil.Process]:
+    """Child processes, without multiprocessing's resource tracker (one per app)."""
+    children = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "resource_tracker" not in " ".join(child.cmdline()):
+                children.append(child)
+        except psutil.Error:
+            pass
+    return children
+
+
+@pytest.fixture(scope="module")
+def executor():
+    ex = ProcessExecutor(max_concurrent=1, threads_per_job=1, warm_imports=("numpy",))
+    yield ex
+    pids = ex.worker_pids
+    ex.shutdown(wait=True, cancel_jobs=True)
+    assert not any(psutil.pid_exists(pid) for pid in pids), "a worker outlived shutdown"
+
+
+# -- same stream from both executors ------------------------------------------
+def test_inline_and_process_give_the_same_events_and_result(executor):
+    inline_events, process_events = [], []
+    inline_result = InlineExecutor(threads_per_job=1).run(StepJob(), inline_events.append)
+    handle = executor.submit(StepJob(), process_events.append)
+    process_result = handle.wait(timeout=30)
+
+    assert inline_result == process_result == {"status": "completed", "steps": 5, "title": "steps"}
+    assert kinds(inline_events) == kinds(process_events)
+    assert kinds(process_events)[-1] == "result"
+    iterations = [e for e in process_events if isinstance(e, Iteration)]
+    assert [e.step for e in iterations] == [1, 2, 3, 4, 5]
+    assert iterations[-1].valid == {"loss": pytest.approx(0.3)}
+    assert process_events[-1] == Result(payload=process_result, t=process_events[-1].t)
+    assert handle.state is JobState.COMPLETED and handle.events == process_events
+
+
+@pytest.mark.parametrize("make", ["inline", "process"])
+def test_errors_become_failures_with_a_message_for_a_person(make, executor):
+    ex = InlineExecutor() if make == "inline" else executor
+    handle = ex.submit(FailingJob())
+    with pytest.raises(JobFailed, match="Unexpected error: ValueError: boom"):
+        handle.wait(timeout=30)
+    failure = handle.events[-1]
+    assert isinstance(failure, Failure) and "ValueError: boom" in failure.traceback
+    assert handle.state is JobState.FAILED
+
+    handle = ex.submit(DataErrorJob())
+    with pytest.raises(DataError) as raised:  # the same error type, even across processes
+        handle.wait(timeout=30)
+    assert str(raised.value) == handle.error == "The file has no rows. Choose a file with data."
+
+
+@pytest.mark.parametrize("make", ["inline", "process"])
+def test_jobs_run_inside_their_thread_cap(make, executor):
+    ex = InlineExecutor(threads_per_job=1) if make == "inline" else executor
+    assert ex.run(ThreadInfoJob()) == {"limit": 1, "omp": "1"}
+
+
+def test_inline_cancel_from_another_thread():
+    ex = InlineExecutor()
+    handle = ex.create(StepJob(steps=1000, delay=0.01))
+    runner = threading.Thread(target=ex.execute, args=(handle,))
+    runner.start()
+    wait_until(lambda: handle.state is JobState.RUNNING)
+    handle.cancel()
+    runner.join(timeout=5)
+    assert handle.state is JobState.CANCELLED
+    with pytest.raises(Cancelled):
+        handle.wait()
+    assert handle.events[-1] == Log(level="warning", message="Cancelled.", t=handle.events[-1].t)
+
+
+# -- cancel ---------------------------------------------------------------------
+def test_cancel_of_a_long_c_call_stops_within_two_seconds(executor):
+    old_pids = executor.worker_pids
+    handle = executor.submit(BusyJob())
+    wait_until(lambda: started_log(handle, "entering C"))
+    time.sleep(0.1)  # now inside sleep(30)
+
+    start = time.monotonic()
+    handle.cancel()
+    with pytest.raises(Cancelled):
+        handle.wait(timeout=10)
+    elapsed = time.monotonic() - start
+
+    assert elapsed < 2.5
+    assert handle.state is JobState.CANCELLED
+    assert not any(psutil.pid_exists(pid) for pid in old_pids)
+    assert "worker process was stopped" in handle.events[-1].message
+    # the pool replaced the stopped worker
+    assert executor.run(StepJob(steps=2))["steps"] == 2
+
+
+def test_cancel_of_a_cooperative_job_is_fast_and_keeps_the_worker(executor):
+    handle = executor.submit(StepJob(steps=1000, delay=0.02))
+    wait_until(lambda: any(isinstance(e, Iteration) for e in handle.events))
+    pids = executor.worker_pids
+
+    start = time.monotonic()
+    handle.cancel()
+    with pytest.raises(Cancelled):
+        handle.wait(timeout=10)
+
+    assert time.monotonic() - start < 0.9  # well inside the 1 s grace: no kill
+    assert handle.events[-1].message == "Cancelled."
+    assert executor.worker_pids == pids  # no need to kill a job that listens
+
+
+def test_jobs_queue_in_fifo_order_and_a_queued_job_cancels_at_once(executor):
+    handles = [executor.submit(StepJob(steps=3, delay=0.05, title=f"job {i}")) for i in range(3)]
+    extra = executor.submit(StepJob(title="never"))
+    assert extra.state is JobState.QUEUED
+    assert extra.cancel()
+    assert extra.state is JobState.CANCELLED and extra.started_at is None
+
+    for handle in handles:
+        handle.wait(timeout=30)
+    assert [h.result["title"] for h in handles] == ["job 0", "job 1", "job 2"]
+    for before, after in zip(handles, handles[1:]):
+        assert after.started_at >= before.finished_at  # one at a time, in order
+    assert kinds(extra.events) == []
+
+
+# -- faults -------------------------------------------------------------------
+@pytest.mark.parametrize("how, signame", [("abort", "SIGABRT"), ("segv", "SIGSEGV")])
+def test_a_crashing_worker_fails_the_job_and_the_next_job_runs(executor, how, signame):
+    handle = executor.submit(CrashJob(how))
+    with pytest.raises(JobFailed) as raised:
+        handle.wait(timeout=30)
+    assert "worker process crashed" in str(raised.value) and signame in str(raised.value)
+    assert handle.failure.error_type == "WorkerCrashed"
+    assert executor.run(StepJob(steps=2))["steps"] == 2
+
+
+def test_a_worker_killed_from_outside_fails_the_job(executor):
+    handle = executor.submit(StepJob(steps=1000, delay=0.02))
+    wait_until(lambda: handle.state is JobState.RUNNING)
+    os.kill(executor.worker_pids[0], signal.SIGKILL)
+    with pytest.raises(JobFailed, match=r"killed \(SIGKILL\).*out of memory"):
+        handle.wait(timeout=30)
+    assert executor.run(StepJob(steps=1))["steps"] == 1
+
+
+def test_a_job_above_the_memory_limit_is_stopped():
+    with ProcessExecutor(memory_limit_mb=200, threads_per_job=1, warm_imports=()) as ex:
+        handle = ex.submit(MemoryHogJob())
+        with pytest.raises(JobFailed, match="exceeded the memory limit of 200 MB"):
+            handle.wait(timeout=30)
+        assert handle.failure.error_type == "MemoryLimitExceeded"
+        assert ex.run(StepJob(steps=1))["steps"] == 1
+
+
+def test_a_run_folder_gets_a_final_status_when_its_worker_dies(executor, tmp_path):
+    run_folder = tmp_path / "runs" / "r-1"
+    run_folder.mkdir(parents=True)
+    handle = executor.submit(RunFolderCrashJob(str(tmp_path), "r-1"))
+    with pytest.raises(JobFailed):
+        handle.wait(timeout=30)
+    result = json.loads((run_folder / "result.json").read_text())
+    assert result["status"] == "failed"
+
+
+# -- monitoring, API edges, clean-up --------------------------------------------
+def test_resource_samples_arrive_while_a_job_runs(executor):
+    handle = executor.submit(StepJob(steps=40, delay=0.05))
+    handle.wait(timeout=30)
+    samples = [e for e in handle.events if isinstance(e, ResourceSample)]
+    assert len(samples) >= 2
+    assert all(s.rss_mb > 5 for s in samples)
+    assert samples[-1].gpu_percent is None  # no GPU on the test machines
+
+
+def test_iter_events_streams_until_the_job_ends(executor):
+    handle = executor.submit(StepJob(steps=3, delay=0.05))
+    streamed = list(handle.iter_events(timeout=30))
+    assert kinds(streamed) == kinds(handle.events)
+    assert streamed[-1].kind == "result"
+
+
+def test_an_unpicklable_job_is_refused_at_submit(executor):
+    with pytest.raises(TypeError, match="cannot be sent to a worker process"):
+        executor.submit(UnpicklableJob())
+
+
+def test_shutdown_leaves_no_child_processes(executor):
+    ex = ProcessExecutor(warm_imports=())
+    assert ex.run(StepJob(steps=1))["steps"] == 1
+    pids = ex.worker_pids
+    ex.shutdown(wait=True)
+    assert pids and not any(psutil.pid_exists(pid) for pid in pids)
+    others = set(executor.worker_pids)  # the shared executor's idle worker
+    assert [c for c in own_children() if c.pid not in others] == []
+    with pytest.raises(RuntimeError):
+        ex.submit(StepJob())
+
+
+class RunFolderFailingJob(RunFolderCrashJob):
+    def run(self, ctx):
+        raise ValueError("a library bug")
+
+
+def test_without_runs_finalize_the_executor_writes_a_minimal_result(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "workbench.engine.runs", None)  # import fails
+    (tmp_path / "runs" / "r-2").mkdir(parents=True)
+    handle = InlineExecutor().submit(RunFolderFailingJob(str(tmp_path), "r-2"))
+    result = json.loads((tmp_path / "runs" / "r-2" / "result.json").read_text())
+    assert result == {"status": "failed", "message": handle.error, "metrics": {}}
