@@ -51,6 +51,27 @@ def datetime_to_days(values: pd.Series) -> np.ndarray:
     return seconds / 86400.0
 
 
+def _category_strings(col: pd.Series) -> np.ndarray:
+    """Category values as the strings a CSV would hold ("" = missing).
+
+    A numeric-coded category with gaps is read by pandas as float, so a plain
+    ``astype(str)`` would give "1.0" where the file (and any other program
+    feeding the ONNX graph) says "1"; integral floats are written as integers.
+    """
+    mask = col.isna().to_numpy()
+    if pd.api.types.is_float_dtype(col):
+        values = col.to_numpy(dtype=float)
+        arr = np.empty(len(values), dtype=object)
+        integral = ~mask & np.isfinite(values) & (np.mod(values, 1) == 0)
+        arr[integral] = values[integral].astype(np.int64).astype(str)
+        other = ~mask & ~integral
+        arr[other] = values[other].astype(str)
+    else:
+        arr = col.astype("object").astype(str).to_numpy(dtype=object)
+    arr[mask] = ""
+    return arr
+
+
 def coerce_features(df: pd.DataFrame, features: list[FeatureInfo]) -> pd.DataFrame:
     """Raw frame -> the model's canonical input frame (see module doc)."""
     missing = [f.name for f in features if f.name not in df.columns]
@@ -62,11 +83,7 @@ def coerce_features(df: pd.DataFrame, features: list[FeatureInfo]) -> pd.DataFra
     for f in features:
         col = df[f.name]
         if f.kind == "categorical":
-            s = col.astype("object")
-            mask = s.isna().to_numpy()
-            arr = s.astype(str).to_numpy(dtype=object)
-            arr[mask] = ""
-            out[f.name] = arr
+            out[f.name] = _category_strings(col)
         elif f.kind == "datetime":
             out[f.name] = datetime_to_days(col).astype(np.float32)
         elif f.kind == "boolean":

@@ -149,20 +149,11 @@ def build_setup(df: pd.DataFrame, spec: RunSpec, algorithm: Algorithm) -> Setup:
             "No usable feature: every candidate column is an id, free text or empty. "
             "Choose feature columns explicitly."
         )
-    X = coerce_features(df, infos)
-    if task != "clustering":
-        for f in infos:
-            if f.kind != "categorical":
-                col = X[f.name].to_numpy()
-                if np.isinf(col).any():
-                    notes.append(f"Column '{f.name}' holds infinite values; they are treated as missing.")
-                    X[f.name] = np.where(np.isinf(col), np.nan, col).astype(np.float32)
-    else:
-        for f in infos:
-            if f.kind != "categorical":
-                col = X[f.name].to_numpy()
-                if np.isinf(col).any():
-                    X[f.name] = np.where(np.isinf(col), np.nan, col).astype(np.float32)
+    for f in infos:
+        col = df[f.name]
+        if f.kind == "numeric" and pd.api.types.is_float_dtype(col) and np.isinf(col.to_numpy()).any():
+            notes.append(f"Column '{f.name}' holds infinite values; they are treated as missing.")
+    X = coerce_features(df, infos)  # +-inf become NaN here
 
     y: np.ndarray | None = None
     classes: list[Any] = []

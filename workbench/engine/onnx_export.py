@@ -1,0 +1,636 @@
+"""Export a TrainedModel to ONNX, with metadata and a parity check.
+
+The exported graph takes the model's raw feature columns, one graph input per
+column, named exactly like the column: numeric, boolean and datetime columns
+as ``float32 [N, 1]`` (NaN for missing, datetimes as days since 1970-01-01),
+categorical columns as ``string [N, 1]`` ("" for missing).  Outputs:
+
+* classification: ``label`` (int64 class code 0..K-1) and ``probabilities``
+  (float32 ``[N, K]``, a plain tensor, no ZipMap); the metadata's
+  ``classes`` maps codes to the original labels;
+* regression: ``variable`` (float32 ``[N, 1]``);
+* clustering: ``label`` (int64 cluster) and ``scores`` (distances).
+
+Everything a consumer needs to build the inputs and read the outputs is in
+the model's ``metadata_props`` (see :func:`build_metadata`).
+
+Opset policy: every model is written with ``{"": 21, "ai.onnx.ml": 3}``.
+That is the newest pair every converter we use supports: onnxmltools'
+XGBoost converter fails at ``ai.onnx.ml`` 5 (FINDINGS.md), and
+onnxruntime 1.18+ runs opset 21.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ExportError
+from .fsutil import atomic_write_bytes
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from .events import JobContext
+    from .model import TrainedModel
+
+DEFAULT_OPSET: dict[str, int] = {"": 21, "ai.onnx.ml": 3}
+
+# Parity tolerances.  The graph computes in float32, the native pipeline
+# mostly in float64, so probabilities differ by float32 rounding (measured
+# <= 1e-5 on every catalog algorithm).  Probabilities live in [0, 1]: an
+# absolute bound fits them.  Regression values can be any size: the bound is
+# relative to the value's magnitude, absolute below 1.
+PROBA_TOLERANCE = 1e-4
+REGRESSION_TOLERANCE = 1e-4
+# Two classes whose native probabilities are this close are a tie: the
+# model has no preference, and which one is reported is an arbitrary rule
+# (numpy's argmax takes the lowest code; the ONNX runtime may take another).
+TIE_EPSILON = 1e-6
+
+INPUT_FORMAT = (
+    "One input per feature column, named like the column, shape [N, 1]. "
+    "Numeric, boolean and datetime features: float32, NaN for missing; "
+    "boolean as 0/1; datetime as days since 1970-01-01T00:00:00 UTC "
+    "(fractional days carry the time of day). Categorical features: string, "
+    "'' (empty string) for missing. Classifier outputs: 'label' (int64 code) "
+    "and 'probabilities' (float32 [N, K]); metadata 'classes' maps code i to "
+    "its label. Regression output: 'variable'. Clustering: 'label', 'scores'."
+)
+
+
+def export_onnx(
+    model: "TrainedModel",
+    path: str | os.PathLike,
+    *,
+    X_check: "pd.DataFrame | None" = None,
+    run_id: str | None = None,
+    metrics: dict[str, Any] | None = None,
+    target_opset: dict[str, int] | int | None = None,
+    ctx: "JobContext | None" = None,
+) -> dict[str, Any]:
+    """Convert ``model`` to ONNX, check parity on ``X_check``, write ``path``.
+
+    Parameters
+    ----------
+    model
+        The trained model (pipeline of preparation + estimator).
+    path
+        Where to write the ``.onnx`` file.  Written atomically, and only
+        after conversion succeeded: a failure never leaves a file behind.
+    X_check
+        Raw held-out rows.  When given, onnxruntime's outputs are compared
+        with the native pipeline's on the same coerced rows.
+    run_id, metrics
+        Stored in the model's metadata.
+    target_opset
+        Overrides :data:`DEFAULT_OPSET` (mostly for tests).
+    ctx
+        Optional job context for progress, logging and cancellation.
+
+    Returns
+    -------
+    dict
+        ``{"path", "bytes", "opset", "parity", "seconds"}``.  ``parity`` is
+        ``None`` without ``X_check``, else ``{"rows", "label_agreement",
+        "label_mismatches", "tie_disagreements", "max_abs_diff",
+        "within_tolerance", "message"}``.
+
+    Notes
+    -----
+    Ties.  When the native model's two best classes have (within
+    :data:`TIE_EPSILON`, or within the float32 error measured on that row)
+    the same probability, the model has no preference: scikit-learn reports
+    the lowest class code (``argmax``), onnxruntime may report the other.
+    Neither is wrong for a user, so such rows are counted in
+    ``tie_disagreements`` and not as mismatches; ``label_agreement`` is
+    computed over the rows that are not ties.  ``within_tolerance`` requires
+    every non-tie label to agree, probabilities within
+    :data:`PROBA_TOLERANCE` (absolute) and regression values within
+    :data:`REGRESSION_TOLERANCE` x max(1, |value|).
+
+    Raises
+    ------
+    ExportError
+        The algorithm cannot be converted, or the converter failed.
+    """
+    started = time.perf_counter()
+    opset = _opset(target_opset)
+    _check_capability(model)
+    if ctx is not None:
+        ctx.progress(0.0, "converting to ONNX")
+        ctx.check()
+    onx = convert_model(model, opset)
+    if ctx is not None:
+        ctx.check()
+        ctx.progress(0.6, "checking ONNX predictions against the native model")
+    parity = None
+    if X_check is not None and len(X_check):
+        parity = check_parity(model, onx.SerializeToString(), X_check)
+    metadata = build_metadata(model, run_id=run_id, metrics=metrics, opset=opset, parity=parity)
+    _set_metadata(onx, metadata)
+    data = onx.SerializeToString()
+    if ctx is not None:
+        ctx.check()
+    atomic_write_bytes(path, data)
+    if ctx is not None:
+        ctx.progress(1.0, "ONNX export done")
+        if parity is not None and not parity["within_tolerance"]:
+            ctx.warn("ONNX parity check: " + parity["message"])
+    return {
+        "path": str(Path(path)),
+        "bytes": len(data),
+        "opset": opset,
+        "parity": parity,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+# ---------------------------------------------------------------------------
+# conversion
+# ---------------------------------------------------------------------------
+def _opset(target_opset: dict[str, int] | int | None) -> dict[str, int]:
+    if target_opset is None:
+        return dict(DEFAULT_OPSET)
+    if isinstance(target_opset, int):
+        return {"": target_opset, "ai.onnx.ml": DEFAULT_OPSET["ai.onnx.ml"]}
+    return dict(target_opset)
+
+
+def _algorithm_name(model: "TrainedModel") -> str:
+    try:
+        from .catalog import get_algorithm
+
+        return get_algorithm(model.info.algorithm).name
+    except Exception:
+        return model.info.algorithm
+
+
+def _check_capability(model: "TrainedModel") -> None:
+    """Refuse, before any work, algorithms the catalog says cannot convert."""
+    from .catalog import get_algorithm
+    from .errors import SpecError
+
+    try:
+        algorithm = get_algorithm(model.info.algorithm)
+    except SpecError:
+        return  # not a catalog model (e.g. built by hand): let conversion decide
+    if not algorithm.capabilities.onnx:
+        raise ExportError(
+            f"{algorithm.name} models cannot be exported to ONNX: "
+            + _NO_ONNX_REASONS.get(
+                algorithm.key, "there is no ONNX converter for this algorithm."
+            )
+            + " Use the native model file (model.skops) or train another algorithm."
+        )
+
+
+_NO_ONNX_REASONS = {
+    "agglomerative": (
+        "agglomerative clustering has no predict step for new rows "
+        "(it only labels the rows it was fitted on), so there is nothing to export."
+    ),
+}
+
+
+def graph_input_types(model: "TrainedModel") -> list[tuple[str, Any]]:
+    """One ``(column name, skl2onnx tensor type)`` per feature, in order."""
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    return [
+        (f.name, StringTensorType([None, 1]) if f.is_string else FloatTensorType([None, 1]))
+        for f in model.info.features
+    ]
+
+
+# Output names of the exported graphs, per task (our contract with consumers).
+OUTPUT_NAMES = {
+    "classification": ("label", "probabilities"),
+    "regression": ("variable",),
+    "clustering": ("label", "scores"),
+}
+
+
+def _graphs(graph: Any) -> Any:
+    """``graph`` and every subgraph inside its nodes' attributes."""
+    yield graph
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.HasField("g"):
+                yield from _graphs(attr.g)
+            for sub in attr.graphs:
+                yield from _graphs(sub)
+
+
+def _name_inputs_like_columns(onx: Any, model: "TrainedModel") -> None:
+    """Give the graph inputs exactly the column names, in place.
+
+    skl2onnx finds columns by their names but rewrites graph input names
+    that are not identifiers (``"bill (mm)"`` -> ``"bill__mm_"``).  Inputs
+    come out in the order of ``initial_types``; internal values that carry a
+    column's name are renamed out of the way, so any column name works.
+    """
+    columns = [f.name for f in model.info.features]
+    produced = [i.name for i in onx.graph.input]
+    if len(produced) != len(columns):
+        raise ExportError(
+            f"Could not export {_algorithm_name(model)} to ONNX: the converted graph has "
+            f"{len(produced)} inputs for {len(columns)} feature columns."
+        )
+    mapping = dict(zip(produced, columns))
+    taken = set(columns)
+    used: set[str] = set()
+    for g in _graphs(onx.graph):
+        for node in g.node:
+            used.update(node.input)
+            used.update(node.output)
+        used.update(v.name for v in list(g.initializer) + list(g.value_info) + list(g.input))
+    for name in sorted(used & taken):
+        if name in mapping or name in produced:
+            continue
+        k = 1
+        while f"{name}__wb{k}" in used or f"{name}__wb{k}" in taken:
+            k += 1
+        mapping[name] = f"{name}__wb{k}"
+
+    def fix(name: str) -> str:
+        return mapping.get(name, name)
+
+    for g in _graphs(onx.graph):
+        for node in g.node:
+            node.input[:] = [fix(n) for n in node.input]
+            node.output[:] = [fix(n) for n in node.output]
+        for value in list(g.input) + list(g.output) + list(g.value_info) + list(g.initializer):
+            value.name = fix(value.name)
+
+
+def _classifier_options(estimator: Any) -> dict[int, dict[str, Any]]:
+    """``{id(clf): {"zipmap": False}}`` for every classifier in ``estimator``.
+
+    Walks Pipelines, Voting/Stacking/Bagging members and calibrated wrappers
+    so no ZipMap (a list of dicts, awkward for consumers) appears anywhere.
+    """
+    from sklearn.base import is_classifier
+
+    options: dict[int, dict[str, Any]] = {}
+    seen: set[int] = set()
+
+    def visit(obj: Any) -> None:
+        if id(obj) in seen or obj is None or isinstance(obj, (str, int, float, bool)):
+            return
+        seen.add(id(obj))
+        if isinstance(obj, (list, tuple)):
+            for item in obj:
+                visit(item)
+            return
+        if not hasattr(obj, "get_params"):
+            return
+        if is_classifier(obj):
+            options[id(obj)] = {"zipmap": False}
+        for attr in ("steps", "estimators_", "named_estimators_", "calibrated_classifiers_",
+                     "final_estimator_", "estimator", "estimator_", "base_estimator"):
+            value = getattr(obj, attr, None)
+            if isinstance(value, dict):
+                value = list(value.values())
+            if attr == "steps" and value is not None:
+                value = [step for _, step in value]
+            visit(value)
+
+    visit(estimator)
+    return options
+
+
+def convert_model(model: "TrainedModel", opset: dict[str, int] | None = None) -> Any:
+    """The in-memory ONNX ModelProto of ``model`` (no metadata, no file).
+
+    Raises ExportError with a plain explanation when a converter fails.
+    """
+    import warnings
+
+    from skl2onnx import convert_sklearn
+
+    from .onnx_converters import register_converters
+
+    opset = opset or dict(DEFAULT_OPSET)
+    register_converters()
+    outputs = OUTPUT_NAMES.get(model.task, ())
+    clash = [f.name for f in model.info.features if f.name in outputs]
+    if clash:
+        raise ExportError(
+            f"Cannot export to ONNX: the feature column(s) {', '.join(clash)} have the name of "
+            f"an output of the exported model ({', '.join(outputs)}). Rename the column and retrain."
+        )
+    pipeline = _conversion_view(model.pipeline)
+    options = _classifier_options(pipeline)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            onx = convert_sklearn(
+                pipeline,
+                initial_types=graph_input_types(model),
+                options=options,
+                target_opset=opset,
+            )
+    except Exception as exc:  # converters raise anything: RuntimeError, NameError...
+        raise ExportError(_explain_conversion_error(model, exc)) from exc
+    _name_inputs_like_columns(onx, model)
+    if model.task == "classification" and not has_probabilities(model):
+        _drop_output(onx, "probabilities")
+    return onx
+
+
+def has_probabilities(model: "TrainedModel") -> bool:
+    """Whether the native classifier gives probabilities (``predict_proba``).
+
+    Some do not (ridge classifier, hinge-loss SGD, hard voting).  Their graphs
+    would still carry a "probabilities" output holding decision scores or
+    votes; it is removed so no consumer mistakes it for probabilities.
+    """
+    try:
+        return bool(hasattr(model.pipeline, "predict_proba"))
+    except Exception:  # available_if checks may raise on odd estimators
+        return False
+
+
+def _drop_output(onx: Any, name: str) -> None:
+    keep = [o for o in onx.graph.output if o.name != name]
+    del onx.graph.output[:]
+    onx.graph.output.extend(keep)
+
+
+def _conversion_view(pipeline: Any) -> Any:
+    """The pipeline as skl2onnx should see it; the user's model is not touched.
+
+    skl2onnx refuses a soft VotingClassifier with ``flatten_transform=True``
+    (the default), although that flag only shapes ``transform()``'s output,
+    which the exported graph never uses.  A shallow copy with the flag off
+    shares every fitted member and predicts identically.
+    """
+    import copy
+
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.pipeline import Pipeline
+
+    if not isinstance(pipeline, Pipeline):
+        return pipeline
+    steps = []
+    changed = False
+    for name, step in pipeline.steps:
+        if isinstance(step, VotingClassifier) and step.flatten_transform:
+            step = copy.copy(step)
+            step.flatten_transform = False
+            changed = True
+        steps.append((name, step))
+    if not changed:
+        return pipeline
+    view = copy.copy(pipeline)
+    view.steps = steps
+    return view
+
+
+def _explain_conversion_error(model: "TrainedModel", exc: Exception) -> str:
+    name = _algorithm_name(model)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "Expected an int, got a boolean" in repr(exc) + repr(exc.__cause__):
+        return (
+            f"Could not export {name} to ONNX: the installed protobuf version rejects "
+            "the model skl2onnx writes (install protobuf < 7). Details: " + text
+        )
+    if "Unable to find a shape calculator" in text or "not supported" in text.lower():
+        return (
+            f"Could not export {name} to ONNX: part of the pipeline has no ONNX "
+            f"converter ({text}). Use the native model file instead."
+        )
+    return f"Could not export {name} to ONNX: the converter failed ({type(exc).__name__}: {text})."
+
+
+# ---------------------------------------------------------------------------
+# metadata
+# ---------------------------------------------------------------------------
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that produce and run the exported model."""
+    from importlib import metadata
+
+    out: dict[str, str] = {}
+    for dist in ("scikit-learn", "xgboost", "skl2onnx", "onnxmltools", "onnx", "onnxruntime",
+                 "protobuf", "numpy"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            if dist == "xgboost":
+                try:
+                    out[dist] = metadata.version("xgboost-cpu")
+                except metadata.PackageNotFoundError:
+                    pass
+    return out
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def build_metadata(
+    model: "TrainedModel",
+    *,
+    run_id: str | None = None,
+    metrics: dict[str, Any] | None = None,
+    opset: dict[str, int] | None = None,
+    parity: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """The ``metadata_props`` written into the model (all values strings).
+
+    Keys: ``workbench_format`` (this layout's version), ``features`` (JSON
+    list of ``{"name", "kind", "onnx_type"}`` in input order), ``target``,
+    ``task``, ``algorithm``, ``classes`` (JSON list; code i -> label),
+    ``has_probabilities`` ("true"/"false"),
+    ``metrics`` (JSON), ``run_id``, ``workbench_version``, ``versions``
+    (JSON), ``opset`` (JSON), ``parity`` (JSON or ""), ``input_format``.
+    """
+    from .. import __version__
+
+    info = model.info
+    features = [
+        {"name": f.name, "kind": f.kind, "onnx_type": "string" if f.is_string else "float32"}
+        for f in info.features
+    ]
+    return {
+        "workbench_format": "1",
+        "features": json.dumps(features),
+        "target": info.target or "",
+        "task": info.task,
+        "algorithm": info.algorithm,
+        "classes": json.dumps(_json_safe(list(info.classes))),
+        "has_probabilities": json.dumps(info.task == "classification" and has_probabilities(model)),
+        "metrics": json.dumps(_json_safe(metrics or {})),
+        "run_id": run_id or info.run_id or "",
+        "workbench_version": __version__,
+        "versions": json.dumps(library_versions()),
+        "opset": json.dumps(opset or DEFAULT_OPSET),
+        "parity": json.dumps(_json_safe(parity)) if parity is not None else "",
+        "input_format": INPUT_FORMAT,
+    }
+
+
+def _set_metadata(onx: Any, metadata: dict[str, str]) -> None:
+    del onx.metadata_props[:]
+    for key, value in metadata.items():
+        entry = onx.metadata_props.add()
+        entry.key = key
+        entry.value = value
+    onx.producer_name = "workbench"
+    from .. import __version__
+
+    onx.producer_version = __version__
+    onx.doc_string = "Exported by Training Workbench. " + INPUT_FORMAT
+
+
+# ---------------------------------------------------------------------------
+# parity
+# ---------------------------------------------------------------------------
+def onnx_feeds(model: "TrainedModel", frame: "pd.DataFrame") -> dict[str, np.ndarray]:
+    """Graph inputs from a *coerced* frame: one ``[N, 1]`` array per column."""
+    feeds = {}
+    for f in model.info.features:
+        col = frame[f.name].to_numpy()
+        if f.is_string:
+            feeds[f.name] = np.asarray(col, dtype=object).reshape(-1, 1)
+        else:
+            feeds[f.name] = np.ascontiguousarray(col, dtype=np.float32).reshape(-1, 1)
+    return feeds
+
+
+def check_parity(model: "TrainedModel", onnx_bytes: bytes, X_check: "pd.DataFrame") -> dict[str, Any]:
+    """Compare onnxruntime with the native pipeline on ``X_check`` (raw rows).
+
+    See :func:`export_onnx` for the meaning of the fields and tolerances.
+    """
+    import onnxruntime as ort
+
+    frame = model.coerce(X_check)
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+        outputs = session.run(None, onnx_feeds(model, frame))
+    except Exception as exc:
+        raise ExportError(
+            f"The exported {_algorithm_name(model)} model does not run in onnxruntime: "
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        ) from exc
+    named = dict(zip([o.name for o in session.get_outputs()], outputs))
+    pipeline = model.pipeline
+    rows = len(frame)
+    if model.task == "regression":
+        native = np.asarray(pipeline.predict(frame), dtype=np.float64).ravel()
+        onnx_pred = np.asarray(named["variable"], dtype=np.float64).ravel()
+        diff = np.abs(native - onnx_pred)
+        max_diff = float(np.nanmax(diff)) if rows else 0.0
+        nan_mismatch = int((np.isnan(native) != np.isnan(onnx_pred)).sum())
+        ok = bool(np.all(diff[~np.isnan(diff)] <= REGRESSION_TOLERANCE * np.maximum(1.0, np.abs(native[~np.isnan(diff)])))) and not nan_mismatch
+        message = (
+            "ONNX predictions match the native model."
+            if ok
+            else f"ONNX predictions differ from the native model by up to {max_diff:.3g} "
+            f"(tolerance {REGRESSION_TOLERANCE:g} x max(1, |value|))."
+            + _float32_hint(model)
+        )
+        return {
+            "rows": rows,
+            "label_agreement": None,
+            "label_mismatches": 0,
+            "tie_disagreements": 0,
+            "max_abs_diff": max_diff,
+            "within_tolerance": ok,
+            "message": message,
+        }
+
+    native_labels = np.asarray(pipeline.predict(frame)).astype(np.int64).ravel()
+    onnx_labels = np.asarray(named["label"]).astype(np.int64).ravel()
+    differ = native_labels != onnx_labels
+    max_diff = 0.0
+    ties = np.zeros(rows, dtype=bool)
+    if model.task == "classification" and "probabilities" in named and hasattr(pipeline, "predict_proba"):
+        native_proba = np.asarray(pipeline.predict_proba(frame), dtype=np.float64)
+        onnx_proba = np.asarray(named["probabilities"], dtype=np.float64)
+        row_err = np.abs(native_proba - onnx_proba).max(axis=1) if rows else np.zeros(0)
+        max_diff = float(row_err.max()) if rows else 0.0
+        if native_proba.shape[1] >= 2:
+            top2 = np.sort(native_proba, axis=1)[:, -2:]
+            gap = top2[:, 1] - top2[:, 0]
+            # A gap the float32 rounding on this row could cross is a tie too,
+            # but only while that rounding is within tolerance: a wrong
+            # graph must not excuse its own wrong labels.
+            ties = gap <= np.maximum(TIE_EPSILON, 2.0 * np.minimum(row_err, PROBA_TOLERANCE))
+    elif model.task == "clustering" and "scores" in named and hasattr(pipeline, "transform"):
+        native_scores = np.asarray(pipeline.transform(frame), dtype=np.float64)
+        onnx_scores = np.asarray(named["scores"], dtype=np.float64)
+        if native_scores.shape == onnx_scores.shape:
+            err = np.abs(native_scores - onnx_scores)
+            max_diff = float(err.max()) if rows else 0.0
+            if native_scores.shape[1] >= 2:
+                low2 = np.sort(native_scores, axis=1)[:, :2]
+                slack = np.minimum(err.max(axis=1), REGRESSION_TOLERANCE * np.maximum(1.0, low2[:, 0]))
+                ties = (low2[:, 1] - low2[:, 0]) <= np.maximum(TIE_EPSILON, 2.0 * slack)
+    tie_disagreements = int((differ & ties).sum())
+    mismatches = int((differ & ~ties).sum())
+    counted = rows - tie_disagreements
+    agreement = 1.0 if counted == 0 else (counted - mismatches) / counted
+    tolerance = PROBA_TOLERANCE if model.task == "classification" else REGRESSION_TOLERANCE * 10
+    proba_ok = max_diff <= tolerance or model.task == "clustering"
+    ok = mismatches == 0 and proba_ok
+    parts = []
+    if mismatches:
+        parts.append(f"{mismatches} of {rows} predicted labels differ from the native model")
+    if not proba_ok:
+        parts.append(f"probabilities differ by up to {max_diff:.3g} (tolerance {tolerance:g})")
+    if ok:
+        message = "ONNX predictions match the native model."
+        if tie_disagreements:
+            message += (
+                f" {tie_disagreements} row(s) are exact ties between two classes, where "
+                "the ONNX runtime picked the other, equally likely, class."
+            )
+    else:
+        message = "; ".join(parts) + "." + _float32_hint(model)
+    return {
+        "rows": rows,
+        "label_agreement": float(agreement),
+        "label_mismatches": mismatches,
+        "tie_disagreements": tie_disagreements,
+        "max_abs_diff": max_diff,
+        "within_tolerance": bool(ok),
+        "message": message,
+    }
+
+
+def _float32_hint(model: "TrainedModel") -> str:
+    """A known cause of mismatches, when the pipeline shows it."""
+    prep = getattr(model.pipeline, "named_steps", {}).get("prep")
+    text = repr(prep) if prep is not None else ""
+    estimator = getattr(model.pipeline, "steps", [(None, None)])[-1][1]
+    tree_like = any(
+        k in type(estimator).__name__ for k in ("Tree", "Forest", "Boost", "XGB")
+    )
+    if tree_like and ("Scaler" in text or "PCA" in text):
+        return (
+            " Likely cause: a tree model behind scaling/PCA; the graph computes in float32 and "
+            "values landing exactly on a split threshold go the other way. Train tree models "
+            "without scaling for exact ONNX parity."
+        )
+    return " The ONNX graph computes in float32, the native model partly in float64."

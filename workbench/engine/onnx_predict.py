@@ -1,0 +1,189 @@
+"""Predict with an exported ``.onnx`` model, without scikit-learn or XGBoost.
+
+Only numpy, pandas and onnxruntime are imported (a test checks it in a fresh
+interpreter), so ``workbench predict --model model.onnx`` starts fast and
+works where the training libraries are not installed.  The column coercion is
+the same function the native model uses (:func:`workbench.engine.model.
+coerce_features`, whose module imports only numpy and pandas), so both paths
+feed identical numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .fsutil import atomic_write_text
+from .model import FeatureInfo, coerce_features
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .events import JobContext
+
+BATCH_ROWS = 100_000
+
+
+class OnnxPredictor:
+    """An exported model, ready to predict on raw frames.
+
+    Parameters
+    ----------
+    path
+        The ``.onnx`` file written by :func:`workbench.engine.onnx_export.export_onnx`.
+        Files from elsewhere work too when their inputs are ``[N, 1]`` tensors
+        named like columns (types are then taken from the graph).
+    n_threads
+        onnxruntime intra-op threads; default: every core.
+
+    Attributes
+    ----------
+    features : list of FeatureInfo
+        The input columns, in graph order.
+    task : str
+        "classification", "regression" or "clustering".
+    classes : list
+        Class labels; code i of the ``label`` output is ``classes[i]``.
+    metadata : dict
+        The model's raw ``metadata_props``.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, n_threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise DataError(f"ONNX model file not found: {self.path}.")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(n_threads or os.cpu_count() or 1)
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(
+                str(self.path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:
+            raise DataError(
+                f"Cannot load {self.path.name} as an ONNX model: {str(exc).strip().splitlines()[0]}"
+            ) from exc
+        self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.features = self._read_features()
+        self.task = self.metadata.get("task") or self._guess_task()
+        self.target = self.metadata.get("target") or None
+        self.classes: list[Any] = json.loads(self.metadata.get("classes") or "[]")
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
+    # -- description -----------------------------------------------------
+    def _read_features(self) -> list[FeatureInfo]:
+        graph_inputs = {i.name: i.type for i in self.session.get_inputs()}
+        if self.metadata.get("features"):
+            features = [
+                FeatureInfo(d["name"], d["kind"]) for d in json.loads(self.metadata["features"])
+            ]
+            if [f.name for f in features] == list(graph_inputs):
+                return features
+        # Not written by the workbench: read the kinds off the graph.
+        return [
+            FeatureInfo(name, "categorical" if "string" in t else "numeric")
+            for name, t in graph_inputs.items()
+        ]
+
+    def _guess_task(self) -> str:
+        names = {o.name for o in self.session.get_outputs()}
+        if "probabilities" in names:
+            return "classification"
+        if "scores" in names:
+            return "clustering"
+        return "regression"
+
+    # -- prediction ------------------------------------------------------
+    def coerce(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Raw frame -> the graph's input columns (DataError if one is missing)."""
+        return coerce_features(df, self.features)
+
+    def run(self, df: pd.DataFrame, *, batch_rows: int = BATCH_ROWS) -> dict[str, np.ndarray]:
+        """Raw outputs of the graph for every row of ``df``, by output name."""
+        frame = self.coerce(df)
+        columns = {}
+        for f in self.features:
+            values = frame[f.name].to_numpy()
+            if f.is_string:
+                columns[f.name] = np.asarray(values, dtype=object).reshape(-1, 1)
+            else:
+                columns[f.name] = np.ascontiguousarray(values, dtype=np.float32).reshape(-1, 1)
+        n = len(frame)
+        chunks: list[list[np.ndarray]] = []
+        for start in range(0, max(n, 1), batch_rows):
+            feeds = {k: v[start : start + batch_rows] for k, v in columns.items()}
+            chunks.append(self.session.run(self.output_names, feeds))
+        return {
+            name: np.concatenate([c[i] for c in chunks]) if len(chunks) > 1 else chunks[0][i]
+            for i, name in enumerate(self.output_names)
+        }
+
+    def _labels(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
+        if self.task == "regression":
+            return np.asarray(outputs[self.output_names[0]], dtype=float).ravel()
+        codes = np.asarray(outputs["label"]).astype(np.int64).ravel()
+        if self.task == "classification" and self.classes:
+            return np.asarray(self.classes, dtype=object)[codes]
+        return codes
+
+    def predict(self, df: pd.DataFrame) -> np.ndarray:
+        """Labels (classification), values (regression) or cluster ids."""
+        return self._labels(self.run(df))
+
+    def predict_proba(self, df: pd.DataFrame) -> np.ndarray | None:
+        if self.task != "classification" or "probabilities" not in self.output_names:
+            return None
+        return np.asarray(self.run(df)["probabilities"], dtype=float)
+
+    def predict_frame(self, df: pd.DataFrame, *, batch_rows: int = BATCH_ROWS) -> pd.DataFrame:
+        """Input columns plus ``prediction`` and ``proba_<class>`` columns.
+
+        The same layout as :meth:`TrainedModel.prediction_frame`.
+        """
+        outputs = self.run(df, batch_rows=batch_rows)
+        out = df.copy()
+        out["prediction"] = self._labels(outputs)
+        if self.task == "classification" and "probabilities" in outputs:
+            proba = np.asarray(outputs["probabilities"], dtype=float)
+            labels = self.classes or list(range(proba.shape[1]))
+            for i, c in enumerate(labels):
+                out[f"proba_{c}"] = proba[:, i]
+        return out
+
+
+def predict_onnx_to_csv(
+    model_path: str | os.PathLike,
+    data_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    ctx: "JobContext | None" = None,
+    n_threads: int | None = None,
+) -> dict[str, Any]:
+    """Read ``data_path``, predict with the ONNX model, write a CSV atomically.
+
+    Returns ``{"rows", "path", "seconds"}``.
+    """
+    from .data.loading import load_table
+
+    started = time.perf_counter()
+    predictor = OnnxPredictor(model_path, n_threads=n_threads)
+    df = load_table(data_path, ctx.sub(0.0, 0.5) if ctx is not None else None)
+    if ctx is not None:
+        ctx.check()
+        ctx.progress(0.5, f"predicting {len(df):,} rows with ONNX")
+    frame = predictor.predict_frame(df)
+    if ctx is not None:
+        ctx.check()
+        ctx.progress(0.9, "writing predictions")
+    atomic_write_text(out_path, frame.to_csv(index=False))
+    if ctx is not None:
+        ctx.progress(1.0, "done")
+    return {"rows": len(frame), "path": str(out_path), "seconds": round(time.perf_counter() - started, 3)}
