@@ -3,7 +3,7 @@
 This is the single source of truth for hyperparameters.  The CLI's
 ``--param K=V`` parsing and validation, the GUI form, and the tuning search
 spaces are all generated from the :class:`ParamSpec` objects declared here
-(see ``workbench.engine.algorithms`` for the entries themselves).
+(see ``workbench.engine.learners`` for the entries themselves).
 """
 
 from __future__ import annotations
@@ -299,10 +299,12 @@ def register(algorithm: Algorithm) -> Algorithm:
 
 
 def _ensure_loaded() -> None:
-    # The entries live in workbench.engine.algorithms; importing it registers
+    # The entries live in workbench.engine.learners; importing it registers
     # them.  Estimator libraries are imported lazily inside factories, so this
-    # stays cheap (the window must show fast).
-    from . import algorithms  # noqa: F401
+    # stays cheap (the window must show fast).  (The package is not called
+    # "algorithms": importing it would rebind workbench.engine.algorithms,
+    # the public function exported by workbench.engine, to the package.)
+    from . import learners  # noqa: F401
 
 
 def algorithms(task: str | None = None) -> list[Algorithm]:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, ProjectError
+from .errors import DataError, ProjectError, SpecError
 from .fsutil import atomic_write_bytes, atomic_write_text
 
 FEATURE_KINDS = ("numeric", "categorical", "boolean", "datetime")
@@ -163,6 +163,11 @@ class TrainedModel:
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
         X = self.coerce(df)
+        if not hasattr(self.pipeline, "predict"):
+            raise SpecError(
+                f"A {self.info.algorithm} model cannot be applied to new rows "
+                "(it only labels the rows it was fitted on); use kmeans to assign new rows."
+            )
         if self.task == "clustering":
             return np.asarray(self.pipeline.predict(X))
         raw = np.asarray(self.pipeline.predict(X))

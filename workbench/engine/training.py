@@ -256,7 +256,15 @@ class _Fitter:
 
         prep = clone(self.setup.preprocessor)
         estimator = self.algorithm.factory(self.setup.params, self.bctx)
-        Xt = prep.fit_transform(X, y) if y is not None else prep.fit_transform(X)
+        try:
+            Xt = prep.fit_transform(X, y) if y is not None else prep.fit_transform(X)
+        except ValueError as exc:
+            if self.spec.pca_components and "n_components" in str(exc):
+                raise SpecError(
+                    f"PCA with {self.spec.pca_components} components needs at least that many "
+                    "prepared feature columns; lower pca_components."
+                ) from None
+            raise
         ctx.check()
         data = FitData(
             task=self.setup.task,

@@ -1,0 +1,405 @@
+"""Fitters that report per-iteration train/valid metrics and honour cancel.
+
+Every fitter here follows the catalog contract ``fitter(estimator, FitData)
+-> FitInfo``: it fits ``estimator`` in place, calls ``ctx.check()`` at every
+iteration (so a cancel raises :class:`Cancelled` from inside the library's
+loop), and emits ``ctx.iteration(step, train={...}, valid={...})`` with the
+same metric names on both sides: ``logloss`` + ``accuracy`` for
+classification, ``rmse`` + ``mae`` for regression.
+
+Training metrics are computed on a fixed random sample of at most
+``TRAIN_SAMPLE_ROWS`` rows: scoring the whole training set every round costs
+as much as the training itself (FINDINGS.md).
+
+Metrics are plain numpy (no scikit-learn import at module level, so the
+catalog stays cheap to import).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..catalog import FitData, FitInfo
+
+TRAIN_SAMPLE_ROWS = 10_000
+_EPS = float(np.finfo(np.float64).eps)
+
+
+# -- metrics ------------------------------------------------------------------
+def classification_metrics(
+    y: np.ndarray, proba: np.ndarray | None, labels: np.ndarray | None = None
+) -> dict[str, float]:
+    """``logloss`` (when probabilities exist) and ``accuracy``.
+
+    ``proba`` has one column per class code 0..K-1; ``labels`` are predicted
+    codes, used when the model gives no probabilities (hard voting, hinge SGD).
+    """
+    y = np.asarray(y).astype(np.int64)
+    if proba is None:
+        return {"accuracy": float(np.mean(np.asarray(labels) == y))}
+    # Clipped like sklearn.metrics.log_loss, so both report the same number.
+    proba = np.clip(np.asarray(proba, dtype=np.float64), _EPS, 1.0 - _EPS)
+    picked = proba[np.arange(len(y)), np.clip(y, 0, proba.shape[1] - 1)]
+    return {
+        "logloss": float(-np.mean(np.log(picked))),
+        "accuracy": float(np.mean(np.argmax(proba, axis=1) == y)),
+    }
+
+
+def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    err = np.asarray(pred, dtype=np.float64).ravel() - np.asarray(y, dtype=np.float64).ravel()
+    return {"rmse": float(math.sqrt(np.mean(err * err))), "mae": float(np.mean(np.abs(err)))}
+
+
+def full_proba(estimator: Any, proba: np.ndarray, n_classes: int) -> np.ndarray:
+    """Widen ``proba`` to K columns when the fit saw only some class codes."""
+    classes = getattr(estimator, "classes_", None)
+    if classes is None or n_classes <= 0 or proba.shape[1] == n_classes:
+        return proba
+    out = np.zeros((proba.shape[0], n_classes))
+    out[:, np.asarray(classes, dtype=int)] = proba
+    return out
+
+
+def estimator_metrics(estimator: Any, X: Any, y: Any, data: FitData) -> dict[str, float]:
+    """Metrics of a (partly) fitted estimator on ``X``, by predicting it whole."""
+    if data.task == "classification":
+        if _has_proba(estimator):
+            proba = full_proba(estimator, np.asarray(estimator.predict_proba(X)), data.n_classes)
+            return classification_metrics(y, proba)
+        return classification_metrics(y, None, estimator.predict(X))
+    return regression_metrics(y, estimator.predict(X))
+
+
+def _has_proba(estimator: Any) -> bool:
+    # hasattr runs the available_if check (e.g. hard voting, hinge loss).
+    try:
+        return hasattr(estimator, "predict_proba")
+    except Exception:  # noqa: BLE001 - any failure means "no probabilities"
+        return False
+
+
+def primary_loss(scores: dict[str, float]) -> float:
+    """The number early stopping minimises: logloss, else error rate, else rmse."""
+    if "logloss" in scores:
+        return scores["logloss"]
+    if "accuracy" in scores:
+        return 1.0 - scores["accuracy"]
+    return scores["rmse"]
+
+
+def raw_to_prediction(raw: np.ndarray, task: str) -> np.ndarray:
+    """Boosting raw scores (n, K) -> class probabilities or regression values.
+
+    Binary log-loss boosters keep one column (the log-odds of class 1),
+    multiclass ones K columns of logits; regression is the identity here.
+    """
+    if task != "classification":
+        return raw[:, 0]
+    if raw.shape[1] == 1:
+        p1 = 1.0 / (1.0 + np.exp(-raw[:, 0]))
+        return np.column_stack([1.0 - p1, p1])
+    z = raw - raw.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def prediction_metrics(y: np.ndarray, pred: np.ndarray, task: str) -> dict[str, float]:
+    if task == "classification":
+        return classification_metrics(y, pred)
+    return regression_metrics(y, pred)
+
+
+# -- shared plumbing ----------------------------------------------------------
+def train_sample(data: FitData) -> tuple[Any, Any]:
+    """A fixed random sample of the training rows (all of them if few)."""
+    n = data.X_train.shape[0]
+    if n <= TRAIN_SAMPLE_ROWS:
+        return data.X_train, data.y_train
+    idx = np.sort(np.random.default_rng(data.seed).choice(n, TRAIN_SAMPLE_ROWS, replace=False))
+    return data.X_train[idx], np.asarray(data.y_train)[idx]
+
+
+def has_valid(data: FitData) -> bool:
+    return data.X_valid is not None and data.y_valid is not None and len(data.y_valid) > 0
+
+
+class Reporter:
+    """Checks the cancel token and emits one Iteration (+ progress) per step."""
+
+    def __init__(self, data: FitData, total: int) -> None:
+        self.ctx = data.ctx
+        self.total = max(int(total), 1)
+
+    def check(self) -> None:
+        if self.ctx is not None:
+            self.ctx.check()
+
+    def step(self, step: int, train: dict[str, float], valid: dict[str, float]) -> None:
+        if self.ctx is None:
+            return
+        self.ctx.check()
+        self.ctx.iteration(step, train=train, valid=valid)
+        self.ctx.progress(min(step / self.total, 1.0), f"iteration {step}/{self.total}")
+
+
+class EarlyStopper:
+    """Stop after ``rounds`` steps without an improvement larger than ``tol``.
+
+    ``rounds`` = 0 never stops but still tracks the best step.
+    """
+
+    def __init__(self, rounds: int, tol: float = 0.0) -> None:
+        self.rounds = int(rounds)
+        self.tol = float(tol)
+        self.best = math.inf
+        self.best_step: int | None = None
+
+    def update(self, step: int, loss: float) -> bool:
+        """Record ``loss`` at ``step``; return True when it is time to stop."""
+        if loss < self.best - self.tol:
+            self.best = loss
+            self.best_step = step
+            return False
+        return self.rounds > 0 and self.best_step is not None and step - self.best_step >= self.rounds
+
+
+# -- growing ensembles (random forest, extra trees, bagging) ------------------
+def fit_growing_ensemble(estimator: Any, data: FitData) -> FitInfo:
+    """Add members with ``warm_start`` in chunks, scoring after each chunk.
+
+    A chunk is ~5% of ``n_estimators`` (at least one tree per thread), so
+    cancel is honoured within a twentieth of the fit.  Scoring predicts the
+    whole ensemble on the valid set and a train sample; at 20 chunks that is a
+    few percent of the fit time.
+    """
+    total = int(estimator.get_params()["n_estimators"])
+    chunk = max(int(data.n_threads), math.ceil(total / 20), 1)
+    reporter = Reporter(data, total)
+    Xs, ys = train_sample(data)
+    valid = has_valid(data)
+    estimator.set_params(warm_start=True)
+    try:
+        n = 0
+        while n < total:
+            reporter.check()
+            n = min(n + chunk, total)
+            estimator.set_params(n_estimators=n)
+            estimator.fit(data.X_train, data.y_train)
+            reporter.step(
+                n,
+                estimator_metrics(estimator, Xs, ys, data),
+                estimator_metrics(estimator, data.X_valid, data.y_valid, data) if valid else {},
+            )
+    finally:
+        # The saved model should describe a plain fit of the requested size.
+        estimator.set_params(warm_start=False, n_estimators=total)
+    return FitInfo(n_iterations=total)
+
+
+# -- gradient boosting (sklearn GradientBoosting*) ----------------------------
+class _StagedScores:
+    """Raw scores of a GradientBoosting model on X, advanced one stage at a time.
+
+    Adding only the newest stage's trees keeps the live curve O(n) per stage;
+    ``staged_predict`` from scratch each stage would be O(n * stages).
+    """
+
+    def __init__(self, X: Any) -> None:
+        self.X = X
+        self.raw: np.ndarray | None = None
+
+    def advance(self, estimator: Any, stage: int) -> np.ndarray:
+        if self.raw is None:
+            # Private but stable since 0.2x: the init estimator's raw scores.
+            self.raw = np.array(estimator._raw_predict_init(self.X), dtype=np.float64)
+        lr = estimator.learning_rate
+        for k, tree in enumerate(estimator.estimators_[stage]):
+            self.raw[:, k] += lr * tree.predict(self.X)
+        return self.raw
+
+
+def fit_gradient_boosting(estimator: Any, data: FitData) -> FitInfo:
+    """``fit(monitor=...)``: live curves and early stopping on OUR valid set.
+
+    The estimator's ``n_iter_no_change`` (set by the factory from
+    ``early_stopping_rounds``) is applied here against ``data.X_valid``
+    instead of scikit-learn's own second validation split.
+    """
+    params = estimator.get_params()
+    total = int(params["n_estimators"])
+    rounds = int(params["n_iter_no_change"] or 0)
+    stopper = EarlyStopper(rounds, float(params["tol"]))
+    reporter = Reporter(data, total)
+    Xs, ys = train_sample(data)
+    train_raw = _StagedScores(Xs)
+    valid_raw = _StagedScores(data.X_valid) if has_valid(data) else None
+
+    def monitor(stage: int, est: Any, _locals: dict) -> bool:
+        pred = raw_to_prediction(train_raw.advance(est, stage), data.task)
+        train = prediction_metrics(ys, pred, data.task)
+        valid: dict[str, float] = {}
+        if valid_raw is not None:
+            pred = raw_to_prediction(valid_raw.advance(est, stage), data.task)
+            valid = prediction_metrics(data.y_valid, pred, data.task)
+        reporter.step(stage + 1, train, valid)
+        return bool(valid) and stopper.update(stage + 1, primary_loss(valid))
+
+    estimator.set_params(n_iter_no_change=None)
+    try:
+        estimator.fit(data.X_train, data.y_train, monitor=monitor)
+    finally:
+        estimator.set_params(n_iter_no_change=params["n_iter_no_change"])
+    return FitInfo(
+        best_iteration=stopper.best_step if rounds and valid_raw is not None else None,
+        n_iterations=int(estimator.n_estimators_),
+    )
+
+
+# -- histogram gradient boosting ----------------------------------------------
+class _HistGBProbe:
+    """A ``scoring`` callable that HistGradientBoosting calls every iteration.
+
+    scikit-learn has no callback for HistGradientBoosting, but with early
+    stopping enabled it calls ``scoring(est, X_binned, y)`` after each
+    iteration: first on a training subsample (<= 10 000 rows, its own), then
+    on the validation data passed as ``X_val``.  We use that call as the
+    per-iteration hook: raw scores are advanced with only the newest trees
+    (O(n) per iteration), metrics are emitted, the cancel token is checked,
+    and the returned value (minus the loss: higher is better) drives
+    scikit-learn's own early stopping when the user asked for it.
+    """
+
+    def __init__(self, data: FitData, reporter: Reporter, with_valid: bool) -> None:
+        self.data = data
+        self.reporter = reporter
+        self.with_valid = with_valid
+        self._raw: dict[int, list[Any]] = {}  # id(X) -> [X, raw, n_trees_applied]
+        self._pending_train: dict[str, float] | None = None
+
+    def _advance(self, est: Any, X: Any) -> np.ndarray:
+        entry = self._raw.get(id(X))
+        if entry is None or entry[0] is not X:
+            raw = np.zeros((X.shape[0], est.n_trees_per_iteration_), dtype=np.float64)
+            raw += est._baseline_prediction
+            entry = self._raw[id(X)] = [X, raw, 0]
+        predictors = est._predictors
+        missing_bin = est._bin_mapper.missing_values_bin_idx_
+        for iteration in predictors[entry[2]:]:
+            for k, predictor in enumerate(iteration):
+                entry[1][:, k] += predictor.predict_binned(X, missing_bin, 1)
+        entry[2] = len(predictors)
+        return entry[1]
+
+    def _metrics(self, est: Any, X: Any, y: Any) -> dict[str, float]:
+        raw = self._advance(est, X)
+        task = self.data.task
+        if task == "classification":
+            return classification_metrics(y, raw_to_prediction(raw, task))
+        # Poisson/gamma losses use a log link: use the loss's own inverse link.
+        return regression_metrics(y, est._loss.link.inverse(raw[:, 0]))
+
+    def __call__(self, est: Any, X: Any, y: Any) -> float:
+        if self.data.task == "classification":
+            y = np.searchsorted(est.classes_, y)  # sklearn hands labels back; we want codes
+        scores = self._metrics(est, X, y)
+        step = len(est._predictors)
+        if self._pending_train is None:
+            self._pending_train = scores
+            if self.with_valid:
+                return -primary_loss(scores)
+            train, valid = scores, {}
+        else:
+            train, valid = self._pending_train, scores
+        self._pending_train = None
+        if step > 0:  # the first call scores the constant baseline model
+            self.reporter.step(step, train, valid)
+        else:
+            self.reporter.check()
+        return -primary_loss(valid or train)
+
+
+def fit_hist_gradient_boosting(estimator: Any, data: FitData) -> FitInfo:
+    """Fit with the :class:`_HistGBProbe` as per-iteration hook (see there)."""
+    params = estimator.get_params()
+    rounds = int(params["n_iter_no_change"]) if params["early_stopping"] is True else 0
+    total = int(params["max_iter"])
+    reporter = Reporter(data, total)
+    with_valid = has_valid(data)
+    probe = _HistGBProbe(data, reporter, with_valid)
+    estimator.set_params(
+        scoring=probe,
+        early_stopping=True,
+        # Without user early stopping the patience exceeds the run: never stops.
+        n_iter_no_change=rounds if rounds else total + 1,
+        validation_fraction=None,
+    )
+    kwargs = {"X_val": data.X_valid, "y_val": data.y_valid} if with_valid else {}
+    try:
+        estimator.fit(data.X_train, data.y_train, **kwargs)
+    finally:
+        # The saved model must not hold the probe (it references the job).
+        estimator.set_params(
+            scoring="loss",
+            early_stopping=params["early_stopping"],
+            n_iter_no_change=params["n_iter_no_change"],
+            validation_fraction=params["validation_fraction"],
+        )
+        estimator.__dict__.pop("_scorer", None)
+    best = None
+    if rounds and len(estimator.validation_score_):
+        best = int(np.argmax(estimator.validation_score_))  # index 0 = baseline
+    return FitInfo(best_iteration=best, n_iterations=int(estimator.n_iter_))
+
+
+# -- epoch learners (MLP, SGD) ------------------------------------------------
+def fit_epochs(estimator: Any, data: FitData) -> FitInfo:
+    """One ``partial_fit`` per epoch, with early stopping on OUR valid loss.
+
+    Reads the estimator's own ``max_iter`` (epochs), ``early_stopping``,
+    ``n_iter_no_change`` and ``tol`` (``partial_fit`` ignores them), so a plain
+    ``fit`` of a clone means the same thing.  With early stopping the weights
+    of the best epoch are restored, as scikit-learn's own early stopping does.
+    """
+    params = estimator.get_params()
+    epochs = int(params["max_iter"])
+    rounds = int(params["n_iter_no_change"]) if params["early_stopping"] else 0
+    reporter = Reporter(data, epochs)
+    stopper = EarlyStopper(rounds, float(params["tol"]))
+    Xs, ys = train_sample(data)
+    valid = has_valid(data)
+    extra = {"classes": np.arange(data.n_classes)} if data.task == "classification" else {}
+    best_state: dict | None = None
+    epoch = 0
+    # partial_fit refuses (SGD) or ignores (MLP) sklearn's own early stopping.
+    estimator.set_params(early_stopping=False)
+    try:
+        with warnings.catch_warnings():
+            # Each partial_fit is one epoch by design; "not converged" is noise.
+            warnings.filterwarnings("ignore", message=".*[Cc]onverge.*")
+            # batch_size larger than the data is clipped to it, as sklearn's "auto".
+            warnings.filterwarnings("ignore", message="Got `batch_size`")
+            for epoch in range(1, epochs + 1):
+                reporter.check()
+                estimator.partial_fit(data.X_train, data.y_train, **extra)
+                train = estimator_metrics(estimator, Xs, ys, data)
+                scores = estimator_metrics(estimator, data.X_valid, data.y_valid, data) if valid else {}
+                reporter.step(epoch, train, scores)
+                if not (rounds and scores):
+                    continue
+                stop = stopper.update(epoch, primary_loss(scores))
+                if stopper.best_step == epoch:
+                    best_state = copy.deepcopy(estimator.__dict__)
+                if stop:
+                    break
+    finally:
+        estimator.set_params(early_stopping=params["early_stopping"])
+    if best_state is not None and stopper.best_step != epoch:
+        estimator.__dict__.update(best_state)
+        estimator.set_params(early_stopping=params["early_stopping"])
+    return FitInfo(best_iteration=stopper.best_step if rounds and valid else None, n_iterations=epoch)
