@@ -341,8 +341,6 @@ def cmd_train(args) -> int:
         project = Project.open(args.project)
         spec = _spec_from_args(args, project)
     job = TrainJob(project.root, spec)
-    if not args.json:
-        print(f"Run {job.run_id}: {job.title}", file=sys.stderr)
     try:
         summary = run_job_interruptibly(job, _ProgressPrinter(quiet=args.json))
     except Cancelled:
@@ -487,6 +485,12 @@ def cmd_tune(args) -> int:
     return run_tune_command(args)
 
 
+def cmd_leaderboard(args) -> int:
+    from workbench.engine.tuning_cli import run_leaderboard_command
+
+    return run_leaderboard_command(args)
+
+
 def cmd_gui(args) -> int:
     from workbench.gui.app import main as gui_main
 
@@ -597,8 +601,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_nonneg_int, default=0)
     s.add_argument("--jobs", type=_pos_int, default=1, help="trials in parallel")
     s.add_argument("--test-size", type=_fraction, default=0.2)
+    s.add_argument("--train-best", action="store_true", help="train the best trial as a normal run afterwards")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_tune)
+
+    s = sub.add_parser("leaderboard", help="completed runs and search bests, sorted by a metric")
+    s.add_argument("project")
+    s.add_argument("--metric", help="metric to sort by (default: the task's headline metric)")
+    s.add_argument("--task", choices=["classification", "regression", "clustering"], help="only rows of this task")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_leaderboard)
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from .conftest import SAMPLES, copy_sample, run_subprocess
+from cli_support import SAMPLES, copy_sample, run_subprocess
 
 
 def test_algorithms_json_lists_the_catalog(cli):

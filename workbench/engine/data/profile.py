@@ -1,0 +1,662 @@
+"""A dataset's profile: per-column statistics, histograms, correlations and
+warnings a person should see before training (ids, constants, missing values,
+infinities, class imbalance, target leakage, high cardinality).
+
+Everything runs on whole columns in numpy/pandas C code.  Two parts use a
+random sample of rows on big frames, and the profile says so
+(``sample_rows``): the correlation matrix and the leakage correlations use at
+most ``CORRELATION_SAMPLE`` rows (an error of about +-0.01 on r).  Duplicate
+rows are counted on 64-bit row hashes (``pandas.util.hash_pandas_object``):
+exact but for hash collisions, whose chance is negligible (~n^2 / 2^65).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..events import JobContext
+from .schema import (
+    WORKER_THREADS,
+    ColumnType,
+    Schema,
+    count_sorted_unique,
+    infer_column,
+    sorted_present,
+)
+
+__all__ = ["ColumnProfile", "Profile", "profile_dataset", "WARNING_CODES"]
+
+WARNING_CODES = (
+    "id_like",
+    "constant",
+    "high_missing",
+    "all_missing",
+    "infinite_values",
+    "imbalance",
+    "leakage",
+    "high_cardinality",
+)
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+TOP_N = 10
+HISTOGRAM_BINS = 30
+HIGH_MISSING = 0.30
+HIGH_CARDINALITY = 50
+IMBALANCE_RATIO = 0.10  # minority / majority below this -> imbalance
+IMBALANCE_MIN_ROWS = 20  # or fewer rows than this in the smallest class
+LEAKAGE_CORRELATION = 0.95
+MAX_CORRELATION_COLUMNS = 50
+CORRELATION_SAMPLE = 50_000
+MAX_CLASSES = 20  # a numeric target with at most this many integer values is class-like
+_SEED = 0
+
+
+@dataclass
+class ColumnProfile:
+    """Statistics of one column. Fields that do not apply to the kind are None."""
+
+    name: str
+    kind: str
+    dtype: str
+    missing: int
+    missing_fraction: float
+    n_unique: int
+    # numeric: min, max, mean, std, q05..q95, n_infinite; datetime: min, max (ISO)
+    stats: dict[str, Any] | None = None
+    # categorical / boolean / text / id: [{"value": v, "count": n}, ...] most frequent first
+    top: list[dict[str, Any]] | None = None
+    # numeric / datetime: {"counts": [...], "edges": [...]} with len(edges) == len(counts) + 1;
+    # datetime edges are days since 1970-01-01 plus "edge_labels" (ISO strings);
+    # the counts sum to the finite, non-missing values
+    histogram: dict[str, list[Any]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _json_safe(
+            {
+                "name": self.name,
+                "kind": self.kind,
+                "dtype": self.dtype,
+                "missing": self.missing,
+                "missing_fraction": self.missing_fraction,
+                "n_unique": self.n_unique,
+                "stats": self.stats,
+                "top": self.top,
+                "histogram": self.histogram,
+            }
+        )
+
+
+@dataclass
+class Profile:
+    """The profile of a whole dataset (see :func:`profile_dataset`).
+
+    ``columns`` maps column name -> :class:`ColumnProfile` in frame order.
+    ``correlation`` is ``{"columns": [...], "matrix": [[r, ...], ...]}``
+    (Pearson, pairwise-complete, None where undefined).  ``class_balance``
+    maps each target class to its row count (most frequent first) when the
+    target is class-like.  ``warnings`` is a list of ``{"column", "code",
+    "message"}`` (``column`` None for dataset-wide warnings); codes are in
+    :data:`WARNING_CODES`.
+    """
+
+    rows: int
+    n_columns: int
+    memory_bytes: int
+    duplicate_rows: int
+    constant_columns: list[str]
+    columns: dict[str, ColumnProfile]
+    schema: Schema
+    correlation: dict[str, Any]
+    target: str | None = None
+    class_balance: dict[str, int] | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    sample_rows: dict[str, int] = field(default_factory=dict)
+
+    def warnings_for(self, column: str) -> list[dict[str, Any]]:
+        return [w for w in self.warnings if w["column"] == column]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe: plain Python types only, NaN and infinities as None."""
+        return _json_safe(
+            {
+                "rows": self.rows,
+                "n_columns": self.n_columns,
+                "memory_bytes": self.memory_bytes,
+                "duplicate_rows": self.duplicate_rows,
+                "constant_columns": list(self.constant_columns),
+                "columns": {n: c.to_dict() for n, c in self.columns.items()},
+                "schema": self.schema.to_dict(),
+                "correlation": self.correlation,
+                "target": self.target,
+                "class_balance": self.class_balance,
+                "warnings": self.warnings,
+                "sample_rows": self.sample_rows,
+            }
+        )
+
+
+def profile_dataset(
+    df: pd.DataFrame,
+    schema: Schema | None = None,
+    target: str | None = None,
+    ctx: JobContext | None = None,
+) -> Profile:
+    """Profile a frame: statistics per column, dataset facts and warnings.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    schema : Schema, optional
+        Column kinds; inferred with :func:`infer_schema` when omitted.
+    target : str, optional
+        The column to predict: adds its class balance (when class-like) and
+        the ``imbalance`` and ``leakage`` checks.
+    ctx : JobContext, optional
+        Progress per column; ``ctx.check()`` between columns (cancellable).
+
+    Returns
+    -------
+    Profile
+    """
+    ctx = ctx or JobContext()
+    if target is not None and target not in df.columns:
+        raise KeyError(f"target column {target!r} is not in the data")
+    ctx.check()
+    rows = len(df)
+    names = [str(c) for c in df.columns]
+    df = df.set_axis(names, axis=1) if list(df.columns) != names else df
+    warnings: list[dict[str, Any]] = []
+    columns: dict[str, ColumnProfile] = {}
+    ctypes: list[ColumnType] = []
+    n = max(len(names), 1)
+
+    def work(name: str) -> tuple[ColumnType, ColumnProfile]:
+        return _profile_column(df[name], name, schema[name] if schema is not None else None, rows)
+
+    # Columns run on a few threads (sorting in numpy releases the GIL), in a
+    # short window so only a few sorted copies are alive at once; results
+    # are taken in column order so progress and warnings stay ordered.
+    with ThreadPoolExecutor(max_workers=WORKER_THREADS) as pool:
+        pending: deque = deque()
+        queue = iter(names)
+        try:
+            for name in queue:
+                pending.append((name, pool.submit(work, name)))
+                if len(pending) >= 2 * WORKER_THREADS:
+                    break
+            i = 0
+            while pending:
+                name, future = pending.popleft()
+                ctype, col = future.result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(work, nxt)))
+                ctypes.append(ctype)
+                columns[name] = col
+                warnings += _column_warnings(col, rows, is_target=name == target)
+                i += 1
+                ctx.progress(0.7 * i / n, f"Profiled column {i} of {n}: {name}")
+                ctx.check()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    schema = schema if schema is not None else Schema(ctypes)
+
+    ctx.progress(0.7, "Counting duplicate rows")
+    ctx.check()
+    duplicates = _count_duplicates(df, columns)
+
+    ctx.progress(0.8, "Computing correlations")
+    ctx.check()
+    rng = np.random.default_rng(_SEED)
+    sample_index = _sample_index(rows, CORRELATION_SAMPLE, rng)
+    numeric = [c for c in schema.columns("numeric") if c != target and columns[c].n_unique > 1]
+    correlation = _correlation(df, numeric, sample_index)
+
+    class_balance = None
+    if target is not None:
+        ctx.progress(0.9, "Checking the target")
+        ctx.check()
+        class_balance, target_warnings = _target_checks(df, schema, columns, target, sample_index)
+        warnings += target_warnings
+
+    sample_rows = {}
+    if sample_index is not None:
+        sample_rows = {"correlation": len(sample_index), "leakage": len(sample_index)}
+    profile = Profile(
+        rows=rows,
+        n_columns=df.shape[1],
+        memory_bytes=int(df.memory_usage(deep=True, index=False).sum()),
+        duplicate_rows=duplicates,
+        constant_columns=[c.name for c in columns.values() if c.n_unique == 1],
+        columns=columns,
+        schema=schema,
+        correlation=correlation,
+        target=target,
+        class_balance=class_balance,
+        warnings=warnings,
+        sample_rows=sample_rows,
+    )
+    ctx.progress(1.0, "Profile ready")
+    return profile
+
+
+# ------------------------------------------------------------------ columns
+def _profile_column(
+    s: pd.Series, name: str, ctype: ColumnType | None, rows: int
+) -> tuple[ColumnType, ColumnProfile]:
+    """Infer the column's kind (unless given) and compute its statistics,
+    sharing the expensive part (one sort, or one value count) between both."""
+    stats = histogram = top = None
+    if s.dtype.kind in "iuf":
+        present = sorted_present(s)
+        n_unique = ctype.n_unique if ctype is not None else count_sorted_unique(present)
+        ctype = ctype or infer_column(name, s, n_unique)
+        if ctype.kind in ("numeric", "id"):
+            stats, histogram = _numeric_stats(present, n_unique)
+        elif ctype.kind != "datetime":
+            top = _top_values(s)[0]
+    else:
+        counts = None
+        if ctype is None or ctype.kind not in ("datetime",):
+            top, counts = _top_values(s)
+        ctype = ctype or infer_column(name, s, counts)
+        if ctype.kind == "datetime":
+            stats, histogram = _datetime_stats(s)
+            top = None
+    missing = int(ctype.missing)
+    prof = ColumnProfile(
+        name=name,
+        kind=ctype.kind,
+        dtype=ctype.dtype,
+        missing=missing,
+        missing_fraction=missing / rows if rows else 0.0,
+        n_unique=int(ctype.n_unique),
+        stats=stats,
+        top=top,
+        histogram=histogram,
+    )
+    return ctype, prof
+
+
+def _numeric_stats(sorted_values: np.ndarray, n_unique: int) -> tuple[dict[str, Any], dict[str, list[Any]] | None]:
+    """Statistics of a sorted float array: quantiles by index and histogram
+    counts by binary search, so the one sort is the only O(n log n) step."""
+    neg_inf = int(np.searchsorted(sorted_values, -np.inf, side="right"))
+    pos_inf = len(sorted_values) - int(np.searchsorted(sorted_values, np.inf, side="left"))
+    finite = sorted_values[neg_inf : len(sorted_values) - pos_inf]
+    stats: dict[str, Any] = {"n_infinite": neg_inf + pos_inf}
+    size = finite.size
+    if size == 0:
+        return stats, None
+    lo, hi = float(finite[0]), float(finite[-1])
+    stats.update(
+        min=lo,
+        max=hi,
+        mean=float(finite.mean()),
+        std=float(finite.std(ddof=1)) if size > 1 else 0.0,
+    )
+    for q in QUANTILES:  # numpy's default "linear" method
+        pos = q * (size - 1)
+        below = int(math.floor(pos))
+        above = min(below + 1, size - 1)
+        value = finite[below] + (finite[above] - finite[below]) * (pos - below)
+        stats[f"q{int(round(q * 100)):02d}"] = float(value)
+    # few distinct values (counts, small integers): one bin per value is readable
+    bins = max(1, min(HISTOGRAM_BINS, n_unique))
+    if hi > lo:
+        edges = np.linspace(lo, hi, bins + 1)
+    else:
+        edges = np.array([lo - 0.5, hi + 0.5])
+    # bins are [e_i, e_i+1) and the last one is closed, as in np.histogram
+    inner = np.searchsorted(finite, edges[1:-1], side="left")
+    counts = np.diff(np.concatenate(([0], inner, [size])))
+    return stats, {"counts": counts.tolist(), "edges": edges.tolist()}
+
+
+def _datetime_stats(s: pd.Series) -> tuple[dict[str, Any], dict[str, list[Any]] | None]:
+    try:
+        dt = _to_datetime(s)
+    except (ValueError, TypeError, OverflowError):  # a kind set by hand that does not fit
+        return {}, None
+    if getattr(dt.dt, "tz", None) is not None:
+        dt = dt.dt.tz_convert(None)
+    ns = dt.dropna().astype("datetime64[ns]").to_numpy().astype("int64")
+    if ns.size == 0:
+        return {}, None
+    lo, hi = int(ns.min()), int(ns.max())
+    counts, edges = np.histogram(ns.astype("float64"), bins=HISTOGRAM_BINS if hi > lo else 1,
+                                 range=(lo, hi) if hi > lo else (lo - 1, hi + 1))
+    iso = [pd.Timestamp(int(e)).isoformat() for e in edges]
+    stats = {"min": pd.Timestamp(lo).isoformat(), "max": pd.Timestamp(hi).isoformat()}
+    # numeric edges in days since 1970-01-01 (the model's datetime encoding)
+    days = (edges / 86_400e9).tolist()
+    return stats, {"counts": counts.tolist(), "edges": days, "edge_labels": iso}
+
+
+def _to_datetime(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s
+    from pandas.tseries.api import guess_datetime_format
+
+    first = s.dropna()
+    fmt = guess_datetime_format(str(first.iloc[0])) if len(first) else None
+    return pd.to_datetime(s, format=fmt or "ISO8601", errors="coerce", utc=False)
+
+
+def _top_values(s: pd.Series) -> tuple[list[dict[str, Any]], int]:
+    """The TOP_N most frequent values and the number of distinct values."""
+    try:
+        counts = s.value_counts(dropna=True, sort=True)
+    except TypeError:  # unhashable cells
+        counts = s.dropna().astype(str).value_counts()
+    top = [{"value": _json_value(v), "count": int(c)} for v, c in counts.head(TOP_N).items()]
+    return top, len(counts)
+
+
+def _column_warnings(col: ColumnProfile, rows: int, *, is_target: bool) -> list[dict[str, Any]]:
+    out = []
+
+    def warn(code: str, message: str) -> None:
+        out.append({"column": col.name, "code": code, "message": message})
+
+    present = rows - col.missing
+    if present == 0:
+        warn("all_missing", f"'{col.name}' has no values at all; it carries no information.")
+        return out
+    if col.missing / rows > HIGH_MISSING:
+        warn(
+            "high_missing",
+            f"'{col.name}' is missing in {col.missing / rows:.0%} of rows "
+            f"({col.missing:,} of {rows:,}); impute it or leave it out.",
+        )
+    if col.n_unique == 1:
+        warn("constant", f"'{col.name}' holds one value only; it cannot help a model.")
+    if col.kind == "id" and not is_target:
+        warn("id_like", f"'{col.name}' looks like an identifier (unique per row); it is left out of features by default.")
+    if col.stats and col.stats.get("n_infinite"):
+        warn(
+            "infinite_values",
+            f"'{col.name}' holds {col.stats['n_infinite']:,} infinite value(s); "
+            "they are treated as missing when training.",
+        )
+    if col.kind == "categorical" and col.n_unique > HIGH_CARDINALITY and not is_target:
+        warn(
+            "high_cardinality",
+            f"'{col.name}' has {col.n_unique:,} distinct values; one-hot encoding it "
+            "makes many features. Consider grouping rare values or another encoding.",
+        )
+    return out
+
+
+# ------------------------------------------------------------ dataset level
+def _count_duplicates(df: pd.DataFrame, columns: dict[str, ColumnProfile]) -> int:
+    """Rows equal to an earlier row, on 64-bit row hashes.
+
+    Two equal rows agree on every column, so only rows whose most varied
+    column repeats can be duplicates: hash that column first and hash whole
+    rows for those candidates only (on continuous data, almost none).
+    """
+    if len(df) < 2:
+        return 0
+    key = max(columns.values(), key=lambda c: c.n_unique).name
+    first = _row_hashes(df[[key]])
+    candidates = pd.Series(first).duplicated(keep=False).to_numpy()
+    if not candidates.any():
+        return 0
+    hashes = _row_hashes(df[candidates])
+    return int(len(hashes) - len(pd.unique(hashes)))
+
+
+def _row_hashes(df: pd.DataFrame) -> np.ndarray:
+    try:
+        return pd.util.hash_pandas_object(df, index=False).to_numpy()
+    except TypeError:  # unhashable cells: hash their text
+        return pd.util.hash_pandas_object(df.astype(str), index=False).to_numpy()
+
+
+def _sample_index(rows: int, limit: int, rng: np.random.Generator) -> np.ndarray | None:
+    if rows <= limit:
+        return None
+    return np.sort(rng.choice(rows, size=limit, replace=False))
+
+
+def _float_matrix(df: pd.DataFrame, cols: list[str], index: np.ndarray | None) -> np.ndarray:
+    parts = []
+    for c in cols:
+        v = df[c].to_numpy(dtype="float64", na_value=np.nan)
+        parts.append(v if index is None else v[index])
+    x = np.column_stack(parts) if parts else np.empty((0, 0))
+    x[~np.isfinite(x)] = np.nan  # infinities count as missing, as in training
+    return x
+
+
+def _pairwise_corr(x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+    """Pearson r of the columns of x (with those of y), each pair on the rows
+    where both are present.  Four matrix products instead of a Python loop
+    over pairs; columns are centred first to keep the sums well conditioned."""
+    same = y is None
+    y = x if y is None else y
+    mx, my = ~np.isnan(x), ~np.isnan(y)
+    if mx.all() and my.all() and len(x) >= 3:
+        # nothing missing: one product of standardised columns
+        with np.errstate(invalid="ignore", divide="ignore"):
+            zx = (x - x.mean(axis=0)) / x.std(axis=0)
+            zy = zx if same else (y - y.mean(axis=0)) / y.std(axis=0)
+            r = zx.T @ zy / len(x)
+        return np.clip(r, -1.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xc = np.where(mx, x - np.nanmean(x, axis=0), 0.0)
+        yc = np.where(my, y - np.nanmean(y, axis=0), 0.0)
+        fx, fy = mx.astype("float64"), my.astype("float64")
+        n = fx.T @ fy
+        sx, sy = xc.T @ fy, fx.T @ yc
+        sxx, syy = (xc * xc).T @ fy, fx.T @ (yc * yc)
+        sxy = xc.T @ yc
+        cov = sxy - sx * sy / n
+        var_x = sxx - sx * sx / n
+        var_y = syy - sy * sy / n
+        r = cov / np.sqrt(var_x * var_y)
+    r[(n < 3) | (var_x <= 0) | (var_y <= 0)] = np.nan
+    return np.clip(r, -1.0, 1.0)
+
+
+def _correlation(df: pd.DataFrame, numeric: list[str], index: np.ndarray | None) -> dict[str, Any]:
+    if len(numeric) < 2:
+        return {"columns": numeric, "matrix": [[1.0] * len(numeric)] if numeric else []}
+    x = _float_matrix(df, numeric, index)
+    if len(numeric) > MAX_CORRELATION_COLUMNS:
+        # keep the most variable columns (the brief cap); variance is cheap
+        keep = np.argsort(-np.nan_to_num(np.nanvar(x, axis=0), nan=-1.0), kind="stable")
+        keep = np.sort(keep[:MAX_CORRELATION_COLUMNS])
+        numeric = [numeric[i] for i in keep]
+        x = x[:, keep]
+    r = _pairwise_corr(x)
+    np.fill_diagonal(r, 1.0)
+    return {"columns": numeric, "matrix": r.tolist()}
+
+
+# ------------------------------------------------------------------- target
+def _is_class_like(s: pd.Series, kind: str, n_unique: int) -> bool:
+    if kind in ("categorical", "boolean"):
+        return True
+    if kind == "numeric" and n_unique <= MAX_CLASSES:
+        values = s.dropna().to_numpy(dtype="float64")
+        return bool(np.all(np.mod(values, 1.0) == 0))
+    return False
+
+
+def _target_checks(
+    df: pd.DataFrame,
+    schema: Schema,
+    columns: dict[str, ColumnProfile],
+    target: str,
+    index: np.ndarray | None,
+) -> tuple[dict[str, int] | None, list[dict[str, Any]]]:
+    y = df[target]
+    tcol = columns[target]
+    warnings: list[dict[str, Any]] = []
+    class_like = _is_class_like(y, tcol.kind, tcol.n_unique)
+    balance = None
+    if class_like:
+        counts = y.value_counts(dropna=True)
+        balance = {str(_json_value(k)): int(v) for k, v in counts.items()}
+        if len(counts) >= 2:
+            minority, majority = int(counts.iloc[-1]), int(counts.iloc[0])
+            if minority < IMBALANCE_RATIO * majority or minority < IMBALANCE_MIN_ROWS:
+                warnings.append(
+                    {
+                        "column": target,
+                        "code": "imbalance",
+                        "message": (
+                            f"Target '{target}' is imbalanced: class {counts.index[-1]!s} has "
+                            f"{minority:,} rows against {majority:,} for {counts.index[0]!s}. "
+                            "Use a stratified split and look at balanced metrics (F1, balanced accuracy)."
+                        ),
+                    }
+                )
+    warnings += _leakage_by_correlation(df, schema, columns, target, class_like, index)
+    if class_like:
+        warnings += _leakage_by_mapping(df, schema, columns, target, index)
+    return balance, warnings
+
+
+def _target_as_number(y: pd.Series, class_like: bool, n_unique: int) -> np.ndarray | None:
+    if pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
+        return y.to_numpy(dtype="float64", na_value=np.nan)
+    if class_like and n_unique == 2:  # binary labels -> 0/1
+        codes = pd.Series(pd.factorize(y, sort=True)[0], index=y.index).to_numpy(dtype="float64")
+        codes[codes < 0] = np.nan
+        return codes
+    return None
+
+
+def _leakage_by_correlation(
+    df: pd.DataFrame,
+    schema: Schema,
+    columns: dict[str, ColumnProfile],
+    target: str,
+    class_like: bool,
+    index: np.ndarray | None,
+) -> list[dict[str, Any]]:
+    t = _target_as_number(df[target], class_like, columns[target].n_unique)
+    features = [c for c in schema.columns("numeric") + schema.columns("boolean")
+                if c != target and columns[c].n_unique > 1]
+    if t is None or not features:
+        return []
+    if pd.api.types.is_bool_dtype(df[target].dtype):
+        t = t.astype("float64")
+    t = t if index is None else t[index]
+    t = np.where(np.isfinite(t), t, np.nan)[:, None]
+    x = np.column_stack([_feature_as_number(df[c], index) for c in features])
+    x[~np.isfinite(x)] = np.nan
+    r = _pairwise_corr(x, t)[:, 0]
+    out = []
+    for name, value in zip(features, r):
+        if np.isfinite(value) and abs(value) >= LEAKAGE_CORRELATION:
+            out.append(
+                {
+                    "column": name,
+                    "code": "leakage",
+                    "message": (
+                        f"'{name}' is almost a copy of the target '{target}' (correlation "
+                        f"{value:+.3f}). It may leak the answer; leave it out unless it is "
+                        "known before the prediction is made."
+                    ),
+                }
+            )
+    return out
+
+
+def _feature_as_number(s: pd.Series, index: np.ndarray | None) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        v = s.to_numpy(dtype="float64", na_value=np.nan)
+    else:  # text booleans: factorised codes are enough for |r|
+        codes, _ = pd.factorize(s.astype(str).str.strip().str.lower().where(s.notna()), sort=True)
+        v = codes.astype("float64")
+        v[codes < 0] = np.nan
+    return v if index is None else v[index]
+
+
+def _leakage_by_mapping(
+    df: pd.DataFrame,
+    schema: Schema,
+    columns: dict[str, ColumnProfile],
+    target: str,
+    index: np.ndarray | None,
+) -> list[dict[str, Any]]:
+    """A categorical feature whose every value goes with exactly one class.
+
+    Checked on the row sample first: a value seen with two classes there
+    rules the column out, so the full check runs only for suspects.
+    """
+    out = []
+    candidates = [
+        c
+        for c in schema.columns("categorical") + schema.columns("boolean")
+        if c != target and columns[c].n_unique >= 2
+    ]
+    if index is not None:
+        sample = df.iloc[index]
+        candidates = [c for c in candidates if _determines(sample[c], sample[target], None)]
+    for name in candidates:
+        n_unique = columns[name].n_unique
+        if _determines(df[name], df[target], n_unique):
+            out.append(
+                {
+                    "column": name,
+                    "code": "leakage",
+                    "message": (
+                        f"'{name}' determines the target '{target}' exactly (each of its "
+                        f"{n_unique} values goes with one class). It may leak the answer; "
+                        "leave it out unless it is known before the prediction is made."
+                    ),
+                }
+            )
+    return out
+
+
+def _determines(feature: pd.Series, target: pd.Series, n_unique: int | None) -> bool:
+    f_codes = pd.factorize(feature)[0].astype("int64")
+    t_codes, classes = pd.factorize(target)
+    t_codes = t_codes.astype("int64")
+    both = (f_codes >= 0) & (t_codes >= 0)
+    present = int(both.sum())
+    f_present = f_codes[both]
+    distinct = len(pd.unique(f_present)) if n_unique is None else n_unique
+    # a value seen once maps trivially to its class: demand repeated values
+    if present == 0 or (n_unique is not None and distinct > present / 2):
+        return False
+    pairs = f_present * max(len(classes), 1) + t_codes[both]
+    return len(pd.unique(pairs)) == len(pd.unique(f_present))
+
+
+# -------------------------------------------------------------------- JSON
+def _json_value(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, (pd.Timestamp,)):
+        return v.isoformat()
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    if v is pd.NaT or v is pd.NA:
+        return None
+    return str(v)
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_json_safe(v) for v in obj.tolist()]
+    return _json_value(obj)
