@@ -67,8 +67,18 @@ _EXPORTS: dict[str, str] = {
     "JobState": "executors",
     "JobFailed": "executors",
     "ProcessExecutor": "executors",
+    # tuning
+    "Trial": "events",
+    "TuneJob": "tuning",
+    "best_run_spec": "tuning",
+    "list_tunes": "tuning",
+    "load_tune": "tuning",
+    "objective_metrics": "tuning",
+    "build_search_space": "search_space",
+    "leaderboard": "leaderboard",
     # export / predict
     "export_onnx": "onnx_export",
+    "export_run": "run_export",
     "OnnxPredictor": "onnx_predict",
     # device
     "resolve_device": "device",

@@ -26,6 +26,7 @@ __all__ = [
     "Result",
     "Failure",
     "ResourceSample",
+    "Trial",
     "event_from_dict",
     "CancelToken",
     "JobContext",
@@ -108,8 +109,29 @@ class ResourceSample(Event):
     gpu_mem_mb: float | None = None
 
 
+@dataclass(frozen=True)
+class Trial(Event):
+    """One finished trial of a hyperparameter search (tuning plots it live).
+
+    ``params`` are the searched parameters of this trial; ``score`` is the
+    objective (CV mean, or the holdout score) and ``score_std`` its spread
+    over the folds; both are ``None`` for a pruned or failed trial.
+    ``state`` is ``complete``, ``pruned`` or ``failed``; ``best_score`` is the
+    best objective of the search so far (including this trial).
+    """
+
+    kind: ClassVar[str] = "trial"
+    number: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+    score: float | None = None
+    score_std: float | None = None
+    state: str = "complete"
+    duration_s: float = 0.0
+    best_score: float | None = None
+
+
 _EVENT_TYPES: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (Progress, Iteration, Log, Result, Failure, ResourceSample)
+    cls.kind: cls for cls in (Progress, Iteration, Log, Result, Failure, ResourceSample, Trial)
 }
 
 

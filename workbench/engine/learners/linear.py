@@ -96,6 +96,8 @@ register(Algorithm(
         ),
         ParamSpec(
             "l1_ratio", "float", 0.0, low=0.0, high=1.0,
+            # Not searched by default: the default solver (lbfgs) accepts only 0.
+            tunable=False,
             help="0 = L2 penalty, 1 = L1 (sparse coefficients; needs solver saga), between = elastic net.",
         ),
         ParamSpec(
