@@ -237,20 +237,23 @@ def cmd_data_profile(args) -> int:
     if args.json:
         _print_json(data)
         return 0
-    print(f"{args.name}: {data.get('rows', len(frame)):,} rows x {data.get('n_columns', frame.shape[1])} columns"
-          f", {data.get('duplicate_rows', 0)} duplicate rows")
+    print(f"{args.name}: {data.get('rows', len(frame)):,} rows x {data.get('n_columns', frame.shape[1])} columns, "
+          f"{data.get('duplicate_rows', 0)} duplicate rows" + (f", target '{target}'" if target else ""))
     rows = []
-    for col in data.get("columns", []):
-        if isinstance(col, str):
-            continue
+    columns = data.get("columns") or {}
+    for col in columns.values() if isinstance(columns, dict) else columns:
         stats = col.get("stats") or {}
-        top = col.get("top_values") or []
-        summary = (
-            f"mean {_fmt(stats.get('mean'))} std {_fmt(stats.get('std'))} [{_fmt(stats.get('min'))}, {_fmt(stats.get('max'))}]"
-            if stats.get("mean") is not None
-            else ", ".join(f"{t.get('value')} ({t.get('count')})" for t in top[:3])
-        )
-        rows.append([col.get("name"), col.get("kind"), _fmt(col.get("missing")), _fmt(col.get("unique")), summary])
+        top = col.get("top") or []
+        if isinstance(stats.get("mean"), (int, float)):
+            summary = (f"mean {_fmt(stats.get('mean'))}  std {_fmt(stats.get('std'))}  "
+                       f"[{_fmt(stats.get('min'))}, {_fmt(stats.get('max'))}]")
+        elif stats.get("min") is not None:
+            summary = f"{stats.get('min')} .. {stats.get('max')}"
+        else:
+            summary = ", ".join(f"{t.get('value')} ({t.get('count')})" for t in top[:3])
+        missing = col.get("missing") or 0
+        miss = f"{missing} ({col.get('missing_fraction', 0):.0%})" if missing else "0"
+        rows.append([col.get("name"), col.get("kind"), miss, _fmt(col.get("n_unique")), summary])
     if rows:
         print(_table(rows, ["column", "kind", "missing", "unique", "summary"]))
     for w in data.get("warnings", []):
