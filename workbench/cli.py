@@ -449,7 +449,8 @@ def cmd_predict(args) -> int:
             raise CliError("predict --model FILE.onnx takes exactly one DATA file.")
         from workbench.engine.onnx_predict import predict_onnx_to_csv
 
-        n = predict_onnx_to_csv(args.model, args.inputs[0], args.output)
+        report = predict_onnx_to_csv(args.model, args.inputs[0], args.output)
+        n = report["rows"] if isinstance(report, dict) else report  # it returns {"rows", "path", "seconds"}
         print(f"Wrote {n:,} predictions to {args.output}", file=sys.stderr)
         return 0
     if len(args.inputs) != 3:

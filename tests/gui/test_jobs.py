@@ -1,0 +1,127 @@
+"""The job queue: states, events relayed on the GUI thread, cancel, failures."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from PySide6.QtCore import QThread
+
+from workbench.engine import DataError
+from workbench.gui.jobs import DATA_LANE, FunctionJob, JobsModel, JobState
+
+
+@pytest.fixture
+def jobs(qtbot):
+    model = JobsModel()
+    yield model
+    assert model.shutdown(timeout_s=10)
+
+
+def test_job_completes_and_its_events_arrive_on_the_gui_thread(qtbot, jobs):
+    seen = []
+    jobs.jobEvent.connect(lambda job_id, event: seen.append((event, QThread.currentThread())))
+
+    def work(ctx):
+        for i in range(5):
+            ctx.iteration(i + 1, {"loss": 1.0 / (i + 1)}, {"loss": 1.2 / (i + 1)})
+        ctx.progress(1.0, "done")
+        return 42
+
+    job_id = jobs.submit_job(FunctionJob("count", work))
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=5000)
+    entry = jobs.entry(job_id)
+    assert entry.state == JobState.COMPLETED
+    assert entry.result == 42
+    assert entry.fraction == 1.0
+    iterations = [e for e, _ in seen if e.kind == "iteration"]
+    assert [e.step for e in iterations] == [1, 2, 3, 4, 5]
+    gui_thread = jobs.thread()
+    assert all(thread is gui_thread for _, thread in seen)
+
+
+def test_workbench_error_fails_the_job_with_its_message(qtbot, jobs):
+    def work(ctx):
+        raise DataError("The file has no header row.")
+
+    job_id = jobs.submit_job(FunctionJob("load", work))
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=5000)
+    assert jobs.entry(job_id).state == JobState.FAILED
+    assert jobs.entry(job_id).error == "The file has no header row."
+
+
+def test_unexpected_exception_is_reported_with_traceback_not_raised(qtbot, jobs, caplog):
+    def work(ctx):
+        return 1 / 0
+
+    job_id = jobs.submit_job(FunctionJob("crash", work))
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=5000)
+    entry = jobs.entry(job_id)
+    assert entry.state == JobState.FAILED
+    assert "ZeroDivisionError" in entry.error
+    assert "Traceback" in entry.traceback
+
+
+def test_cancel_running_job_ends_cancelled(qtbot, jobs):
+    started = threading.Event()
+
+    def work(ctx):
+        started.set()
+        while True:
+            ctx.check()
+            time.sleep(0.005)
+
+    job_id = jobs.submit_job(FunctionJob("forever", work))
+    qtbot.waitUntil(started.is_set, timeout=5000)
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state == JobState.RUNNING, timeout=5000)
+    assert jobs.cancel_current()
+    assert jobs.entry(job_id).state == JobState.CANCELLING
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=5000)
+    assert jobs.entry(job_id).state == JobState.CANCELLED
+
+
+def test_one_job_per_lane_and_queued_jobs_can_be_cancelled(qtbot, jobs):
+    release = threading.Event()
+    order = []
+
+    def blocking(ctx):
+        order.append("first")
+        while not release.is_set():
+            ctx.check()
+            time.sleep(0.005)
+
+    first = jobs.submit_job(FunctionJob("first", blocking))
+    second = jobs.submit_job(FunctionJob("second", lambda ctx: order.append("second")))
+    third = jobs.submit_job(FunctionJob("third", lambda ctx: order.append("third")))
+    other_lane = jobs.submit_job(FunctionJob("data", lambda ctx: order.append("data")), lane=DATA_LANE)
+    qtbot.waitUntil(lambda: jobs.entry(other_lane).state.finished, timeout=5000)
+    # The compute lane is busy: the others wait, the data lane does not.
+    assert jobs.entry(second).state == JobState.QUEUED
+    jobs.cancel(third)
+    assert jobs.entry(third).state == JobState.CANCELLED
+    release.set()
+    qtbot.waitUntil(lambda: jobs.entry(second).state.finished, timeout=5000)
+    assert jobs.entry(first).state == JobState.COMPLETED
+    assert "third" not in order
+    assert order.index("first") < order.index("second")
+    assert jobs.is_idle()
+
+
+def test_table_shows_state_progress_and_elapsed(qtbot, jobs):
+    job_id = jobs.submit_job(FunctionJob("quick", lambda ctx: ctx.progress(0.5, "halfway")))
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=5000)
+    assert jobs.rowCount() == 1
+    assert jobs.index(0, 0).data() == "quick"
+    assert jobs.index(0, 1).data().startswith("completed")
+    assert jobs.index(0, 2).data() == 100
+    assert ":" in jobs.index(0, 3).data()
+    jobs.clear_finished()
+    assert jobs.rowCount() == 0
+
+
+def test_qt_item_model_virtuals_are_not_shadowed(jobs):
+    # Views call model.submit() with no arguments when editing may end (focus
+    # changes, clicks); a Python method of that name used to break that call.
+    assert jobs.submit() is True
+    assert jobs.rowCount() == 0

@@ -1,0 +1,108 @@
+"""The live training view, driven by a fake training job's events."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from workbench.engine import ResourceSample
+from workbench.gui.jobs import FunctionJob, JobsModel
+from workbench.gui.live_view import LiveTrainingView, SeriesBuffer
+
+
+class FakeTraining:
+    """Emits ``steps`` iterations like a boosting fit, then waits for ``release``."""
+
+    title = "Train fake"
+
+    def __init__(self, steps: int, release: threading.Event | None = None) -> None:
+        self.steps = steps
+        self.release = release
+
+    def run(self, ctx):
+        for step in range(1, self.steps + 1):
+            ctx.check()
+            ctx.iteration(step, {"logloss": 1 / step, "accuracy": 1 - 1 / (step + 1)},
+                          {"logloss": 1 / step + (step - 30) ** 2 / 5000, "accuracy": 0.9})
+            if step % 50 == 0:
+                ctx.emit(ResourceSample(cpu_percent=150.0, rss_mb=300.0 + step))
+        while self.release is not None and not self.release.is_set():
+            ctx.check()
+            self.release.wait(0.01)
+        return {"status": "completed"}
+
+
+def test_series_buffer_grows_by_doubling():
+    buf = SeriesBuffer(capacity=4)
+    for i in range(10):
+        buf.append(i, i * i)
+    x, y = buf.view()
+    assert len(buf.x) == 16
+    assert x.tolist() == list(range(10)) and y[-1] == 81
+
+
+def make_view(qtbot):
+    jobs = JobsModel()
+    view = LiveTrainingView(jobs)
+    qtbot.addWidget(view)
+    view.show()
+    return jobs, view
+
+
+def test_curves_fill_from_events_and_best_iteration_is_marked(qtbot):
+    jobs, view = make_view(qtbot)
+    release = threading.Event()
+    job_id = jobs.submit_job(FakeTraining(300, release), kind="train")
+    qtbot.waitUntil(lambda: view.point_count() >= 4 * 300, timeout=10000)
+    assert view.cancel_button.isEnabled()
+    # One curve per (metric, split), created once and reused.
+    assert set(view.curves) == {("loss", "train", "logloss"), ("loss", "valid", "logloss"),
+                                ("metric", "train", "accuracy"), ("metric", "valid", "accuracy")}
+    curve = view.curves[("loss", "valid", "logloss")]
+    assert view.best_step() is not None
+    assert view.best_lines[0].isVisible()
+    assert math.isclose(view.best_lines[0].value(), view.best_step())
+    # Resource samples show the strip.
+    assert view.resource_plot.isVisible()
+    release.set()
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=10000)
+    assert view.curves[("loss", "valid", "logloss")] is curve
+    assert not view.cancel_button.isEnabled()
+    assert "completed" in view.title.text()
+    assert jobs.shutdown(5)
+
+
+def test_redraw_is_timer_driven_not_per_event(qtbot):
+    _jobs, view = make_view(qtbot)
+    view.job_id = 1  # pretend to follow a job
+    for step in range(1, 1001):
+        view.add_iteration(step, {"rmse": 1.0 / step}, {})
+    # Nothing is drawn until the timer (or refresh) runs.
+    assert view.point_count() == 0
+    view.refresh()
+    assert view.point_count() == 1000
+    x, _y = view.curves[("loss", "train", "rmse")].getData()
+    assert np.asarray(x).max() <= 1000
+
+
+def test_cancel_button_cancels_the_followed_job(qtbot):
+    jobs, view = make_view(qtbot)
+    release = threading.Event()
+    job_id = jobs.submit_job(FakeTraining(5, release), kind="train")
+    qtbot.waitUntil(lambda: view.job_id == job_id and view.cancel_button.isEnabled(), timeout=5000)
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=5000)
+    assert jobs.entry(job_id).state.value == "cancelled"
+    assert jobs.shutdown(5)
+
+
+def test_other_job_kinds_are_ignored(qtbot):
+    jobs, view = make_view(qtbot)
+    job_id = jobs.submit_job(FunctionJob("load", lambda ctx: ctx.iteration(1, {"loss": 1.0})), kind="load")
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=5000)
+    view.refresh()
+    assert view.job_id is None and view.point_count() == 0
+    assert jobs.shutdown(5)

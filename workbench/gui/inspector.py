@@ -1,0 +1,398 @@
+"""Dataset inspector: the data table, its columns, their profile and warnings.
+
+Takes a :class:`~workbench.gui.session.Session`; shows whatever dataset the
+session holds and asks it to load another.  Adding a dataset (file dialog or
+drag-and-drop) runs ``Project.add_dataset`` in a worker with a progress bar.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import profile_data
+from .icons import icon
+from .jobs import DATA_LANE, FunctionJob, JobEntry, JobState
+from .plots import SERIES_COLORS, Heatmap, bar_chart, empty_message, make_plot, reset_ticks
+from .session import Session
+from .table_model import DataFrameModel, sort_order
+from .widgets import CopyableTableView, ErrorLabel
+
+# Frames up to this many rows are sorted on the GUI thread (well under 0.1 s);
+# bigger ones in a worker so the window never freezes.
+SYNC_SORT_MAX_ROWS = 200_000
+
+FILE_FILTER = "Data files (*.csv *.tsv *.txt *.parquet *.pq *.xlsx *.xls *.json *.jsonl *.ndjson);;All files (*)"
+
+
+class ColumnProfilePanel(QWidget):
+    """Statistics, warnings and a histogram/bar chart for one column."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        self.form = QFormLayout()
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.warnings = QLabel()
+        self.warnings.setWordWrap(True)
+        self.warnings.setObjectName("warningText")
+        self.warnings.hide()
+        column.addWidget(self.title)
+        column.addLayout(self.form)
+        column.addWidget(self.warnings)
+        column.addStretch(1)
+        left.setMinimumWidth(220)
+        left.setMaximumWidth(320)
+        layout.addWidget(left)
+        self.plot = make_plot()
+        layout.addWidget(self.plot, 1)
+
+    def show_column(self, session: Session, column: str | None) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.warnings.hide()
+        if not column or session.frame is None:
+            self.title.setText("Select a column")
+            empty_message(self.plot, "Select a column to see its distribution")
+            return
+        kind = session.column_kind(column)
+        self.title.setText(column)
+        for label, text in profile_data.column_stats(session.profile, session.frame, column, kind):
+            value = QLabel(text)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.form.addRow(label + ":", value)
+        warns = profile_data.column_warnings(session.profile, column)
+        if warns:
+            self.warnings.setText("⚠ " + "\n⚠ ".join(w["message"] for w in warns))
+            self.warnings.show()
+        hist = None if kind in ("categorical", "boolean", "text", "id") else profile_data.histogram(
+            session.profile, session.frame, column
+        )
+        item = self.plot.getPlotItem()
+        reset_ticks(item)
+        if hist is not None:
+            edges, counts = hist
+            item.clear()
+            item.addItem(pg.PlotCurveItem(edges, counts, stepMode="center", fillLevel=0,
+                                          brush=SERIES_COLORS[0] + "99", pen=pg.mkPen(SERIES_COLORS[0])))
+            item.setLabel("bottom", column)
+            item.setLabel("left", "rows")
+            item.enableAutoRange()
+        else:
+            top = profile_data.top_values(session.profile, session.frame, column)
+            if top:
+                bar_chart(self.plot, [t[0] for t in top][::-1], [t[1] for t in top][::-1], horizontal=True)
+                item.setLabel("bottom", "rows")
+                item.setLabel("left", "")
+            else:
+                empty_message(self.plot, "No values to plot")
+
+
+class DatasetInspector(QWidget):
+    """Central "Data" tab. Signals ``status(str)`` for the status bar."""
+
+    status = Signal(str)
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setAcceptDrops(True)
+        self._add_job: int | None = None
+        self._sort_job: int | None = None
+
+        # -- top bar -----------------------------------------------------------
+        self.title = QLabel("No dataset selected")
+        self.title.setStyleSheet("font-weight: 600; font-size: 12pt;")
+        self.add_button = QPushButton(icon("add-dataset"), "Add dataset…")
+        self.add_button.setToolTip("Add a CSV, Parquet, Excel or JSON file to the project (Ctrl+Shift+A)")
+        self.add_button.clicked.connect(self.choose_files)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.error = ErrorLabel()
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.progress)
+        top.addWidget(self.add_button)
+
+        # -- columns list --------------------------------------------------------
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search columns…")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.textChanged.connect(self._filter_columns)
+        self.columns = QListWidget()
+        self.columns.setIconSize(QSize(16, 16))
+        self.columns.currentItemChanged.connect(self._column_selected)
+        col_box = QWidget()
+        col_layout = QVBoxLayout(col_box)
+        col_layout.setContentsMargins(0, 0, 0, 0)
+        col_layout.addWidget(self.search)
+        col_layout.addWidget(self.columns)
+
+        # -- table -----------------------------------------------------------------
+        self.model = DataFrameModel()
+        self.table = CopyableTableView()
+        self.table.setModel(self.model)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setSortIndicatorShown(True)
+        self.table.horizontalHeader().setSectionsClickable(True)
+        self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_requested)
+        self.table.horizontalHeader().setDefaultSectionSize(110)
+        self.table.selectionModel().currentColumnChanged.connect(
+            lambda cur, _prev: self.select_column(self.model.headerData(cur.column(), Qt.Orientation.Horizontal))
+            if cur.isValid() else None
+        )
+
+        # -- profile tabs --------------------------------------------------------------
+        self.profile_panel = ColumnProfilePanel()
+        self.heatmap = Heatmap(cmap="CET-D1A")
+        self.target_plot = make_plot()
+        self.warning_list = QListWidget()
+        self.warning_list.itemActivated.connect(self._warning_activated)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.profile_panel, icon("results"), "Column")
+        self.tabs.addTab(self.heatmap, icon("compare"), "Correlations")
+        self.tabs.addTab(self.target_plot, icon("target"), "Target")
+        self.tabs.addTab(self.warning_list, icon("warning"), "Warnings")
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.table)
+        right.addWidget(self.tabs)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(col_box)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([220, 900])
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.error)
+        layout.addWidget(split, 1)
+
+        session.datasetChanged.connect(self._dataset_changed)
+        session.frameLoaded.connect(self._frame_loaded)
+        session.profileChanged.connect(self._profile_changed)
+        session.rolesChanged.connect(self._draw_target)
+        session.loadFailed.connect(self._load_failed)
+        session.busyChanged.connect(self._busy)
+        session.jobs.jobEvent.connect(self._job_event)
+
+    # -- adding datasets ------------------------------------------------------------
+    def choose_files(self) -> None:
+        if not self.session.project.is_open:
+            self.error.show_message("Open or create a project first (File ▸ Open project…).")
+            return
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add dataset", str(Path.home()), FILE_FILTER)
+        self.add_files(paths)
+
+    def add_files(self, paths: list[str]) -> None:
+        """Add each file to the project in a worker; select the last one added."""
+        if not paths:
+            return
+        if not self.session.project.is_open:
+            self.error.show_message("Open or create a project first (File ▸ Open project…).")
+            return
+        self.error.clear_message()
+        project = self.session.project.project
+        for path in paths:
+            job = FunctionJob(f"Add {Path(path).name}", lambda ctx, p=path: project.add_dataset(p, ctx=ctx))
+            self._add_job = self.session.jobs.submit_job(job, kind="add-dataset", lane=DATA_LANE, on_done=self._added)
+        self._busy(True)
+
+    def _added(self, entry: JobEntry) -> None:
+        if entry.job_id == self._add_job:
+            self._busy(False)
+        if entry.state == JobState.FAILED:
+            self.error.show_message(entry.error)
+            return
+        if entry.state != JobState.COMPLETED:
+            return
+        self.session.project.dataset_added()
+        name = getattr(entry.result, "name", None)
+        self.status.emit(f"Added dataset {name}")
+        if name:
+            self.session.select_dataset(name)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        self.add_files(paths)
+        event.acceptProposedAction()
+
+    def _busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        if busy:
+            self.progress.setValue(0)
+
+    def _job_event(self, job_id: int, event: Any) -> None:
+        fraction = getattr(event, "fraction", None)
+        if fraction is None or not self.progress.isVisible():
+            return
+        entry = self.session.jobs.entry(job_id)
+        if entry.kind in ("load", "add-dataset"):
+            self.progress.setValue(int(fraction * 100))
+            self.progress.setFormat(f"{entry.title}: %p%")
+
+    # -- showing a dataset ------------------------------------------------------------
+    def _dataset_changed(self, name: str) -> None:
+        self.error.clear_message()
+        self.model.set_frame(None)
+        self.columns.clear()
+        self.title.setText(f"{name} — loading…" if name else "No dataset selected")
+
+    def _load_failed(self, message: str) -> None:
+        self.title.setText(f"{self.session.dataset} — could not be loaded")
+        self.error.show_message(message)
+
+    def _frame_loaded(self) -> None:
+        s = self.session
+        df = s.frame
+        kinds = {c: s.column_kind(c) for c in s.columns()}
+        self.model.set_frame(df, kinds)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.title.setText(f"{s.dataset}  ·  {df.shape[0]:,} rows × {df.shape[1]} columns")
+        self.status.emit(f"Loaded {s.dataset}: {df.shape[0]:,} rows")
+
+    def _profile_changed(self) -> None:
+        s = self.session
+        current = self.columns.currentItem()
+        keep = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
+        self.columns.clear()
+        self.warning_list.clear()
+        if s.frame is None:
+            self.profile_panel.show_column(s, None)
+            empty_message(self.target_plot, "Choose a target column")
+            self.heatmap.set_matrix(np.zeros((0, 0)), [])
+            return
+        for column in s.columns():
+            kind = s.column_kind(column) or "numeric"
+            warns = profile_data.column_warnings(s.profile, column)
+            item = QListWidgetItem(icon(f"kind-{kind}"), column + (f"   ⚠ {len(warns)}" if warns else ""))
+            item.setData(Qt.ItemDataRole.UserRole, column)
+            item.setToolTip(f"{column}: {kind}" + "".join(f"\n⚠ {w['message']}" for w in warns))
+            self.columns.addItem(item)
+        for w in profile_data.warnings(s.profile):
+            item = QListWidgetItem(icon("warning", "#d68a1c"),
+                                   (f"{w['column']}: " if w.get("column") else "") + w["message"])
+            item.setData(Qt.ItemDataRole.UserRole, w.get("column"))
+            self.warning_list.addItem(item)
+        self.tabs.setTabText(3, f"Warnings ({self.warning_list.count()})")
+        corr = profile_data.correlations(s.profile, s.frame)
+        if corr is not None:
+            names, matrix = corr
+            self.heatmap.set_matrix(matrix, names, levels=(-1.0, 1.0), cmap="CET-D1A")
+        self._filter_columns(self.search.text())
+        if keep in s.columns():
+            self.select_column(keep)
+        elif self.columns.count():
+            self.columns.setCurrentRow(0)
+        self._draw_target()
+
+    def _draw_target(self) -> None:
+        s = self.session
+        if s.frame is None or not s.target:
+            empty_message(self.target_plot, "Choose a target column (Model tab)")
+            return
+        item = self.target_plot.getPlotItem()
+        item.setTitle(f"Target: {s.target}")
+        kind = s.column_kind(s.target)
+        hist = profile_data.histogram(s.profile, s.frame, s.target) if kind == "numeric" and \
+            s.frame[s.target].nunique() > 20 else None
+        reset_ticks(item)
+        if hist is not None:
+            edges, counts = hist
+            item.clear()
+            item.addItem(pg.PlotCurveItem(edges, counts, stepMode="center", fillLevel=0,
+                                          brush=SERIES_COLORS[1] + "99", pen=pg.mkPen(SERIES_COLORS[1])))
+            item.enableAutoRange()
+        else:
+            top = profile_data.top_values(None, s.frame, s.target, n=30)
+            bar_chart(self.target_plot, [t[0] for t in top], [t[1] for t in top], color=SERIES_COLORS[1])
+
+    # -- columns ----------------------------------------------------------------------
+    def _filter_columns(self, text: str) -> None:
+        needle = text.strip().lower()
+        for i in range(self.columns.count()):
+            item = self.columns.item(i)
+            item.setHidden(bool(needle) and needle not in item.data(Qt.ItemDataRole.UserRole).lower())
+
+    def _column_selected(self, current: QListWidgetItem | None, _previous=None) -> None:
+        if current is None:
+            return
+        column = current.data(Qt.ItemDataRole.UserRole)
+        self.profile_panel.show_column(self.session, column)
+        cols = self.session.columns()
+        if column in cols:
+            self.table.scrollTo(self.model.index(self.table.rowAt(0) if self.table.rowAt(0) >= 0 else 0,
+                                                 cols.index(column)))
+
+    def select_column(self, column: str | None) -> None:
+        """Select ``column`` in the list (and so show its profile)."""
+        if not column:
+            return
+        for i in range(self.columns.count()):
+            item = self.columns.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == column:
+                if self.columns.currentItem() is not item:
+                    self.columns.setCurrentItem(item, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+                return
+
+    def _warning_activated(self, item: QListWidgetItem) -> None:
+        column = item.data(Qt.ItemDataRole.UserRole)
+        if column:
+            self.select_column(column)
+            self.tabs.setCurrentIndex(0)
+
+    # -- sorting ------------------------------------------------------------------------
+    def _sort_requested(self, column: int, order: Qt.SortOrder) -> None:
+        df = self.model.frame()
+        if df is None or column < 0:
+            return
+        ascending = order == Qt.SortOrder.AscendingOrder
+        if len(df) <= SYNC_SORT_MAX_ROWS:
+            self.model.set_order(sort_order(df, column, ascending))
+            return
+        name = str(df.columns[column])
+
+        def done(entry: JobEntry) -> None:
+            if entry.state == JobState.COMPLETED and entry.job_id == self._sort_job and self.model.frame() is df:
+                self.model.set_order(entry.result)
+                self.status.emit(f"Sorted by {name}")
+
+        job = FunctionJob(f"Sort by {name}", lambda ctx: sort_order(df, column, ascending))
+        self._sort_job = self.session.jobs.submit_job(job, kind="sort", lane=DATA_LANE, on_done=done)
+        self.status.emit(f"Sorting {len(df):,} rows by {name}…")
+
+

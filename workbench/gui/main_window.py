@@ -1,0 +1,484 @@
+"""The main window: builds the models and views and wires their signals.
+
+No logic of its own beyond wiring (STYLE.md): views take a model in their
+constructor and never import each other; this module connects them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QToolBar,
+)
+
+from . import settings as ui_settings
+from .export_dialog import ExportDialog, export_available
+from .icons import app_icon, icon
+from .jobs import JobsModel, JobState, process_runner_factory
+from .jobs_panel import JobsPanel
+from .project_model import ProjectModel, display_label
+from .project_tree import ProjectTree
+from .session import Session
+from .start_page import StartPage
+
+TAB_DATA, TAB_MODEL, TAB_TRAINING, TAB_RESULTS, TAB_RUNS = range(5)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, project_path: str | Path | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Training Workbench")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self._executor: Any = None
+
+        # -- models ------------------------------------------------------------------
+        self.jobs = JobsModel(self)
+        self.project = ProjectModel(self)
+        self.session = Session(self.project, self.jobs, self)
+
+        # -- views -------------------------------------------------------------------
+        # Only what the start screen needs is built now; the workspace views
+        # (pyqtgraph plots: ~0.7 s of imports and construction) are built right
+        # after the first paint, so the window shows fast.
+        self.start_page = StartPage()
+        self.tree = ProjectTree(self.project)
+        self.jobs_panel = JobsPanel(self.jobs)
+        self.tabs: QTabWidget | None = None
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.start_page)
+        self.setCentralWidget(self.stack)
+
+        self.tree_dock = self._dock("Project", self.tree, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.jobs_dock = self._dock("Jobs", self.jobs_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._build_actions()
+        self._wire()
+        self.statusBar().showMessage("Ready")
+        self.resize(1360, 860)
+        self.resizeDocks([self.tree_dock], [310], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
+        self._restore_state()
+        self._apply_executor_setting()
+        self._update_actions()
+        if project_path:
+            QTimer.singleShot(0, lambda: self.open_project(project_path))
+        else:
+            QTimer.singleShot(0, self.ensure_workspace)
+
+    def ensure_workspace(self) -> None:
+        """Build the central tabs (data, model, training, results, runs) once."""
+        if self.tabs is not None:
+            return
+        from .inspector import DatasetInspector
+        from .live_view import LiveTrainingView
+        from .model_form import ModelForm
+        from .results import ResultsView
+        from .roles import RolesPanel
+        from .runs_table import RunsTable
+
+        self.inspector = DatasetInspector(self.session)
+        self.roles = RolesPanel(self.session)
+        self.model_form = ModelForm(self.session)
+        self.live_view = LiveTrainingView(self.jobs)
+        self.results = ResultsView()
+        self.runs_table = RunsTable(self.project)
+        model_tab = QSplitter(Qt.Orientation.Horizontal)
+        model_tab.addWidget(self.roles)
+        model_tab.addWidget(self.model_form)
+        model_tab.setSizes([520, 480])
+        tabs = QTabWidget()
+        tabs.setDocumentMode(True)
+        tabs.addTab(self.inspector, icon("dataset"), "Data")
+        tabs.addTab(model_tab, icon("settings"), "Model")
+        tabs.addTab(self.live_view, icon("run"), "Training")
+        tabs.addTab(self.results, icon("results"), "Results")
+        tabs.addTab(self.runs_table, icon("compare"), "Runs")
+        self._add_tuning_tab(tabs)
+        self.stack.addWidget(tabs)
+        self.tabs = tabs
+        self.runs_table.runSelected.connect(self.show_run)
+        self.model_form.trainStarted.connect(lambda _job: self.tabs.setCurrentIndex(TAB_TRAINING))
+        self.inspector.status.connect(self.statusBar().showMessage)
+        self._update_actions()
+
+    def _dock(self, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title.lower()}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # -- actions ------------------------------------------------------------------------
+    def _action(self, text: str, ico: str | None, slot, shortcut: str | QKeySequence | None = None,
+                tip: str = "") -> QAction:
+        action = QAction(icon(ico) if ico else QIcon(), text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tip or text.replace("…", ""))
+        action.setStatusTip(tip or text.replace("…", ""))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.new_action = self._action("&New project…", "new", self.new_project_dialog, QKeySequence.StandardKey.New)
+        self.open_action = self._action("&Open project…", "open", self.open_project_dialog,
+                                        QKeySequence.StandardKey.Open)
+        self.close_action = self._action("&Close project", None, self.close_project)
+        self.add_action = self._action("&Add dataset…", "add-dataset", self._add_dataset, "Ctrl+Shift+A")
+        self.train_action = self._action("&Train", "train", self._train, None,
+                                         "Train with the settings on the Model tab (Ctrl+Return)")
+        self.cancel_action = self._action("&Cancel job", "cancel", self.jobs.cancel_current, None,
+                                          "Cancel the newest running job (Esc)")
+        self.export_action = self._action("&Export to ONNX…", "export", self._export_selected, None,
+                                          "Export the selected run's model to ONNX")
+        self.quit_action = self._action("&Quit", None, self.close, QKeySequence.StandardKey.Quit)
+        self.process_action = QAction("Train in a separate &process", self, checkable=True)
+        self.process_action.setToolTip("A hung or crashing fit can then be stopped without harming the app")
+        self.process_action.setEnabled(self._process_executor_class() is not None)
+        self.process_action.setChecked(ui_settings.executor_kind() == "process")
+        self.process_action.toggled.connect(self._executor_toggled)
+
+        menu = self.menuBar().addMenu("&File")
+        menu.addActions([self.new_action, self.open_action])
+        self.recent_menu = menu.addMenu(icon("folder"), "Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        menu.addAction(self.close_action)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        menu = self.menuBar().addMenu("&Data")
+        menu.addAction(self.add_action)
+        menu = self.menuBar().addMenu("&Run")
+        menu.addActions([self.train_action, self.cancel_action, self.export_action])
+        menu.addSeparator()
+        menu.addAction(self.process_action)
+        menu = self.menuBar().addMenu("&View")
+        menu.addAction(self.tree_dock.toggleViewAction())
+        menu.addAction(self.jobs_dock.toggleViewAction())
+        menu = self.menuBar().addMenu("&Help")
+        menu.addAction(self._action("&About", None, self._about))
+
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("toolbar-main")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.setMovable(False)
+        toolbar.addActions([self.new_action, self.open_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.add_action, self.train_action, self.cancel_action, self.export_action])
+        self.addToolBar(toolbar)
+        # Esc cancels the current job from anywhere in the window (not only a focused widget).
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.jobs.cancel_current,
+                  context=Qt.ShortcutContext.WindowShortcut)
+
+    # -- wiring ------------------------------------------------------------------------------
+    def _wire(self) -> None:
+        self.start_page.openRequested.connect(self.open_project)
+        self.start_page.newRequested.connect(self.new_project_dialog)
+        self.start_page.openDialogRequested.connect(self.open_project_dialog)
+        self.tree.datasetActivated.connect(self._dataset_activated)
+        self.tree.runActivated.connect(self.show_run)
+        self.tree.exportRequested.connect(self.export_run)
+        self.session.loadFailed.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
+        self.jobs.jobStarted.connect(self._job_started)
+        self.jobs.jobFinished.connect(self._job_finished)
+        self.jobs.idleChanged.connect(lambda _idle: self._update_actions())
+        self.project.projectChanged.connect(self._update_actions)
+        self.tree.tree.currentItemChanged.connect(lambda *_: self._update_actions())
+
+    # -- hyperparameter search (views written by the tuning helper) ------------------
+    def _add_tuning_tab(self, tabs: QTabWidget) -> None:
+        try:
+            from .tuning_view import TuningSetupWidget, TuningView
+        except ImportError:  # the engine's tuning module is optional
+            self.tuning_view = None
+            return
+        self.tuning_setup = TuningSetupWidget()
+        self.tuning_view = TuningView()
+        self._tune_job: int | None = None
+        tab = QSplitter(Qt.Orientation.Horizontal)
+        tab.addWidget(self.tuning_setup)
+        tab.addWidget(self.tuning_view)
+        tab.setSizes([420, 700])
+        tabs.addTab(tab, icon("settings"), "Tune")
+        self.session.algorithmChanged.connect(self._tuning_algorithm)
+        self.session.taskChanged.connect(lambda _t: self._tuning_algorithm(self.session.algorithm))
+        self.tuning_setup.start_requested.connect(self.start_tuning)
+        self.tuning_view.train_best_requested.connect(self._train_best)
+        self.jobs.jobEvent.connect(self._tuning_event)
+        self._tuning_algorithm(self.session.algorithm)
+
+    def _tuning_algorithm(self, key: str) -> None:
+        from workbench.engine import WorkbenchError, get_algorithm
+
+        task = self.session.resolved_task()
+        self.tuning_setup.setEnabled(bool(key) and task != "clustering")
+        if key and task != "clustering":  # searches need a score to optimise
+            try:
+                self.tuning_setup.set_algorithm(get_algorithm(key), task)
+            except WorkbenchError as exc:
+                self.statusBar().showMessage(str(exc), 10000)
+
+    def start_tuning(self, settings: dict) -> int | None:
+        """Search the Model tab's algorithm with ``settings`` (TuneJob keywords)."""
+        from workbench.engine import WorkbenchError
+        from workbench.engine.tuning import TuneJob
+
+        try:
+            spec = self.session.build_spec()
+            job = TuneJob(str(self.project.root), spec, **settings)
+        except WorkbenchError as exc:
+            QMessageBox.warning(self, "Tune", str(exc))
+            return None
+        self.tuning_view.clear()
+        self._tune_job = self.jobs.submit_job(job, kind="tune", title=getattr(job, "title", "Tune"),
+                                          on_done=self._tuning_done)
+        return self._tune_job
+
+    def _tuning_event(self, job_id: int, event) -> None:
+        if job_id == getattr(self, "_tune_job", None):
+            self.tuning_view.add_event(event)
+
+    def _tuning_done(self, entry) -> None:
+        if entry.state == JobState.COMPLETED and isinstance(entry.result, dict):
+            self.tuning_view.set_result(entry.result)
+        self.project.runs_updated()
+
+    def _train_best(self, params: dict) -> None:
+        if self.model_form.param_form is not None:
+            self.model_form.param_form.set_values(params)
+        self.tabs.setCurrentIndex(TAB_MODEL)
+        self.statusBar().showMessage("Best parameters copied to the model form; press Train.", 10000)
+
+    def _add_dataset(self) -> None:
+        self.ensure_workspace()
+        self.tabs.setCurrentIndex(TAB_DATA)
+        self.inspector.choose_files()
+
+    def _dataset_activated(self, name: str) -> None:
+        self.ensure_workspace()
+        self.session.select_dataset(name)
+        self.tabs.setCurrentIndex(TAB_DATA)
+
+    def show_run(self, run_id: str) -> None:
+        from workbench.engine import WorkbenchError
+
+        try:
+            record = self.project.run(run_id)
+        except WorkbenchError as exc:
+            self.statusBar().showMessage(str(exc), 10000)
+            return
+        self.ensure_workspace()
+        self.results.show_run(record)
+        if self.jobs.current("train") is None:
+            # Nothing is training: let the Training tab replay this run's curves.
+            result = record.result or {}
+            self.live_view.show_history(display_label(record), result.get("history") or [],
+                                        result.get("best_iteration"))
+        if self.tabs.currentIndex() != TAB_RUNS:
+            self.tabs.setCurrentIndex(TAB_RESULTS)
+        self._update_actions()
+
+    def _train(self) -> None:
+        self.ensure_workspace()
+        self.tabs.setCurrentIndex(TAB_MODEL)
+        self.model_form.train()
+
+    def _job_started(self, job_id: int) -> None:
+        entry = self.jobs.entry(job_id)
+        self.statusBar().showMessage(f"Started: {entry.title}", 5000)
+        if entry.kind == "train":
+            self.project.runs_updated()
+
+    def _job_finished(self, job_id: int) -> None:
+        entry = self.jobs.entry(job_id)
+        text = f"{entry.title}: {entry.state.value}"
+        if entry.state == JobState.FAILED:
+            text += f" — {entry.error}"
+        self.statusBar().showMessage(text, 15000)
+        if entry.kind == "export":
+            self.project.runs_updated()
+        if entry.kind == "train":
+            run_id = getattr(entry.job, "run_id", None)
+            self.project.runs_updated()
+            if run_id and entry.state == JobState.COMPLETED and self.tabs is not None:
+                try:
+                    self.results.show_run(self.project.run(run_id))
+                except Exception:  # noqa: BLE001 - the tree still lists the run
+                    pass
+
+    def _update_actions(self) -> None:
+        is_open = self.project.is_open
+        self.stack.setCurrentIndex(1 if is_open and self.tabs is not None else 0)
+        self.add_action.setEnabled(is_open)
+        self.close_action.setEnabled(is_open)
+        self.train_action.setEnabled(is_open)
+        self.cancel_action.setEnabled(not self.jobs.is_idle())
+        record = self.results.record if self.tabs is not None else None
+        self.export_action.setEnabled(
+            export_available() and record is not None and getattr(record, "has_model", False)
+        )
+        name = self.project.project.name if is_open else ""
+        self.setWindowTitle(f"{name} — Training Workbench" if name else "Training Workbench")
+        if not is_open:
+            self.start_page.refresh()
+
+    # -- project -------------------------------------------------------------------------------
+    def open_project(self, path: str | Path) -> bool:
+        from workbench.engine import WorkbenchError
+
+        self.ensure_workspace()
+        try:
+            self.project.open(path)
+        except WorkbenchError as exc:
+            QMessageBox.warning(self, "Open project", str(exc))
+            return False
+        ui_settings.add_recent_project(self.project.root)
+        self.results.clear()
+        self.tabs.setCurrentIndex(TAB_DATA)
+        datasets = self.project.datasets()
+        default = (self.project.project.defaults or {}).get("dataset") if hasattr(self.project.project, "defaults") \
+            else None
+        first = default if default in datasets else next(iter(datasets), None)
+        if first:
+            self.session.select_dataset(first)
+            item = self.tree.item_for("dataset", first)
+            if item is not None:
+                self.tree.tree.setCurrentItem(item)
+        self.statusBar().showMessage(f"Opened {self.project.root}", 5000)
+        self._update_actions()
+        return True
+
+    def open_project_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open project folder", str(Path.home()))
+        if path:
+            self.open_project(path)
+
+    def new_project_dialog(self) -> None:
+        from workbench.engine import WorkbenchError
+
+        path = QFileDialog.getExistingDirectory(self, "Choose an empty folder for the new project", str(Path.home()))
+        if not path:
+            return
+        name, ok = QInputDialog.getText(self, "New project", "Project name:", text=Path(path).name)
+        if not ok:
+            return
+        try:
+            self.project.create(path, name or None)
+        except WorkbenchError as exc:
+            QMessageBox.warning(self, "New project", str(exc))
+            return
+        ui_settings.add_recent_project(self.project.root)
+        self._update_actions()
+
+    def close_project(self) -> None:
+        self.project.close()
+        if self.tabs is not None:
+            self.results.clear()
+        self._update_actions()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in ui_settings.recent_projects():
+            self.recent_menu.addAction(icon("folder"), path, lambda p=path: self.open_project(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # -- export ------------------------------------------------------------------------------------
+    def _export_selected(self) -> None:
+        if self.tabs is not None and self.results.record is not None:
+            self.export_run(self.results.record.run_id)
+
+    def export_run(self, run_id: str) -> ExportDialog | None:
+        if not export_available():
+            QMessageBox.information(self, "Export", "ONNX export is not available in this installation.")
+            return None
+        dialog = ExportDialog(str(self.project.root), self.project.run(run_id), self.jobs, self)
+        dialog.setModal(False)
+        dialog.show()
+        return dialog
+
+    # -- executor setting -----------------------------------------------------------------------------
+    @staticmethod
+    def _process_executor_class() -> Any:
+        try:
+            from workbench.engine.executors import ProcessExecutor
+        except ImportError:
+            return None
+        return ProcessExecutor
+
+    def _executor_toggled(self, on: bool) -> None:
+        ui_settings.set_executor_kind("process" if on else "thread")
+        self._apply_executor_setting()
+
+    def _apply_executor_setting(self) -> None:
+        cls = self._process_executor_class()
+        if cls is not None and ui_settings.executor_kind() == "process":
+            if self._executor is None:
+                self._executor = cls(max_concurrent=1)
+            self.jobs.set_runner_factory(process_runner_factory(self._executor), kinds=("train",))
+        else:
+            self.jobs.set_runner_factory(None, kinds=("train",))
+
+    # -- window ------------------------------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        s = ui_settings.settings()
+        geometry = s.value("window/geometry")
+        state = s.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        running = [e for e in self.jobs.active() if e.kind == "train"]
+        if running and QMessageBox.question(
+            self, "Quit", "A model is still training. Cancel it and quit?"
+        ) != QMessageBox.StandardButton.Yes:
+            event.ignore()
+            return
+        s = ui_settings.settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Cancel jobs and wait for their workers (window close, test teardown)."""
+        self.jobs.shutdown(timeout_s=15.0)
+        if self._executor is not None:
+            try:
+                self._executor.shutdown(wait=True, cancel_jobs=True)
+            except Exception:  # noqa: BLE001
+                pass
+            self._executor = None
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls() and self.project.is_open:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        self.ensure_workspace()
+        self.tabs.setCurrentIndex(TAB_DATA)
+        self.inspector.add_files(paths)
+        event.acceptProposedAction()
+
+    def _about(self) -> None:
+        import workbench
+
+        QMessageBox.about(self, "Training Workbench",
+                          f"<b>Training Workbench</b> {workbench.__version__}<br>"
+                          "Train, evaluate and export models on tabular data — offline.")

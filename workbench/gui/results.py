@@ -1,0 +1,438 @@
+"""Results of one run: metrics, confusion matrix, curves, importances, spec, log.
+
+``ResultsView.show_run(record)`` takes an engine ``RunRecord`` and draws what
+its ``result.json`` holds (the evaluation helper's JSON: see
+``workbench.engine.evaluation``).  Tabs that do not apply to the run's task are
+hidden.  Every plot can be saved as PNG/SVG; every table copies as TSV.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .icons import icon
+from .plots import (
+    SERIES_COLORS,
+    Heatmap,
+    add_legend,
+    ask_and_save,
+    bar_chart,
+    empty_message,
+    make_plot,
+    reset_ticks,
+)
+from .project_model import display_label
+from .widgets import CopyableTableView
+
+
+def fmt_number(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def make_table(headers: list[str]) -> tuple[CopyableTableView, QStandardItemModel]:
+    """A read-only, sortable, copyable table over a QStandardItemModel."""
+    model = QStandardItemModel(0, len(headers))
+    model.setHorizontalHeaderLabels(headers)
+    model.setSortRole(SORT_ROLE)
+    view = CopyableTableView()
+    view.setModel(model)
+    view.setSortingEnabled(True)
+    view.setEditTriggers(CopyableTableView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().hide()
+    view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+    view.horizontalHeader().setStretchLastSection(False)
+    view.horizontalHeader().setMinimumSectionSize(90)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    return view, model
+
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def text_item(text: Any) -> QStandardItem:
+    item = QStandardItem(str(text))
+    item.setData(str(text).lower(), SORT_ROLE)
+    return item
+
+
+def number_item(value: Any) -> QStandardItem:
+    """A cell that shows a formatted number and sorts numerically (missing last)."""
+    item = QStandardItem(fmt_number(value))
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    item.setData(float(value) if numeric else float("-inf"), SORT_ROLE)
+    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+def confusion_data(ev: dict[str, Any]) -> dict[str, Any] | None:
+    return ev.get("confusion_matrix") or ev.get("confusion")
+
+
+def importance_values(ev: dict[str, Any]) -> dict[str, float]:
+    """Feature -> importance from either ``{"method", "values": {...}}`` or a flat mapping."""
+    imp = ev.get("importances") or {}
+    values = imp.get("values") if isinstance(imp.get("values"), dict) else imp
+    return {k: v for k, v in values.items() if k != "method" and isinstance(v, (int, float))}
+
+
+class PlotTab(QWidget):
+    """A tab holding one or more plots and a "Save image…" button each."""
+
+    def __init__(self, plots: list[QWidget], names: list[str], extra: QWidget | None = None) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        if extra is not None:
+            bar.addWidget(extra)
+        bar.addStretch(1)
+        for plot, name in zip(plots, names):
+            button = QPushButton(icon("save"), f"Save {name}…" if len(plots) > 1 else "Save image…")
+            button.setToolTip("Save as PNG or SVG")
+            button.clicked.connect(lambda _=False, p=plot, n=name: ask_and_save(p, f"{n}.png"))
+            bar.addWidget(button)
+        layout.addLayout(bar)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        for plot in plots:
+            split.addWidget(plot)
+        layout.addWidget(split, 1)
+        self.plots = plots
+
+
+class ResultsView(QWidget):
+    """Tabs of evaluation views for one run."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.record: Any = None
+        self.result: dict[str, Any] = {}
+
+        self.header = QLabel("Select a run in the project tree to see its results")
+        self.header.setStyleSheet("font-weight: 600; font-size: 12pt;")
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subheader = QLabel()
+        self.subheader.setObjectName("hint")
+        self.subheader.setWordWrap(True)
+
+        # Metrics
+        self.metrics_table, self.metrics_model = make_table(["Metric", "Test", "CV mean", "CV std"])
+        self.class_table, self.class_model = make_table(["Class", "Precision", "Recall", "F1", "Support"])
+        metrics_tab = QSplitter(Qt.Orientation.Vertical)
+        metrics_tab.addWidget(self.metrics_table)
+        metrics_tab.addWidget(self.class_table)
+
+        self.spec_text = QPlainTextEdit()
+        self.spec_text.setReadOnly(True)
+        self.log_text = QPlainTextEdit()
+        self.log_text.setReadOnly(True)
+        self.log_text.setMaximumBlockCount(20000)
+
+        self.tabs = QTabWidget()
+        self.tab_index: dict[str, int] = {}
+        self._metrics_tab = metrics_tab
+        self._plots_built = False
+        self.tab_index["metrics"] = self.tabs.addTab(metrics_tab, icon("results"), "Metrics")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addWidget(self.subheader)
+        layout.addWidget(self.tabs, 1)
+        self.clear()
+
+    def _build_plots(self) -> None:
+        """Create the plot tabs on first use (pyqtgraph plots cost ~30 ms each)."""
+        if self._plots_built:
+            return
+        self._plots_built = True
+        # Confusion matrix with counts / normalised toggle
+        self.confusion = Heatmap(cmap="CET-L6")
+        self.show_counts = QRadioButton("Counts")
+        self.show_norm = QRadioButton("Normalised by true class")
+        self.show_counts.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.show_counts)
+        group.addButton(self.show_norm)
+        self.show_counts.toggled.connect(lambda _c: self._draw_confusion())
+        toggle = QWidget()
+        tl = QHBoxLayout(toggle)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.show_counts)
+        tl.addWidget(self.show_norm)
+
+        self.roc_plot = make_plot("ROC curve", "false positive rate", "true positive rate")
+        self.pr_plot = make_plot("Precision–recall", "recall", "precision")
+        self.scatter_plot = make_plot("Predicted vs actual", "actual", "predicted")
+        self.residual_plot = make_plot("Residuals", "predicted", "residual (actual − predicted)")
+        self.residual_hist = make_plot("Residual distribution", "residual", "rows")
+        self.cluster_plot = make_plot("Cluster sizes", "cluster", "rows")
+        self.importance_plot = make_plot("Feature importance", "importance", "")
+        self.learning_plot = make_plot("Learning curve", "training rows", "score")
+        add_legend(self.roc_plot, "bottom-right")
+        add_legend(self.pr_plot, "bottom-left")
+        add_legend(self.learning_plot, "bottom-right")
+
+        self.tabs.clear()
+        self.tab_index = {}
+        for key, widget, label, ico in (
+            ("metrics", self._metrics_tab, "Metrics", "results"),
+            ("confusion", PlotTab([self.confusion], ["confusion-matrix"], toggle), "Confusion matrix", "compare"),
+            ("curves", PlotTab([self.roc_plot, self.pr_plot], ["roc", "precision-recall"]), "ROC / PR", "run"),
+            ("regression", PlotTab([self.scatter_plot, self.residual_plot, self.residual_hist],
+                                   ["predicted-vs-actual", "residuals", "residual-histogram"]), "Residuals", "run"),
+            ("clusters", PlotTab([self.cluster_plot], ["cluster-sizes"]), "Clusters", "results"),
+            ("importance", PlotTab([self.importance_plot], ["feature-importance"]), "Importance", "results"),
+            ("learning", PlotTab([self.learning_plot], ["learning-curve"]), "Learning curve", "run"),
+            ("spec", self.spec_text, "Spec", "settings"),
+            ("log", self.log_text, "Log", "log"),
+        ):
+            self.tab_index[key] = self.tabs.addTab(widget, icon(ico), label)
+
+    # -- public ------------------------------------------------------------------
+    def clear(self) -> None:
+        self.record = None
+        self.result = {}
+        self.header.setText("Select a run in the project tree to see its results")
+        self.subheader.setText("")
+        for key in self.tab_index:
+            self.tabs.setTabVisible(self.tab_index[key], key in ("metrics",))
+        self.metrics_model.removeRows(0, self.metrics_model.rowCount())
+        self.class_model.removeRows(0, self.class_model.rowCount())
+
+    def show_run(self, record: Any) -> None:
+        """Draw every view for ``record`` (an engine RunRecord)."""
+        from workbench.engine import WorkbenchError
+
+        self._build_plots()
+        self.record = record
+        try:
+            self.result = record.result or {}
+        except WorkbenchError as exc:
+            self.result = {"status": "failed", "message": str(exc)}
+        r = self.result
+        status = record.status
+        task = r.get("task") or "?"
+        self.header.setText(display_label(record))
+        created = datetime.fromtimestamp(record.created).strftime("%Y-%m-%d %H:%M")
+        bits = [f"{status}", f"{record.algorithm}", task, created]
+        if r.get("device"):
+            bits.append(f"device {r['device']}")
+        total = (r.get("timings") or {}).get("total_s")
+        if total is not None:
+            bits.append(f"{total:.1f} s")
+        if r.get("rows"):
+            bits.append(f"{r['rows'].get('train', '?'):,} train / {r['rows'].get('test', '?'):,} test rows")
+        if r.get("message"):
+            bits.append(str(r["message"]))
+        self.subheader.setText("  ·  ".join(str(b) for b in bits))
+        self.header.setToolTip(record.run_id)
+        ev = r.get("evaluation") or {}
+        visible = {
+            "metrics": True,
+            "confusion": bool(confusion_data(ev)),
+            "curves": bool(ev.get("roc") or ev.get("pr")),
+            "regression": bool(ev.get("sample")),
+            "clusters": bool(ev.get("sizes")),
+            "importance": bool(importance_values(ev)),
+            "learning": bool(ev.get("learning_curve")),
+            "spec": True,
+            "log": True,
+        }
+        current_key = next((k for k, i in self.tab_index.items() if i == self.tabs.currentIndex()), "metrics")
+        for key, show in visible.items():
+            self.tabs.setTabVisible(self.tab_index[key], show)
+        if not visible.get(current_key):
+            self.tabs.setCurrentIndex(self.tab_index["metrics"])
+        self._draw_metrics()
+        self._draw_confusion()
+        self._draw_curves()
+        self._draw_regression()
+        self._draw_clusters()
+        self._draw_importance()
+        self._draw_learning()
+        self._draw_text()
+
+    def show_tab(self, key: str) -> None:
+        self.tabs.setCurrentIndex(self.tab_index[key])
+
+    def is_tab_visible(self, key: str) -> bool:
+        return self.tabs.isTabVisible(self.tab_index[key])
+
+    # -- views -----------------------------------------------------------------------
+    def _draw_metrics(self) -> None:
+        r = self.result
+        m = self.metrics_model
+        m.removeRows(0, m.rowCount())
+        cv = r.get("cv") or {}
+        metrics = dict(r.get("metrics") or {})
+        if not metrics and self.record is not None:
+            metrics = dict(self.record.metrics or {})
+        for name in list(metrics) + [k for k in cv if k not in metrics]:
+            c = cv.get(name) or {}
+            m.appendRow([text_item(name), number_item(metrics.get(name)),
+                         number_item(c.get("mean")), number_item(c.get("std"))])
+        self.metrics_table.setColumnHidden(2, not cv)
+        self.metrics_table.setColumnHidden(3, not cv)
+        cm = self.class_model
+        cm.removeRows(0, cm.rowCount())
+        per_class = (r.get("evaluation") or {}).get("per_class") or []
+        for row in per_class:
+            cm.appendRow([text_item(row.get("label")), number_item(row.get("precision")),
+                          number_item(row.get("recall")), number_item(row.get("f1")), number_item(row.get("support"))])
+        self.class_table.setVisible(bool(per_class))
+
+    def _draw_confusion(self) -> None:
+        conf = confusion_data(self.result.get("evaluation") or {})
+        if not conf:
+            return
+        labels = [str(x) for x in conf.get("labels", [])]
+        if self.show_counts.isChecked():
+            self.confusion.set_matrix(conf["counts"], labels, labels, fmt="{:.0f}", x_label="predicted",
+                                      y_label="actual")
+        else:
+            norm = np.array([[np.nan if v is None else v for v in row] for row in conf["normalized"]], float)
+            self.confusion.set_matrix(norm, labels, labels, levels=(0.0, 1.0), fmt="{:.2f}",
+                                      x_label="predicted", y_label="actual")
+
+    def _draw_curves(self) -> None:
+        ev = self.result.get("evaluation") or {}
+        for plot, key, xs, ys, score_key, score_name in (
+            (self.roc_plot, "roc", "fpr", "tpr", "auc", "AUC"),
+            (self.pr_plot, "pr", "recall", "precision", "average_precision", "AP"),
+        ):
+            item = plot.getPlotItem()
+            item.clear()
+            reset_ticks(item)
+            curves = ev.get(key) or []
+            if not curves:
+                empty_message(plot, "No curve for this run")
+                continue
+            if key == "roc":
+                item.addItem(pg.PlotDataItem([0, 1], [0, 1], pen=pg.mkPen("#888", style=Qt.PenStyle.DotLine)))
+            for i, c in enumerate(curves[:10]):
+                score = c.get(score_key)
+                name = f"{c.get('label')} ({score_name} {fmt_number(score)})"
+                item.addItem(pg.PlotDataItem(c.get(xs, []), c.get(ys, []), name=name,
+                                             pen=pg.mkPen(SERIES_COLORS[i % len(SERIES_COLORS)], width=2)))
+            item.setRange(xRange=(0, 1), yRange=(0, 1.02))
+
+    def _draw_regression(self) -> None:
+        ev = self.result.get("evaluation") or {}
+        sample = ev.get("sample")
+        for p in (self.scatter_plot, self.residual_plot, self.residual_hist):
+            p.getPlotItem().clear()
+            reset_ticks(p.getPlotItem())
+        if not sample:
+            return
+        y_true = np.asarray(sample.get("y_true", []), float)
+        y_pred = np.asarray(sample.get("y_pred", []), float)
+        resid = np.asarray(sample.get("residual", y_true - y_pred), float)
+        brush = pg.mkBrush(SERIES_COLORS[0] + "80")
+        self.scatter_plot.plot(y_true, y_pred, pen=None, symbol="o", symbolSize=5, symbolBrush=brush, symbolPen=None)
+        if y_true.size:
+            lo = float(np.nanmin([y_true.min(), y_pred.min()]))
+            hi = float(np.nanmax([y_true.max(), y_pred.max()]))
+            self.scatter_plot.plot([lo, hi], [lo, hi], pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
+        self.residual_plot.plot(y_pred, resid, pen=None, symbol="o", symbolSize=5, symbolBrush=brush, symbolPen=None)
+        self.residual_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine)))
+        hist = ev.get("histogram") or {}
+        if hist.get("edges"):
+            self.residual_hist.plot(hist["edges"], hist["counts"], stepMode="center", fillLevel=0,
+                                    brush=SERIES_COLORS[1] + "99", pen=pg.mkPen(SERIES_COLORS[1]))
+        n_total = sample.get("n_total")
+        if n_total and n_total > len(y_true):
+            self.scatter_plot.getPlotItem().setTitle(f"Predicted vs actual ({len(y_true):,} of {n_total:,} rows)")
+
+    def _draw_clusters(self) -> None:
+        ev = self.result.get("evaluation") or {}
+        sizes = ev.get("sizes")
+        if not sizes:
+            return
+        labels = [str(c) for c in ev.get("clusters", range(len(sizes)))]
+        bar_chart(self.cluster_plot, labels, sizes, color=SERIES_COLORS[2])
+
+    def _draw_importance(self) -> None:
+        imp = (self.result.get("evaluation") or {}).get("importances") or {}
+        values = importance_values(self.result.get("evaluation") or {})
+        if not values:
+            return
+        top = sorted(values.items(), key=lambda kv: abs(kv[1]), reverse=True)[:25][::-1]
+        bar_chart(self.importance_plot, [k for k, _ in top], [v for _, v in top], horizontal=True)
+        method = imp.get("method", "")
+        self.importance_plot.getPlotItem().setTitle(
+            "Feature importance" + (f" ({method})" if method else ""))
+
+    def _draw_learning(self) -> None:
+        lc = (self.result.get("evaluation") or {}).get("learning_curve")
+        item = self.learning_plot.getPlotItem()
+        item.clear()
+        reset_ticks(item)
+        if not lc:
+            return
+        sizes = np.asarray(lc.get("train_sizes", []), float)
+        for i, split in enumerate(("train", "valid")):
+            mean = np.array([np.nan if v is None else v for v in lc.get(f"{split}_mean", [])], float)
+            std = np.array([0 if v is None else v for v in lc.get(f"{split}_std", [0] * len(mean))], float)
+            if not mean.size:
+                continue
+            color = SERIES_COLORS[i]
+            upper = pg.PlotDataItem(sizes, mean + std, pen=None)
+            lower = pg.PlotDataItem(sizes, mean - std, pen=None)
+            item.addItem(upper)
+            item.addItem(lower)
+            item.addItem(pg.FillBetweenItem(upper, lower, brush=pg.mkBrush(color + "33")))
+            item.addItem(pg.PlotDataItem(sizes, mean, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6,
+                                         symbolBrush=color, name="training" if split == "train" else "validation"))
+        item.setLabel("left", lc.get("metric", "score"))
+
+    def _draw_text(self) -> None:
+        from workbench.engine import WorkbenchError
+
+        try:
+            spec = self.record.spec.to_json()
+        except WorkbenchError as exc:
+            spec = str(exc)
+        self.spec_text.setPlainText(spec)
+        lines = []
+        for e in self.record.events():
+            stamp = datetime.fromtimestamp(e.t).strftime("%H:%M:%S")
+            if e.kind == "log":
+                lines.append(f"{stamp} {e.level:<7} {e.message}")
+            elif e.kind == "iteration":
+                vals = ", ".join(f"{s}_{k}={v:.4g}" for s, d in (("train", e.train), ("valid", e.valid))
+                                 for k, v in d.items() if v is not None)
+                lines.append(f"{stamp} iter    {e.step}: {vals}")
+            elif e.kind == "progress":
+                continue
+            else:
+                lines.append(f"{stamp} {e.kind:<7} {json.dumps(e.to_dict(), default=str)[:300]}")
+        self.log_text.setPlainText("\n".join(lines))
+
+

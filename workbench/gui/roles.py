@@ -1,0 +1,266 @@
+"""Roles and preparation: target, task, features, per-column preparation, split.
+
+Takes the :class:`Session` and writes every choice back into it.  The
+per-column preparation table edits ``ColumnPrep`` overrides with combo-box
+delegates; "auto" everywhere means "let the engine decide from the schema".
+"""
+
+from __future__ import annotations
+
+
+from PySide6.QtCore import QModelIndex, QSize, Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStyledItemDelegate,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .icons import icon
+from .session import TASK_CHOICES, Session
+
+NO_TARGET = "(none — clustering)"
+PREP_COLUMNS = ("Column", "Impute", "Scale", "Encode", "Drop")
+
+
+def _prep_choices() -> dict[str, tuple[str, ...]]:
+    from workbench.engine.spec import ENCODE_CHOICES, IMPUTE_CHOICES, SCALE_CHOICES
+
+    return {"Impute": IMPUTE_CHOICES, "Scale": SCALE_CHOICES, "Encode": ENCODE_CHOICES, "Drop": ("no", "yes")}
+
+
+class ChoiceDelegate(QStyledItemDelegate):
+    """Edits a cell with a combo box of the allowed values for its column."""
+
+    def __init__(self, choices: dict[int, tuple[str, ...]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.choices = choices
+
+    def createEditor(self, parent, option, index):  # noqa: N802 - Qt API
+        combo = QComboBox(parent)
+        combo.addItems(list(self.choices.get(index.column(), ())))
+        combo.activated.connect(lambda _i, c=combo: self.commitData.emit(c))
+        return combo
+
+    def setEditorData(self, editor, index):  # noqa: N802 - Qt API
+        editor.setCurrentText(str(index.data()))
+
+    def setModelData(self, editor, model, index):  # noqa: N802 - Qt API
+        model.setData(index, editor.currentText())
+
+
+class RolesPanel(QWidget):
+    """Left half of the Model tab."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._updating = False
+
+        # -- target and task ----------------------------------------------------
+        self.target_combo = QComboBox()
+        self.target_combo.setMinimumWidth(180)
+        self.target_combo.currentIndexChanged.connect(self._target_chosen)
+        self.task_combo = QComboBox()
+        self.task_combo.addItems(list(TASK_CHOICES))
+        self.task_combo.currentTextChanged.connect(session.set_task_choice)
+        self.task_hint = QLabel()
+        self.task_hint.setObjectName("hint")
+
+        # -- split ---------------------------------------------------------------------
+        self.test_size = QDoubleSpinBox()
+        self.test_size.setRange(0.05, 0.5)
+        self.test_size.setSingleStep(0.05)
+        self.test_size.setValue(session.test_size)
+        self.test_size.setToolTip("Fraction of rows held out for the final evaluation")
+        self.test_size.valueChanged.connect(lambda v: setattr(session, "test_size", float(v)))
+        self.cv_folds = QSpinBox()
+        self.cv_folds.setRange(0, 20)
+        self.cv_folds.setSpecialValueText("none")
+        self.cv_folds.setToolTip("k-fold cross-validation on the training part (0 = none, else at least 2)")
+        self.cv_folds.valueChanged.connect(self._cv_changed)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Random seed for the split and the model (same seed, same result)")
+        self.seed.valueChanged.connect(lambda v: setattr(session, "seed", int(v)))
+
+        roles_box = QGroupBox("Target and split")
+        form = QFormLayout(roles_box)
+        form.addRow("Target:", self.target_combo)
+        form.addRow("Task:", self.task_combo)
+        form.addRow("", self.task_hint)
+        form.addRow("Test size:", self.test_size)
+        form.addRow("CV folds:", self.cv_folds)
+        form.addRow("Seed:", self.seed)
+
+        # -- features ----------------------------------------------------------------------
+        self.features = QListWidget()
+        self.features.setIconSize(QSize(16, 16))
+        self.features.itemChanged.connect(self._feature_toggled)
+        all_button = QPushButton("All")
+        none_button = QPushButton("None")
+        all_button.clicked.connect(lambda: self._check_all(True))
+        none_button.clicked.connect(lambda: self._check_all(False))
+        self.feature_count = QLabel()
+        features_box = QGroupBox("Features")
+        fl = QVBoxLayout(features_box)
+        row = QHBoxLayout()
+        row.addWidget(self.feature_count, 1)
+        row.addWidget(all_button)
+        row.addWidget(none_button)
+        fl.addLayout(row)
+        fl.addWidget(self.features)
+
+        # -- preparation ------------------------------------------------------------------------
+        choices = _prep_choices()
+        self.prep_model = QStandardItemModel(0, len(PREP_COLUMNS))
+        self.prep_model.setHorizontalHeaderLabels(list(PREP_COLUMNS))
+        self.prep_model.itemChanged.connect(self._prep_changed)
+        self.prep_table = QTableView()
+        self.prep_table.setModel(self.prep_model)
+        self.prep_table.verticalHeader().hide()
+        self.prep_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.prep_table.setItemDelegate(
+            ChoiceDelegate({i: choices[name] for i, name in enumerate(PREP_COLUMNS) if name in choices}, self)
+        )
+        self.prep_table.setEditTriggers(
+            QTableView.EditTrigger.CurrentChanged | QTableView.EditTrigger.DoubleClicked
+            | QTableView.EditTrigger.SelectedClicked
+        )
+        prep_box = QGroupBox("Preparation (per column; 'auto' lets the engine decide)")
+        pl = QVBoxLayout(prep_box)
+        pl.addWidget(self.prep_table)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(features_box)
+        split.addWidget(prep_box)
+        layout = QVBoxLayout(self)
+        layout.addWidget(roles_box)
+        layout.addWidget(split, 1)
+
+        session.frameLoaded.connect(self._frame_loaded)
+        session.datasetChanged.connect(lambda _n: self._frame_loaded())
+        session.rolesChanged.connect(self._roles_changed)
+        session.taskChanged.connect(self._task_changed)
+        self._frame_loaded()
+
+    # -- session -> widgets ------------------------------------------------------------
+    def _frame_loaded(self) -> None:
+        self._updating = True
+        self.target_combo.clear()
+        self.target_combo.addItem(NO_TARGET, None)
+        for column in self.session.columns():
+            kind = self.session.column_kind(column) or "numeric"
+            self.target_combo.addItem(icon(f"kind-{kind}"), column, column)
+        self._updating = False
+        self._roles_changed()
+
+    def _roles_changed(self) -> None:
+        s = self.session
+        self._updating = True
+        try:
+            index = self.target_combo.findData(s.target) if s.target else 0
+            self.target_combo.setCurrentIndex(max(index, 0))
+            self.features.clear()
+            for column in s.columns():
+                if column == s.target:
+                    continue
+                kind = s.column_kind(column) or "numeric"
+                item = QListWidgetItem(icon(f"kind-{kind}"), column)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if column in s.features else Qt.CheckState.Unchecked)
+                item.setToolTip(f"{kind}" + (" — ignored by default (id/text)" if kind in ("id", "text") else ""))
+                self.features.addItem(item)
+            self.feature_count.setText(f"{len(s.features)} of {max(len(s.columns()) - (1 if s.target else 0), 0)} used")
+            self._fill_prep()
+        finally:
+            self._updating = False
+
+    def _fill_prep(self) -> None:
+        s = self.session
+        self.prep_model.removeRows(0, self.prep_model.rowCount())
+        for column in s.features:
+            prep = s.preparation.get(column)
+            values = [
+                column,
+                getattr(prep, "impute", "auto"),
+                getattr(prep, "scale", "auto"),
+                getattr(prep, "encode", "auto"),
+                "yes" if getattr(prep, "drop", False) else "no",
+            ]
+            items = [QStandardItem(v) for v in values]
+            kind = s.column_kind(column) or "numeric"
+            items[0].setIcon(icon(f"kind-{kind}"))
+            items[0].setEditable(False)
+            self.prep_model.appendRow(items)
+
+    def _task_changed(self, task: str) -> None:
+        auto = self.session.task_choice == "auto"
+        self.task_hint.setText(f"→ {task}" if auto else "")
+
+    # -- widgets -> session ----------------------------------------------------------
+    def _target_chosen(self, _index: int) -> None:
+        if self._updating:
+            return
+        self.session.set_target(self.target_combo.currentData())
+
+    def _cv_changed(self, value: int) -> None:
+        # 1 fold is meaningless; jump over it in the direction of travel.
+        if value == 1:
+            value = 2 if self.session.cv == 0 else 0
+            self.cv_folds.setValue(value)
+            return
+        self.session.cv = int(value)
+
+    def _feature_toggled(self, _item: QListWidgetItem) -> None:
+        if self._updating:
+            return
+        checked = [
+            self.features.item(i).text() for i in range(self.features.count())
+            if self.features.item(i).checkState() == Qt.CheckState.Checked
+        ]
+        self.session.set_features(checked)
+
+    def _check_all(self, on: bool) -> None:
+        s = self.session
+        s.set_features([c for c in s.columns() if c != s.target] if on else [])
+
+    def _prep_changed(self, item: QStandardItem) -> None:
+        if self._updating:
+            return
+        from workbench.engine import ColumnPrep
+
+        row = item.row()
+        column = self.prep_model.item(row, 0).text()
+        impute, scale, encode, drop = (self.prep_model.item(row, c).text() for c in range(1, 5))
+        prep = ColumnPrep(impute=impute, scale=scale, encode=encode, drop=drop == "yes")
+        default = ColumnPrep()
+        self._updating = True
+        try:
+            self.session.preparation[column] = prep
+            if prep == default:
+                self.session.preparation.pop(column, None)
+        finally:
+            self._updating = False
+
+    def prep_index(self, column: str, field: str) -> QModelIndex:
+        """Index of ``field`` (Impute/Scale/Encode/Drop) of ``column`` (for tests)."""
+        for r in range(self.prep_model.rowCount()):
+            if self.prep_model.item(r, 0).text() == column:
+                return self.prep_model.index(r, PREP_COLUMNS.index(field))
+        return QModelIndex()
+
+
