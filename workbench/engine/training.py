@@ -32,6 +32,7 @@ MIN_ROWS = 10
 # Learning curves refit the model ~15 times; on big data that would dwarf the
 # run itself, so "auto" only computes them for small tables.
 LEARNING_CURVE_AUTO_MAX_ROWS = 20_000
+SMALL_DATA_CELLS = 200_000
 
 
 def infer_task(y: pd.Series) -> str:
@@ -447,6 +448,10 @@ class TrainJob:
         # The executor's cap (threadpoolctl) doesn't bound n_jobs pools, so
         # learners must be told the same number explicitly.
         n_threads = spec.n_threads or current_thread_limit() or cpu_count()
+        if spec.n_threads is None and len(train_idx) * max(1, len(setup.features)) < SMALL_DATA_CELLS:
+            # On small tables thread start-up costs more than it saves, and
+            # OpenMP spin-waits make a 0.1 s fit take 2 s on a busy machine.
+            n_threads = 1
         bctx = BuildContext(
             task=setup.task, seed=spec.seed, n_threads=n_threads, device=device, n_classes=len(setup.classes)
         )
