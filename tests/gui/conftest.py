@@ -27,6 +27,11 @@ def private_settings(tmp_path_factory, monkeypatch):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
     # No sample projects from the checkout unless a test asks for them.
     monkeypatch.setenv("WORKBENCH_SAMPLES", str(folder / "no-samples"))
+    # The app's default is a worker process; most tests use the thread worker
+    # to stay fast (test_training_flow switches to the process one).
+    from workbench.gui import settings as ui_settings
+
+    ui_settings.set_executor_kind("thread")
     yield folder
 
 

@@ -34,8 +34,13 @@ def add_recent_project(path: str | os.PathLike) -> None:
 
 
 def executor_kind() -> str:
-    """"thread" (default) or "process" for training jobs."""
-    return str(settings().value("executor", "thread"))
+    """"process" (default) or "thread" for training jobs.
+
+    A worker process can be stopped within seconds even inside one long
+    library call, and a crash or memory blow-up there cannot take the window
+    down; the thread worker is kept for machines where spawning is a problem.
+    """
+    return str(settings().value("executor", "process"))
 
 
 def set_executor_kind(kind: str) -> None:
