@@ -92,7 +92,7 @@ def train(key: str, task: str, df: pd.DataFrame, *, target: str | None = "auto",
             except SpecError:
                 pass  # a different meaning/type for this family: keep its default
     chosen.update(params or {})
-    ignore = [c for c in OTHER_TARGETS if c != target]
+    ignore = [c for c in OTHER_TARGETS if c != target and c in df.columns]
     spec = RunSpec(dataset="test", algorithm=key, target=target, task=task, params=chosen,
                    ignore=ignore, seed=seed, **spec_fields)
     setup = build_setup(df, spec, algorithm)

@@ -228,3 +228,68 @@ def test_iterative_fit_without_validation_rows(key, task, datasets):
     _fit(key, task, {task: (X, y, None, None)}, ctx, **stop)
     iterations = [e for e in events if isinstance(e, Iteration)]
     assert iterations and all(e.train and not e.valid for e in iterations)
+
+
+def test_mlp_regression_learns_an_unscaled_target(datasets):
+    # diabetes' target is ~25..346: an MLP fitted on it raw stopped at r2 -1.4.
+    # Default parameters, as a user's first run has them.
+    events, ctx = _recorder()
+    X, y, Xv, yv = datasets["regression"]
+    algo = get_algorithm("mlp")
+    estimator = algo.factory(algo.validate_params({}, "regression"),
+                             BuildContext(task="regression", seed=0, n_threads=1))
+    info = algo.fitter(estimator, FitData(task="regression", X_train=X, y_train=y, X_valid=Xv,
+                                          y_valid=yv, seed=0, n_threads=1, ctx=ctx))
+    pred = estimator.predict(Xv)
+    r2 = 1.0 - np.mean((pred - yv) ** 2) / np.var(yv)
+    assert r2 > 0.3
+    # live curves and early stopping speak the target's own units
+    best = [e for e in events if isinstance(e, Iteration)][info.best_iteration - 1]
+    assert best.valid["rmse"] == pytest.approx(np.sqrt(np.mean((pred - yv) ** 2)), rel=1e-6)
+    assert info.n_iterations < 200
+
+
+def test_standardized_mlp_keeps_its_scale_across_partial_fits_and_clones():
+    from sklearn.base import clone
+
+    from workbench.engine.learners.target_scaling import StandardizedMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)).astype(np.float32)
+    y = 1000.0 + 50.0 * X[:, 0]
+    est = StandardizedMLPRegressor(hidden_layer_sizes=(8,), random_state=0)
+    est.partial_fit(X, y)
+    mean, scale = est.y_mean_.copy(), est.y_scale_.copy()
+    est.partial_fit(X, y + 500.0)  # a later epoch must not re-learn the scale
+    assert est.y_mean_ == pytest.approx(mean) and est.y_scale_ == pytest.approx(scale)
+    assert mean[0] == pytest.approx(1000.0, abs=10) and scale[0] == pytest.approx(50.0, rel=0.2)
+    twin = clone(est)
+    assert twin.get_params() == est.get_params() and not hasattr(twin, "y_mean_")
+    # a constant target has no spread: no division by zero
+    constant = StandardizedMLPRegressor(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    with pytest.warns(Warning):  # not converged in 5 iterations
+        constant.fit(X, np.full(200, 7.0))
+    assert constant.y_scale_[0] == 1.0 and constant.y_mean_[0] == 7.0
+    assert np.isfinite(constant.predict(X)).all()
+
+
+def test_hist_gradient_boosting_caps_its_openmp_threads(datasets, monkeypatch):
+    # It has no n_jobs: its OpenMP pool must follow the job's thread count
+    # (here 1) and drop to one thread on a small table whatever the count
+    # (2 threads on 300 rows: 4-12 s instead of 0.3 s on a busy machine).
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen = []
+    original = HistGradientBoostingClassifier.fit
+
+    def recording_fit(self, *args, **kwargs):
+        seen.append([i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(HistGradientBoostingClassifier, "fit", recording_fit)
+    with threadpool_limits(limits=2, user_api="openmp"):
+        _fit("hist_gradient_boosting", "classification", datasets)
+        after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"]
+    assert seen and all(n == 1 for n in seen[0])
+    assert after == [2] * len(after)  # restored for whatever runs next

@@ -74,6 +74,7 @@ def test_schema_counts_and_round_trip(mixed):
     assert list(schema) == list(mixed.columns)
     assert schema.columns("id") == ["row", "customer_id", "code"]
     again = Schema.from_dict(json.loads(json.dumps(schema.to_dict())))
+    assert all(c.n_unique_exact for c in again.values())  # small frames count exactly
     assert again.kinds() == schema.kinds() and again["age"] == schema["age"]
 
 
@@ -101,6 +102,55 @@ def test_profile_values(mixed):
     assert stamp.stats["min"].startswith("2021-06-01")
     assert prof.rows == len(df) and prof.n_columns == df.shape[1]
     assert prof.duplicate_rows == 0 and prof.memory_bytes > 0
+
+
+@pytest.fixture
+def small_exact_limit(monkeypatch):
+    """Make 1 000 values the limit of exact counting, so the path long
+    columns take runs on a frame of a few thousand rows."""
+    from workbench.engine.data import schema as schema_module
+
+    monkeypatch.setattr(schema_module, "EXACT_ROWS", 1_000)
+    monkeypatch.setattr(schema_module, "LOW_CARDINALITY", 100)
+    return 1_000
+
+
+def test_long_numeric_columns_use_a_sample_only_for_quantiles_and_big_counts(small_exact_limit):
+    n = 6_000
+    rng = np.random.default_rng(5)
+    income = rng.lognormal(10, 0.5, n)
+    income[::7] = np.nan
+    income[3] = np.inf
+    pairs = np.repeat(rng.normal(size=n // 2), 2)  # every value twice: 3 000 distinct
+    df = pd.DataFrame({
+        "income": income,
+        "pairs": rng.permutation(pairs),
+        "grade": rng.integers(1, 6, n).astype(float),  # 5 values: a low-cardinality float
+        "count": rng.integers(0, 4_000, n),  # integers: always exact
+    })
+    prof = profile_dataset(df)
+    col = prof.columns["income"]
+    finite = income[np.isfinite(income)]
+    # whole-column statistics stay exact
+    assert col.missing == len(income[np.isnan(income)]) and col.stats["n_infinite"] == 1
+    assert col.stats["min"] == finite.min() and col.stats["max"] == finite.max()
+    assert col.stats["mean"] == pytest.approx(finite.mean()) and col.stats["std"] == pytest.approx(finite.std(ddof=1))
+    expected_counts, expected_edges = np.histogram(finite, bins=30)
+    assert col.histogram["counts"] == expected_counts.tolist()
+    np.testing.assert_allclose(col.histogram["edges"], expected_edges)
+    # quantiles come from 1 000 sampled rows: close, not exact
+    for q in (5, 25, 50, 75, 95):
+        rank = np.mean(finite <= col.stats[f"q{q:02d}"])
+        assert abs(rank - q / 100) < 0.04
+    assert prof.sample_rows["quantiles"] == small_exact_limit
+    # all-distinct values: the estimate is exact but says it is an estimate
+    assert col.n_unique == len(df) - col.missing and col.n_unique_exact is False
+    pairs_col = prof.columns["pairs"]
+    assert 3_000 / 2 < pairs_col.n_unique < 3_000 * 2 and not pairs_col.n_unique_exact
+    for name in ("grade", "count"):
+        assert prof.columns[name].n_unique == df[name].nunique() and prof.columns[name].n_unique_exact
+    assert infer_schema(df)["pairs"].n_unique_exact is False
+    assert prof.to_dict()["columns"]["grade"]["n_unique_exact"] is True
 
 
 def test_duplicates_constant_and_correlation():

@@ -1,11 +1,15 @@
 """skl2onnx converters for the pieces skl2onnx does not know by itself.
 
 * our own transformers in :mod:`workbench.engine.preparation`
-  (``ToFloat32``, ``DatetimeFeatures``, ``Clip``);
+  (``ToFloat32``, ``DatetimeFeatures``, ``Clip``) and our own estimators
+  (``learners.target_scaling.StandardizedMLPRegressor``);
 * XGBoost's scikit-learn wrappers (onnxmltools' converter, registered into
   skl2onnx so an XGBoost model inside our Pipeline converts in one go);
-* a work-around for HistGradientBoosting under protobuf 7 (skl2onnx puts a
-  Python/numpy boolean into an integer attribute, which protobuf 7 rejects).
+* two fixes to skl2onnx's HistGradientBoosting conversion: its split
+  thresholds are rounded to float32 the way skl2onnx already does for every
+  other scikit-learn tree (see :func:`_patch_hist_gradient_boosting_thresholds`),
+  and its missing-value flags are written as ints (protobuf 7 rejects
+  booleans there).
 
 :func:`register_converters` installs all of them; it is idempotent and cheap
 after the first call.  skl2onnx, onnx and xgboost are imported inside it, so
@@ -33,8 +37,10 @@ def register_converters() -> None:
         if _done:
             return
         _patch_hist_gradient_boosting_flags()
+        _patch_hist_gradient_boosting_thresholds()
         _register_xgboost()
         _register_preparation()
+        _register_learners()
         _done = True
 
 
@@ -64,6 +70,39 @@ def _patch_hist_gradient_boosting_flags() -> None:
 
     add_node._workbench_int_flags = True  # type: ignore[attr-defined]
     tree_ensemble.add_node = add_node
+
+
+def _patch_hist_gradient_boosting_thresholds() -> None:
+    """Convert HistGradientBoosting thresholds with skl2onnx's float32 adjustment.
+
+    HistGradientBoosting compares float64 inputs with float64 thresholds (the
+    midpoints between bin edges); the ONNX tree node compares float32 with a
+    float32 threshold.  Our inputs are float32 values (``ToFloat32`` ends
+    every preparation), but a midpoint such as 30.6999998 (between 30.6f and
+    30.8f) rounds to 30.7f: a row with bmi = 30.7 goes right natively and
+    left in ONNX (up to 3.6 on the diabetes sample).  skl2onnx already fixes
+    exactly this for DecisionTree/forest/GradientBoosting via
+    ``adjust_threshold_for_sklearn`` (threshold -> largest float32 <= it,
+    which splits every float32 value the same way) but passes False for
+    HistGradientBoosting; this wrapper passes True.
+    """
+    from skl2onnx.operator_converters import random_forest
+
+    original = random_forest.add_tree_to_attribute_pairs_hist_gradient_boosting
+    if getattr(original, "_workbench_adjusted", False):
+        return
+
+    def add_tree(*args: Any, **kwargs: Any) -> Any:
+        # Positional layout: (attr_pairs, is_classifier, tree, tree_id,
+        # tree_weight, weight_id_bias, leaf_weights_are_counts, adjust, ...).
+        if len(args) > 7:
+            args = (*args[:7], True, *args[8:])
+        else:
+            kwargs["adjust_threshold_for_sklearn"] = True
+        return original(*args, **kwargs)
+
+    add_tree._workbench_adjusted = True  # type: ignore[attr-defined]
+    random_forest.add_tree_to_attribute_pairs_hist_gradient_boosting = add_tree
 
 
 # --------------------------------------------------------------------------
@@ -115,6 +154,46 @@ def _register_preparation() -> None:
         cls = getattr(preparation, name, None)
         if cls is not None:
             update_registered_converter(cls, f"Workbench{name}", shape, convert)
+
+
+def _register_learners() -> None:
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import calculate_linear_regressor_output_shapes
+
+    from .learners.target_scaling import StandardizedMLPRegressor
+
+    update_registered_converter(
+        StandardizedMLPRegressor,
+        "WorkbenchStandardizedMLPRegressor",
+        calculate_linear_regressor_output_shapes,
+        _convert_standardized_mlp,
+    )
+
+
+def _convert_standardized_mlp(scope: Any, operator: Any, container: Any) -> None:
+    """skl2onnx's own MLPRegressor graph, then ``* y_scale_ + y_mean_``.
+
+    The network part is converted from a plain ``MLPRegressor`` holding the
+    same fitted weights (the subclass adds only the target scale), so it is
+    exactly the graph a plain MLP gets.
+    """
+    import numpy as np
+    from sklearn.neural_network import MLPRegressor
+    from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
+    from skl2onnx.algebra.onnx_ops import OnnxAdd, OnnxMul
+
+    op = operator.raw_operator
+    network = MLPRegressor.__new__(MLPRegressor)
+    network.__dict__.update(op.__dict__)
+    opv = container.target_opset
+    scaled = OnnxSubEstimator(network, operator.inputs[0], op_version=opv)
+    scale = np.asarray(op.y_scale_, dtype=np.float32).reshape(1, -1)
+    mean = np.asarray(op.y_mean_, dtype=np.float32).reshape(1, -1)
+    result = OnnxAdd(
+        OnnxMul(scaled, scale, op_version=opv), mean,
+        op_version=opv, output_names=operator.outputs[:1],
+    )
+    result.add_to(scope, container)
 
 
 def _n_columns(operator: Any) -> Any:

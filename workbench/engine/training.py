@@ -440,10 +440,7 @@ class TrainJob:
         }
 
     def _train(self, ctx, spec, algorithm, setup, train_idx, test_idx, folds, device) -> dict[str, Any]:
-        from . import evaluation as ev
-        from .model import ModelInfo, TrainedModel
-
-        from .threads import cpu_count, current_thread_limit
+        from .threads import cap_threads, cpu_count, current_thread_limit
 
         # The executor's cap (threadpoolctl) doesn't bound n_jobs pools, so
         # learners must be told the same number explicitly.
@@ -452,6 +449,17 @@ class TrainJob:
             # On small tables thread start-up costs more than it saves, and
             # OpenMP spin-waits make a 0.1 s fit take 2 s on a busy machine.
             n_threads = 1
+
+        # n_jobs only reaches estimators that take it; HistGradientBoosting and
+        # BLAS-backed steps (permutation importances too) follow the process's
+        # OpenMP/BLAS pools, so cap those to the same number for the whole fit.
+        with cap_threads(n_threads, set_env=False):
+            return self._fit_and_evaluate(ctx, spec, algorithm, setup, train_idx, test_idx, folds, device, n_threads)
+
+    def _fit_and_evaluate(self, ctx, spec, algorithm, setup, train_idx, test_idx, folds, device, n_threads):
+        from . import evaluation as ev
+        from .model import ModelInfo, TrainedModel
+
         bctx = BuildContext(
             task=setup.task, seed=spec.seed, n_threads=n_threads, device=device, n_classes=len(setup.classes)
         )

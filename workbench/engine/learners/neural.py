@@ -10,7 +10,11 @@ from .iterative import fit_epochs
 
 
 def _mlp(params: dict[str, Any], ctx: BuildContext) -> Any:
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.neural_network import MLPClassifier
+
+    # Regression learns the standardised target (an MLP cannot reach a target
+    # of ~150 in a few epochs from near-zero weights); see target_scaling.
+    from .target_scaling import StandardizedMLPRegressor
 
     p = dict(params)
     layers = (p.pop("hidden_units"),) * p.pop("hidden_layers")
@@ -18,7 +22,7 @@ def _mlp(params: dict[str, Any], ctx: BuildContext) -> Any:
     # Our fitter runs one partial_fit per epoch and applies early stopping on
     # the run's validation rows; these sklearn params keep the same meaning
     # for a plain fit of a clone.
-    return pick(ctx.task, MLPClassifier, MLPRegressor)(
+    return pick(ctx.task, MLPClassifier, StandardizedMLPRegressor)(
         hidden_layer_sizes=layers,
         random_state=ctx.seed,
         early_stopping=rounds > 0,
