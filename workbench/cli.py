@@ -495,10 +495,37 @@ def cmd_leaderboard(args) -> int:
     return run_leaderboard_command(args)
 
 
-def cmd_gui(args) -> int:
-    from workbench.gui.app import main as gui_main
+QT_SYSTEM_LIBS = "libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3"
+QT_X11_LIBS = "libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0"
 
-    return gui_main([args.project] if args.project else [])
+
+def _start_gui(argv: list[str]) -> int:
+    """Open the window, or say in one line why it cannot open here."""
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+        and not os.environ.get("QT_QPA_PLATFORM")
+    ):
+        # Without this check Qt aborts the process with a long plugin dump.
+        raise CliError(
+            "no display found for the GUI. Run it on a desktop, under 'xvfb-run workbench gui', "
+            "or use the headless commands (workbench --help)."
+        )
+    try:
+        from workbench.gui.app import main as gui_main
+    except ImportError as exc:
+        if ".so" in str(exc):
+            raise CliError(
+                f"the GUI cannot start: {exc}. On Debian/Ubuntu install Qt's system libraries: "
+                f"apt-get install {QT_SYSTEM_LIBS} (for X11 also {QT_X11_LIBS})."
+            ) from None
+        raise
+    return gui_main(argv)
+
+
+def cmd_gui(args) -> int:
+    return _start_gui([args.project] if args.project else [])
 
 
 # ---------------------------------------------------------------- parser
@@ -653,12 +680,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        from workbench.gui.app import main as gui_main
-
-        return gui_main([])
     try:
+        if args.command is None:
+            return _start_gui([])
         return args.func(args)
+    except BrokenPipeError:
+        # `workbench runs P | head`: the reader left; stop quietly.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return EXIT_ERROR
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR

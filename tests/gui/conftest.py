@@ -27,6 +27,8 @@ def private_settings(tmp_path_factory, monkeypatch):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
     # No sample projects from the checkout unless a test asks for them.
     monkeypatch.setenv("WORKBENCH_SAMPLES", str(folder / "no-samples"))
+    # Working copies of samples go to a private data folder, never the user's.
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(folder / "data"))
     # The app's default is a worker process; most tests use the thread worker
     # to stay fast (test_training_flow switches to the process one).
     from workbench.gui import settings as ui_settings

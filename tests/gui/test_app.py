@@ -57,7 +57,10 @@ def test_sample_projects_are_one_click_away(qtbot, tmp_path, monkeypatch):
         # The project's default target is preselected.
         assert w.session.target == "species"
         assert w.session.resolved_task() == "classification"
-        assert ui_settings.recent_projects() == [str(project.resolve())]
+        # A sample opens as the user's own copy: the bundled one stays untouched.
+        copy = ui_settings.working_copy_of_sample(project)
+        assert copy != project and (copy / "workbench.toml").exists()
+        assert ui_settings.recent_projects() == [str(copy.resolve())]
         assert "Penguins" in w.windowTitle()
     finally:
         w.shutdown()

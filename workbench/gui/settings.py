@@ -48,17 +48,32 @@ def set_executor_kind(kind: str) -> None:
 
 
 def sample_projects_dir() -> Path | None:
-    """Folder of bundled sample projects: $WORKBENCH_SAMPLES or next to the package."""
-    env = os.environ.get("WORKBENCH_SAMPLES")
-    candidates = [Path(env)] if env else []
-    import workbench
+    """Folder of bundled sample projects (see :func:`workbench.paths.samples_dir`)."""
+    from workbench.paths import samples_dir
 
-    candidates.append(Path(workbench.__file__).resolve().parents[1] / "sample_projects")
-    candidates.append(Path(workbench.__file__).resolve().parent / "sample_projects")
-    for c in candidates:
-        if c.is_dir():
-            return c
-    return None
+    return samples_dir()
+
+
+def working_copy_of_sample(sample: str | os.PathLike) -> Path:
+    """The user's own copy of a bundled sample project, made on first open.
+
+    Samples ship inside the installation, which may be read-only (and in a
+    checkout they are tracked files): runs must land in a copy under the
+    per-user data folder.  An existing copy is reused, so earlier runs stay.
+    """
+    import shutil
+
+    from workbench.paths import user_data_dir
+
+    src = Path(sample)
+    dest = user_data_dir(create=True) / "samples" / src.name
+    if not (dest / "workbench.toml").exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.copying")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(src, tmp, ignore=shutil.ignore_patterns("runs", "tunes", ".workbench-cache"))
+        os.replace(tmp, dest)
+    return dest
 
 
 def sample_projects() -> list[Path]:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -18,6 +19,9 @@ from PySide6.QtWidgets import (
 
 from . import settings as ui_settings
 from .icons import app_icon, icon
+
+# Marks list items that are bundled samples (opened as a per-user copy).
+SAMPLE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def _describe(path: Path) -> str:
@@ -108,7 +112,8 @@ class StartPage(QWidget):
         for path in ui_settings.sample_projects():
             item = QListWidgetItem(icon("sample"), f"{path.name} — {_describe(path)}")
             item.setData(Qt.ItemDataRole.UserRole, str(path))
-            item.setToolTip(str(path))
+            item.setData(SAMPLE_ROLE, True)
+            item.setToolTip(f"Opens your own copy of {path}")
             self.samples.addItem(item)
         if not self.samples.count():
             placeholder = QListWidgetItem("No sample projects found")
@@ -122,5 +127,12 @@ class StartPage(QWidget):
 
     def _open_item(self, item: QListWidgetItem) -> None:
         path = item.data(Qt.ItemDataRole.UserRole)
-        if path:
-            self.openRequested.emit(path)
+        if not path:
+            return
+        if item.data(SAMPLE_ROLE):
+            try:
+                path = str(ui_settings.working_copy_of_sample(path))
+            except OSError as exc:
+                QMessageBox.warning(self, "Sample project", f"Could not copy the sample project: {exc}")
+                return
+        self.openRequested.emit(path)
