@@ -401,6 +401,7 @@ def cmd_show(args) -> int:
         "message": result.get("message"),
         "evaluation": result.get("evaluation"),
         "onnx": result.get("onnx"),
+        "resources": record.resource_summary(),
         "versions": result.get("versions"),
     }
     data = _clean_nan(data)
@@ -426,6 +427,9 @@ def cmd_show(args) -> int:
                 print(f"  {k:<20} {v['mean']:.4f} ± {v.get('std') or 0:.4f}")
     if data.get("best_iteration"):
         print(f"Best iteration: {data['best_iteration']}")
+    if data.get("resources"):
+        r = data["resources"]
+        print(f"Resources: peak memory {r['peak_rss_mb']:.0f} MB, mean CPU {r['mean_cpu_percent']:.0f}%")
     ev = data.get("evaluation") or {}
     cm = ev.get("confusion_matrix")
     if isinstance(cm, dict) and cm.get("counts"):

@@ -352,3 +352,26 @@ def test_without_runs_finalize_the_executor_writes_a_minimal_result(monkeypatch,
     handle = InlineExecutor().submit(RunFolderFailingJob(str(tmp_path), "r-2"))
     result = json.loads((tmp_path / "runs" / "r-2" / "result.json").read_text())
     assert result == {"status": "failed", "message": handle.error, "metrics": {}}
+
+
+def test_resource_samples_are_recorded_in_the_run_folder(tmp_path):
+    """The run keeps its CPU/memory history (issue: resource monitor recorded in the run)."""
+    import shutil
+    from pathlib import Path
+
+    from workbench.engine import Project, RunSpec, TrainJob
+    from workbench.engine.executors import ProcessExecutor
+
+    samples = Path(__file__).resolve().parents[2] / "sample_projects" / "diabetes"
+    proj = tmp_path / "diabetes"
+    shutil.copytree(samples, proj, ignore=shutil.ignore_patterns("runs", ".workbench-cache"))
+    spec = RunSpec(dataset="diabetes", algorithm="gradient_boosting", target="progression",
+                   params={"n_estimators": 400}, learning_curve=False)
+    with ProcessExecutor(sample_interval=0.1) as ex:
+        handle = ex.submit(TrainJob(proj, spec))
+        handle.wait(120)
+    record = Project.open(proj).runs()[-1]
+    assert record.status == "completed"
+    summary = record.resource_summary()
+    assert summary is not None and summary["samples"] >= 1
+    assert summary["peak_rss_mb"] > 50

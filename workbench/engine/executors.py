@@ -369,6 +369,26 @@ def execute_job(
     return _Outcome(state, result=result)
 
 
+def _record_resources(job: Job, sample: Any) -> None:
+    """Append a resource sample to the run folder (``resources.jsonl``).
+
+    The worker writes the run's own events; samples are taken here, in the
+    parent, so they go to a file of their own beside them.
+    """
+    project_root = getattr(job, "project_root", None)
+    run_id = getattr(job, "run_id", None)
+    if not project_root or not run_id:
+        return
+    folder = Path(project_root) / "runs" / str(run_id)
+    if not folder.is_dir():
+        return
+    try:
+        with open(folder / "resources.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(sample.to_dict()) + "\n")
+    except OSError:
+        pass  # resource history is a nicety; never fail a job for it
+
+
 def _finalize_run(job: Job, status: str, message: str) -> None:
     """Give a dead or stopped training job's run folder a final status."""
     project_root = getattr(job, "project_root", None)
@@ -1067,7 +1087,9 @@ class ProcessExecutor:
                         continue
                 if now >= worker.next_sample:
                     worker.next_sample = now + self.sample_interval
-                    handle._deliver(worker.sampler.sample())
+                    sample = worker.sampler.sample()
+                    handle._deliver(sample)
+                    _record_resources(handle._job, sample)
             except psutil.Error:
                 pass  # the worker is exiting; its sentinel tells us next
 

@@ -213,6 +213,22 @@ class RunRecord:
     def events(self) -> list[Event]:
         return read_events(self.folder / "events.jsonl")
 
+    def resources(self) -> list[Event]:
+        """CPU/memory (and GPU) samples taken while the run went (process executor)."""
+        return read_events(self.folder / "resources.jsonl")
+
+    def resource_summary(self) -> dict[str, float] | None:
+        samples = self.resources()
+        if not samples:
+            return None
+        rss = [s.rss_mb for s in samples]
+        cpu = [s.cpu_percent for s in samples]
+        out = {"samples": float(len(samples)), "peak_rss_mb": max(rss), "mean_cpu_percent": sum(cpu) / len(cpu)}
+        gpu = [s.gpu_percent for s in samples if s.gpu_percent is not None]
+        if gpu:
+            out["mean_gpu_percent"] = sum(gpu) / len(gpu)
+        return out
+
     @property
     def has_model(self) -> bool:
         return (self.folder / "model.skops").exists()
