@@ -416,11 +416,15 @@ def build_search_space(
     return SearchSpace(algorithm.key, task, tuple(ranges), {k: v for k, v in fixed.items() if k not in searched})
 
 
-def _text(value: Any) -> str:
+def format_value(value: Any, float_format: str = "g") -> str:
+    """A parameter value as a person types it (none, true/false, 0.01)."""
     if value is None:
         return "none"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return f"{value:g}"
+        return format(value, float_format)
     return str(value)
+
+
+_text = format_value

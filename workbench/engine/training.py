@@ -322,6 +322,39 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+@dataclass
+class LoadedSpec:
+    project: Any
+    entry: Any
+    fingerprint: str
+    algorithm: Algorithm
+    frame: pd.DataFrame
+
+
+def load_for_spec(project_root: str, spec: RunSpec, ctx: JobContext, load_share: float) -> LoadedSpec:
+    """Open the project, check the dataset is the one the spec names, load it.
+
+    Shared by training and tuning jobs.  A spec that carries a fingerprint
+    (a replay) refuses to run on a file whose content has changed.
+    """
+    from .project import Project
+
+    project = Project.open(project_root)
+    entry = project.dataset(spec.dataset)
+    current = project.current_fingerprint(spec.dataset)
+    if spec.fingerprint and spec.fingerprint != current:
+        raise DataError(
+            f"Dataset '{spec.dataset}' has changed since this spec was recorded "
+            f"(sha256 {spec.fingerprint[:12]}… then, {current[:12]}… now); "
+            "refusing to run on different data."
+        )
+    algorithm = get_algorithm(spec.algorithm)
+    ctx.progress(0.0, f"Loading {spec.dataset}")
+    frame = project.load_dataset(spec.dataset, ctx.sub(0.0, load_share))
+    ctx.check()
+    return LoadedSpec(project, entry, current, algorithm, frame)
+
+
 class TrainJob:
     """Train one model as described by a RunSpec, recording a run folder.
 
@@ -340,25 +373,12 @@ class TrainJob:
 
     # The job's public entry point --------------------------------------
     def run(self, ctx: JobContext | None = None) -> dict[str, Any]:
-        from .project import Project
-
         ctx = ctx or JobContext()
         t_start = time.time()
         spec = self.spec.validate()
-        project = Project.open(self.project_root)
-        entry = project.dataset(spec.dataset)
-        current = project.current_fingerprint(spec.dataset)
-        if spec.fingerprint and spec.fingerprint != current:
-            raise DataError(
-                f"Dataset '{spec.dataset}' has changed since this run was recorded "
-                f"(sha256 {spec.fingerprint[:12]}… then, {current[:12]}… now); "
-                "refusing to replay on different data."
-            )
-        algorithm = get_algorithm(spec.algorithm)
-        ctx.progress(0.0, f"Loading {spec.dataset}")
-        frame = project.load_dataset(spec.dataset, ctx.sub(0.0, 0.05))
-        ctx.check()
-        setup = build_setup(frame, spec, algorithm)
+        loaded = load_for_spec(self.project_root, spec, ctx, 0.05)
+        project, entry, current, algorithm = loaded.project, loaded.entry, loaded.fingerprint, loaded.algorithm
+        setup = build_setup(loaded.frame, spec, algorithm)
         train_idx, test_idx = _split(setup, spec)
         folds = _folds(setup, spec, train_idx) if spec.cv >= 2 and setup.task != "clustering" else []
         device, device_notice = self._device(algorithm, spec)

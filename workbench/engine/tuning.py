@@ -257,24 +257,15 @@ class TuneJob:
         """Run the search; returns the result (also written to result.json)."""
         import optuna
 
-        from .project import Project
-        from .training import _split, build_setup
+        from .training import _split, build_setup, load_for_spec
 
         ctx = ctx or JobContext()
         t_start = time.time()
         spec = self.spec.validate()
-        project = Project.open(self.project_root)
-        entry = project.dataset(spec.dataset)
-        current = project.current_fingerprint(spec.dataset)
-        if spec.fingerprint and spec.fingerprint != current:
-            raise DataError(
-                f"Dataset '{spec.dataset}' has changed since this spec was recorded; "
-                "refusing to tune on different data."
-            )
-        algorithm = get_algorithm(spec.algorithm)
-        ctx.progress(0.0, f"Loading {spec.dataset}")
-        frame = project.load_dataset(spec.dataset, ctx.sub(0.0, 0.03))
-        ctx.check()
+        loaded = load_for_spec(self.project_root, spec, ctx, 0.03)
+        project, entry, current, algorithm, frame = (
+            loaded.project, loaded.entry, loaded.fingerprint, loaded.algorithm, loaded.frame
+        )
         # Validate the fixed params against the task before building the space.
         setup = build_setup(frame, spec, algorithm)
         task = setup.task

@@ -23,7 +23,6 @@ import queue
 import time
 import traceback
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Callable
 
 from PySide6.QtCore import (
@@ -41,6 +40,7 @@ from workbench.engine import (
     CancelToken,
     Cancelled,
     JobContext,
+    JobState,  # the engine executors' life cycle: one definition for both
     Progress,
     WorkbenchError,
 )
@@ -49,19 +49,6 @@ log = logging.getLogger(__name__)
 
 COMPUTE_LANE = "compute"
 DATA_LANE = "data"
-
-
-class JobState(str, Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    CANCELLING = "cancelling"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self in (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
 
 
 class FunctionJob:

@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.engine.events import Trial
-from workbench.engine.search_space import default_range, make_range, range_from_text, tunable_params
+from workbench.engine.search_space import default_range, format_value, make_range, range_from_text, tunable_params
 from workbench.engine.tuning import DEFAULT_TRIALS, STRATEGIES, objective_metrics
 
 from .plots import SERIES_COLORS, bar_chart, empty_message, make_plot, reset_ticks
@@ -59,13 +59,7 @@ _STATE_COLORS = {"complete": SERIES_COLORS[0], "pruned": "#999999", "failed": SE
 
 
 def _text(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+    return format_value(value, ".4g")
 
 
 def _is_number(value: Any) -> bool:
