@@ -99,8 +99,10 @@ def main(argv: list[str]) -> int:
     window.model_form.param_form.fields["learning_rate"].set_value(0.1)
     shot(window, "model-form")
 
+    window.roles.cv_folds.setValue(3)  # the Runs tab then shows a CV mean ± std
     train("random_forest", n_estimators=80)
     wait(window.jobs.is_idle)
+    window.roles.cv_folds.setValue(0)
     job = train("xgboost", n_estimators=120, learning_rate=0.1)
     wait(lambda: window.live_view.point_count() > 40)
     window.tabs.setCurrentIndex(TAB_TRAINING)
@@ -116,6 +118,8 @@ def main(argv: list[str]) -> int:
     shot(window, "results-roc")
     window.results.show_tab("importance")
     shot(window, "results-importance")
+    window.start_tuning({"strategy": "random", "n_trials": 4, "cv": 3})  # a search best on the board
+    wait(window.jobs.is_idle)
     window.tabs.setCurrentIndex(TAB_RUNS)
     shot(window, "runs")
     window.shutdown()

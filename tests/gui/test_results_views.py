@@ -94,7 +94,7 @@ def test_runs_table_sorts_by_a_metric(qtbot, project):
     qtbot.addWidget(table)
     assert len(table.run_ids()) == 4
     assert "accuracy" in table.metric_columns()
-    column = table.model.columnCount() - len(table.metric_columns()) + table.metric_columns().index("accuracy")
+    column = table.column("accuracy")
     table.view.sortByColumn(column, Qt.SortOrder.DescendingOrder)
     values = [table.model.item(r, column).data(Qt.ItemDataRole.UserRole + 1) for r in range(4)]
     assert values == sorted(values, reverse=True)

@@ -28,13 +28,24 @@ def _key_params(algorithm: str, task: str | None, params: dict[str, Any]) -> dic
     return {k: v for k, v in params.items() if k not in defaults or defaults[k] != v}
 
 
-def _run_rows(project: Any) -> list[dict[str, Any]]:
+def _run_rows(project: Any, completed_only: bool = True) -> list[dict[str, Any]]:
+    from .errors import WorkbenchError
+
     rows = []
     for record in project.runs():
-        if record.status != "completed":
+        try:
+            status = record.status
+            result = record.result or {}
+        except WorkbenchError:  # a corrupt run folder is listed as failed, never scored
+            status, result = "failed", {}
+        if status != "completed" and completed_only:
             continue
-        result = record.result or {}
-        task = result.get("task")
+        params, task = result.get("params"), result.get("task")
+        if params is None:  # a run still going (or cancelled early) has no resolved params yet
+            try:
+                params, task = record.spec.params, task or record.spec.task
+            except WorkbenchError:
+                params = {}
         cv = {k: {"mean": v.get("mean"), "std": v.get("std")} for k, v in (result.get("cv") or {}).items()
               if isinstance(v, dict)}
         rows.append({
@@ -43,10 +54,10 @@ def _run_rows(project: Any) -> list[dict[str, Any]]:
             "label": record.label,
             "algorithm": record.algorithm,
             "task": task,
-            "params": _key_params(record.algorithm, task, result.get("params") or {}),
+            "params": _key_params(record.algorithm, task, params),
             "metrics": {k: v for k, v in (result.get("metrics") or {}).items() if isinstance(v, (int, float))},
             "cv": cv or None,
-            "status": record.status,
+            "status": status,
             "source": "test",
         })
     return rows
@@ -77,7 +88,8 @@ def _tune_rows(project: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def leaderboard(project: Any, metric: str | None = None, task: str | None = None) -> list[dict[str, Any]]:
+def leaderboard(project: Any, metric: str | None = None, task: str | None = None, *,
+                completed_only: bool = True) -> list[dict[str, Any]]:
     """Completed runs and search bests of ``project``, best first.
 
     Parameters
@@ -88,6 +100,10 @@ def leaderboard(project: Any, metric: str | None = None, task: str | None = None
         of the task of the most recent row.
     task : str, optional
         Keep only rows of this task.
+    completed_only : bool
+        Leave out runs that did not complete (default).  With False they are
+        listed too (the desktop's runs table) but never scored or ranked: a
+        cancelled run's metrics come from its validation rows, not its test rows.
 
     Returns
     -------
@@ -100,7 +116,7 @@ def leaderboard(project: Any, metric: str | None = None, task: str | None = None
     """
     from .evaluation import headline_metric, metric_direction
 
-    rows = _run_rows(project) + _tune_rows(project)
+    rows = _run_rows(project, completed_only) + _tune_rows(project)
     if task is not None:
         rows = [r for r in rows if r["task"] == task]
     if metric is None:
@@ -111,6 +127,8 @@ def leaderboard(project: Any, metric: str | None = None, task: str | None = None
         value = row["metrics"].get(metric)
         if value is None and row["cv"] and metric in row["cv"]:
             value = row["cv"][metric].get("mean")
+        if row["kind"] == "run" and row["status"] != "completed":
+            value = None
         row["metric"] = metric
         row["score"] = float(value) if isinstance(value, (int, float)) else None
     sign = -1.0 if direction == "max" else 1.0

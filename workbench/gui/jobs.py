@@ -9,10 +9,13 @@ timer and emits every signal *in the GUI thread* — so views never see a
 cross-thread signal (pytest-qt's ``waitSignal`` warns on those, see
 FINDINGS.md) and the worker never touches a widget.
 
-Jobs wait in lanes: one running job per lane.  Training and export share the
-``"compute"`` lane because two all-core fits side by side on a small machine
-are many times slower than one after the other (FINDINGS.md); data loading and
-profiling use the ``"data"`` lane so a dataset can be inspected during a fit.
+Jobs wait in lanes: one running job per lane unless :meth:`JobsModel.set_lane_limit`
+allows more.  Training and export share the ``"compute"`` lane because two
+all-core fits side by side on a small machine are many times slower than one
+after the other (FINDINGS.md); the window raises its limit to the "Jobs at
+once" setting when fits run in worker processes with capped threads.  Data
+loading and profiling use the ``"data"`` lane so a dataset can be inspected
+during a fit.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import logging
 import queue
 import time
 import traceback
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -289,6 +293,7 @@ class JobsModel(QAbstractTableModel):
         self._timer.timeout.connect(self._drain)
         self._runner_factory: RunnerFactory = ThreadRunner
         self._factories: dict[str, RunnerFactory] = {}
+        self._lane_limits: dict[str, int] = {}
 
     # -- configuration ---------------------------------------------------
     def set_runner_factory(self, factory: RunnerFactory | None, kinds: tuple[str, ...] = ()) -> None:
@@ -301,6 +306,17 @@ class JobsModel(QAbstractTableModel):
                     self._factories[kind] = factory
         else:
             self._runner_factory = factory or ThreadRunner
+
+    def set_lane_limit(self, lane: str, n: int) -> None:
+        """Let up to ``n`` jobs of ``lane`` run at once (default 1).
+
+        Lowering it stops nothing: running jobs finish, queued ones wait.
+        """
+        self._lane_limits[lane] = max(1, int(n))
+        self._schedule()
+
+    def lane_limit(self, lane: str) -> int:
+        return self._lane_limits.get(lane, 1)
 
     # -- queries ---------------------------------------------------------
     def entry(self, job_id: int) -> JobEntry:
@@ -402,11 +418,11 @@ class JobsModel(QAbstractTableModel):
 
     # -- machinery -------------------------------------------------------
     def _schedule(self) -> None:
-        busy = {e.lane for e in self._entries if e.state in (JobState.RUNNING, JobState.CANCELLING)}
+        running = Counter(e.lane for e in self._entries if e.state in (JobState.RUNNING, JobState.CANCELLING))
         for e in self._entries:
-            if e.state == JobState.QUEUED and e.lane not in busy:
+            if e.state == JobState.QUEUED and running[e.lane] < self.lane_limit(e.lane):
                 self._start(e)
-                busy.add(e.lane)
+                running[e.lane] += 1
 
     def _start(self, e: JobEntry) -> None:
         job_id = e.job_id

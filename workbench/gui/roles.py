@@ -87,6 +87,12 @@ class RolesPanel(QWidget):
         self.test_size.setValue(session.test_size)
         self.test_size.setToolTip("Fraction of rows held out for the final evaluation")
         self.test_size.valueChanged.connect(lambda v: setattr(session, "test_size", float(v)))
+        self.validation_fraction = QDoubleSpinBox()
+        self.validation_fraction.setRange(0.05, 0.45)
+        self.validation_fraction.setSingleStep(0.05)
+        self.validation_fraction.setValue(session.validation_fraction)
+        self.validation_fraction.valueChanged.connect(
+            lambda v: setattr(session, "validation_fraction", float(v)))
         self.cv_folds = QSpinBox()
         self.cv_folds.setRange(0, 20)
         self.cv_folds.setSpecialValueText("none")
@@ -103,6 +109,7 @@ class RolesPanel(QWidget):
         form.addRow("Task:", self.task_combo)
         form.addRow("", self.task_hint)
         form.addRow("Test size:", self.test_size)
+        form.addRow("Validation:", self.validation_fraction)
         form.addRow("CV folds:", self.cv_folds)
         form.addRow("Seed:", self.seed)
 
@@ -155,7 +162,9 @@ class RolesPanel(QWidget):
         session.datasetChanged.connect(lambda _n: self._frame_loaded())
         session.rolesChanged.connect(self._roles_changed)
         session.taskChanged.connect(self._task_changed)
+        session.algorithmChanged.connect(lambda _key: self._algorithm_changed())
         self._frame_loaded()
+        self._algorithm_changed()
 
     # -- session -> widgets ------------------------------------------------------------
     def _frame_loaded(self) -> None:
@@ -210,6 +219,14 @@ class RolesPanel(QWidget):
     def _task_changed(self, task: str) -> None:
         auto = self.session.task_choice == "auto"
         self.task_hint.setText(f"→ {task}" if auto else "")
+
+    def _algorithm_changed(self) -> None:
+        iterative = self.session.algorithm_is_iterative()
+        self.validation_fraction.setEnabled(iterative)
+        self.validation_fraction.setToolTip(
+            "Fraction of the training rows held out for the live validation curve and early stopping"
+            if iterative else "Only learners that train in iterations (boosting, MLP, SGD…) use a validation part"
+        )
 
     # -- widgets -> session ----------------------------------------------------------
     def _target_chosen(self, _index: int) -> None:

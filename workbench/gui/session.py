@@ -69,6 +69,9 @@ class Session(QObject):
         self.preparation: dict[str, Any] = {}
         self.task_choice: str = "auto"
         self.test_size: float = 0.2
+        # Share of the training part held out for live validation curves and
+        # early stopping (used by iterative learners only).
+        self.validation_fraction: float = 0.1
         self.cv: int = 0
         self.seed: int = 0
         self.algorithm: str = ""
@@ -208,6 +211,17 @@ class Session(QObject):
             return "regression" if numeric and s.nunique() > 20 else "classification"
 
     # -- algorithm --------------------------------------------------------------
+    def algorithm_is_iterative(self) -> bool:
+        """Whether the chosen algorithm reports per-iteration validation metrics."""
+        from workbench.engine import WorkbenchError, get_algorithm
+
+        if not self.algorithm:
+            return False
+        try:
+            return bool(get_algorithm(self.algorithm).capabilities.iterative)
+        except WorkbenchError:
+            return False
+
     def set_algorithm(self, key: str, params: dict[str, Any] | None = None) -> None:
         self.algorithm = key
         self.params = dict(params or {})
@@ -236,6 +250,7 @@ class Session(QObject):
             ignore=ignore,
             preparation=dict(self.preparation),
             test_size=self.test_size,
+            validation_fraction=self.validation_fraction,
             cv=self.cv,
             seed=self.seed,
             device=self.device,
