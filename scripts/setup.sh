@@ -43,8 +43,8 @@ fi
 # PySide6 6.12 aborts the interpreter on Python 3.11 (FINDINGS.md).
 find_python() {
   local c
-  for c in "${PYTHON:-}" python3.12 python3.13 python3 \
-           "$HOME"/.pyenv/versions/3.12*/bin/python3 "$HOME"/.pyenv/versions/3.13*/bin/python3 \
+  for c in "${PYTHON:-}" python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3 \
+           python3.13 "$HOME"/.pyenv/versions/3.13*/bin/python3 python3 \
            /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9]; do
     [ -n "$c" ] || continue
     if "$c" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then
