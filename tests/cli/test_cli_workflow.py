@@ -150,3 +150,42 @@ def test_ctrl_c_cancels_training_and_records_it(tmp_path):
     runs = json.loads(run_subprocess("runs", proj, "--json").stdout)
     assert runs[-1]["status"] == "cancelled"
     assert runs[-1]["metrics"].get("iterations", 0) >= 1
+
+
+def test_ctrl_c_stops_a_single_long_fit_in_a_worker_process(tmp_path):
+    """--process: Ctrl-C stops even a kernel SVM fit, which has no callback."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 12000
+    frame = pd.DataFrame(rng.normal(size=(n, 10)), columns=[f"x{i}" for i in range(10)])
+    frame["y"] = np.where(frame["x0"] * frame["x1"] + rng.normal(0, 1, n) > 0, "a", "b")
+    data = tmp_path / "svm.csv"
+    frame.to_csv(data, index=False)
+    proj = tmp_path / "p"
+    assert run_subprocess("init", proj).returncode == 0
+    assert run_subprocess("data", "add", proj, data).returncode == 0
+    env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1")
+    p = subprocess.Popen(
+        [sys.executable, "-m", "workbench.cli", "train", str(proj), "svm", "--target", "y",
+         "--algorithm", "svm", "--process", "--no-learning-curve"],
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.time() + 90
+    seen = ""
+    while time.time() < deadline:
+        line = p.stderr.readline()
+        seen += line
+        if "training rows" in line or not line:
+            break
+    assert "training rows" in seen, seen
+    time.sleep(1.0)  # now inside SVC.fit
+    t0 = time.time()
+    p.send_signal(signal.SIGINT)
+    p.wait(timeout=15)
+    stopped = time.time() - t0
+    assert p.returncode == 130, p.stderr.read()
+    assert stopped < 5, stopped
+    runs = json.loads(run_subprocess("runs", proj, "--json").stdout)
+    assert runs[-1]["status"] == "cancelled"
