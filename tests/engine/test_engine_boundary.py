@@ -29,3 +29,15 @@ def test_cli_help_is_cheap():
     mods = _modules_after("from workbench import cli\ncli.build_parser()")
     heavy = {"sklearn", "xgboost", "skl2onnx", "onnxruntime", "PySide6", "pandas"}
     assert heavy.isdisjoint({m.split('.')[0] for m in mods})
+
+
+def test_no_public_name_is_shadowed_by_a_submodule():
+    """`from workbench.engine import X` must not return a module once
+    workbench.engine.X has been imported somewhere (it happened twice)."""
+    import pkgutil
+
+    import workbench.engine as engine
+
+    submodules = {m.name for m in pkgutil.iter_modules(engine.__path__)}
+    clashes = sorted(set(engine.__all__) & submodules)
+    assert clashes == [], f"public names that are also submodules: {clashes}"

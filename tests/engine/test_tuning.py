@@ -10,7 +10,7 @@ import pytest
 from workbench.engine import CancelToken, JobContext, Project, RunSpec, TrainJob, get_algorithm
 from workbench.engine.errors import SpecError
 from workbench.engine.events import Trial, event_from_dict
-from workbench.engine.leaderboard import leaderboard
+from workbench.engine.ranking import leaderboard
 from workbench.engine.search_space import (
     ParamRange,
     build_search_space,

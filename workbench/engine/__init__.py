@@ -75,7 +75,7 @@ _EXPORTS: dict[str, str] = {
     "load_tune": "tuning",
     "objective_metrics": "tuning",
     "build_search_space": "search_space",
-    "leaderboard": "leaderboard",
+    "leaderboard": "ranking",
     # export / predict
     "export_onnx": "onnx_export",
     "export_run": "run_export",

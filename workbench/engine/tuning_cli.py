@@ -190,7 +190,7 @@ def run_leaderboard_command(args: argparse.Namespace) -> int:
     """``workbench leaderboard``: runs and search bests sorted by a metric."""
     from workbench.cli import _clean_nan, _fmt, _print_json, _table
 
-    from .leaderboard import leaderboard
+    from .ranking import leaderboard
     from .project import Project
 
     rows = _clean_nan(leaderboard(Project.open(args.project), metric=args.metric, task=args.task))
