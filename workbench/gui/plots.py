@@ -197,7 +197,8 @@ class Heatmap(pg.GraphicsLayoutWidget):
         text = palette_color(QPalette.ColorRole.WindowText).name()
         self.plot.setLabel("bottom", x_label, color=text)
         self.plot.setLabel("left", y_label, color=text)
-        if self._annotate and m.size <= 400:
+        # One text item per cell: 400 of them cost ~250 ms of GUI thread.
+        if self._annotate and m.size <= 144:
             lo, hi = levels
             for (r, c), v in np.ndenumerate(m):
                 if not np.isfinite(v):

@@ -240,19 +240,25 @@ def _forest_metrics(scores: _ForestScores, forest: Any, y: Any, data: FitData) -
     return regression_metrics(y, mean)
 
 
+FOREST_CHUNKS = 8
+
+
 def fit_growing_ensemble(estimator: Any, data: FitData) -> FitInfo:
     """Add members with ``warm_start`` in chunks, scoring after each chunk.
 
-    A chunk is ~5% of ``n_estimators``, rounded up to a multiple of the
-    thread count (5 trees on 2 threads take as long as 6), so cancel is
-    honoured within a twentieth of the fit.  Forests are scored by adding the
+    A chunk is ~1/8 of ``n_estimators``, rounded up to a multiple of the
+    thread count (5 trees on 2 threads take as long as 6).  Every chunk
+    boundary idles all but one thread while the last tree finishes; with 20
+    chunks that cost 30% on a 200k-row forest (bench/engine_overhead.py), so
+    the curve gets 8 points and cancel is honoured within an eighth of the fit
+    (the process executor stops it at once).  Forests are scored by adding the
     new trees' predictions to running sums (:class:`_ForestScores`); other
     ensembles (bagging) predict the whole ensemble on the valid set and a
     train sample after each chunk.
     """
     total = int(estimator.get_params()["n_estimators"])
     threads = max(int(data.n_threads), 1)
-    chunk = math.ceil(max(threads, math.ceil(total / 20), 1) / threads) * threads
+    chunk = math.ceil(max(threads, math.ceil(total / FOREST_CHUNKS), 1) / threads) * threads
     reporter = Reporter(data, total)
     Xs, ys = train_sample(data)
     valid = has_valid(data)
