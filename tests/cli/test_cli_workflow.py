@@ -158,7 +158,7 @@ def test_ctrl_c_stops_a_single_long_fit_in_a_worker_process(tmp_path):
     import pandas as pd
 
     rng = np.random.default_rng(0)
-    n = 12000
+    n = 20000  # big enough that the fit is still running on an idle machine
     frame = pd.DataFrame(rng.normal(size=(n, 10)), columns=[f"x{i}" for i in range(10)])
     frame["y"] = np.where(frame["x0"] * frame["x1"] + rng.normal(0, 1, n) > 0, "a", "b")
     data = tmp_path / "svm.csv"
