@@ -375,3 +375,20 @@ def test_resource_samples_are_recorded_in_the_run_folder(tmp_path):
     summary = record.resource_summary()
     assert summary is not None and summary["samples"] >= 1
     assert summary["peak_rss_mb"] > 50
+
+
+def test_a_worker_refuses_a_job_payload_that_names_other_code():
+    """Only the job's own class and plain data may be rebuilt in a worker."""
+    import os
+    import pickle
+
+    from workbench.engine.worker_process import load_job
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("true",))
+
+    with pytest.raises(pickle.UnpicklingError, match="may not contain"):
+        load_job(pickle.dumps(Evil()), __name__)
+    job = load_job(pickle.dumps(StepJob(3)), StepJob.__module__)
+    assert isinstance(job, StepJob) and job.steps == 3

@@ -62,10 +62,10 @@ _EXPORTS: dict[str, str] = {
     # jobs
     "TrainJob": "training",
     "infer_task": "training",
-    "InlineExecutor": "executors",
-    "JobHandle": "executors",
-    "JobState": "executors",
-    "JobFailed": "executors",
+    "InlineExecutor": "jobs",
+    "JobHandle": "jobs",
+    "JobState": "jobs",
+    "JobFailed": "jobs",
     "ProcessExecutor": "executors",
     # tuning
     "Trial": "events",
