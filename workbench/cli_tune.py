@@ -1,8 +1,7 @@
 """``workbench tune`` and ``workbench leaderboard``: the CLI side of tuning.
 
-Kept beside the engine's tuning module (not in cli.py) so the search's
-command-line behaviour lives in one place; cli.py only declares the parsers
-and calls :func:`run_tune_command` / :func:`run_leaderboard_command`.
+A front-end module (the engine never imports the CLI): cli.py declares the
+parsers and calls :func:`run_tune_command` / :func:`run_leaderboard_command`.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from .errors import SpecError
+from workbench.engine.errors import SpecError
 
 
 def _base_spec(args: argparse.Namespace, project: Any) -> Any:
@@ -36,7 +35,7 @@ def _check_ranges(args: argparse.Namespace, algorithm: Any) -> dict[str, str]:
     checked against a task of the algorithm that has the parameter; the job
     checks it again against the real task.
     """
-    from .search_space import parse_param_ranges
+    from workbench.engine.search_space import parse_param_ranges
 
     ranges: dict[str, str] = {}
     fixed = {pair.partition("=")[0].strip() for pair in args.param or []}
@@ -107,7 +106,7 @@ def _print_table(result: dict[str, Any]) -> None:
 
 def _partial_result(project: Any, job: Any) -> dict[str, Any]:
     """What a search cancelled with Ctrl-C left on disk (its finished trials)."""
-    from .tuning import TuneRecord, _best_of
+    from workbench.engine.tuning import TuneRecord, _best_of
 
     record = TuneRecord(job.tune_id, project.root / "tunes" / job.tune_id)
     if record.result is not None:
@@ -133,12 +132,17 @@ def run_tune_command(args: argparse.Namespace) -> int:
     Returns the exit code: 0, or 130 when cancelled (finished trials are
     still printed).
     """
-    from workbench.cli import EXIT_CANCELLED, _clean_nan, _print_json, _ProgressPrinter, run_job_interruptibly
-
-    from .catalog import get_algorithm
-    from .errors import Cancelled
-    from .project import Project
-    from .tuning import TuneJob, best_run_spec, record_trained_run
+    from workbench.cli_support import (
+        EXIT_CANCELLED,
+        _clean_nan,
+        _print_json,
+        _ProgressPrinter,
+        run_job_interruptibly,
+    )
+    from workbench.engine.catalog import get_algorithm
+    from workbench.engine.errors import Cancelled
+    from workbench.engine.project import Project
+    from workbench.engine.tuning import TuneJob, best_run_spec, record_trained_run
 
     project = Project.open(args.project)
     algorithm = get_algorithm(args.algorithm)
@@ -166,7 +170,7 @@ def run_tune_command(args: argparse.Namespace) -> int:
         cancelled = True
     cancelled = cancelled or result.get("status") == "cancelled"
     if getattr(args, "train_best", False) and result.get("best") and not cancelled:
-        from .training import TrainJob
+        from workbench.engine.training import TrainJob
 
         train = TrainJob(project.root, best_run_spec(result))
         if not args.json:
@@ -189,9 +193,8 @@ def run_tune_command(args: argparse.Namespace) -> int:
 def run_leaderboard_command(args: argparse.Namespace) -> int:
     """``workbench leaderboard``: runs and search bests sorted by a metric."""
     from workbench.cli import _clean_nan, _fmt, _print_json, _table
-
-    from .ranking import leaderboard
-    from .project import Project
+    from workbench.engine.project import Project
+    from workbench.engine.ranking import leaderboard
 
     rows = _clean_nan(leaderboard(Project.open(args.project), metric=args.metric, task=args.task))
     if args.json:
