@@ -14,13 +14,13 @@ from workbench.engine.evaluation import (
     clustering_evaluation,
     cv_summary,
     evaluation_data,
-    feature_importances,
     headline_metric,
     learning_curve_data,
     metric_direction,
     score_predictions,
 )
 from workbench.engine.events import JobContext, Progress
+from workbench.engine.importances import feature_importances
 
 
 def assert_json_safe(obj) -> None:

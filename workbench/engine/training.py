@@ -478,6 +478,7 @@ class TrainJob:
 
     def _fit_and_evaluate(self, ctx, spec, algorithm, setup, train_idx, test_idx, folds, device, n_threads):
         from . import evaluation as ev
+        from .importances import feature_importances
         from .model import ModelInfo, TrainedModel
 
         bctx = BuildContext(
@@ -548,7 +549,7 @@ class TrainJob:
                 # n_repeats times; on wide tables keep that to ~100 predictions
                 # of 1000 rows (an HGB on 50 columns spent 14 s here).
                 wide = len(feature_names) > 20
-                evaluation["importances"] = ev.feature_importances(
+                evaluation["importances"] = feature_importances(
                     pipeline, X_test, y[test_idx], feature_names, setup.task, seed=spec.seed, ctx=ctx,
                     max_rows=1000 if wide else 2000,
                     n_repeats=max(2, 100 // len(feature_names)) if wide else 5,
