@@ -61,7 +61,7 @@ _EXPORTS: dict[str, str] = {
     "RUN_STATUSES": "runs",
     # jobs
     "TrainJob": "training",
-    "infer_task": "training",
+    "infer_task": "problem",
     "InlineExecutor": "jobs",
     "JobHandle": "jobs",
     "JobState": "jobs",

@@ -51,12 +51,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from .catalog import BuildContext, get_algorithm
+from .catalog import BuildContext
 from .errors import Cancelled, DataError, ProjectError, SpecError, TrainingError
 from .events import Iteration, JobContext, Trial
 from .fsutil import atomic_write_text
 from .runs import _pid_alive, _read_json, new_run_id
-from .search_space import DEFAULT_GRID_POINTS, NONE_FLAG_SUFFIX, ParamRange, SearchSpace, build_search_space
+from .search_space import (
+    DEFAULT_GRID_POINTS,
+    NONE_FLAG_SUFFIX,
+    ParamRange,
+    SearchSpace,
+    build_search_space,
+)
 from .spec import RunSpec
 
 __all__ = [
@@ -257,7 +263,8 @@ class TuneJob:
         """Run the search; returns the result (also written to result.json)."""
         import optuna
 
-        from .training import _split, build_setup, load_for_spec
+        from .problem import build_setup, holdout_split
+        from .training import load_for_spec
 
         ctx = ctx or JobContext()
         t_start = time.time()
@@ -280,7 +287,7 @@ class TuneJob:
         space = build_search_space(
             algorithm, task, self.space_overrides, include=self.include, fixed=spec.params
         )
-        train_idx, _test_idx = _split(setup, spec)
+        train_idx, _test_idx = holdout_split(setup, spec)
         folds = self._folds(setup, spec, train_idx)
         cores = _cpu_count()
         n_jobs = min(self.n_jobs, cores)
@@ -355,13 +362,13 @@ class TuneJob:
     # -- pieces ----------------------------------------------------------
     def _folds(self, setup: Any, spec: RunSpec, train_idx: Any) -> list[tuple[Any, Any]]:
         """(train, valid) absolute positions: k folds or one holdout."""
-        from .training import _folds, _split
+        from .problem import cv_folds, holdout_split
 
         if self.cv >= 2:
-            return [(train_idx[a], train_idx[b]) for a, b in _folds(setup, replace(spec, cv=self.cv), train_idx)]
+            return [(train_idx[a], train_idx[b]) for a, b in cv_folds(setup, replace(spec, cv=self.cv), train_idx)]
         # Holdout: split the training part the way training splits the whole.
         part = replace(setup, X=setup.X.iloc[train_idx], y=setup.y[train_idx])
-        a, b = _split(part, spec)
+        a, b = holdout_split(part, spec)
         return [(train_idx[a], train_idx[b])]
 
     def _device(self, algorithm: Any, spec: RunSpec) -> str:
