@@ -293,3 +293,43 @@ def test_hist_gradient_boosting_caps_its_openmp_threads(datasets, monkeypatch):
         after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"]
     assert seen and all(n == 1 for n in seen[0])
     assert after == [2] * len(after)  # restored for whatever runs next
+
+
+@pytest.mark.parametrize("key", ["random_forest", "extra_trees"])
+def test_forest_on_two_threads_is_a_plain_fit_with_a_point_per_tree(key, datasets):
+    # Forests grow in one fit call with a per-tree hook (no warm-start chunks,
+    # whose boundaries idled a thread); the model must be the stock one.
+    algo = get_algorithm(key)
+    X, y, Xv, yv = datasets["classification"]
+    events, ctx = _recorder()
+    params = algo.validate_params({"n_estimators": 24}, "classification")
+    build = BuildContext(task="classification", seed=0, n_threads=2, n_classes=3)
+    forest = algo.factory(params, build)
+    algo.fitter(forest, FitData(task="classification", X_train=X, y_train=y, X_valid=Xv, y_valid=yv,
+                                n_classes=3, seed=0, n_threads=2, ctx=ctx))
+    plain = algo.factory(params, build).fit(X, y)
+    np.testing.assert_array_equal(forest.predict_proba(Xv), plain.predict_proba(Xv))
+    assert {type(t) for t in forest.estimators_} == {type(plain.estimators_[0])}
+    assert type(forest.estimator) is type(plain.estimator)
+    assert [e.step for e in events if isinstance(e, Iteration)] == list(range(1, 25))
+
+
+def test_forest_cancel_on_two_threads_stops_within_a_few_trees(datasets):
+    algo = get_algorithm("random_forest")
+    X, y, Xv, yv = datasets["classification"]
+    token = CancelToken()
+    steps = []
+
+    def emit(event):
+        if isinstance(event, Iteration):
+            steps.append(event.step)
+            if len(steps) == 3:
+                token.cancel()
+
+    forest = algo.factory(algo.validate_params({"n_estimators": 400}, "classification"),
+                          BuildContext(task="classification", seed=0, n_threads=2, n_classes=3))
+    with pytest.raises(Cancelled):
+        algo.fitter(forest, FitData(task="classification", X_train=X, y_train=y, X_valid=Xv, y_valid=yv,
+                                    n_classes=3, seed=0, n_threads=2, ctx=JobContext(emit, token)))
+    assert len(steps) <= 4  # the tree in flight on the other thread may still report
+    assert type(forest.estimator).__name__ == "DecisionTreeClassifier"

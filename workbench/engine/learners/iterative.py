@@ -202,7 +202,8 @@ class _ForestScores:
     trees' predictions; on a 100-tree random forest over 200k rows that was
     ~8 s of CPU on top of a 50 s fit (bench/engine_overhead.py).  Summing
     each tree's prediction once costs one prediction per tree.  Same numbers
-    as ``predict_proba`` / ``predict`` of the forest (the mean of its trees).
+    as ``predict_proba`` / ``predict`` of the forest (the mean of its trees),
+    up to float rounding when trees arrive in another order.
     """
 
     def __init__(self, X: Any, classification: bool) -> None:
@@ -211,13 +212,16 @@ class _ForestScores:
         self.total: np.ndarray | None = None
         self.n_trees = 0
 
-    def advance(self, forest: Any) -> np.ndarray:
-        for tree in forest.estimators_[self.n_trees:]:
-            pred = tree.predict_proba(self.X) if self.classification else tree.predict(self.X)
-            pred = np.asarray(pred, dtype=np.float64)
-            self.total = pred.copy() if self.total is None else self.total + pred
-        self.n_trees = len(forest.estimators_)
-        return self.total / max(self.n_trees, 1)
+    def predict(self, tree: Any) -> np.ndarray:
+        """One tree's prediction on X (thread-safe; the tree code drops the GIL)."""
+        pred = tree.predict_proba(self.X) if self.classification else tree.predict(self.X)
+        return np.asarray(pred, dtype=np.float64)
+
+    def add(self, pred: np.ndarray) -> np.ndarray:
+        """Add one tree's prediction; return the mean so far.  Callers serialise."""
+        self.total = pred.copy() if self.total is None else self.total + pred
+        self.n_trees += 1
+        return self.total / self.n_trees
 
 
 def _is_forest(estimator: Any) -> bool:
@@ -233,40 +237,126 @@ def _is_forest(estimator: Any) -> bool:
     )
 
 
-def _forest_metrics(scores: _ForestScores, forest: Any, y: Any, data: FitData) -> dict[str, float]:
-    mean = scores.advance(forest)
+def _mean_metrics(mean: np.ndarray, forest: Any, y: Any, data: FitData) -> dict[str, float]:
     if data.task == "classification":
         return classification_metrics(y, full_proba(forest, mean, data.n_classes))
     return regression_metrics(y, mean)
 
 
-FOREST_CHUNKS = 8
+# At most this many live points for a forest (one per tree up to 100 trees).
+FOREST_POINTS = 100
+# Bagging still grows in warm_start chunks (its members are any estimator).
+BAGGING_CHUNKS = 8
+
+
+class _TreeGrown(Exception):
+    """Carries a cancel (a BaseException) out of a joblib worker thread.
+
+    joblib's thread pool only forwards ``Exception``s; a ``BaseException``
+    raised in a worker would kill the worker and hang the fit.
+    """
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__("forest fit stopped")
+        self.cause = cause
+
+
+@contextlib.contextmanager
+def _tree_hook(forest: Any, on_tree: Any) -> Iterator[None]:
+    """Make ``forest`` call ``on_tree(tree)`` as each tree finishes growing.
+
+    The forest builds its trees by cloning ``forest.estimator`` and calling
+    each clone's ``_fit`` from joblib threads; a subclass of the tree class
+    whose ``_fit`` calls back gives one event per tree without splitting the
+    fit into chunks (each chunk boundary idled a thread: +30% wall time on a
+    200k-row forest).  The trees are the same as a plain fit's (same random
+    states).  Afterwards every tree is a plain tree again, so the saved model
+    and the ONNX converters see the stock classes.  If a future scikit-learn
+    stops calling ``_fit``, the fit still works, only without live points.
+    """
+    original = forest.estimator
+    base = type(original)
+
+    def _fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        fitted = base._fit(self, *args, **kwargs)
+        on_tree(self)
+        return fitted
+
+    hooked = type(f"_Reporting{base.__name__}", (base,), {"_fit": _fit, "__module__": __name__})
+    forest.estimator = hooked(**original.get_params())
+    try:
+        yield
+    finally:
+        forest.estimator = original
+        forest.estimator_ = original
+        for tree in getattr(forest, "estimators_", ()):
+            if type(tree) is hooked:
+                tree.__class__ = base
+
+
+def fit_forest(estimator: Any, data: FitData) -> FitInfo:
+    """Fit a random forest / extra trees in one call with a live point per tree.
+
+    Each finished tree is predicted once on the train sample and the
+    validation rows, from the thread that grew it, and added to running sums
+    (:class:`_ForestScores`); every ``total / FOREST_POINTS`` trees the
+    metrics of the forest so far are emitted.  Cancel is honoured after the
+    next tree finishes (the process executor stops it at once).
+    """
+    import threading
+
+    total = int(estimator.get_params()["n_estimators"])
+    reporter = Reporter(data, total)
+    Xs, ys = train_sample(data)
+    clf = data.task == "classification"
+    train_scores = _ForestScores(Xs, clf)
+    valid_scores = _ForestScores(data.X_valid, clf) if has_valid(data) else None
+    every = max(1, math.ceil(total / FOREST_POINTS))
+    lock = threading.Lock()
+
+    def on_tree(tree: Any) -> None:
+        try:
+            reporter.check()
+            pred_train = train_scores.predict(tree)
+            pred_valid = valid_scores.predict(tree) if valid_scores else None
+            with lock:
+                mean_train = train_scores.add(pred_train)
+                mean_valid = valid_scores.add(pred_valid) if valid_scores else None
+                done = train_scores.n_trees
+                if done % every and done != total:
+                    return
+                train = _mean_metrics(mean_train, estimator, ys, data)
+                valid = _mean_metrics(mean_valid, estimator, data.y_valid, data) if valid_scores else {}
+                reporter.step(done, train, valid)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                raise
+            raise _TreeGrown(exc) from exc
+
+    reporter.check()
+    try:
+        with _tree_hook(estimator, on_tree):
+            estimator.fit(data.X_train, data.y_train)
+    except _TreeGrown as stop:
+        raise stop.cause from None
+    return FitInfo(n_iterations=total)
 
 
 def fit_growing_ensemble(estimator: Any, data: FitData) -> FitInfo:
-    """Add members with ``warm_start`` in chunks, scoring after each chunk.
+    """Grow an ensemble with live points: forests per tree, others in chunks.
 
-    A chunk is ~1/8 of ``n_estimators``, rounded up to a multiple of the
-    thread count (5 trees on 2 threads take as long as 6).  Every chunk
-    boundary idles all but one thread while the last tree finishes; with 20
-    chunks that cost 30% on a 200k-row forest (bench/engine_overhead.py), so
-    the curve gets 8 points and cancel is honoured within an eighth of the fit
-    (the process executor stops it at once).  Forests are scored by adding the
-    new trees' predictions to running sums (:class:`_ForestScores`); other
-    ensembles (bagging) predict the whole ensemble on the valid set and a
-    train sample after each chunk.
+    Bagging adds members with ``warm_start`` in ``BAGGING_CHUNKS`` chunks
+    (rounded up to a multiple of the thread count) and predicts the whole
+    ensemble on the valid set and a train sample after each chunk.
     """
+    if _is_forest(estimator):
+        return fit_forest(estimator, data)
     total = int(estimator.get_params()["n_estimators"])
     threads = max(int(data.n_threads), 1)
-    chunk = math.ceil(max(threads, math.ceil(total / FOREST_CHUNKS), 1) / threads) * threads
+    chunk = math.ceil(max(threads, math.ceil(total / BAGGING_CHUNKS), 1) / threads) * threads
     reporter = Reporter(data, total)
     Xs, ys = train_sample(data)
     valid = has_valid(data)
-    forest = _is_forest(estimator)
-    if forest:
-        clf = data.task == "classification"
-        train_scores = _ForestScores(Xs, clf)
-        valid_scores = _ForestScores(data.X_valid, clf) if valid else None
     estimator.set_params(warm_start=True)
     try:
         n = 0
@@ -275,12 +365,8 @@ def fit_growing_ensemble(estimator: Any, data: FitData) -> FitInfo:
             n = min(n + chunk, total)
             estimator.set_params(n_estimators=n)
             estimator.fit(data.X_train, data.y_train)
-            if forest:
-                train = _forest_metrics(train_scores, estimator, ys, data)
-                scores = _forest_metrics(valid_scores, estimator, data.y_valid, data) if valid_scores else {}
-            else:
-                train = estimator_metrics(estimator, Xs, ys, data)
-                scores = estimator_metrics(estimator, data.X_valid, data.y_valid, data) if valid else {}
+            train = estimator_metrics(estimator, Xs, ys, data)
+            scores = estimator_metrics(estimator, data.X_valid, data.y_valid, data) if valid else {}
             reporter.step(n, train, scores)
     finally:
         # The saved model should describe a plain fit of the requested size.
