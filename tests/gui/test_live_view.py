@@ -106,3 +106,59 @@ def test_other_job_kinds_are_ignored(qtbot):
     view.refresh()
     assert view.job_id is None and view.point_count() == 0
     assert jobs.shutdown(5)
+
+
+def follow_held_job(qtbot, jobs, view) -> threading.Event:
+    """Start a training job that reports nothing and waits: the view follows it live."""
+    release = threading.Event()
+    job_id = jobs.submit_job(FakeTraining(0, release), kind="train")
+    qtbot.waitUntil(lambda: view.job_id == job_id, timeout=5000)
+    return release
+
+
+def test_axis_ranges_change_in_steps_not_at_every_refresh(qtbot):
+    # Every range change re-ticks and re-lays out the axes on the GUI thread,
+    # which shares the cores with the fit: 200 refreshes must not mean 200 changes.
+    jobs, view = make_view(qtbot)
+    release = follow_held_job(qtbot, jobs, view)
+    view.timer.stop()  # this test drives the refreshes
+    changes = []
+    view.loss_plot.getViewBox().sigXRangeChanged.connect(lambda *_: changes.append("x"))
+    view.loss_plot.getViewBox().sigYRangeChanged.connect(lambda *_: changes.append("y"))
+    for step in range(1, 201):
+        view.add_iteration(step, {}, {"logloss": 0.7 * math.exp(-step / 50) + 0.1})
+        view.refresh()
+    assert view.point_count() == 200
+    assert len(changes) < 30
+    (x0, x1), (y0, y1) = view.loss_plot.getViewBox().viewRange()
+    # ... yet the whole curve is in view.
+    assert x0 <= 1 and x1 >= 200
+    assert y0 <= 0.7 * math.exp(-200 / 50) + 0.1 and y1 >= 0.7 * math.exp(-1 / 50) + 0.1
+    release.set()
+    qtbot.waitUntil(jobs.is_idle, timeout=5000)
+    # Finished: the x range fits the run (no room left for steps to come).
+    assert view.loss_plot.getViewBox().viewRange()[0][1] < 220
+    assert jobs.shutdown(5)
+
+
+def test_a_hidden_view_draws_nothing_and_catches_up_when_shown(qtbot):
+    from PySide6.QtWidgets import QLabel, QTabWidget
+
+    jobs = JobsModel()
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    view = LiveTrainingView(jobs)
+    tabs.addTab(QLabel("data"), "Data")
+    tabs.addTab(view, "Training")
+    tabs.show()
+    release = threading.Event()
+    job_id = jobs.submit_job(FakeTraining(100, release), kind="train")
+    qtbot.waitUntil(lambda: view.job_id == job_id and len(view.buffers) == 4
+                    and all(b.n == 100 for b in view.buffers.values()), timeout=5000)
+    qtbot.wait(3 * view.REFRESH_MS)  # timer ticks while the tab is hidden
+    assert view.point_count() == 0
+    tabs.setCurrentWidget(view)
+    assert view.point_count() == 4 * 100
+    release.set()
+    qtbot.waitUntil(jobs.is_idle, timeout=5000)
+    assert jobs.shutdown(5)

@@ -5,10 +5,20 @@ training job.  Iteration events only append to preallocated numpy buffers;
 a 10 Hz timer pushes the buffers into curves created once (pyqtgraph's
 scrolling-plot recipe: ``setData`` from a timer, clip to view, peak
 downsampling) — never one redraw per event.
+
+The GUI thread shares two cores with the fit, so a refresh does as little as
+it can: axis ranges are set by the view, in steps (the x range grows by half
+when the newest step passes it; the y range changes only when a curve leaves
+it or shrinks to a fraction of it), because every range change re-ticks and
+re-lays out pyqtgraph's axes — the largest cost in the stall traces.  Labels
+and the "best" marker are touched only when they change, curves are drawn
+without antialiasing, the resource strip is redrawn at 1 Hz, and nothing is
+drawn while the view is hidden (it catches up when shown).
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,10 +71,39 @@ class SeriesBuffer:
         return self.x[: self.n], self.y[: self.n]
 
 
+def grown_range(lo: float, hi: float, current: tuple[float, float] | None, *,
+                shrink: float = 0.25, margin: float = 0.05, growth: float = 0.0) -> tuple[float, float] | None:
+    """A new axis range for data spanning ``lo..hi``, or None to keep ``current``.
+
+    Keeps ``current`` while it holds the data and the data fill at least
+    ``shrink`` of it.  Otherwise returns the data range plus ``margin`` of its
+    span on each side, and ``growth`` of it more on a side the data crossed
+    (room for a curve still moving that way, so it does not leave the range
+    again at the next refresh).  Data that are all >= 0 never get a negative
+    range.
+    """
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return None
+    span = hi - lo
+    if current is not None:
+        c_lo, c_hi = current
+        c_span = c_hi - c_lo
+        if c_lo <= lo and hi <= c_hi and (c_span <= 0 or span >= shrink * c_span):
+            return None
+    base = span if span > 0 else max(abs(hi) * 0.1, 1e-3)
+    below = margin + (growth if current is not None and lo < current[0] else 0.0)
+    above = margin + (growth if current is not None and hi > current[1] else 0.0)
+    new_lo, new_hi = lo - below * base, hi + above * base
+    if lo >= 0:
+        new_lo = max(new_lo, 0.0)
+    return new_lo, new_hi
+
+
 class LiveTrainingView(QWidget):
     """Curves of the newest training job (or of a finished run's history)."""
 
-    REFRESH_MS = 100
+    REFRESH_MS = 100  # curves: at most 10 redraws a second
+    RESOURCES_MS = 1000  # the CPU/memory strip: once a second
     cancelRequested = Signal(int)
 
     def __init__(self, jobs: JobsModel, parent: QWidget | None = None) -> None:
@@ -74,7 +113,16 @@ class LiveTrainingView(QWidget):
         self.buffers: dict[tuple[str, str, str], SeriesBuffer] = {}  # (plot, split, metric)
         self.curves: dict[tuple[str, str, str], pg.PlotDataItem] = {}
         self._dirty = False
+        self._drawn: dict[tuple[str, str, str], int] = {}  # points pushed into each curve
+        self._ranges: dict[str, tuple[float, float] | None] = {}  # ranges this view has set
+        self._labels: dict[str, str] = {}
+        self._best: int | None = None
+        self._best_shown = False
+        self._live = False  # following a running job (ranges grow ahead of the data)
+        self._progress: tuple[int, str] | None = None  # newest progress, shown by the timer
         self._resources: dict[str, SeriesBuffer] = {}
+        self._resources_dirty = False
+        self._resources_drawn_at = 0.0
         self._t0: float | None = None
 
         self.title = QLabel("No training yet — press Train on the Model tab")
@@ -102,6 +150,11 @@ class LiveTrainingView(QWidget):
         for plot in (self.loss_plot, self.metric_plot):
             plot.setClipToView(True)
             plot.setDownsampling(mode="peak")
+            plot.disableAutoRange()  # refresh() sets ranges, in steps
+            # No grid: pyqtgraph draws it from the axes, which then span the
+            # whole plot and repaint at every curve update (~5 % of a core
+            # and most of the long frames while a fit runs).
+            plot.showGrid(x=False, y=False)
         self.metric_plot.setXLink(self.loss_plot)
         self.best_lines = []
         for plot in (self.loss_plot, self.metric_plot):
@@ -116,8 +169,11 @@ class LiveTrainingView(QWidget):
         self.resource_plot.setMinimumHeight(90)
         self.resource_plot.setMaximumHeight(130)
         add_legend(self.resource_plot)
-        self.cpu_curve = self.resource_plot.plot(name="CPU %", pen=pg.mkPen(SERIES_COLORS[4], width=1.5))
-        self.mem_curve = self.resource_plot.plot(name="memory MB", pen=pg.mkPen(SERIES_COLORS[5], width=1.5))
+        self.cpu_curve = self.resource_plot.plot(name="CPU %", pen=pg.mkPen(SERIES_COLORS[4], width=1.5),
+                                                 antialias=False)
+        self.mem_curve = self.resource_plot.plot(name="memory MB", pen=pg.mkPen(SERIES_COLORS[5], width=1.5),
+                                                 antialias=False)
+        self.resource_plot.disableAutoRange()
         self.resource_plot.hide()
 
         self.log = QPlainTextEdit()
@@ -140,7 +196,7 @@ class LiveTrainingView(QWidget):
 
         self.timer = QTimer(self)
         self.timer.setInterval(self.REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self._tick)
         jobs.jobStarted.connect(self._job_started)
         jobs.jobEvent.connect(self._job_event)
         jobs.jobFinished.connect(self._job_finished)
@@ -152,6 +208,7 @@ class LiveTrainingView(QWidget):
             return
         self.reset(entry.title)
         self.job_id = job_id
+        self._live = True
         self.cancel_button.setEnabled(True)
         self.state.setPixmap(state_icon("running").pixmap(16, 16))
         self.timer.start()
@@ -163,8 +220,9 @@ class LiveTrainingView(QWidget):
         if kind == "iteration":
             self.add_iteration(event.step, event.train, event.valid)
         elif kind == "progress":
-            self.progress.setValue(int(event.fraction * 100))
-            self.progress.setFormat(f"{event.message}  %p%" if event.message else "%p%")
+            # Shown by the timer: a progress bar repaints at once on setValue,
+            # and fits report a progress per round.
+            self._progress = (int(event.fraction * 100), f"{event.message}  %p%" if event.message else "%p%")
         elif kind == "log":
             prefix = {"warning": "⚠ ", "error": "✖ "}.get(event.level, "")
             self.log.appendPlainText(prefix + event.message)
@@ -177,6 +235,10 @@ class LiveTrainingView(QWidget):
         entry = self.jobs.entry(job_id)
         self.cancel_button.setEnabled(False)
         self.timer.stop()
+        self._show_progress()
+        self._live = False
+        self._dirty = self._resources_dirty = True  # fit the ranges to the whole run
+        self._ranges.clear()
         self.state.setPixmap(state_icon(entry.state.value).pixmap(16, 16))
         self.elapsed.setText(format_elapsed(entry.elapsed))
         self.title.setText(f"{entry.title} — {entry.state.value}")
@@ -185,6 +247,7 @@ class LiveTrainingView(QWidget):
         if entry.state == JobState.COMPLETED:
             self.progress.setValue(100)
         self.refresh()
+        self._refresh_resources()
         self._mark_best(self._recorded_best(entry))
         if not self.buffers:
             self._no_curves()
@@ -224,21 +287,30 @@ class LiveTrainingView(QWidget):
                 if isinstance(item, pg.TextItem):  # an "empty" message
                     plot.removeItem(item)
             reset_ticks(plot.getPlotItem())
-            plot.getPlotItem().enableAutoRange()
         self.loss_legend.clear()
         self.metric_legend.clear()
         self.curves.clear()
         self.buffers.clear()
+        self._drawn.clear()
+        self._ranges.clear()
+        self._labels.clear()
         self._resources.clear()
+        self._resources_dirty = False
         self._t0 = None
+        self.cpu_curve.setData([], [])
+        self.mem_curve.setData([], [])
         self.resource_plot.hide()
+        self._best = None
+        self._best_shown = False
         for line in self.best_lines:
             line.hide()
         self.log.clear()
+        self._progress = None
         self.progress.setValue(0)
         self.elapsed.setText("")
         self.state.clear()
         self.job_id = None
+        self._live = False
         if title:
             self.title.setText(title)
 
@@ -258,42 +330,119 @@ class LiveTrainingView(QWidget):
             self._t0 = t
         self._resources.setdefault("cpu", SeriesBuffer()).append(t - self._t0, cpu)
         self._resources.setdefault("mem", SeriesBuffer()).append(t - self._t0, rss_mb)
-        self._dirty = True
+        self._resources_dirty = True
 
-    def refresh(self) -> None:
-        """Push buffered points into the curves (timer slot; cheap when idle)."""
+    def _show_progress(self) -> None:
+        if self._progress is not None:
+            value, text = self._progress
+            self._progress = None
+            self.progress.setFormat(text)
+            self.progress.setValue(value)
+
+    def _tick(self) -> None:
+        """Timer slot: the elapsed time always; plots only while they can be seen."""
+        self._show_progress()
         if self.job_id is not None:
             try:
                 self.elapsed.setText(format_elapsed(self.jobs.entry(self.job_id).elapsed))
             except KeyError:
                 pass
+        if not self.isVisible():
+            return  # a hidden tab costs nothing; showEvent catches up
+        self.refresh()
+        now = time.monotonic()
+        if self._resources_dirty and now - self._resources_drawn_at >= self.RESOURCES_MS / 1000:
+            self._resources_drawn_at = now
+            self._refresh_resources()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self.refresh()
+        self._refresh_resources()
+
+    def refresh(self) -> None:
+        """Push new buffered points into the curves (cheap when nothing is new)."""
         if not self._dirty:
             return
         self._dirty = False
+        if not self._live:
+            self._ranges.clear()  # a finished run: fit the ranges to the data
         metrics = sorted({k[2] for k in self.buffers})
+        spans: dict[str, list[float]] = {"loss": [], "metric": []}
+        last_step = None
         for key, buf in self.buffers.items():
+            if not buf.n:
+                continue
+            plot_name = key[0]
             curve = self.curves.get(key)
             if curve is None:
-                plot_name, split, metric = key
+                _plot, split, metric = key
                 color = SERIES_COLORS[metrics.index(metric) % len(SERIES_COLORS)]
                 style = Qt.PenStyle.DashLine if split == "train" else Qt.PenStyle.SolidLine
                 plot = self.loss_plot if plot_name == "loss" else self.metric_plot
-                curve = plot.plot(name=f"{metric} ({split})", pen=pg.mkPen(color, width=2, style=style))
+                curve = plot.plot(name=f"{metric} ({split})", pen=pg.mkPen(color, width=2, style=style),
+                                  antialias=False)
                 self.curves[key] = curve
-            curve.setData(*buf.view())
-        last_step = max((buf.x[buf.n - 1] for buf in self.buffers.values() if buf.n), default=None)
+            x, y = buf.view()
+            if self._drawn.get(key) != buf.n:
+                curve.setData(x, y)
+                self._drawn[key] = buf.n
+            finite = y[np.isfinite(y)]
+            if finite.size:
+                spans[plot_name] += [float(finite.min()), float(finite.max())]
+            last_step = x[-1] if last_step is None else max(last_step, x[-1])
         if last_step is not None:
-            # clipToView clips the data the auto-range sees, so the x range
-            # would never grow past the first view: follow the newest step.
-            self.loss_plot.setXRange(1, max(last_step, 2), padding=0.02)
+            # clipToView clips what auto-range would see, and auto-range
+            # re-lays out the axes at every point: grow the x range by half
+            # whenever the newest step passes it instead.
+            current = self._ranges.get("x")
+            if current is None or last_step > current[1]:
+                grow = 1.5 if self._live else 1.0
+                self._set_range("x", self.loss_plot, (1.0, max(10.0 if self._live else 2.0, float(last_step) * grow)),
+                                x=True)
         for plot_name, plot in (("loss", self.loss_plot), ("metric", self.metric_plot)):
+            values = spans[plot_name]
+            if values:
+                new = grown_range(min(values), max(values), self._ranges.get(plot_name),
+                                  growth=0.5 if self._live else 0.0)
+                if new is not None:
+                    self._set_range(plot_name, plot, new)
             names = sorted({k[2] for k in self.buffers if k[0] == plot_name})
-            plot.getPlotItem().setLabel("left", ", ".join(names) or ("loss" if plot_name == "loss" else "score"))
-        if self._resources:
-            self.resource_plot.show()
-            self.cpu_curve.setData(*self._resources["cpu"].view())
-            self.mem_curve.setData(*self._resources["mem"].view())
+            label = ", ".join(names) or ("loss" if plot_name == "loss" else "score")
+            if self._labels.get(plot_name) != label:
+                self._labels[plot_name] = label
+                plot.getPlotItem().setLabel("left", label)
         self._mark_best(None)
+
+    def _set_range(self, name: str, plot: pg.PlotWidget, bounds: tuple[float, float], *, x: bool = False) -> None:
+        self._ranges[name] = bounds
+        if x:
+            plot.setXRange(*bounds, padding=0.02)
+        else:
+            plot.setYRange(*bounds, padding=0)
+
+    def _refresh_resources(self) -> None:
+        """Redraw the CPU/memory strip (at most once a second while training)."""
+        if not self._resources_dirty or not self._resources:
+            return
+        self._resources_dirty = False
+        self.resource_plot.show()
+        xc, cpu = self._resources["cpu"].view()
+        _xm, mem = self._resources["mem"].view()
+        self.cpu_curve.setData(xc, cpu)
+        self.mem_curve.setData(_xm, mem)
+        t_last = float(xc[-1]) if len(xc) else 0.0
+        current = self._ranges.get("rx")
+        if current is None or t_last > current[1]:
+            grow = 1.5 if self._live else 1.0
+            self._set_range("rx", self.resource_plot, (0.0, max(10.0 if self._live else 1.0, t_last * grow)), x=True)
+        both = np.concatenate([cpu, mem])
+        both = both[np.isfinite(both)]
+        if both.size:
+            new = grown_range(min(0.0, float(both.min())), float(both.max()), self._ranges.get("ry"), shrink=0.5,
+                              growth=0.25 if self._live else 0.0)
+            if new is not None:
+                self._set_range("ry", self.resource_plot, new)
 
     def best_step(self) -> int | None:
         """Step of the lowest validation loss seen so far."""
@@ -306,6 +455,10 @@ class LiveTrainingView(QWidget):
 
     def _mark_best(self, step: int | None) -> None:
         step = step if step is not None else self.best_step()
+        if step == self._best and self._best_shown == (step is not None):
+            return  # moving the line re-renders its label: only when it changes
+        self._best = step
+        self._best_shown = step is not None
         for line in self.best_lines:
             if step is None:
                 line.hide()
