@@ -99,3 +99,23 @@ def test_delete_and_label_run(penguins):
     assert penguins.run(run_id).label == "baseline"
     penguins.delete_run(run_id)
     assert penguins.runs() == []
+
+
+def test_preview_reads_the_first_rows_of_the_cache_and_the_row_count(tmp_path):
+    src = tmp_path / "big.csv"
+    src.write_text("a,b\n" + "\n".join(f"{i},x{i % 7}" for i in range(5000)))
+    p = Project.init(tmp_path / "p")
+    p.add_dataset(src, name="big")
+    # Never loaded since it was added: no fresh cache is known, no preview
+    # (a preview must not hash or parse the file).
+    assert p.preview_dataset("big") is None
+    full = p.load_dataset("big")
+    frame, total = p.preview_dataset("big", rows=100)
+    assert total == 5000 and len(frame) == 100
+    assert list(frame.columns) == ["a", "b"]
+    assert frame["a"].tolist() == full["a"].head(100).tolist()
+    # The file changes: the cache is stale, so no preview until it is loaded again.
+    data = p.dataset_path("big")
+    data.write_text(data.read_text() + "\n5000,x0")
+    os.utime(data, ns=(data.stat().st_atime_ns, data.stat().st_mtime_ns + 10**9))
+    assert p.preview_dataset("big") is None
