@@ -453,6 +453,8 @@ class _HistGBProbe:
         self.with_valid = with_valid
         self._raw: dict[int, list[Any]] = {}  # id(X) -> [X, raw, n_trees_applied]
         self._pending_train: dict[str, float] | None = None
+        # The fit's OpenMP threads idle while the probe runs: use them all.
+        self.n_threads = 1
 
     def _advance(self, est: Any, X: Any) -> np.ndarray:
         entry = self._raw.get(id(X))
@@ -464,7 +466,7 @@ class _HistGBProbe:
         missing_bin = est._bin_mapper.missing_values_bin_idx_
         for iteration in predictors[entry[2]:]:
             for k, predictor in enumerate(iteration):
-                entry[1][:, k] += predictor.predict_binned(X, missing_bin, 1)
+                entry[1][:, k] += predictor.predict_binned(X, missing_bin, self.n_threads)
         entry[2] = len(predictors)
         return entry[1]
 
@@ -514,7 +516,7 @@ def fit_hist_gradient_boosting(estimator: Any, data: FitData) -> FitInfo:
     kwargs = {"X_val": data.X_valid, "y_val": data.y_valid} if with_valid else {}
     try:
         # HistGradientBoosting has no n_jobs: its OpenMP pool is all we can cap.
-        with openmp_threads_for(data.X_train.shape[0], data.n_threads):
+        with openmp_threads_for(data.X_train.shape[0], data.n_threads) as probe.n_threads:
             estimator.fit(data.X_train, data.y_train, **kwargs)
     finally:
         # The saved model must not hold the probe (it references the job).
