@@ -118,7 +118,8 @@ def window(qtbot, project_dir):
     w = MainWindow(project_dir)
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: w.session.frame is not None, timeout=20000)
+    # Loaded and profiled (the profile follows the table in a second job).
+    qtbot.waitUntil(lambda: w.session.frame is not None and not w.session.profiling, timeout=20000)
     yield w
     w.shutdown()
 

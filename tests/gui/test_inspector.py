@@ -118,3 +118,155 @@ def test_profile_warnings_are_shown_next_to_their_columns(qtbot, window, tmp_pat
     window.session.set_target("y")
     qtbot.waitUntil(lambda: any("imbalanced" in ins.warning_list.item(i).text()
                                 for i in range(ins.warning_list.count())), timeout=20000)
+
+
+# -- opening: table first, profile after ------------------------------------------------
+import threading  # noqa: E402
+
+import pyqtgraph as pg  # noqa: E402
+import pytest  # noqa: E402
+
+
+def click_dataset(qtbot, window, name: str) -> None:
+    item = window.tree.item_for("dataset", name)
+    rect = window.tree.tree.visualItemRect(item)
+    qtbot.mouseClick(window.tree.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def plot_messages(plot) -> list[str]:
+    from workbench.gui.plots import Heatmap
+
+    items = plot.plot.items if isinstance(plot, Heatmap) else plot.getPlotItem().items
+    return [i.textItem.toPlainText() for i in items if isinstance(i, pg.TextItem) and i.isVisible()]
+
+
+@pytest.fixture
+def held_profiles(monkeypatch):
+    """Profiles wait until the test sets the returned event."""
+    import workbench.engine as engine
+
+    release = threading.Event()
+    real = engine.profile_dataset
+
+    def slow(*args, **kwargs):
+        release.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "profile_dataset", slow)
+    yield release
+    release.set()
+
+
+@pytest.fixture
+def held_loads(monkeypatch):
+    """Full loads of the datasets named in the returned dict wait for its event."""
+    from workbench.engine import Project
+
+    gates: dict[str, threading.Event] = {}
+    real = Project.load_dataset
+
+    def slow(self, name, ctx=None):
+        if name in gates:
+            gates[name].wait(20)
+        return real(self, name, ctx)
+
+    monkeypatch.setattr(Project, "load_dataset", slow)
+    yield gates
+    for gate in gates.values():
+        gate.set()
+
+
+def test_the_table_shows_before_the_profile_which_fills_in_later(qtbot, window, held_profiles):
+    ins, session = window.inspector, window.session
+    click_dataset(qtbot, window, "houses")
+    qtbot.waitUntil(lambda: session.dataset == "houses" and ins.model.rowCount() == 300, timeout=20000)
+    # Rows are there, the profile is not: every profile view says so.
+    assert session.profiling and session.profile is None
+    assert "300 rows × 3 columns" in ins.title.text() and "profiling" in ins.title.text()
+    assert [ins.columns.item(i).text() for i in range(ins.columns.count())] == ["a", "b", "price"]
+    assert ins.profile_panel.title.text() == "a"
+    assert any("Profiling 300 rows" in m for m in plot_messages(ins.profile_panel.plot))
+    assert any("Profiling" in m for m in plot_messages(ins.heatmap))
+    assert ins.tabs.tabText(3) == "Warnings (…)"
+    assert ins.heatmap.matrix.size == 0
+    held_profiles.set()
+    qtbot.waitUntil(lambda: session.profile is not None, timeout=20000)
+    assert not session.profiling and "profiling" not in ins.title.text()
+    assert ins.heatmap.matrix.shape == (3, 3)
+    assert not ins.heatmap.message.isVisible()
+    labels = {ins.profile_panel.form.itemAt(r, ins.profile_panel.form.ItemRole.LabelRole).widget().text()
+              for r in range(ins.profile_panel.form.rowCount())}
+    assert {"Mean:", "Missing:"} <= labels
+    assert not plot_messages(ins.profile_panel.plot)  # a histogram instead
+    assert ins.tabs.tabText(3).startswith("Warnings (")
+
+
+def test_a_preview_of_the_first_rows_shows_while_all_rows_load(qtbot, window, held_loads, monkeypatch):
+    import workbench.gui.session as session_module
+
+    monkeypatch.setattr(session_module, "PREVIEW_ROWS", 50)
+    ins, session = window.inspector, window.session
+    click_dataset(qtbot, window, "houses")
+    qtbot.waitUntil(lambda: session.dataset == "houses" and session.frame is not None, timeout=20000)
+    # customers was loaded once when the project opened: its cache is fresh.
+    held_loads["customers"] = threading.Event()
+    click_dataset(qtbot, window, "customers")
+    qtbot.waitUntil(lambda: ins.model.rowCount() == 50, timeout=20000)
+    assert session.frame is None
+    assert "loading 400 rows" in ins.title.text() and "first 50" in ins.title.text()
+    assert ins.model.columnCount() == 5
+    held_loads["customers"].set()
+    qtbot.waitUntil(lambda: ins.model.rowCount() == 400, timeout=20000)
+    assert ins.model.frame() is session.frame
+    assert "400 rows × 5 columns" in ins.title.text()
+
+
+def test_switching_datasets_mid_load_shows_the_last_one_chosen(qtbot, window, held_loads, held_profiles):
+    ins, session = window.inspector, window.session
+    held_loads["houses"] = threading.Event()
+    click_dataset(qtbot, window, "houses")
+    qtbot.waitUntil(lambda: any(e.kind == "load" and e.title == "Load houses" and e.state.value == "running"
+                                for e in window.jobs.entries()), timeout=10000)
+    click_dataset(qtbot, window, "customers")  # while houses is still loading
+    held_loads["houses"].set()
+    held_profiles.set()
+    qtbot.waitUntil(lambda: window.jobs.is_idle() and session.profile is not None, timeout=30000)
+    assert session.dataset == "customers"
+    assert ins.model.columnCount() == 5 and ins.model.rowCount() == 400
+    assert ins.title.text().startswith("customers")
+    assert "price" not in session.profile["columns"]
+    houses_load = [e for e in window.jobs.entries() if e.title == "Load houses"][-1]
+    assert houses_load.state.value == "cancelled"
+
+
+def test_nothing_is_computed_from_the_data_on_the_gui_thread(qtbot, window, monkeypatch):
+    # Profile views read the profile only: a value count or a correlation
+    # of a 5M-row frame on the GUI thread freezes the window for seconds.
+    import pandas as pd
+
+    on_gui_thread = []
+    for cls, name in ((pd.Series, "value_counts"), (pd.Series, "nunique"), (pd.DataFrame, "corr"),
+                      (pd.Series, "isna"), (pd.DataFrame, "select_dtypes")):
+        real = getattr(cls, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            if threading.current_thread() is threading.main_thread():
+                on_gui_thread.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(cls, name, spy)
+    ins, session = window.inspector, window.session
+    click_dataset(qtbot, window, "houses")
+    qtbot.waitUntil(lambda: session.dataset == "houses" and session.profile is not None, timeout=20000)
+    for column in ("b", "price"):
+        ins.select_column(column)
+    session.set_target("price")
+    qtbot.waitUntil(window.jobs.is_idle, timeout=20000)
+    click_dataset(qtbot, window, "customers")
+    qtbot.waitUntil(lambda: session.dataset == "customers" and session.profile is not None, timeout=20000)
+    session.set_target("label")
+    for column in ("color", "label", "x2"):
+        ins.select_column(column)
+    qtbot.waitUntil(window.jobs.is_idle, timeout=20000)
+    assert ins.target_plot.getPlotItem().listDataItems() or ins.target_plot.getPlotItem().items
+    assert on_gui_thread == []

@@ -3,6 +3,13 @@
 Takes a :class:`~workbench.gui.session.Session`; shows whatever dataset the
 session holds and asks it to load another.  Adding a dataset (file dialog or
 drag-and-drop) runs ``Project.add_dataset`` in a worker with a progress bar.
+
+Opening a dataset shows what is ready as soon as it is ready: the first rows
+(a preview from the project's cache, with a "loading N rows…" note), then the
+whole table, then the profile (statistics, charts, correlations, warnings),
+which the profile tabs wait for with a "Profiling…" placeholder.  Everything
+shown comes from the session's profile: nothing here computes on the data,
+because this runs on the GUI thread.
 """
 
 from __future__ import annotations
@@ -10,7 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -81,17 +87,22 @@ class ColumnProfilePanel(QWidget):
             return
         kind = session.column_kind(column)
         self.title.setText(column)
-        for label, text in profile_data.column_stats(session.profile, session.frame, column, kind):
+        profile = session.profile
+        rows = profile_data.column_stats(profile, column, kind) if profile is not None else []
+        if not rows and kind:
+            rows = [("Type", kind)]
+        for label, text in rows:
             value = QLabel(text)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.form.addRow(label + ":", value)
-        warns = profile_data.column_warnings(session.profile, column)
+        if profile is None:
+            empty_message(self.plot, profile_placeholder(session))
+            return
+        warns = profile_data.column_warnings(profile, column)
         if warns:
             self.warnings.setText("⚠ " + "\n⚠ ".join(w["message"] for w in warns))
             self.warnings.show()
-        hist = None if kind in ("categorical", "boolean", "text", "id") else profile_data.histogram(
-            session.profile, session.frame, column
-        )
+        hist = None if kind in ("categorical", "boolean", "text", "id") else profile_data.histogram(profile, column)
         item = self.plot.getPlotItem()
         reset_ticks(item)
         if hist is not None:
@@ -103,13 +114,23 @@ class ColumnProfilePanel(QWidget):
             item.setLabel("left", "rows")
             item.enableAutoRange()
         else:
-            top = profile_data.top_values(session.profile, session.frame, column)
+            top = profile_data.top_values(profile, column)
             if top:
                 bar_chart(self.plot, [t[0] for t in top][::-1], [t[1] for t in top][::-1], horizontal=True)
                 item.setLabel("bottom", "rows")
                 item.setLabel("left", "")
             else:
                 empty_message(self.plot, "No values to plot")
+
+
+def profile_placeholder(session: Session) -> str:
+    """What the profile views say while there is no profile."""
+    if session.profiling:
+        rows = len(session.frame) if session.frame is not None else 0
+        return f"Profiling {rows:,} rows…"
+    if session.profile_error:
+        return f"No profile: {session.profile_error}"
+    return "No profile"
 
 
 class DatasetInspector(QWidget):
@@ -199,6 +220,7 @@ class DatasetInspector(QWidget):
         layout.addWidget(split, 1)
 
         session.datasetChanged.connect(self._dataset_changed)
+        session.previewLoaded.connect(self._preview_loaded)
         session.frameLoaded.connect(self._frame_loaded)
         session.profileChanged.connect(self._profile_changed)
         session.rolesChanged.connect(self._draw_target)
@@ -261,7 +283,7 @@ class DatasetInspector(QWidget):
         if fraction is None or not self.progress.isVisible():
             return
         entry = self.session.jobs.entry(job_id)
-        if entry.kind in ("load", "add-dataset"):
+        if entry.kind in ("load", "add-dataset", "profile"):
             self.progress.setValue(int(fraction * 100))
             self.progress.setFormat(f"{entry.title}: %p%")
 
@@ -276,26 +298,37 @@ class DatasetInspector(QWidget):
         self.title.setText(f"{self.session.dataset} — could not be loaded")
         self.error.show_message(message)
 
+    def _preview_loaded(self) -> None:
+        s = self.session
+        self.model.set_frame(s.preview)
+        total = s.preview_total_rows or 0
+        self.title.setText(f"{s.dataset}  ·  loading {total:,} rows…  (showing the first {len(s.preview):,})")
+
     def _frame_loaded(self) -> None:
         s = self.session
         df = s.frame
         kinds = {c: s.column_kind(c) for c in s.columns()}
         self.model.set_frame(df, kinds)
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.title.setText(f"{s.dataset}  ·  {df.shape[0]:,} rows × {df.shape[1]} columns")
+        self._show_title()
+        self._fill_columns()
         self.status.emit(f"Loaded {s.dataset}: {df.shape[0]:,} rows")
 
-    def _profile_changed(self) -> None:
+    def _show_title(self) -> None:
+        s = self.session
+        if s.frame is None:
+            return
+        rows, cols = s.frame.shape
+        note = "  ·  profiling…" if s.profiling else ""
+        self.title.setText(f"{s.dataset}  ·  {rows:,} rows × {cols} columns{note}")
+
+    def _fill_columns(self) -> None:
+        """The columns list: kind icons, and warning badges once there is a profile."""
         s = self.session
         current = self.columns.currentItem()
         keep = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
+        self.columns.blockSignals(True)
         self.columns.clear()
-        self.warning_list.clear()
-        if s.frame is None:
-            self.profile_panel.show_column(s, None)
-            empty_message(self.target_plot, "Choose a target column")
-            self.heatmap.set_matrix(np.zeros((0, 0)), [])
-            return
         for column in s.columns():
             kind = s.column_kind(column) or "numeric"
             warns = profile_data.column_warnings(s.profile, column)
@@ -303,21 +336,47 @@ class DatasetInspector(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, column)
             item.setToolTip(f"{column}: {kind}" + "".join(f"\n⚠ {w['message']}" for w in warns))
             self.columns.addItem(item)
+        self.columns.blockSignals(False)
+        self._filter_columns(self.search.text())
+        if keep not in s.columns():
+            keep = s.columns()[0] if s.columns() else None
+        self.select_column(keep)  # shows its profile
+        if self.columns.currentItem() is None:
+            self.profile_panel.show_column(s, None)
+
+    def _profile_changed(self) -> None:
+        s = self.session
+        self.warning_list.clear()
+        if s.frame is None:
+            self.profile_panel.show_column(s, None)
+            message = "Loading…" if s.dataset else "Select a dataset"
+            empty_message(self.target_plot, message)
+            self.heatmap.show_message(message)
+            self.tabs.setTabText(3, "Warnings")
+            return
+        self._show_title()
+        self._fill_columns()
+        if s.profile is None:
+            placeholder = profile_placeholder(s)
+            self.heatmap.show_message(placeholder)
+            item = QListWidgetItem(placeholder)
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.warning_list.addItem(item)
+            self.tabs.setTabText(3, "Warnings (…)" if s.profiling else "Warnings")
+            self._draw_target()
+            return
         for w in profile_data.warnings(s.profile):
             item = QListWidgetItem(icon("warning", "#d68a1c"),
                                    (f"{w['column']}: " if w.get("column") else "") + w["message"])
             item.setData(Qt.ItemDataRole.UserRole, w.get("column"))
             self.warning_list.addItem(item)
         self.tabs.setTabText(3, f"Warnings ({self.warning_list.count()})")
-        corr = profile_data.correlations(s.profile, s.frame)
-        if corr is not None:
+        corr = profile_data.correlations(s.profile)
+        if corr is not None and len(corr[0]) >= 2:
             names, matrix = corr
             self.heatmap.set_matrix(matrix, names, levels=(-1.0, 1.0), cmap="CET-D1A")
-        self._filter_columns(self.search.text())
-        if keep in s.columns():
-            self.select_column(keep)
-        elif self.columns.count():
-            self.columns.setCurrentRow(0)
+        else:
+            self.heatmap.show_message("Fewer than two numeric columns: no correlations")
         self._draw_target()
 
     def _draw_target(self) -> None:
@@ -327,9 +386,20 @@ class DatasetInspector(QWidget):
             return
         item = self.target_plot.getPlotItem()
         item.setTitle(f"Target: {s.target}")
+        if s.profile is None:
+            empty_message(self.target_plot, profile_placeholder(s))
+            return
+        # From the profile only (class balance, histogram, top values): a
+        # value count of a long target here would freeze the window.
         kind = s.column_kind(s.target)
-        hist = profile_data.histogram(s.profile, s.frame, s.target) if kind == "numeric" and \
-            s.frame[s.target].nunique() > 20 else None
+        bars = profile_data.class_balance(s.profile, s.target)
+        hist = None
+        if not bars:
+            unique = profile_data.n_unique(s.profile, s.target)
+            if kind == "numeric" and (unique is None or unique > 20):
+                hist = profile_data.histogram(s.profile, s.target)
+            if hist is None:
+                bars = profile_data.top_values(s.profile, s.target, n=30)
         reset_ticks(item)
         if hist is not None:
             edges, counts = hist
@@ -337,9 +407,10 @@ class DatasetInspector(QWidget):
             item.addItem(pg.PlotCurveItem(edges, counts, stepMode="center", fillLevel=0,
                                           brush=SERIES_COLORS[1] + "99", pen=pg.mkPen(SERIES_COLORS[1])))
             item.enableAutoRange()
+        elif bars:
+            bar_chart(self.target_plot, [t[0] for t in bars], [t[1] for t in bars], color=SERIES_COLORS[1])
         else:
-            top = profile_data.top_values(None, s.frame, s.target, n=30)
-            bar_chart(self.target_plot, [t[0] for t in top], [t[1] for t in top], color=SERIES_COLORS[1])
+            empty_message(self.target_plot, "The profile has no distribution of this column")
 
     # -- columns ----------------------------------------------------------------------
     def _filter_columns(self, text: str) -> None:
@@ -379,6 +450,11 @@ class DatasetInspector(QWidget):
     def _sort_requested(self, column: int, order: Qt.SortOrder) -> None:
         df = self.model.frame()
         if df is None or column < 0:
+            return
+        if df is not self.session.frame:
+            # A preview: sorting its first rows would mislead.
+            self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+            self.status.emit("Sorting is possible once all rows are loaded")
             return
         ascending = order == Qt.SortOrder.AscendingOrder
         if len(df) <= SYNC_SORT_MAX_ROWS:

@@ -164,6 +164,17 @@ class Heatmap(pg.GraphicsLayoutWidget):
         self._texts: list[pg.TextItem] = []
         self._annotate = annotate
         self.matrix = np.zeros((0, 0))
+        self.message = pg.TextItem("", color=palette_color(QPalette.ColorRole.PlaceholderText), anchor=(0.5, 0.5))
+        self.message.setPos(0.5, 0.5)
+        self.message.hide()
+        self.plot.addItem(self.message, ignoreBounds=True)
+
+    def show_message(self, message: str) -> None:
+        """No matrix, a centred grey message instead ("Profiling…")."""
+        self.set_matrix(np.zeros((0, 0)), [])
+        self.message.setText(message)
+        self.message.show()
+        self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
 
     def set_matrix(
         self, matrix: Any, row_labels: Sequence[str], col_labels: Sequence[str] | None = None, *,
@@ -172,6 +183,7 @@ class Heatmap(pg.GraphicsLayoutWidget):
     ) -> None:
         m = np.asarray(matrix, dtype=float)
         self.matrix = m
+        self.message.hide()
         for t in self._texts:
             self.plot.removeItem(t)
         self._texts = []

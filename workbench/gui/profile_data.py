@@ -2,9 +2,11 @@
 
 The views need a few things per column (statistics, a histogram or top
 values, warnings) and a correlation matrix.  This module is the one place
-that knows the Profile's JSON shape (``Profile.to_dict()``); when a piece is
-missing it falls back to computing it from the frame, which is cheap for the
-one column on screen.
+that knows the Profile's JSON shape (``Profile.to_dict()``).  It only reads:
+nothing here computes from the data, because it runs on the GUI thread and
+one ``nunique`` or ``value_counts`` of a 5M-row column freezes the window for
+a second.  A piece the profile lacks is simply not shown; the profile itself
+is computed by the engine in a worker.
 """
 
 from __future__ import annotations
@@ -85,18 +87,14 @@ _STAT_LABELS = (
 )
 
 
-def column_stats(profile: Any, frame: Any, column: str, kind: str = "") -> list[tuple[str, str]]:
-    """(label, text) rows for the profile panel of ``column``."""
+def column_stats(profile: Any, column: str, kind: str = "") -> list[tuple[str, str]]:
+    """(label, text) rows for the profile panel of ``column`` (empty without a profile)."""
     info = column_profile(profile, column)
     if isinstance(info.get("stats"), dict):
         info = {**info, **info["stats"]}  # Profile nests numeric statistics
-    series = frame[column] if frame is not None and column in frame.columns else None
-    if not info and series is not None:
-        info = _quick_stats(series)
     if kind and "kind" not in info:
         info["kind"] = kind
     rows: list[tuple[str, str]] = []
-    n = len(series) if series is not None else None
     for key, label in _STAT_LABELS:
         aliases = {"missing": ("missing", "n_missing", "null_count"), "unique": ("unique", "n_unique", "distinct"),
                    "median": ("median", "q50", "p50"), "q25": ("q25", "p25"), "q75": ("q75", "p75"),
@@ -105,54 +103,24 @@ def column_stats(profile: Any, frame: Any, column: str, kind: str = "") -> list[
         if value is None:
             continue
         text = _fmt(value)
-        if key == "missing" and n:
-            try:
-                text += f"  ({float(value) / n:.1%})"
-            except (TypeError, ValueError):
-                pass
+        if key == "missing" and isinstance(info.get("missing_fraction"), (int, float)):
+            text += f"  ({float(info['missing_fraction']):.1%})"
+        elif key == "unique" and info.get("n_unique_exact") is False:
+            text = "≈ " + text
         rows.append((label, text))
     return rows
 
 
-def _quick_stats(series: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"dtype": str(series.dtype), "missing": int(series.isna().sum())}
-    try:
-        out["unique"] = int(series.nunique())
-    except TypeError:
-        pass
-    if series.dtype.kind in "biuf":
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-        finite = values[np.isfinite(values)]
-        if finite.size:
-            out.update(mean=float(finite.mean()), std=float(finite.std()), min=float(finite.min()),
-                       median=float(np.median(finite)), max=float(finite.max()))
-    return out
-
-
-def histogram(profile: Any, frame: Any, column: str, bins: int = 30) -> tuple[np.ndarray, np.ndarray] | None:
-    """(edges, counts) of a numeric column, from the profile or computed."""
-    info = column_profile(profile, column)
-    hist = info.get("histogram")
+def histogram(profile: Any, column: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(edges, counts) of a numeric or date column, from the profile."""
+    hist = column_profile(profile, column).get("histogram")
     if isinstance(hist, dict) and hist.get("edges") and hist.get("counts") is not None:
         return np.asarray(hist["edges"], float), np.asarray(hist["counts"], float)
-    if frame is None or column not in frame.columns:
-        return None
-    series = frame[column]
-    if getattr(series.dtype, "kind", "O") not in "biuf":
-        if "datetime" not in str(series.dtype):
-            return None
-        values = series.astype("int64").to_numpy(dtype=float) / 86400e9
-    else:
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return None
-    counts, edges = np.histogram(finite, bins=bins)
-    return edges, counts.astype(float)
+    return None
 
 
-def top_values(profile: Any, frame: Any, column: str, n: int = 15) -> list[tuple[str, float]]:
-    """Most frequent values with their counts (categorical columns, targets)."""
+def top_values(profile: Any, column: str, n: int = 15) -> list[tuple[str, float]]:
+    """Most frequent values with their counts (categorical columns), from the profile."""
     info = column_profile(profile, column)
     top = info.get("top") or info.get("top_values")
     pairs: list[tuple[str, float]] = []
@@ -161,15 +129,25 @@ def top_values(profile: Any, frame: Any, column: str, n: int = 15) -> list[tuple
     elif isinstance(top, list):
         for item in top:
             if isinstance(item, dict):
-                pairs.append((str(item.get("value")), float(item.get("count", 0))))
+                value = item.get("value")
+                pairs.append(("(missing)" if _isna(value) else str(value), float(item.get("count", 0))))
             elif isinstance(item, (list, tuple)) and len(item) >= 2:
                 pairs.append((str(item[0]), float(item[1])))
-    if pairs:
-        return pairs[:n]
-    if frame is None or column not in frame.columns:
+    return pairs[:n]
+
+
+def class_balance(profile: Any, target: str) -> list[tuple[str, float]]:
+    """Rows per class of ``target`` when the profile was made for that target."""
+    d = as_dict(profile)
+    balance = d.get("class_balance")
+    if d.get("target") != target or not isinstance(balance, dict):
         return []
-    counts = frame[column].value_counts(dropna=False).head(n)
-    return [("(missing)" if _isna(k) else str(k), float(v)) for k, v in counts.items()]
+    return [(str(k), float(v)) for k, v in balance.items()]
+
+
+def n_unique(profile: Any, column: str) -> int | None:
+    value = column_profile(profile, column).get("n_unique")
+    return int(value) if isinstance(value, (int, float)) else None
 
 
 def _isna(value: Any) -> bool:
@@ -179,8 +157,8 @@ def _isna(value: Any) -> bool:
         return False
 
 
-def correlations(profile: Any, frame: Any, max_columns: int = 30) -> tuple[list[str], np.ndarray] | None:
-    """(column names, matrix) of numeric correlations, from the profile or computed."""
+def correlations(profile: Any, max_columns: int = 30) -> tuple[list[str], np.ndarray] | None:
+    """(column names, matrix) of numeric correlations, from the profile."""
     d = as_dict(profile)
     corr = d.get("correlation") or d.get("correlations")
     if isinstance(corr, dict):
@@ -194,13 +172,7 @@ def correlations(profile: Any, frame: Any, max_columns: int = 30) -> tuple[list[
             names = list(corr)[:max_columns]
             m = np.array([[_num(corr[a].get(b)) for b in names] for a in names], dtype=float)
             return names, m
-    if frame is None:
-        return None
-    numeric = frame.select_dtypes("number")
-    if numeric.shape[1] < 2:
-        return None
-    numeric = numeric.iloc[: 200_000, :max_columns]
-    return [str(c) for c in numeric.columns], numeric.corr().to_numpy()
+    return None
 
 
 def _num(v: Any) -> float:

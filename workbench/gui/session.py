@@ -20,36 +20,64 @@ from .project_model import ProjectModel
 TASK_CHOICES = ("auto", "classification", "regression", "clustering")
 
 
-def _schema_and_profile(df: Any, target: str | None, ctx: Any) -> tuple[Any, Any]:
-    """Schema and profile of ``df``; (None, None) parts when the engine lacks them.
+# Rows of the preview shown while a big dataset loads (read from the Parquet
+# cache in milliseconds; the table swaps in the whole frame when it arrives).
+PREVIEW_ROWS = 1000
+# Its own lane, so a preview never waits behind a load or a profile.
+PREVIEW_LANE = "preview"
+# Targets up to this many rows get their task inferred on the GUI thread
+# when no worker has inferred it yet (well under 10 ms); longer ones from
+# their first rows until the worker's answer arrives.
+SYNC_TASK_ROWS = 100_000
 
-    The profile is a nicety of the inspector: a dataset whose profiling fails
-    must still open (the failure is logged in the job's events).
+
+def _infer_task(df: Any, target: str | None) -> str | None:
+    if target is None or df is None or target not in df.columns:
+        return None
+    from workbench.engine import infer_task
+
+    return str(infer_task(df[target]))
+
+
+def _load_frame(project: Any, name: str, default_target: str | None, ctx: Any) -> tuple[Any, Any, Any, Any]:
+    """Worker: the whole frame, its schema, the default target and its task."""
+    from workbench.engine import infer_schema
+
+    df = project.load_dataset(name, ctx=ctx.sub(0.0, 0.8))
+    ctx.check()
+    ctx.progress(0.8, "Inferring column types")
+    target = default_target if default_target in df.columns else None
+    schema = infer_schema(df)
+    ctx.check()
+    return df, schema, target, _infer_task(df, target)
+
+
+def _profile_frame(df: Any, schema: Any, target: str | None, ctx: Any) -> tuple[Any, str, str | None]:
+    """Worker: (profile or None, error message, task of ``target``).
+
+    The profile is a nicety of the inspector: a dataset whose profiling
+    fails still opens, and the inspector says why there is no profile.
     """
-    import workbench.engine as engine
+    from workbench.engine import WorkbenchError, profile_dataset
 
-    from workbench.engine import WorkbenchError
-
-    schema = profile = None
+    profile, error = None, ""
     try:
-        schema = engine.infer_schema(df)
-    except (ImportError, AttributeError):
-        return None, None
-    try:
-        profile = engine.profile_dataset(df, schema, target=target, ctx=ctx)
-    except (ImportError, AttributeError):
-        pass
+        # As a plain dict, made here: to_dict() walks every statistic in
+        # Python, and the views read the profile many times on the GUI thread.
+        profile = profile_dataset(df, schema, target=target, ctx=ctx).to_dict()
     except WorkbenchError as exc:
+        error = str(exc)
         ctx.warn(f"Profile unavailable: {exc}")
-    return schema, profile
+    return profile, error, _infer_task(df, target)
 
 
 class Session(QObject):
     """Selected dataset + training choices. See module docstring."""
 
     datasetChanged = Signal(str)  # name ("" when none); frame not loaded yet
-    frameLoaded = Signal()  # frame + schema ready
-    profileChanged = Signal()  # profile ready (or cleared)
+    previewLoaded = Signal()  # ``preview`` (first rows) ready while the frame loads
+    frameLoaded = Signal()  # frame + schema ready (the profile follows)
+    profileChanged = Signal()  # profile ready, cleared, or being computed (``profiling``)
     loadFailed = Signal(str)  # message for the user
     rolesChanged = Signal()  # target / features / preparation changed
     taskChanged = Signal(str)  # the resolved task
@@ -63,7 +91,13 @@ class Session(QObject):
         self.dataset: str = ""
         self.frame: Any = None
         self.schema: Any = None
-        self.profile: Any = None
+        self.profile: dict[str, Any] | None = None  # Profile.to_dict(), made in the worker
+        # While the frame loads: its first rows and the total row count.
+        self.preview: Any = None
+        self.preview_total_rows: int | None = None
+        # A profile job for the current frame is queued or running.
+        self.profiling: bool = False
+        self.profile_error: str = ""
         self.target: str | None = None
         self.features: list[str] = []
         self.preparation: dict[str, Any] = {}
@@ -77,39 +111,70 @@ class Session(QObject):
         self.algorithm: str = ""
         self.params: dict[str, Any] = {}
         self.device: str = "auto"
+        self._preview_job: int | None = None
         self._load_job: int | None = None
         self._profile_job: int | None = None
         self._profiled_target: str | None = None
+        self._tasks: dict[str, str] = {}  # target -> task inferred by a worker
         project.projectChanged.connect(self._on_project_changed)
 
     # -- dataset -------------------------------------------------------------
     def select_dataset(self, name: str) -> None:
-        """Load dataset ``name`` of the open project in a worker, then profile it."""
-        if name == self.dataset and self.frame is not None:
+        """Show dataset ``name`` of the open project.
+
+        Three jobs, each emitting when it is done: a preview of the first
+        rows (``previewLoaded``, milliseconds, when the project has a fresh
+        cache), the whole frame and its schema (``frameLoaded``), then the
+        profile (``profileChanged``).  Selecting another dataset cancels the
+        jobs of this one, and results of a superseded job are ignored.
+        """
+        if name == self.dataset and (self.frame is not None or self._pending(self._load_job)):
             return
-        self.dataset = name
-        self.frame = self.schema = self.profile = None
-        self.target = None
-        self.features = []
-        self.preparation = {}
+        self._cancel_dataset_jobs()
+        self._clear_dataset(name)
         self.datasetChanged.emit(name)
         self.profileChanged.emit()
         if not name:
+            self.busyChanged.emit(False)
             return
         project = self.project.project
         default_target = self._default_target(name)
-
-        def load(ctx):
-            df = project.load_dataset(name, ctx=ctx.sub(0.0, 0.5))
-            ctx.check()
-            target = default_target if default_target in df.columns else None
-            schema, profile = _schema_and_profile(df, target, ctx.sub(0.5, 1.0))
-            return df, schema, profile, target
-
         self.busyChanged.emit(True)
-        self._load_job = self.jobs.submit_job(
-            FunctionJob(f"Load {name}", load), kind="load", lane=DATA_LANE, on_done=self._loaded
+        self._preview_job = self.jobs.submit_job(
+            FunctionJob(f"Preview {name}", lambda ctx: project.preview_dataset(name, PREVIEW_ROWS)),
+            kind="preview", lane=PREVIEW_LANE, on_done=self._preview_done,
         )
+        self._load_job = self.jobs.submit_job(
+            FunctionJob(f"Load {name}", lambda ctx: _load_frame(project, name, default_target, ctx)),
+            kind="load", lane=DATA_LANE, on_done=self._loaded,
+        )
+
+    def _pending(self, job_id: int | None) -> bool:
+        if job_id is None:
+            return False
+        try:
+            return not self.jobs.entry(job_id).state.finished
+        except KeyError:
+            return False
+
+    def _cancel_dataset_jobs(self) -> None:
+        jobs = (self._preview_job, self._load_job, self._profile_job)
+        self._preview_job = self._load_job = self._profile_job = None  # their results are ignored
+        for job_id in jobs:
+            if self._pending(job_id):
+                self.jobs.cancel(job_id)
+
+    def _clear_dataset(self, name: str) -> None:
+        self.dataset = name
+        self.frame = self.schema = self.profile = None
+        self.preview = self.preview_total_rows = None
+        self.profiling = False
+        self.profile_error = ""
+        self.target = None
+        self.features = []
+        self.preparation = {}
+        self._tasks = {}
+        self._profiled_target = None
 
     def _default_target(self, name: str) -> str | None:
         # A project may suggest a target for a dataset (workbench.toml defaults).
@@ -123,20 +188,65 @@ class Session(QObject):
             return str(defaults["target"])
         return None
 
+    def _preview_done(self, entry: JobEntry) -> None:
+        if entry.job_id != self._preview_job or self.frame is not None:
+            return  # superseded, or the whole frame was quicker
+        if entry.state != JobState.COMPLETED or entry.result is None:
+            return  # no fresh cache: the table waits for the frame
+        self.preview, self.preview_total_rows = entry.result
+        self.previewLoaded.emit()
+
     def _loaded(self, entry: JobEntry) -> None:
         if entry.job_id != self._load_job:
             return  # a newer selection superseded this load
-        self.busyChanged.emit(False)
         if entry.state != JobState.COMPLETED:
+            self.busyChanged.emit(False)
             if entry.state == JobState.FAILED:
                 self.loadFailed.emit(entry.error)
             return
-        df, schema, profile, target = entry.result
-        self.frame, self.schema, self.profile = df, schema, profile
-        self._profiled_target = target
+        df, schema, target, task = entry.result
+        self.frame, self.schema = df, schema
+        self.preview = self.preview_total_rows = None
+        if target is not None and task is not None:
+            self._tasks[target] = task
         self.frameLoaded.emit()
+        self._apply_target(target)
+        self._start_profile()
+
+    def _start_profile(self) -> None:
+        """Profile the frame for the current target in a data-lane job."""
+        previous, self._profile_job = self._profile_job, None
+        if self._pending(previous):
+            self.jobs.cancel(previous)
+        df, schema, target = self.frame, self.schema, self.target
+
+        def done(entry: JobEntry) -> None:
+            if entry.job_id != self._profile_job or self.frame is not df:
+                return  # superseded by a newer profile or another dataset
+            self.profiling = False
+            self.busyChanged.emit(False)
+            if entry.state == JobState.COMPLETED:
+                profile, error, task = entry.result
+                self.profile_error = error
+                if profile is not None or self.profile is None:
+                    self.profile = profile
+                if target is not None and task is not None and self._tasks.get(target) != task:
+                    self._tasks[target] = task
+                    if target == self.target:
+                        self.taskChanged.emit(self.resolved_task())
+            elif entry.state == JobState.FAILED:
+                self.profile_error = entry.error
+            self.profileChanged.emit()
+
+        self._profiled_target = target
+        self.profiling = True
+        self.profile_error = ""
+        self.busyChanged.emit(True)
+        self._profile_job = self.jobs.submit_job(
+            FunctionJob(f"Profile {self.dataset}", lambda ctx: _profile_frame(df, schema, target, ctx)),
+            kind="profile", lane=DATA_LANE, on_done=done,
+        )
         self.profileChanged.emit()
-        self.set_target(target)
 
     def column_kind(self, column: str) -> str:
         if self.schema is None:
@@ -151,6 +261,12 @@ class Session(QObject):
         return [str(c) for c in self.frame.columns] if self.frame is not None else []
 
     def set_target(self, target: str | None) -> None:
+        self._apply_target(target)
+        if self.frame is not None and self.target != self._profiled_target:
+            # Imbalance and leakage warnings depend on the target.
+            self._start_profile()
+
+    def _apply_target(self, target: str | None) -> None:
         if target == "":
             target = None
         self.target = target
@@ -158,27 +274,6 @@ class Session(QObject):
         self.features = [c for c in self.columns() if c != target and kinds[c] not in ("id", "text")]
         self.rolesChanged.emit()
         self.taskChanged.emit(self.resolved_task())
-        if self.frame is not None and target != self._profiled_target:
-            self._reprofile()
-
-    def _reprofile(self) -> None:
-        """Profile again for the new target (imbalance and leakage warnings depend on it)."""
-        df, target = self.frame, self.target
-
-        def profile(ctx):
-            return _schema_and_profile(df, target, ctx)
-
-        def done(entry: JobEntry) -> None:
-            if entry.job_id != self._profile_job or entry.state != JobState.COMPLETED or self.frame is not df:
-                return
-            self.schema, self.profile = entry.result
-            self._profiled_target = target
-            self.profileChanged.emit()
-
-        self._profiled_target = target
-        self._profile_job = self.jobs.submit_job(
-            FunctionJob(f"Profile {self.dataset}", profile), kind="profile", lane=DATA_LANE, on_done=done
-        )
 
     def set_features(self, features: list[str]) -> None:
         self.features = [f for f in features if f != self.target]
@@ -196,19 +291,24 @@ class Session(QObject):
         self.taskChanged.emit(self.resolved_task())
 
     def resolved_task(self) -> str:
-        """The task the run will have: the explicit choice, else inferred from the target."""
+        """The task the run will have: the explicit choice, else inferred from the target.
+
+        Never scans a long column on the GUI thread: workers infer the task
+        of the default target (with the load) and of every chosen target
+        (with its profile); until then a long target is judged by its first
+        rows, and ``taskChanged`` follows when the worker's answer differs.
+        """
         if self.task_choice != "auto":
             return self.task_choice
         if self.target is None or self.frame is None:
             return "clustering" if self.frame is not None and self.target is None else "classification"
-        try:
-            from workbench.engine import infer_task
-
-            return str(infer_task(self.frame[self.target]))
-        except Exception:  # noqa: BLE001 - fall back to a simple rule of thumb
-            s = self.frame[self.target]
-            numeric = str(s.dtype).startswith(("int", "float", "uint", "Int", "Float"))
-            return "regression" if numeric and s.nunique() > 20 else "classification"
+        task = self._tasks.get(self.target)
+        if task is None:
+            head = self.frame.iloc[:SYNC_TASK_ROWS]
+            task = _infer_task(head, self.target) or "classification"
+            if len(self.frame) <= SYNC_TASK_ROWS:
+                self._tasks[self.target] = task
+        return task
 
     # -- algorithm --------------------------------------------------------------
     def algorithm_is_iterative(self) -> bool:
@@ -258,11 +358,9 @@ class Session(QObject):
         return spec.validate()
 
     def _on_project_changed(self) -> None:
-        self.dataset = ""
-        self.frame = self.schema = self.profile = None
-        self.target = None
-        self.features = []
-        self.preparation = {}
+        self._cancel_dataset_jobs()
+        self._clear_dataset("")
+        self.busyChanged.emit(False)
         self.datasetChanged.emit("")
         self.profileChanged.emit()
         self.rolesChanged.emit()
