@@ -222,23 +222,27 @@ def profile_dataset(
             raise
     schema = schema if schema is not None else Schema(ctypes)
 
-    ctx.progress(0.7, "Counting duplicate rows")
-    ctx.check()
-    duplicates = _count_duplicates(df, columns)
-
-    ctx.progress(0.8, "Computing correlations")
+    # Duplicates, correlations and the target checks are independent and
+    # mostly numpy (hashing, matrix products): run them side by side.
+    ctx.progress(0.7, "Counting duplicate rows, correlations" + (" and checking the target" if target else ""))
     ctx.check()
     rng = np.random.default_rng(_SEED)
     sample_index = _sample_index(rows, CORRELATION_SAMPLE, rng)
     numeric = [c for c in schema.columns("numeric") if c != target and columns[c].n_unique > 1]
-    correlation = _correlation(df, numeric, sample_index)
-
-    class_balance = None
-    if target is not None:
-        ctx.progress(0.9, "Checking the target")
-        ctx.check()
-        class_balance, target_warnings = _target_checks(df, schema, columns, target, sample_index)
-        warnings += target_warnings
+    with ThreadPoolExecutor(max_workers=WORKER_THREADS) as pool:
+        duplicates_job = pool.submit(_count_duplicates, df, columns)
+        correlation_job = pool.submit(_correlation, df, numeric, sample_index)
+        target_job = (pool.submit(_target_checks, df, schema, columns, target, sample_index)
+                      if target is not None else None)
+        correlation = correlation_job.result()
+        ctx.progress(0.8, "Correlations done")
+        duplicates = duplicates_job.result()
+        ctx.progress(0.9, "Duplicate rows counted")
+        class_balance = None
+        if target_job is not None:
+            class_balance, target_warnings = target_job.result()
+            warnings += target_warnings
+    ctx.check()
 
     sample_rows = {}
     if sample_index is not None:
