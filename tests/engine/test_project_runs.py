@@ -106,15 +106,14 @@ def test_preview_reads_the_first_rows_of_the_cache_and_the_row_count(tmp_path):
     src.write_text("a,b\n" + "\n".join(f"{i},x{i % 7}" for i in range(5000)))
     p = Project.init(tmp_path / "p")
     p.add_dataset(src, name="big")
-    # Never loaded since it was added: no fresh cache is known, no preview
-    # (a preview must not hash or parse the file).
-    assert p.preview_dataset("big") is None
-    full = p.load_dataset("big")
+    # Adding wrote the cache and remembered the file's fingerprint.
     frame, total = p.preview_dataset("big", rows=100)
+    full = p.load_dataset("big")
     assert total == 5000 and len(frame) == 100
     assert list(frame.columns) == ["a", "b"]
     assert frame["a"].tolist() == full["a"].head(100).tolist()
-    # The file changes: the cache is stale, so no preview until it is loaded again.
+    # The file changes: the cache is stale, so no preview (a preview never
+    # hashes or parses the file) until it is loaded again.
     data = p.dataset_path("big")
     data.write_text(data.read_text() + "\n5000,x0")
     os.utime(data, ns=(data.stat().st_atime_ns, data.stat().st_mtime_ns + 10**9))

@@ -182,6 +182,8 @@ class Project:
         self._config["datasets"][name] = entry.to_toml()
         self._save()
         self._write_cache(sha, frame)
+        # The first load (and a preview) need not hash the file again.
+        self._remember_fingerprint(self.dataset_path(name), sha)
         if ctx:
             ctx.progress(1.0, f"Added {name}: {len(frame):,} rows x {frame.shape[1]} columns")
         return entry
@@ -220,12 +222,23 @@ class Project:
         if hit and hit.get("size") == st.st_size and hit.get("mtime_ns") == st.st_mtime_ns:
             return hit["sha256"]
         sha = fingerprint(path)
-        index[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}
+        self._remember_fingerprint(path, sha, st)
+        return sha
+
+    def _remember_fingerprint(self, path: Path, sha: str, st: os.stat_result | None = None) -> None:
+        """Record ``sha`` for the file's current size and mtime in the cache index."""
+        index_file = self.root / CACHE_DIR / "index.json"
         try:
+            st = st or path.stat()
+            try:
+                index = json.loads(index_file.read_text())
+            except (FileNotFoundError, json.JSONDecodeError):
+                index = {}
+            index[str(path)] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}
+            index_file.parent.mkdir(exist_ok=True)
             atomic_write_text(index_file, json.dumps(index, indent=1))
         except OSError:
             pass  # a read-only project still works, just without the cache
-        return sha
 
     def _known_fingerprint(self, name: str) -> str | None:
         """The dataset file's SHA-256 if the cache index knows it for the file's
