@@ -277,6 +277,7 @@ class DatasetInspector(QWidget):
         self.progress.setVisible(busy)
         if busy:
             self.progress.setValue(0)
+            self.progress.setFormat("%p%")  # the job's title comes with its first progress
 
     def _job_event(self, job_id: int, event: Any) -> None:
         fraction = getattr(event, "fraction", None)
