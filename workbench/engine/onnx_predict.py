@@ -21,7 +21,8 @@ import pandas as pd
 
 from .errors import DataError
 from .fsutil import atomic_write_text
-from .model import FeatureInfo, coerce_columns, coerce_features
+from .model import FeatureInfo, coerce_features
+from .onnx_inputs import FeedBuilder, InputData, as_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     from .events import JobContext
@@ -80,6 +81,8 @@ class OnnxPredictor:
         self.target = self.metadata.get("target") or None
         self.classes: list[Any] = json.loads(self.metadata.get("classes") or "[]")
         self.output_names = [o.name for o in self.session.get_outputs()]
+        self._class_array = np.asarray(self.classes, dtype=object)
+        self._inputs = FeedBuilder(self.features)
 
     # -- description -----------------------------------------------------
     def _read_features(self) -> list[FeatureInfo]:
@@ -109,50 +112,53 @@ class OnnxPredictor:
         """Raw frame -> the graph's input columns (DataError if one is missing)."""
         return coerce_features(df, self.features)
 
-    def run(self, df: pd.DataFrame, *, batch_rows: int = BATCH_ROWS) -> dict[str, np.ndarray]:
-        """Raw outputs of the graph for every row of ``df``, by output name."""
-        # Arrays straight from coerce_columns (no intermediate DataFrame): the
-        # per-column pandas overhead was most of a single-row prediction.
-        coerced = coerce_columns(df, self.features)
-        columns = {}
-        for f in self.features:
-            values = coerced[f.name]
-            if f.is_string:
-                columns[f.name] = np.asarray(values, dtype=object).reshape(-1, 1)
-            else:
-                columns[f.name] = np.ascontiguousarray(values, dtype=np.float32).reshape(-1, 1)
-        n = len(df)
+    def feeds(self, data: InputData) -> tuple[int, dict[str, np.ndarray]]:
+        """``(rows, {input name: [rows, 1] array})`` for ``data``.
+
+        ``data``: a DataFrame, a dict of column -> value (one row) or
+        column -> list of values, or a list of dicts (one per row).
+        """
+        return self._inputs.build(data)
+
+    def run(self, data: InputData, *, batch_rows: int = BATCH_ROWS) -> dict[str, np.ndarray]:
+        """Raw outputs of the graph for every row of ``data``, by output name."""
+        n, columns = self._inputs.build(data)
+        names = self.output_names
+        if n <= batch_rows:
+            return dict(zip(names, self.session.run(names, columns)))
         chunks: list[list[np.ndarray]] = []
-        for start in range(0, max(n, 1), batch_rows):
+        for start in range(0, n, batch_rows):
             feeds = {k: v[start : start + batch_rows] for k, v in columns.items()}
-            chunks.append(self.session.run(self.output_names, feeds))
-        return {
-            name: np.concatenate([c[i] for c in chunks]) if len(chunks) > 1 else chunks[0][i]
-            for i, name in enumerate(self.output_names)
-        }
+            chunks.append(self.session.run(names, feeds))
+        return {name: np.concatenate([c[i] for c in chunks]) for i, name in enumerate(names)}
 
     def _labels(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
         if self.task == "regression":
             return np.asarray(outputs[self.output_names[0]], dtype=float).ravel()
         codes = np.asarray(outputs["label"]).astype(np.int64).ravel()
         if self.task == "classification" and self.classes:
-            return np.asarray(self.classes, dtype=object)[codes]
+            return self._class_array[codes]
         return codes
 
-    def predict(self, df: pd.DataFrame) -> np.ndarray:
-        """Labels (classification), values (regression) or cluster ids."""
-        return self._labels(self.run(df))
+    def predict(self, data: InputData) -> np.ndarray:
+        """Labels (classification), values (regression) or cluster ids.
 
-    def predict_proba(self, df: pd.DataFrame) -> np.ndarray | None:
+        ``data`` as for :meth:`feeds`: a DataFrame, a dict or a list of dicts.
+        """
+        return self._labels(self.run(data))
+
+    def predict_proba(self, data: InputData) -> np.ndarray | None:
+        """Class probabilities ``[rows, classes]`` (None when the model has none)."""
         if self.task != "classification" or "probabilities" not in self.output_names:
             return None
-        return np.asarray(self.run(df)["probabilities"], dtype=float)
+        return np.asarray(self.run(data)["probabilities"], dtype=float)
 
-    def predict_frame(self, df: pd.DataFrame, *, batch_rows: int = BATCH_ROWS) -> pd.DataFrame:
+    def predict_frame(self, data: InputData, *, batch_rows: int = BATCH_ROWS) -> pd.DataFrame:
         """Input columns plus ``prediction`` and ``proba_<class>`` columns.
 
         The same layout as :meth:`TrainedModel.prediction_frame`.
         """
+        df = as_frame(data)
         outputs = self.run(df, batch_rows=batch_rows)
         out = df.copy()
         out["prediction"] = self._labels(outputs)
