@@ -140,3 +140,20 @@ def test_tree_delete_asks_first(qtbot, trained_project, tmp_path, monkeypatch):
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
     assert not tree.rename_dataset("customers", "houses")
     assert shown and "houses" in shown[0]
+
+
+def test_plots_are_made_one_at_a_time_ahead_of_the_first_run(qtbot, trained_project):
+    # Making all the result plots at once took ~300 ms of GUI thread, just as
+    # the first run finished; a training start makes them one by one instead.
+    from workbench.engine import Project
+    from workbench.gui.results import ResultsView
+
+    view = ResultsView()
+    qtbot.addWidget(view)
+    view.prebuild_plots()
+    assert hasattr(view, "confusion") and not hasattr(view, "learning_plot")
+    qtbot.waitUntil(lambda: hasattr(view, "learning_plot"), timeout=5000)
+    roc = view.roc_plot
+    record = next(r for r in Project.open(trained_project).runs() if r.algorithm == "xgboost")
+    view.show_run(record)
+    assert view.roc_plot is roc and view.roc_plot.getPlotItem().listDataItems()

@@ -352,6 +352,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Started: {entry.title}", 5000)
         if entry.kind == "train":
             self.project.runs_updated()
+            if self.tabs is not None:
+                self.results.prebuild_plots()  # not all at once when the run is shown
 
     def _job_finished(self, job_id: int) -> None:
         entry = self.jobs.entry(job_id)

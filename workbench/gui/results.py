@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -167,13 +167,52 @@ class ResultsView(QWidget):
         layout.addWidget(self.tabs, 1)
         self.clear()
 
+    # (attribute, title, x label, y label, legend corner) of each plot, made once
+    _PLOTS = (
+        ("roc_plot", "ROC curve", "false positive rate", "true positive rate", "bottom-right"),
+        ("pr_plot", "Precision–recall", "recall", "precision", "bottom-left"),
+        ("scatter_plot", "Predicted vs actual", "actual", "predicted", ""),
+        ("residual_plot", "Residuals", "predicted", "residual (actual − predicted)", ""),
+        ("residual_hist", "Residual distribution", "residual", "rows", ""),
+        ("cluster_plot", "Cluster sizes", "cluster", "rows", ""),
+        ("importance_plot", "Feature importance", "importance", "", ""),
+        ("learning_plot", "Learning curve", "training rows", "score", "bottom-right"),
+    )
+
+    def _make_plot(self, attr: str) -> None:
+        if hasattr(self, attr):
+            return
+        if attr == "confusion":
+            self.confusion = Heatmap(cmap="CET-L6")
+            return
+        _attr, title, x, y, legend = next(p for p in self._PLOTS if p[0] == attr)
+        plot = make_plot(title, x, y)
+        if legend:
+            add_legend(plot, legend)
+        setattr(self, attr, plot)
+
+    def prebuild_plots(self) -> None:
+        """Make the plots one at a time from the event loop, ahead of the first run.
+
+        Making all of them at once takes ~300 ms of GUI thread (~30 ms a
+        plot): done when the first training finished, that froze the window
+        just as it showed the result.  Called when a training starts.
+        """
+        pending = [a for a in ("confusion", *(p[0] for p in self._PLOTS)) if not hasattr(self, a)]
+        if self._plots_built or not pending:
+            return
+        self._make_plot(pending[0])
+        if len(pending) > 1:
+            QTimer.singleShot(50, self, self.prebuild_plots)
+
     def _build_plots(self) -> None:
         """Create the plot tabs on first use (pyqtgraph plots cost ~30 ms each)."""
         if self._plots_built:
             return
         self._plots_built = True
+        for attr in ("confusion", *(p[0] for p in self._PLOTS)):
+            self._make_plot(attr)
         # Confusion matrix with counts / normalised toggle
-        self.confusion = Heatmap(cmap="CET-L6")
         self.show_counts = QRadioButton("Counts")
         self.show_norm = QRadioButton("Normalised by true class")
         self.show_counts.setChecked(True)
@@ -186,18 +225,6 @@ class ResultsView(QWidget):
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.show_counts)
         tl.addWidget(self.show_norm)
-
-        self.roc_plot = make_plot("ROC curve", "false positive rate", "true positive rate")
-        self.pr_plot = make_plot("Precision–recall", "recall", "precision")
-        self.scatter_plot = make_plot("Predicted vs actual", "actual", "predicted")
-        self.residual_plot = make_plot("Residuals", "predicted", "residual (actual − predicted)")
-        self.residual_hist = make_plot("Residual distribution", "residual", "rows")
-        self.cluster_plot = make_plot("Cluster sizes", "cluster", "rows")
-        self.importance_plot = make_plot("Feature importance", "importance", "")
-        self.learning_plot = make_plot("Learning curve", "training rows", "score")
-        add_legend(self.roc_plot, "bottom-right")
-        add_legend(self.pr_plot, "bottom-left")
-        add_legend(self.learning_plot, "bottom-right")
 
         self.tabs.clear()
         self.tab_index = {}
