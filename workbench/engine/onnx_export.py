@@ -316,6 +316,7 @@ def convert_model(model: "TrainedModel", opset: dict[str, int] | None = None) ->
     from skl2onnx import convert_sklearn
 
     from .onnx_converters import register_converters
+    from .onnx_trees import split_tree_ensembles
 
     opset = opset or dict(DEFAULT_OPSET)
     register_converters()
@@ -342,6 +343,10 @@ def convert_model(model: "TrainedModel", opset: dict[str, int] | None = None) ->
     _name_inputs_like_columns(onx, model)
     if model.task == "classification" and not has_probabilities(model):
         _drop_output(onx, "probabilities")
+    # Big forests: one TreeEnsemble node per tree keeps each tree in cache
+    # (onnxruntime walks every tree of a node per 128 rows): 3-5x faster
+    # batches, same inputs and outputs (see onnx_trees).
+    split_tree_ensembles(onx)
     return onx
 
 
