@@ -49,6 +49,8 @@ from workbench.engine import (
     WorkbenchError,
 )
 
+from .icons import state_icon
+
 log = logging.getLogger(__name__)
 
 COMPUTE_LANE = "compute"
@@ -532,8 +534,6 @@ class JobsModel(QAbstractTableModel):
             if col == 3:
                 return format_elapsed(e.elapsed) if e.started else ""
         if role == Qt.ItemDataRole.DecorationRole and col == 1:
-            from .icons import state_icon
-
             return state_icon(e.state.value)
         if role == Qt.ItemDataRole.ToolTipRole and col == 1 and e.error:
             return e.error
