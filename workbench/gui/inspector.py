@@ -296,6 +296,7 @@ class DatasetInspector(QWidget):
         self.title.setText(f"{name} — loading…" if name else "No dataset selected")
 
     def _load_failed(self, message: str) -> None:
+        self.model.set_frame(None)  # no preview rows of a dataset that did not load
         self.title.setText(f"{self.session.dataset} — could not be loaded")
         self.error.show_message(message)
 
