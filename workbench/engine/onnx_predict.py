@@ -27,10 +27,12 @@ from .onnx_inputs import FeedBuilder, InputData, as_frame
 if TYPE_CHECKING:  # pragma: no cover
     from .events import JobContext
 
-# Rows per onnxruntime call.  10k measured 1.6x faster than 100k for a
-# 100-tree random forest on 1M rows (the trees' working set stays in cache),
-# and the same for XGBoost and logistic regression (bench/inference.py --tune).
-BATCH_ROWS = 10_000
+# Rows per onnxruntime call.  Big forests are exported as one node per tree
+# (onnx_trees): each call pays ~100 kernel dispatches, so 50k-100k rows ran
+# 1.4x faster than 10k for the 100-tree forest on 200k rows; XGBoost and
+# logistic regression measured the same at 10k and 100k (bench/inference.py
+# --tune).  One 1M-row call was slower for all three (inputs out of cache).
+BATCH_ROWS = 50_000
 
 
 class OnnxPredictor:
