@@ -205,3 +205,15 @@ def test_fast_path_handles_plain_rows_without_pandas_per_column(monkeypatch):
     assert n == 2 and np.isnan(feeds["x"][1, 0]) and feeds["color"].tolist() == [["red"], [""]]
     n, feeds = builder.build([{"x": None, "flag": "yes", "color": 3}])
     assert np.isnan(feeds["x"][0, 0]) and feeds["flag"][0, 0] == 1.0 and feeds["color"][0, 0] == "3"
+
+
+def test_big_inputs_run_in_concurrent_batches_in_order(predictors):
+    """Batches run side by side on several threads; rows come back in order."""
+    models, rows = predictors
+    predictor, _ = models["random_forest"]
+    big = rows.sample(5000, replace=True, random_state=1).reset_index(drop=True)
+    one_thread = OnnxPredictor(predictor.path, n_threads=1)
+    expected = np.vstack([one_thread.predict_proba(big.iloc[i : i + 1000]) for i in range(0, 5000, 1000)])
+    threaded = OnnxPredictor(predictor.path, n_threads=3)
+    np.testing.assert_array_equal(threaded.run(big, batch_rows=700)["probabilities"], expected)
+    assert np.array_equal(threaded.predict(big), one_thread.predict(big))
