@@ -97,6 +97,8 @@ def single_row_latency(fn, df, n: int, *, as_dict: bool = False) -> list[float]:
 
 def tune_session(onnx_path: Path, predictor, df, repeats: int) -> list[list[str]]:
     """Bare onnxruntime under other session settings, on the same coerced feeds."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import onnxruntime as ort
 
     from workbench.engine.onnx_predict import BATCH_ROWS
@@ -104,7 +106,10 @@ def tune_session(onnx_path: Path, predictor, df, repeats: int) -> list[list[str]
     n, feeds_all = predictor.feeds(df)
     cores = os.cpu_count() or 1
     variants = [
-        (f"threads=cores, ALL, sequential, batch {BATCH_ROWS:,} (current)", cores, "ALL", "seq", BATCH_ROWS),
+        (f"threads=cores, ALL, sequential, batch {BATCH_ROWS:,}", cores, "ALL", "seq", BATCH_ROWS),
+        (f"threads=1, ALL, {cores} batches at once, batch {BATCH_ROWS:,} (current)", 1, "ALL", "conc",
+         BATCH_ROWS),
+        (f"threads=1, ALL, {cores} batches at once, batch 10k", 1, "ALL", "conc", 10_000),
         ("threads=cores, ALL, sequential, one batch", cores, "ALL", "seq", n),
         ("threads=cores, ALL, sequential, batch 10k", cores, "ALL", "seq", 10_000),
         ("threads=cores, ALL, sequential, batch 100k", cores, "ALL", "seq", 100_000),
@@ -124,15 +129,24 @@ def tune_session(onnx_path: Path, predictor, df, repeats: int) -> list[list[str]
         so.inter_op_num_threads = threads
         so.graph_optimization_level = levels[level]
         so.execution_mode = ort.ExecutionMode.ORT_PARALLEL if mode == "par" else ort.ExecutionMode.ORT_SEQUENTIAL
+        if mode == "conc":
+            so.inter_op_num_threads = 1
         so.log_severity_level = 3
         sess = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
         names = [o.name for o in sess.get_outputs()]
-        sess.run(names, {k: v[:100] for k, v in feeds_all.items()})  # first-run set-up, not timed
+        warm = min(batch, 50_000)  # first-run set-up (arena growth), not timed
+        sess.run(names, {k: v[:warm] for k, v in feeds_all.items()})
         times = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            for start in range(0, n, batch):
-                sess.run(names, {k: v[start:start + batch] for k, v in feeds_all.items()})
+            if mode == "conc":  # what OnnxPredictor does: whole batches side by side
+                size = min(batch, -(-n // cores))
+                with ThreadPoolExecutor(cores) as pool:
+                    list(pool.map(lambda start, size=size: sess.run(
+                        names, {k: v[start:start + size] for k, v in feeds_all.items()}), range(0, n, size)))
+            else:
+                for start in range(0, n, batch):
+                    sess.run(names, {k: v[start:start + batch] for k, v in feeds_all.items()})
             times.append(time.perf_counter() - t0)
         s = C.summary(times)
         base = base or s
