@@ -14,6 +14,11 @@ categorical columns as ``string [N, 1]`` ("" for missing).  Outputs:
 Everything a consumer needs to build the inputs and read the outputs is in
 the model's ``metadata_props`` (see :func:`build_metadata`).
 
+Big tree ensembles (random forests grown deep) are written as one
+TreeEnsemble node per tree whose sums are added up (:mod:`.onnx_trees`):
+onnxruntime then keeps each tree in cache over a whole batch.  Inputs and
+outputs are the same as for any other model.
+
 Opset policy: every model is written with ``{"": 21, "ai.onnx.ml": 3}``.
 That is the newest pair every converter we use supports: onnxmltools'
 XGBoost converter fails at ``ai.onnx.ml`` 5 (FINDINGS.md), and
