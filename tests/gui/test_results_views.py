@@ -34,9 +34,26 @@ def results(qtbot):
     return view
 
 
+def show(qtbot, results, record):
+    """Show a run and let the event loop draw its views (they are drawn one per turn)."""
+    results.show_run(record)
+    qtbot.waitUntil(lambda: not results.drawing, timeout=5000)
+
+
+def test_the_view_in_sight_is_drawn_first_and_the_rest_follow(qtbot, results, project):
+    results.show_run(run_of(project, "xgboost"))
+    names = [results.metrics_model.item(r, 0).text() for r in range(results.metrics_model.rowCount())]
+    assert "accuracy" in names  # the Metrics tab is in sight: drawn at once
+    assert results.drawing and not results.roc_plot.getPlotItem().listDataItems()
+    results.show_tab("curves")  # picking a tab draws it now
+    assert results.roc_plot.getPlotItem().listDataItems()
+    qtbot.waitUntil(lambda: not results.drawing, timeout=5000)
+    assert results.importance_plot.getPlotItem().items
+
+
 def test_classification_views(qtbot, results, project):
     record = run_of(project, "xgboost")
-    results.show_run(record)
+    show(qtbot, results, record)
     visible = {k for k in results.tab_index if results.is_tab_visible(k)}
     assert {"metrics", "confusion", "curves", "importance", "spec", "log"} <= visible
     assert "regression" not in visible and "clusters" not in visible
@@ -53,23 +70,23 @@ def test_classification_views(qtbot, results, project):
     assert "xgboost" in results.subheader.text()
 
 
-def test_cv_columns_appear_only_with_cross_validation(results, project):
-    results.show_run(run_of(project, "logistic_regression"))
+def test_cv_columns_appear_only_with_cross_validation(qtbot, results, project):
+    show(qtbot, results, run_of(project, "logistic_regression"))
     assert not results.metrics_table.isColumnHidden(2)
-    results.show_run(run_of(project, "xgboost"))
+    show(qtbot, results, run_of(project, "xgboost"))
     assert results.metrics_table.isColumnHidden(2)
 
 
-def test_regression_and_clustering_views(results, project):
-    results.show_run(run_of(project, "ridge"))
+def test_regression_and_clustering_views(qtbot, results, project):
+    show(qtbot, results, run_of(project, "ridge"))
     assert results.is_tab_visible("regression") and not results.is_tab_visible("confusion")
     assert results.scatter_plot.getPlotItem().listDataItems()
-    results.show_run(run_of(project, "kmeans"))
+    show(qtbot, results, run_of(project, "kmeans"))
     assert results.is_tab_visible("clusters") and not results.is_tab_visible("curves")
 
 
-def test_plots_save_as_png_and_svg(results, project, tmp_path):
-    results.show_run(run_of(project, "xgboost"))
+def test_plots_save_as_png_and_svg(qtbot, results, project, tmp_path):
+    show(qtbot, results, run_of(project, "xgboost"))
     results.show_tab("curves")
     png = save_plot(results.roc_plot, tmp_path / "roc.png")
     svg = save_plot(results.confusion, tmp_path / "confusion.svg")
@@ -78,7 +95,7 @@ def test_plots_save_as_png_and_svg(results, project, tmp_path):
 
 
 def test_metrics_table_copies_as_tsv(qtbot, results, project):
-    results.show_run(run_of(project, "xgboost"))
+    show(qtbot, results, run_of(project, "xgboost"))
     view = results.metrics_table
     view.setFocus()
     view.selectAll()
@@ -156,4 +173,5 @@ def test_plots_are_made_one_at_a_time_ahead_of_the_first_run(qtbot, trained_proj
     roc = view.roc_plot
     record = next(r for r in Project.open(trained_project).runs() if r.algorithm == "xgboost")
     view.show_run(record)
+    view.finish_drawing()
     assert view.roc_plot is roc and view.roc_plot.getPlotItem().listDataItems()
