@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyqtgraph as pg
@@ -310,7 +310,7 @@ class ResultsView(QWidget):
         self._draw_pending_later()
 
     # Which method draws each tab ("spec" and "log" share one).
-    _DRAWERS = {
+    _DRAWERS: ClassVar[dict[str, str]] = {
         "metrics": "_draw_metrics", "confusion": "_draw_confusion", "curves": "_draw_curves",
         "regression": "_draw_regression", "clusters": "_draw_clusters", "importance": "_draw_importance",
         "learning": "_draw_learning", "spec": "_draw_text", "log": "_draw_text",
