@@ -102,6 +102,13 @@ class StallMeter:
         self.timer.stop()
         self.ticks.append(time.perf_counter())
         gaps = [b - a for a, b in zip(self.ticks, self.ticks[1:])]
+        # When the worst gaps happened (seconds after start, of the whole span):
+        # tells a stall at job start/end from one during the work.
+        span = self.ticks[-1] - self.ticks[0]
+        worst = sorted(range(len(gaps)), key=gaps.__getitem__, reverse=True)[:3]
+        print("    worst gaps: " + ", ".join(
+            f"{gaps[i] * 1e3:.0f} ms at {self.ticks[i] - self.ticks[0]:.1f}/{span:.1f} s" for i in worst),
+            file=sys.stderr)
         return max(0.0, max(gaps, default=0.0) - 0.010)
 
 
@@ -202,6 +209,9 @@ def bench_train(app, rows: int, repeats: int, runners: tuple[str, ...] = ("threa
         if runner == "process":
             executor = ProcessExecutor(max_concurrent=1)
             window.jobs.set_runner_factory(process_runner_factory(executor), kinds=("train",))
+            # The app starts its executor with the window, so a user's fit
+            # finds a warm worker; a cold one would add its imports here.
+            wait_until(app, lambda: executor.warm, 120)
         stalls, walls = [], []
         for _ in range(repeats):
             spec = RunSpec(dataset="data", algorithm="xgboost", target="y",

@@ -392,3 +392,15 @@ def test_a_worker_refuses_a_job_payload_that_names_other_code():
         load_job(pickle.dumps(Evil()), __name__)
     job = load_job(pickle.dumps(StepJob(3)), StepJob.__module__)
     assert isinstance(job, StepJob) and job.steps == 3
+
+
+def test_a_new_executor_warms_a_worker_before_any_job():
+    # A front end starts its executor early so that the first fit finds the
+    # imports done; `warm` says when that is so.
+    import time
+
+    with ProcessExecutor(max_concurrent=1, threads_per_job=1, warm_imports=("numpy",)) as ex:
+        deadline = time.monotonic() + 60
+        while not ex.warm and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ex.warm

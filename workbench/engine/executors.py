@@ -287,6 +287,11 @@ class ProcessExecutor:
         """Process ids of the current workers (for diagnostics and tests)."""
         return [w.pid for w in list(self._workers)]
 
+    @property
+    def warm(self) -> bool:
+        """True once a worker has done its imports and can start a job at once."""
+        return any(w.ready for w in list(self._workers))
+
     # -- requests from other threads ----------------------------------------
     def _wake(self) -> None:
         try:
