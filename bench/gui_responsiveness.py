@@ -65,11 +65,13 @@ class StallMeter:
         self.timer.setInterval(10)
         self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
         self.samples = collections.Counter()
+        self.others = collections.Counter()
         self._gui_ident = threading.get_ident()
         self._running = False
         self._thread: threading.Thread | None = None
 
     def _sample(self) -> None:
+        import threading
         import traceback
 
         while self._running:
@@ -82,6 +84,17 @@ class StallMeter:
                 ours = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack if "workbench" in f.filename]
                 inner = stack[-1]
                 self.samples[f"{' < '.join(reversed(ours[-3:]))} || {Path(inner.filename).name}:{inner.name}"] += 1
+                # What the other threads of the process run meanwhile: a GUI
+                # thread stuck in plain Python is usually waiting for the GIL.
+                for ident, other in sys._current_frames().items():
+                    if ident in (self._gui_ident, threading.get_ident()):
+                        continue
+                    ostack = traceback.extract_stack(other)
+                    oours = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in ostack
+                             if "workbench" in f.filename]
+                    oinner = ostack[-1]
+                    self.others[f"{' < '.join(reversed(oours[-2:]))} || "
+                                f"{Path(oinner.filename).name}:{oinner.lineno} {oinner.name}"] += 1
 
     def start(self) -> None:
         import threading
@@ -99,6 +112,8 @@ class StallMeter:
             self._thread.join()
         for where, n in self.samples.most_common(5):
             print(f"    stall sample x{n} (~{n * 5} ms): {where}", file=sys.stderr)
+        for where, n in self.others.most_common(4):
+            print(f"      other thread x{n}: {where}", file=sys.stderr)
         self.timer.stop()
         self.ticks.append(time.perf_counter())
         gaps = [b - a for a, b in zip(self.ticks, self.ticks[1:])]
