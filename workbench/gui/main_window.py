@@ -353,7 +353,9 @@ class MainWindow(QMainWindow):
         if entry.kind == "train":
             self.project.runs_updated()
             if self.tabs is not None:
-                self.results.prebuild_plots()  # not all at once when the run is shown
+                # Not all at once when the run is shown, and not in the same
+                # event-loop turn as the live view's reset for this job.
+                QTimer.singleShot(250, self, self.results.prebuild_plots)
 
     def _job_finished(self, job_id: int) -> None:
         entry = self.jobs.entry(job_id)
