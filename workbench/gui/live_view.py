@@ -165,10 +165,12 @@ class LiveTrainingView(QWidget):
             plot.addItem(line, ignoreBounds=True)
             self.best_lines.append(line)
 
-        self.resource_plot = make_plot("", "seconds", "CPU % / memory MB")
+        # The strip is short: the legend names both series, side by side,
+        # and the y axis has no label (a long one was cut off at this height).
+        self.resource_plot = make_plot("", "seconds", "")
         self.resource_plot.setMinimumHeight(90)
         self.resource_plot.setMaximumHeight(130)
-        add_legend(self.resource_plot)
+        add_legend(self.resource_plot).setColumnCount(2)
         self.cpu_curve = self.resource_plot.plot(name="CPU %", pen=pg.mkPen(SERIES_COLORS[4], width=1.5),
                                                  antialias=False)
         self.mem_curve = self.resource_plot.plot(name="memory MB", pen=pg.mkPen(SERIES_COLORS[5], width=1.5),
