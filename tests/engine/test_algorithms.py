@@ -73,6 +73,20 @@ def _recorder():
     return events, JobContext(events.append)
 
 
+def _cancel_after_three_points():
+    """A context that asks to cancel as soon as the third live point arrives."""
+    token = CancelToken()
+    steps = []
+
+    def emit(event):
+        if isinstance(event, Iteration):
+            steps.append(event.step)
+            if len(steps) == 3:
+                token.cancel()
+
+    return steps, JobContext(emit, token)
+
+
 CASES = [(a.key, task) for a in algorithms() for task in a.tasks]
 
 
@@ -111,22 +125,14 @@ ITERATIVE = [(k, t) for k, t in CASES if get_algorithm(k).capabilities.iterative
 
 @pytest.mark.parametrize(("key", "task"), ITERATIVE, ids=[f"{k}-{t[:3]}" for k, t in ITERATIVE])
 def test_cancel_mid_fit_raises_promptly(key, task, datasets):
-    token = CancelToken()
-    steps = []
-
-    def emit(event):
-        if isinstance(event, Iteration):
-            steps.append(event.step)
-            if len(steps) == 3:
-                token.cancel()
-
+    steps, ctx = _cancel_after_three_points()
     big = {"n_estimators": 400} if "n_estimators" in SMALL.get(key, {}) else {}
     if key == "hist_gradient_boosting":
         big = {"max_iter": 400}
     if key in ("mlp", "sgd"):
         big = {"max_iter": 400, "early_stopping_rounds": 0}
     with pytest.raises(Cancelled):
-        _fit(key, task, datasets, JobContext(emit, token), **big)
+        _fit(key, task, datasets, ctx, **big)
     assert len(steps) == 3  # nothing ran after the cancel
 
 
@@ -317,19 +323,11 @@ def test_forest_on_two_threads_is_a_plain_fit_with_a_point_per_tree(key, dataset
 def test_forest_cancel_on_two_threads_stops_within_a_few_trees(datasets):
     algo = get_algorithm("random_forest")
     X, y, Xv, yv = datasets["classification"]
-    token = CancelToken()
-    steps = []
-
-    def emit(event):
-        if isinstance(event, Iteration):
-            steps.append(event.step)
-            if len(steps) == 3:
-                token.cancel()
-
+    steps, ctx = _cancel_after_three_points()
     forest = algo.factory(algo.validate_params({"n_estimators": 400}, "classification"),
                           BuildContext(task="classification", seed=0, n_threads=2, n_classes=3))
     with pytest.raises(Cancelled):
         algo.fitter(forest, FitData(task="classification", X_train=X, y_train=y, X_valid=Xv, y_valid=yv,
-                                    n_classes=3, seed=0, n_threads=2, ctx=JobContext(emit, token)))
+                                    n_classes=3, seed=0, n_threads=2, ctx=ctx))
     assert len(steps) <= 4  # the tree in flight on the other thread may still report
     assert type(forest.estimator).__name__ == "DecisionTreeClassifier"
