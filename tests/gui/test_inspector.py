@@ -270,3 +270,18 @@ def test_nothing_is_computed_from_the_data_on_the_gui_thread(qtbot, window, monk
     qtbot.waitUntil(window.jobs.is_idle, timeout=20000)
     assert ins.target_plot.getPlotItem().listDataItems() or ins.target_plot.getPlotItem().items
     assert on_gui_thread == []
+
+
+def test_the_jobs_panel_keeps_loads_and_profiles_but_not_previews(qtbot, window):
+    # A preview is over in milliseconds; one row per dataset click would bury
+    # the jobs a person follows.
+    click_dataset(qtbot, window, "houses")
+    qtbot.waitUntil(lambda: window.session.dataset == "houses" and window.session.profile is not None, timeout=20000)
+    click_dataset(qtbot, window, "customers")
+    qtbot.waitUntil(lambda: window.session.dataset == "customers" and window.session.profile is not None,
+                    timeout=20000)
+    qtbot.waitUntil(window.jobs.is_idle, timeout=20000)
+    titles = [e.title for e in window.jobs.entries()]
+    assert any(t.startswith("Load customers") for t in titles)
+    assert any(t.startswith("Profile customers") for t in titles)
+    assert not any(t.startswith("Preview") for t in titles)

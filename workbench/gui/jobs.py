@@ -498,6 +498,13 @@ class JobsModel(QAbstractTableModel):
             except Exception:  # noqa: BLE001 - a view's bug must not stop the queue
                 log.exception("on_done handler of job %s failed", e.title)
         self.jobFinished.emit(e.job_id)
+        if e.kind in self.TRANSIENT_KINDS and e in self._entries:
+            # Over in milliseconds, its result already on screen: a row per
+            # dataset click would only bury the jobs a person follows.
+            row = self._entries.index(e)
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._entries[row]
+            self.endRemoveRows()
         if self.is_idle():
             self.idleChanged.emit(True)
 
@@ -508,6 +515,9 @@ class JobsModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(row, first), self.index(row, last))
 
     # -- QAbstractTableModel -----------------------------------------------
+    # Kinds of job whose row leaves the panel as soon as they end.
+    TRANSIENT_KINDS = frozenset({"preview"})
+
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._entries)
 
