@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import TrainingError
+from .json_values import json_safe
 
 if TYPE_CHECKING:  # pragma: no cover
     from .events import JobContext
@@ -56,27 +57,6 @@ _LOWER_IS_BETTER = {
     "logloss", "mlogloss", "error", "merror", "rmsle", "mphe",
     "poisson-nloglik", "gamma-nloglik", "cox-nloglik", "tweedie-nloglik",
 }
-
-
-# ---------------------------------------------------------------------------
-# JSON safety
-# ---------------------------------------------------------------------------
-def json_safe(value: Any) -> Any:
-    """``value`` with numpy types turned into Python ones and NaN/inf into None.
-
-    Dict keys become strings (JSON requires it); tuples and arrays become lists.
-    """
-    if isinstance(value, dict):
-        return {str(json_safe(k)): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [json_safe(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return value
 
 
 def _float(x: Any) -> float | None:

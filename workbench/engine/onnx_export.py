@@ -28,7 +28,6 @@ onnxruntime 1.18+ runs opset 21.
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -38,6 +37,7 @@ import numpy as np
 
 from .errors import ExportError
 from .fsutil import atomic_write_bytes
+from .json_values import json_safe
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -441,20 +441,6 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
 def build_metadata(
     model: "TrainedModel",
     *,
@@ -485,14 +471,14 @@ def build_metadata(
         "target": info.target or "",
         "task": info.task,
         "algorithm": info.algorithm,
-        "classes": json.dumps(_json_safe(list(info.classes))),
+        "classes": json.dumps(json_safe(list(info.classes))),
         "has_probabilities": json.dumps(info.task == "classification" and has_probabilities(model)),
-        "metrics": json.dumps(_json_safe(metrics or {})),
+        "metrics": json.dumps(json_safe(metrics or {})),
         "run_id": run_id or info.run_id or "",
         "workbench_version": __version__,
         "versions": json.dumps(library_versions()),
         "opset": json.dumps(opset or DEFAULT_OPSET),
-        "parity": json.dumps(_json_safe(parity)) if parity is not None else "",
+        "parity": json.dumps(json_safe(parity)) if parity is not None else "",
         "input_format": INPUT_FORMAT,
     }
 

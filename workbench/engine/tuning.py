@@ -55,6 +55,7 @@ from .catalog import BuildContext
 from .errors import Cancelled, DataError, ProjectError, SpecError, TrainingError
 from .events import Iteration, JobContext, Trial
 from .fsutil import atomic_write_text
+from .json_values import json_safe
 from .runs import _pid_alive, _read_json, new_run_id
 from .search_space import (
     DEFAULT_GRID_POINTS,
@@ -104,12 +105,6 @@ def objective_metrics(task: str) -> tuple[str, ...]:
         return _OBJECTIVE_METRICS[task]
     except KeyError:
         raise SpecError(f"Tuning supports classification and regression, not {task}.") from None
-
-
-def _json_safe(value: Any) -> Any:
-    from .evaluation import json_safe
-
-    return json_safe(value)
 
 
 def _better(a: float, b: float | None, direction: str) -> bool:
@@ -490,7 +485,7 @@ class _Search:
         t0 = time.time()
         grid = self.plan.grid is not None
         params = self.space.suggest_grid(trial, self.job.grid_points) if grid else self.space.suggest(trial)
-        record: dict[str, Any] = {"number": trial.number, "params": _json_safe(params)}
+        record: dict[str, Any] = {"number": trial.number, "params": json_safe(params)}
         try:
             score, std, metrics = self._score(params, trial)
             record.update(state="complete", score=score, score_std=std, metrics=metrics)
@@ -578,7 +573,7 @@ class _Search:
                t_start: float, notes: list[str]) -> dict[str, Any]:
         trials = sorted(self.trials, key=lambda r: r["number"])
         best = self.best
-        return _json_safe({
+        return json_safe({
             "tune_id": self.job.tune_id,
             "status": status,
             "message": message,
@@ -679,11 +674,11 @@ class _TuneWriter:
     def start(self, spec: dict[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=False)
         (self.folder / "run.lock").write_text(str(os.getpid()))
-        atomic_write_text(self.folder / "spec.json", json.dumps(_json_safe(spec), indent=2))
+        atomic_write_text(self.folder / "spec.json", json.dumps(json_safe(spec), indent=2))
         self._trials = open(self.folder / "trials.jsonl", "a", encoding="utf-8")
 
     def append(self, record: dict[str, Any]) -> None:
-        self._trials.write(json.dumps(_json_safe(record)) + "\n")
+        self._trials.write(json.dumps(json_safe(record)) + "\n")
         self._trials.flush()  # a crash loses no finished trial
 
     def finish(self, result: dict[str, Any]) -> None:

@@ -28,16 +28,21 @@ import numpy as np
 import pandas as pd
 
 from ..events import JobContext
+from ..json_values import json_safe
 from . import schema as _schema
+from .correlation import correlation_matrix
 from .schema import (
     WORKER_THREADS,
     ColumnType,
     NumberSummary,
     Schema,
     infer_column,
-    sample_rows as number_sample_rows,
     summarize_numbers,
 )
+from .schema import (
+    sample_rows as number_sample_rows,
+)
+from .target_checks import target_checks
 
 __all__ = ["ColumnProfile", "Profile", "profile_dataset", "WARNING_CODES"]
 
@@ -56,13 +61,7 @@ TOP_N = 10
 HISTOGRAM_BINS = 30
 HIGH_MISSING = 0.30
 HIGH_CARDINALITY = 50
-IMBALANCE_RATIO = 0.10  # minority / majority below this -> imbalance
-IMBALANCE_MIN_ROWS = 20  # or fewer rows than this in the smallest class
-LEAKAGE_CORRELATION = 0.95
-MAX_CORRELATION_COLUMNS = 50
 CORRELATION_SAMPLE = 50_000
-MAX_CLASSES = 20  # a numeric target with at most this many integer values is class-like
-_SEED = 0
 
 
 @dataclass
@@ -87,7 +86,7 @@ class ColumnProfile:
     n_unique_exact: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return _json_safe(
+        return json_safe(
             {
                 "name": self.name,
                 "kind": self.kind,
@@ -134,7 +133,7 @@ class Profile:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: plain Python types only, NaN and infinities as None."""
-        return _json_safe(
+        return json_safe(
             {
                 "rows": self.rows,
                 "n_columns": self.n_columns,
@@ -226,13 +225,13 @@ def profile_dataset(
     # mostly numpy (hashing, matrix products): run them side by side.
     ctx.progress(0.7, "Counting duplicate rows, correlations" + (" and checking the target" if target else ""))
     ctx.check()
-    rng = np.random.default_rng(_SEED)
-    sample_index = _sample_index(rows, CORRELATION_SAMPLE, rng)
+    # The same seeded sample of rows as the numeric summaries draw.
+    sample_index = number_sample_rows(rows, CORRELATION_SAMPLE)
     numeric = [c for c in schema.columns("numeric") if c != target and columns[c].n_unique > 1]
     with ThreadPoolExecutor(max_workers=WORKER_THREADS) as pool:
         duplicates_job = pool.submit(_count_duplicates, df, columns)
-        correlation_job = pool.submit(_correlation, df, numeric, sample_index)
-        target_job = (pool.submit(_target_checks, df, schema, columns, target, sample_index)
+        correlation_job = pool.submit(correlation_matrix, df, numeric, sample_index)
+        target_job = (pool.submit(target_checks, df, schema, columns, target, sample_index)
                       if target is not None else None)
         correlation = correlation_job.result()
         ctx.progress(0.8, "Correlations done")
@@ -441,7 +440,7 @@ def _top_values(s: pd.Series) -> tuple[list[dict[str, Any]], int]:
         counts = s.value_counts(dropna=True, sort=True)
     except TypeError:  # unhashable cells
         counts = s.dropna().astype(str).value_counts()
-    top = [{"value": _json_value(v), "count": int(c)} for v, c in counts.head(TOP_N).items()]
+    top = [{"value": json_safe(v), "count": int(c)} for v, c in counts.head(TOP_N).items()]
     return top, len(counts)
 
 
@@ -504,261 +503,3 @@ def _row_hashes(df: pd.DataFrame) -> np.ndarray:
         return pd.util.hash_pandas_object(df, index=False).to_numpy()
     except TypeError:  # unhashable cells: hash their text
         return pd.util.hash_pandas_object(df.astype(str), index=False).to_numpy()
-
-
-def _sample_index(rows: int, limit: int, rng: np.random.Generator) -> np.ndarray | None:
-    if rows <= limit:
-        return None
-    return np.sort(rng.choice(rows, size=limit, replace=False))
-
-
-def _float_matrix(df: pd.DataFrame, cols: list[str], index: np.ndarray | None) -> np.ndarray:
-    parts = []
-    for c in cols:
-        s = df[c] if index is None else df[c].take(index)  # subset first: fewer values to convert
-        parts.append(s.to_numpy(dtype="float64", na_value=np.nan))
-    x = np.column_stack(parts) if parts else np.empty((0, 0))
-    x[~np.isfinite(x)] = np.nan  # infinities count as missing, as in training
-    return x
-
-
-def _one_blas_thread() -> Any:
-    """Run the correlation products on one BLAS thread.
-
-    They are small (<= 50 000 x 50); a second thread saves ~0.07 s on an
-    idle machine but, when other work holds the cores, every product waits
-    for it: 1.0-2.1 s instead of 0.15-0.3 s (measured, 2 busy cores).
-    """
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def _pairwise_corr(x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
-    """Pearson r of the columns of x (with those of y), each pair on the rows
-    where both are present.  Four matrix products instead of a Python loop
-    over pairs; columns are centred first to keep the sums well conditioned."""
-    same = y is None
-    y = x if y is None else y
-    mx, my = ~np.isnan(x), ~np.isnan(y)
-    if mx.all() and my.all() and len(x) >= 3:
-        # nothing missing: one product of standardised columns
-        with np.errstate(invalid="ignore", divide="ignore"):
-            zx = (x - x.mean(axis=0)) / x.std(axis=0)
-            zy = zx if same else (y - y.mean(axis=0)) / y.std(axis=0)
-            r = zx.T @ zy / len(x)
-        return np.clip(r, -1.0, 1.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        xc = np.where(mx, x - np.nanmean(x, axis=0), 0.0)
-        yc = np.where(my, y - np.nanmean(y, axis=0), 0.0)
-        fx, fy = mx.astype("float64"), my.astype("float64")
-        n = fx.T @ fy
-        sx, sy = xc.T @ fy, fx.T @ yc
-        sxx, syy = (xc * xc).T @ fy, fx.T @ (yc * yc)
-        sxy = xc.T @ yc
-        cov = sxy - sx * sy / n
-        var_x = sxx - sx * sx / n
-        var_y = syy - sy * sy / n
-        r = cov / np.sqrt(var_x * var_y)
-    r[(n < 3) | (var_x <= 0) | (var_y <= 0)] = np.nan
-    return np.clip(r, -1.0, 1.0)
-
-
-def _correlation(df: pd.DataFrame, numeric: list[str], index: np.ndarray | None) -> dict[str, Any]:
-    if len(numeric) < 2:
-        return {"columns": numeric, "matrix": [[1.0] * len(numeric)] if numeric else []}
-    x = _float_matrix(df, numeric, index)
-    if len(numeric) > MAX_CORRELATION_COLUMNS:
-        # keep the most variable columns (the brief cap); variance is cheap
-        keep = np.argsort(-np.nan_to_num(np.nanvar(x, axis=0), nan=-1.0), kind="stable")
-        keep = np.sort(keep[:MAX_CORRELATION_COLUMNS])
-        numeric = [numeric[i] for i in keep]
-        x = x[:, keep]
-    with _one_blas_thread():
-        r = _pairwise_corr(x)
-    np.fill_diagonal(r, 1.0)
-    return {"columns": numeric, "matrix": r.tolist()}
-
-
-# ------------------------------------------------------------------- target
-def _is_class_like(s: pd.Series, kind: str, n_unique: int) -> bool:
-    if kind in ("categorical", "boolean"):
-        return True
-    if kind == "numeric" and n_unique <= MAX_CLASSES:
-        values = s.dropna().to_numpy(dtype="float64")
-        return bool(np.all(np.mod(values, 1.0) == 0))
-    return False
-
-
-def _target_checks(
-    df: pd.DataFrame,
-    schema: Schema,
-    columns: dict[str, ColumnProfile],
-    target: str,
-    index: np.ndarray | None,
-) -> tuple[dict[str, int] | None, list[dict[str, Any]]]:
-    y = df[target]
-    tcol = columns[target]
-    warnings: list[dict[str, Any]] = []
-    class_like = _is_class_like(y, tcol.kind, tcol.n_unique)
-    balance = None
-    if class_like:
-        counts = y.value_counts(dropna=True)
-        balance = {str(_json_value(k)): int(v) for k, v in counts.items()}
-        if len(counts) >= 2:
-            minority, majority = int(counts.iloc[-1]), int(counts.iloc[0])
-            if minority < IMBALANCE_RATIO * majority or minority < IMBALANCE_MIN_ROWS:
-                warnings.append(
-                    {
-                        "column": target,
-                        "code": "imbalance",
-                        "message": (
-                            f"Target '{target}' is imbalanced: class {counts.index[-1]!s} has "
-                            f"{minority:,} rows against {majority:,} for {counts.index[0]!s}. "
-                            "Use a stratified split and look at balanced metrics (F1, balanced accuracy)."
-                        ),
-                    }
-                )
-    warnings += _leakage_by_correlation(df, schema, columns, target, class_like, index)
-    if class_like:
-        warnings += _leakage_by_mapping(df, schema, columns, target, index)
-    return balance, warnings
-
-
-def _target_as_number(y: pd.Series, class_like: bool, n_unique: int) -> np.ndarray | None:
-    if pd.api.types.is_numeric_dtype(y.dtype) or pd.api.types.is_bool_dtype(y.dtype):
-        return y.to_numpy(dtype="float64", na_value=np.nan)
-    if class_like and n_unique == 2:  # binary labels -> 0/1
-        codes = pd.Series(pd.factorize(y, sort=True)[0], index=y.index).to_numpy(dtype="float64")
-        codes[codes < 0] = np.nan
-        return codes
-    return None
-
-
-def _leakage_by_correlation(
-    df: pd.DataFrame,
-    schema: Schema,
-    columns: dict[str, ColumnProfile],
-    target: str,
-    class_like: bool,
-    index: np.ndarray | None,
-) -> list[dict[str, Any]]:
-    t = _target_as_number(df[target], class_like, columns[target].n_unique)
-    features = [c for c in schema.columns("numeric") + schema.columns("boolean")
-                if c != target and columns[c].n_unique > 1]
-    if t is None or not features:
-        return []
-    if pd.api.types.is_bool_dtype(df[target].dtype):
-        t = t.astype("float64")
-    t = t if index is None else t[index]
-    t = np.where(np.isfinite(t), t, np.nan)[:, None]
-    x = np.column_stack([_feature_as_number(df[c], index) for c in features])
-    x[~np.isfinite(x)] = np.nan
-    with _one_blas_thread():
-        r = _pairwise_corr(x, t)[:, 0]
-    out = []
-    for name, value in zip(features, r):
-        if np.isfinite(value) and abs(value) >= LEAKAGE_CORRELATION:
-            out.append(
-                {
-                    "column": name,
-                    "code": "leakage",
-                    "message": (
-                        f"'{name}' is almost a copy of the target '{target}' (correlation "
-                        f"{value:+.3f}). It may leak the answer; leave it out unless it is "
-                        "known before the prediction is made."
-                    ),
-                }
-            )
-    return out
-
-
-def _feature_as_number(s: pd.Series, index: np.ndarray | None) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-        v = s.to_numpy(dtype="float64", na_value=np.nan)
-        return v if index is None else v[index]
-    # Text booleans: factorised codes are enough for |r|.  Sample first: the
-    # string work on 1M rows took 0.3 s, on the 50k sampled rows 15 ms.
-    s = s if index is None else s.iloc[index]
-    codes, _ = pd.factorize(s.astype(str).str.strip().str.lower().where(s.notna()), sort=True)
-    v = codes.astype("float64")
-    v[codes < 0] = np.nan
-    return v
-
-
-def _leakage_by_mapping(
-    df: pd.DataFrame,
-    schema: Schema,
-    columns: dict[str, ColumnProfile],
-    target: str,
-    index: np.ndarray | None,
-) -> list[dict[str, Any]]:
-    """A categorical feature whose every value goes with exactly one class.
-
-    Checked on the row sample first: a value seen with two classes there
-    rules the column out, so the full check runs only for suspects.
-    """
-    out = []
-    candidates = [
-        c
-        for c in schema.columns("categorical") + schema.columns("boolean")
-        if c != target and columns[c].n_unique >= 2
-    ]
-    if index is not None:
-        sample = df.iloc[index]
-        candidates = [c for c in candidates if _determines(sample[c], sample[target], None)]
-    for name in candidates:
-        n_unique = columns[name].n_unique
-        if _determines(df[name], df[target], n_unique):
-            out.append(
-                {
-                    "column": name,
-                    "code": "leakage",
-                    "message": (
-                        f"'{name}' determines the target '{target}' exactly (each of its "
-                        f"{n_unique} values goes with one class). It may leak the answer; "
-                        "leave it out unless it is known before the prediction is made."
-                    ),
-                }
-            )
-    return out
-
-
-def _determines(feature: pd.Series, target: pd.Series, n_unique: int | None) -> bool:
-    f_codes = pd.factorize(feature)[0].astype("int64")
-    t_codes, classes = pd.factorize(target)
-    t_codes = t_codes.astype("int64")
-    both = (f_codes >= 0) & (t_codes >= 0)
-    present = int(both.sum())
-    f_present = f_codes[both]
-    distinct = len(pd.unique(f_present)) if n_unique is None else n_unique
-    # a value seen once maps trivially to its class: demand repeated values
-    if present == 0 or (n_unique is not None and distinct > present / 2):
-        return False
-    pairs = f_present * max(len(classes), 1) + t_codes[both]
-    return len(pd.unique(pairs)) == len(pd.unique(f_present))
-
-
-# -------------------------------------------------------------------- JSON
-def _json_value(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, (pd.Timestamp,)):
-        return v.isoformat()
-    if v is None or isinstance(v, (str, int, float, bool)):
-        return v
-    if v is pd.NaT or v is pd.NA:
-        return None
-    return str(v)
-
-
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_json_safe(v) for v in obj.tolist()]
-    return _json_value(obj)
