@@ -23,7 +23,6 @@ Loading never writes anything.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import json
@@ -38,6 +37,18 @@ import pandas as pd
 
 from ..errors import DataError
 from ..events import JobContext
+from .sniffing import (
+    DELIMITER_NAMES,
+    DELIMITERS,
+    check_header,
+    decode_head,
+    detect_delimiter,
+    detect_encoding,
+    is_probably_text,
+    looks_like,
+    raise_ragged,
+    reject_binary_text,
+)
 
 __all__ = ["SUPPORTED_EXTENSIONS", "fingerprint", "load_table"]
 
@@ -50,43 +61,15 @@ SUPPORTED_EXTENSIONS: tuple[str, ...] = TEXT_EXTENSIONS + (
     ".json",
 )
 
-DELIMITERS = (",", ";", "\t", "|")
-_DELIMITER_NAMES = {",": "comma ','", ";": "semicolon ';'", "\t": "tab", "|": "pipe '|'"}
 
 _HASH_BLOCK = 1 << 20
 _HEAD_BYTES = 1 << 20  # text head used for encoding/delimiter/header checks
-_CHARSET_SAMPLE = 64 << 10  # charset-normalizer is slow on big samples
 _SNIFF_LINES = 200
 # For the progress estimate only: pandas' parallel reader on 2 cores parses
 # ~400 MB/s of mixed CSV (bench/load_profile.py); a slower disk or machine
 # just makes the bar approach its end more slowly.
 _EXPECTED_BYTES_PER_S = 300e6
 _POLL_S = 0.1
-
-# Leading bytes of formats people save under the wrong extension.
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook is one)"),
-    (b"PAR1", "a Parquet file"),
-    (b"\x1f\x8b", "a gzip-compressed file"),
-    (b"BZh", "a bzip2-compressed file"),
-    (b"\xfd7zXZ", "an xz-compressed file"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"\xd0\xcf\x11\xe0", "an old Office file (e.g. Excel .xls)"),
-    (b"SQLite format 3", "an SQLite database"),
-    (b"\x7fELF", "a program (ELF executable)"),
-)
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
 
 # ---------------------------------------------------------------- public API
 def fingerprint(path: str | os.PathLike) -> str:
@@ -187,162 +170,6 @@ def load_table(
     return df
 
 
-# ------------------------------------------------------------- format sniffing
-def _looks_like(head: bytes) -> str | None:
-    for magic, what in _MAGIC:
-        if head.startswith(magic):
-            return what
-    return None
-
-
-def _is_probably_text(head: bytes) -> bool:
-    return b"\x00" not in head[:8192] or any(head.startswith(bom) for bom, _ in _BOMS[1:])
-
-
-def _reject_binary_text(path: Path, head: bytes) -> None:
-    """A text format whose bytes are an image, archive or other binary."""
-    what = _looks_like(head)
-    if what:
-        raise DataError(
-            f"{path.name} is not a text table: its content is {what}, not "
-            f"{path.suffix.lower()} text. Choose the right file or fix its extension."
-        )
-    if not _is_probably_text(head):
-        raise DataError(
-            f"{path.name} holds binary data, not delimited text. "
-            "Choose a CSV/TSV file, or give the file its real extension."
-        )
-
-
-# ------------------------------------------------------------- delimited text
-def _detect_encoding(path: Path, head: bytes, complete: bool) -> str:
-    for bom, name in _BOMS:
-        if head.startswith(bom):
-            return name
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if _looks_western(head):
-        return "cp1252"
-    from charset_normalizer import from_bytes  # imported only for non-UTF-8 files
-
-    best = from_bytes(head[:_CHARSET_SAMPLE]).best()
-    if best is None:
-        raise DataError(
-            f"{path.name}: cannot tell which text encoding the file uses (it is not "
-            "UTF-8). Save it as UTF-8, or choose its encoding (e.g. latin-1, cp1252)."
-        )
-    return best.encoding
-
-
-_WESTERN_LETTERS = set("àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿßÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝ€£°µ«»’‘“”–—")
-
-
-def _looks_western(head: bytes) -> bool:
-    """Windows-1252 text (Excel's "CSV" on Western systems), which charset
-    detectors often take for a Baltic or Mac code page on short samples:
-    accept it when it decodes and its non-ASCII characters are nearly all
-    Western European letters and signs."""
-    try:
-        text = head.decode("cp1252")
-    except UnicodeDecodeError:
-        return False
-    non_ascii = [ch for ch in text if ord(ch) > 127]
-    return bool(non_ascii) and sum(ch in _WESTERN_LETTERS for ch in non_ascii) >= 0.9 * len(non_ascii)
-
-
-def _decode_head(path: Path, head: bytes, encoding: str, complete: bool) -> str:
-    try:
-        text = codecs.getincrementaldecoder(encoding)(errors="strict").decode(head, final=complete)
-    except LookupError:
-        raise DataError(f"{path.name}: unknown text encoding {encoding!r}.") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path.name}: bytes at offset {exc.start} are not valid {encoding} text. "
-            "Choose the file's real encoding (e.g. utf-8, latin-1, cp1252)."
-        ) from None
-    text = text.lstrip("\ufeff")
-    if not complete:  # drop the last, probably cut, line
-        cut = max(text.rfind("\n"), text.rfind("\r"))
-        text = text[: cut + 1] if cut > 0 else text
-    return text
-
-
-def _field_counts(lines: list[str], delim: str) -> list[int]:
-    reader = csv.reader(lines, delimiter=delim)
-    try:
-        return [len(row) for row in reader if row]
-    except csv.Error:
-        return []
-
-
-def _detect_delimiter(path: Path, sample_lines: list[str]) -> str:
-    """The delimiter that splits the head lines into a consistent number (>1)
-    of fields. csv.Sniffer proposes, the consistency check decides: the
-    sniffer alone is easily fooled by commas inside text."""
-    if path.suffix.lower() == ".tsv":
-        candidates = ["\t"]
-    else:
-        candidates = []
-        try:
-            sniffed = csv.Sniffer().sniff("".join(sample_lines[:50]), delimiters="".join(DELIMITERS))
-            candidates.append(sniffed.delimiter)
-        except csv.Error:
-            pass
-        candidates += [d for d in DELIMITERS if d not in candidates]
-    best, best_score = None, (0.5, 1)
-    for delim in candidates:
-        counts = _field_counts(sample_lines, delim)
-        if not counts or counts[0] <= 1:
-            continue
-        data = counts[1:]
-        # share of data lines with as many fields as the header; a few
-        # ragged lines must not hide the delimiter (they are reported later)
-        agree = sum(c == counts[0] for c in data) / len(data) if data else 1.0
-        score = (agree, counts[0])
-        if score > best_score or (best is None and score >= best_score):
-            best, best_score = delim, score
-    if best is not None:
-        return best
-    header = sample_lines[0] if sample_lines else ""
-    present = [d for d in DELIMITERS if d in header]
-    if present:
-        names = ", ".join(_DELIMITER_NAMES[d] for d in present)
-        raise DataError(
-            f"{path.name}: cannot tell which character separates the columns (the "
-            f"header holds {names} but the rows do not split consistently). Choose "
-            "the delimiter explicitly, or check the file for broken quoting."
-        )
-    return ","  # a single-column file
-
-
-def _check_header(path: Path, header: list[str], sample_lines: list[str], delim: str) -> None:
-    dupes = sorted({h for h in header if h.strip() and header.count(h) > 1})
-    if dupes:
-        raise DataError(
-            f"{path.name}: duplicate column name(s) {', '.join(repr(d) for d in dupes)}. "
-            "Give every column a unique name in the header line."
-        )
-    # Rows longer than the header would be silently shifted by pandas when
-    # it happens on the first data line, so check the head ourselves.
-    reader = csv.reader(sample_lines, delimiter=delim)
-    try:
-        for row in reader:
-            if len(row) > len(header) and reader.line_num > 1:
-                _raise_ragged(path, reader.line_num, len(header), len(row))
-    except csv.Error:
-        pass  # pandas' parser reports quoting problems with a line number
-
-
-def _raise_ragged(path: Path, line: int, expected: int, saw: int) -> None:
-    raise DataError(
-        f"{path.name}: line {line} has {saw} fields but the header has {expected}. "
-        "Fix that line (often an unquoted delimiter inside a value) or check the delimiter."
-    )
-
-
 def _read_delimited(
     path: Path,
     head: bytes,
@@ -351,18 +178,18 @@ def _read_delimited(
     delimiter: str | None,
     encoding: str | None,
 ) -> pd.DataFrame:
-    _reject_binary_text(path, head)
+    reject_binary_text(path, head)
     complete = len(head) >= size
     auto_encoding = encoding is None
-    enc = encoding or _detect_encoding(path, head, complete)
-    text = _decode_head(path, head, enc, complete)
+    enc = encoding or detect_encoding(path, head, complete)
+    text = decode_head(path, head, enc, complete)
     sample_lines = text.splitlines(keepends=True)[:_SNIFF_LINES]
     if not any(line.strip() for line in sample_lines):
         raise DataError(f"{path.name} holds no data (only blank lines).")
     explicit_delimiter = delimiter is not None
-    delim = delimiter if explicit_delimiter else _detect_delimiter(path, sample_lines)
+    delim = delimiter if explicit_delimiter else detect_delimiter(path, sample_lines)
     header = next(csv.reader(sample_lines[:1], delimiter=delim), [])
-    _check_header(path, header, sample_lines, delim)
+    check_header(path, header, sample_lines, delim)
 
     options: dict[str, Any] = dict(sep=delim, encoding=enc, engine="c", index_col=False)
     try:
@@ -389,7 +216,7 @@ def _read_delimited(
         msg = str(exc)
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
         if m:
-            _raise_ragged(path, int(m.group(2)), int(m.group(1)), int(m.group(3)))
+            raise_ragged(path, int(m.group(2)), int(m.group(1)), int(m.group(3)))
         raise DataError(f"{path.name} could not be parsed: {msg.strip()}") from None
     except pd.errors.ParserWarning as exc:  # turned into an error while reading
         raise DataError(f"{path.name}: rows do not match the header ({exc}).") from None
@@ -401,8 +228,8 @@ def _read_delimited(
         if other:
             raise DataError(
                 f"{path.name}: only one column was found using the "
-                f"{_DELIMITER_NAMES.get(delim, repr(delim))} delimiter, but the header "
-                f"holds {_DELIMITER_NAMES[other[0]]}. Choose that delimiter instead."
+                f"{DELIMITER_NAMES.get(delim, repr(delim))} delimiter, but the header "
+                f"holds {DELIMITER_NAMES[other[0]]}. Choose that delimiter instead."
             )
     return df
 
@@ -516,8 +343,8 @@ def _read_parquet(path: Path, head: bytes, ctx: JobContext) -> pd.DataFrame:
 
 
 def _raise_not_format(path: Path, head: bytes, expected: str) -> None:
-    what = _looks_like(head)
-    if what is None and _is_probably_text(head):
+    what = looks_like(head)
+    if what is None and is_probably_text(head):
         what = "text (perhaps CSV; if so, give it a .csv extension)"
     raise DataError(
         f"{path.name} is not {expected}: its content is {what or 'something else'}. "
@@ -581,7 +408,7 @@ def _read_excel(path: Path, head: bytes, sheet: str | int | None) -> pd.DataFram
 
 # --------------------------------------------------------------------- json
 def _read_json(path: Path, head: bytes, ext: str) -> pd.DataFrame:
-    _reject_binary_text(path, head)
+    reject_binary_text(path, head)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
