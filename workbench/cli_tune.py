@@ -106,7 +106,7 @@ def _print_table(result: dict[str, Any]) -> None:
 
 def _partial_result(project: Any, job: Any) -> dict[str, Any]:
     """What a search cancelled with Ctrl-C left on disk (its finished trials)."""
-    from workbench.engine.tuning import TuneRecord, _best_of
+    from workbench.engine.tune_records import TuneRecord, _best_of
 
     record = TuneRecord(job.tune_id, project.root / "tunes" / job.tune_id)
     if record.result is not None:
@@ -142,7 +142,8 @@ def run_tune_command(args: argparse.Namespace) -> int:
     from workbench.engine.catalog import get_algorithm
     from workbench.engine.errors import Cancelled
     from workbench.engine.project import Project
-    from workbench.engine.tuning import TuneJob, best_run_spec, record_trained_run
+    from workbench.engine.tune_records import best_run_spec, record_trained_run
+    from workbench.engine.tuning import TuneJob
 
     project = Project.open(args.project)
     algorithm = get_algorithm(args.algorithm)

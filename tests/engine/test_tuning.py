@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from workbench.engine import CancelToken, JobContext, Project, RunSpec, TrainJob, get_algorithm
+from workbench.engine import (
+    CancelToken,
+    JobContext,
+    Project,
+    RunSpec,
+    TrainJob,
+    get_algorithm,
+)
 from workbench.engine.errors import SpecError
 from workbench.engine.events import Trial, event_from_dict
 from workbench.engine.ranking import leaderboard
@@ -17,7 +24,8 @@ from workbench.engine.search_space import (
     default_range,
     parse_param_ranges,
 )
-from workbench.engine.tuning import TuneJob, best_run_spec, list_tunes, load_tune
+from workbench.engine.tune_records import best_run_spec, list_tunes, load_tune
+from workbench.engine.tuning import TuneJob
 
 
 # ---------------------------------------------------------------- fixtures

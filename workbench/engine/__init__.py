@@ -70,9 +70,9 @@ _EXPORTS: dict[str, str] = {
     # tuning
     "Trial": "events",
     "TuneJob": "tuning",
-    "best_run_spec": "tuning",
-    "list_tunes": "tuning",
-    "load_tune": "tuning",
+    "best_run_spec": "tune_records",
+    "list_tunes": "tune_records",
+    "load_tune": "tune_records",
     "objective_metrics": "tuning",
     "build_search_space": "search_space",
     "leaderboard": "ranking",

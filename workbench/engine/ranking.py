@@ -64,7 +64,7 @@ def _run_rows(project: Any, completed_only: bool = True) -> list[dict[str, Any]]
 
 
 def _tune_rows(project: Any) -> list[dict[str, Any]]:
-    from .tuning import list_tunes
+    from .tune_records import list_tunes
 
     rows = []
     for record in list_tunes(project):

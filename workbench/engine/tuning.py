@@ -40,7 +40,6 @@ On disk (``tunes/<tune-id>/``)::
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -48,15 +47,13 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Mapping
 
 from .catalog import BuildContext
-from .errors import Cancelled, DataError, ProjectError, SpecError, TrainingError
+from .errors import Cancelled, DataError, SpecError, TrainingError
 from .events import Iteration, JobContext, Trial
-from .fsutil import atomic_write_text
 from .json_values import json_safe
-from .runs import _pid_alive, _read_json, new_run_id
+from .runs import new_run_id
 from .search_space import (
     DEFAULT_GRID_POINTS,
     NONE_FLAG_SUFFIX,
@@ -65,23 +62,18 @@ from .search_space import (
     build_search_space,
 )
 from .spec import RunSpec
+from .tune_records import TUNES_DIR, TuneWriter, better
 
 __all__ = [
     "STRATEGIES",
     "DEFAULT_TRIALS",
     "objective_metrics",
     "TuneJob",
-    "TuneRecord",
-    "list_tunes",
-    "load_tune",
-    "best_run_spec",
-    "record_trained_run",
 ]
 
 STRATEGIES = ("grid", "random", "bayes")
 # Trials of a random/Bayesian search given neither a trial count nor a timeout.
 DEFAULT_TRIALS = 20
-TUNES_DIR = "tunes"
 # MedianPruner: judge no trial before this many have finished, and no step
 # before this one (the first rounds of boosting say little about the end).
 PRUNE_STARTUP_TRIALS = 4
@@ -105,12 +97,6 @@ def objective_metrics(task: str) -> tuple[str, ...]:
         return _OBJECTIVE_METRICS[task]
     except KeyError:
         raise SpecError(f"Tuning supports classification and regression, not {task}.") from None
-
-
-def _better(a: float, b: float | None, direction: str) -> bool:
-    if b is None:
-        return True
-    return a > b if direction == "max" else a < b
 
 
 # ---------------------------------------------------------------------------
@@ -300,7 +286,7 @@ class TuneJob:
         plan = self._plan(space, notes)
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own log says it all
-        writer = _TuneWriter(project.root / TUNES_DIR / self.tune_id)
+        writer = TuneWriter(project.root / TUNES_DIR / self.tune_id)
         settings = {
             "strategy": self.strategy,
             "n_trials": self.n_trials,
@@ -401,7 +387,7 @@ class _Search:
     """The trial loop of one TuneJob run (one or several worker threads)."""
 
     def __init__(self, job: TuneJob, problem: _Problem, space: SearchSpace, plan: _Plan,
-                 ctx: JobContext, writer: "_TuneWriter") -> None:
+                 ctx: JobContext, writer: "TuneWriter") -> None:
         import optuna
 
         self.job = job
@@ -502,7 +488,7 @@ class _Search:
         with self.lock:
             if record["state"] == "complete":
                 self.study.tell(trial, record["score"])
-                if _better(record["score"], self.best and self.best["score"], self.problem.direction):
+                if better(record["score"], self.best and self.best["score"], self.problem.direction):
                     self.best = record
             else:
                 state = TrialState.PRUNED if record["state"] == "pruned" else TrialState.FAIL
@@ -662,146 +648,3 @@ def _fmt_params(params: Mapping[str, Any]) -> str:
         return "none" if v is None else str(v)
 
     return ", ".join(f"{k}={text(v)}" for k, v in params.items()) or "(defaults)"
-
-
-# ---------------------------------------------------------------------------
-# The tune folder
-# ---------------------------------------------------------------------------
-class _TuneWriter:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def start(self, spec: dict[str, Any]) -> None:
-        self.folder.mkdir(parents=True, exist_ok=False)
-        (self.folder / "run.lock").write_text(str(os.getpid()))
-        atomic_write_text(self.folder / "spec.json", json.dumps(json_safe(spec), indent=2))
-        self._trials = open(self.folder / "trials.jsonl", "a", encoding="utf-8")
-
-    def append(self, record: dict[str, Any]) -> None:
-        self._trials.write(json.dumps(json_safe(record)) + "\n")
-        self._trials.flush()  # a crash loses no finished trial
-
-    def finish(self, result: dict[str, Any]) -> None:
-        if not self._trials.closed:
-            self._trials.close()
-        atomic_write_text(self.folder / "result.json", json.dumps(result, indent=2))
-        try:
-            (self.folder / "run.lock").unlink()
-        except FileNotFoundError:
-            pass
-
-
-@dataclass
-class TuneRecord:
-    """A tune folder read back from disk."""
-
-    tune_id: str
-    folder: Path
-
-    @property
-    def spec(self) -> dict[str, Any]:
-        """``{"run_spec": {...}, "search": {...}}`` as written at the start."""
-        return _read_json(self.folder / "spec.json") or {}
-
-    @property
-    def result(self) -> dict[str, Any] | None:
-        return _read_json(self.folder / "result.json")
-
-    def trials(self) -> list[dict[str, Any]]:
-        """Finished trials in finishing order (readable while a search runs)."""
-        out = []
-        try:
-            with open(self.folder / "trials.jsonl", encoding="utf-8") as fh:
-                for line in fh:
-                    try:
-                        out.append(json.loads(line))
-                    except json.JSONDecodeError:
-                        continue  # a torn last line after a crash
-        except FileNotFoundError:
-            pass
-        return out
-
-    @property
-    def status(self) -> str:
-        result = self.result
-        if result is not None:
-            return result.get("status", "failed")
-        try:
-            pid = int((self.folder / "run.lock").read_text().strip() or 0)
-        except (FileNotFoundError, ValueError):
-            return "interrupted"
-        return "running" if _pid_alive(pid) else "interrupted"
-
-    @property
-    def created(self) -> float:
-        return (self.folder / "spec.json").stat().st_mtime
-
-    def summary(self) -> dict[str, Any]:
-        """Id, status, algorithm, metric and best trial (from disk)."""
-        spec = self.spec
-        search = spec.get("search", {})
-        result = self.result
-        trials = result["trials"] if result else self.trials()
-        best = result.get("best") if result else _best_of(trials, search.get("direction", "max"))
-        return {
-            "tune_id": self.tune_id,
-            "status": self.status,
-            "algorithm": spec.get("run_spec", {}).get("algorithm"),
-            "dataset": spec.get("run_spec", {}).get("dataset"),
-            "task": spec.get("run_spec", {}).get("task"),
-            "strategy": search.get("strategy"),
-            "metric": search.get("metric"),
-            "direction": search.get("direction"),
-            "n_trials": len(trials),
-            "best": best,
-        }
-
-
-def _best_of(trials: list[dict[str, Any]], direction: str) -> dict[str, Any] | None:
-    best = None
-    for t in trials:
-        if t.get("state") == "complete" and t.get("score") is not None:
-            if _better(t["score"], best and best["score"], direction):
-                best = t
-    return best
-
-
-def list_tunes(project: Any) -> list[TuneRecord]:
-    """The project's searches, oldest first."""
-    root = Path(project.root) / TUNES_DIR
-    if not root.is_dir():
-        return []
-    records = [TuneRecord(p.name, p) for p in root.iterdir() if (p / "spec.json").exists()]
-    return sorted(records, key=lambda r: (r.created, r.tune_id))
-
-
-def load_tune(project: Any, tune_id: str) -> TuneRecord:
-    folder = Path(project.root) / TUNES_DIR / tune_id
-    if not (folder / "spec.json").exists():
-        known = ", ".join(r.tune_id for r in list_tunes(project)) or "(none yet)"
-        raise ProjectError(f"No search '{tune_id}' in {project.root}. Searches: {known}.")
-    return TuneRecord(tune_id, folder)
-
-
-def best_run_spec(tune_result: Mapping[str, Any]) -> RunSpec:
-    """The RunSpec that trains the best trial as a normal run.
-
-    The base spec of the search (split, seed, preparation, fixed params) with
-    the best trial's parameters.  Raises SpecError when no trial completed.
-    """
-    best = tune_result.get("best")
-    if not best:
-        raise SpecError("This search has no completed trial to train.")
-    base = dict(tune_result["run_spec"])
-    base["params"] = {**(tune_result.get("fixed") or {}), **best["params"]}
-    return RunSpec.from_dict(base)
-
-
-def record_trained_run(project: Any, tune_id: str, run_id: str) -> None:
-    """Note in the search's result.json that its best trial was trained as ``run_id``."""
-    record = load_tune(project, tune_id)
-    result = record.result
-    if not result or not result.get("best"):
-        return
-    result["best"]["run_id"] = run_id
-    atomic_write_text(record.folder / "result.json", json.dumps(result, indent=2))

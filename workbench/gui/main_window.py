@@ -325,7 +325,7 @@ class MainWindow(QMainWindow):
     def show_tune(self, tune_id: str) -> None:
         """Show a finished search in the Tune tab (a search running now keeps the tab)."""
         from workbench.engine import WorkbenchError
-        from workbench.engine.tuning import load_tune
+        from workbench.engine.tune_records import load_tune
 
         if self.tuning_view is None:
             return

@@ -127,7 +127,7 @@ class RunsTable(QWidget):
     def _details(self) -> dict[tuple[str, str], tuple[str, float | None, float | None]]:
         """(kind, id) -> (dataset, created, seconds): what the board rows do not carry."""
         from workbench.engine import WorkbenchError
-        from workbench.engine.tuning import list_tunes
+        from workbench.engine.tune_records import list_tunes
 
         out: dict[tuple[str, str], tuple[str, float | None, float | None]] = {}
         if not self.project.is_open:
