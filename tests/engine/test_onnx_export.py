@@ -11,7 +11,8 @@ import pytest
 
 from workbench.engine.errors import ExportError
 from workbench.engine.spec import ColumnPrep
-from workbench.engine.onnx_export import check_parity, convert_model, export_onnx
+from workbench.engine.onnx_export import convert_model, export_onnx
+from workbench.engine.onnx_parity import check_parity
 
 from onnx_helpers import mixed_frame, onnx_cases, train
 
@@ -136,7 +137,8 @@ def test_preparation_options_convert_with_parity(variant, frame, tmp_path):
     # and the prepared matrix itself matches (catches drift any estimator might hide)
     from skl2onnx import convert_sklearn
 
-    from workbench.engine.onnx_export import DEFAULT_OPSET, graph_input_types, onnx_feeds
+    from workbench.engine.onnx_export import DEFAULT_OPSET, graph_input_types
+    from workbench.engine.onnx_parity import onnx_feeds
 
     prep = model.pipeline.named_steps["prep"]
     onx = convert_sklearn(prep, initial_types=graph_input_types(model), target_opset=DEFAULT_OPSET)
