@@ -73,7 +73,7 @@ _EXPORTS: dict[str, str] = {
     "best_run_spec": "tune_records",
     "list_tunes": "tune_records",
     "load_tune": "tune_records",
-    "objective_metrics": "tuning",
+    "objective_metrics": "tune_objective",
     "build_search_space": "search_space",
     "leaderboard": "ranking",
     # export / predict

@@ -40,7 +40,6 @@ On disk (``tunes/<tune-id>/``)::
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import threading
@@ -51,7 +50,7 @@ from typing import Any, Mapping
 
 from .catalog import BuildContext
 from .errors import Cancelled, DataError, SpecError, TrainingError
-from .events import Iteration, JobContext, Trial
+from .events import JobContext, Trial
 from .json_values import json_safe
 from .runs import new_run_id
 from .search_space import (
@@ -62,85 +61,23 @@ from .search_space import (
     build_search_space,
 )
 from .spec import RunSpec
+from .tune_objective import (
+    PRUNE_STARTUP_TRIALS,
+    PRUNE_WARMUP_STEPS,
+    PruneHook,
+    objective_metrics,
+)
 from .tune_records import TUNES_DIR, TuneWriter, better
 
 __all__ = [
     "STRATEGIES",
     "DEFAULT_TRIALS",
-    "objective_metrics",
     "TuneJob",
 ]
 
 STRATEGIES = ("grid", "random", "bayes")
 # Trials of a random/Bayesian search given neither a trial count nor a timeout.
 DEFAULT_TRIALS = 20
-# MedianPruner: judge no trial before this many have finished, and no step
-# before this one (the first rounds of boosting say little about the end).
-PRUNE_STARTUP_TRIALS = 4
-PRUNE_WARMUP_STEPS = 10
-
-# Metrics a search can optimise (keys of evaluation.score_predictions).
-_OBJECTIVE_METRICS = {
-    "classification": (
-        "accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "precision_macro",
-        "recall_macro", "roc_auc", "log_loss", "f1", "precision", "recall",
-    ),
-    "regression": ("r2", "rmse", "mae", "mse", "median_ae", "mape"),
-}
-# Names the live Iteration events use for the same quantity.
-_ITERATION_ALIASES = {"log_loss": ("logloss", "mlogloss")}
-
-
-def objective_metrics(task: str) -> tuple[str, ...]:
-    """Metrics a search on ``task`` may optimise, headline metric first."""
-    try:
-        return _OBJECTIVE_METRICS[task]
-    except KeyError:
-        raise SpecError(f"Tuning supports classification and regression, not {task}.") from None
-
-
-# ---------------------------------------------------------------------------
-# Pruning hook: per-iteration validation metric -> optuna
-# ---------------------------------------------------------------------------
-class _PruneHook:
-    """The emit callable of a trial's first fold: reports and maybe prunes.
-
-    Raises ``optuna.TrialPruned`` from inside the learner's iteration
-    callback, which stops the fit the same way a cancel does.
-    """
-
-    def __init__(self, trial: Any, metric: str, direction: str) -> None:
-        self.trial = trial
-        self.metric = metric
-        self.direction = direction
-
-    def _value(self, valid: dict[str, float]) -> float | None:
-        # The live validation loss (logloss, rmse) first: on the small
-        # validation slice it is far smoother than accuracy, so a trial is not
-        # pruned for one unlucky row.  It is turned to the study's direction
-        # (negated when the study maximises) so that "better" agrees with it.
-        from .evaluation import metric_direction
-
-        for name, value in valid.items():
-            if value is not None and metric_direction(name) == "min":
-                return -float(value) if self.direction == "max" else float(value)
-        for name in (self.metric, *_ITERATION_ALIASES.get(self.metric, ())):
-            if valid.get(name) is not None:
-                return float(valid[name])
-        return None
-
-    def __call__(self, event: Any) -> None:
-        if not isinstance(event, Iteration) or not event.valid:
-            return
-        value = self._value(event.valid)
-        if value is None or not math.isfinite(value):
-            return
-        import optuna
-
-        self.trial.report(value, event.step)
-        if self.trial.should_prune():
-            raise optuna.TrialPruned(f"pruned at iteration {event.step}")
-
 
 # ---------------------------------------------------------------------------
 # The job
@@ -510,7 +447,7 @@ class _Search:
         fold_scores = []
         for i, (tr, va) in enumerate(p.folds):
             self.ctx.check()
-            hook = _PruneHook(trial, p.metric, p.direction) if p.prune and i == 0 else None
+            hook = PruneHook(trial, p.metric, p.direction) if p.prune and i == 0 else None
             pipe, _ = fitter.fit(X.iloc[tr], y[tr], JobContext(hook, self.ctx.cancel_token))
             pred, proba = _predict(pipe, X.iloc[va], p.setup.task)
             fold_scores.append(ev.score_predictions(p.setup.task, y[va], pred, proba, p.setup.classes))

@@ -47,7 +47,8 @@ from PySide6.QtWidgets import (
 
 from workbench.engine.events import Trial
 from workbench.engine.search_space import default_range, format_value, make_range, range_from_text, tunable_params
-from workbench.engine.tuning import DEFAULT_TRIALS, STRATEGIES, objective_metrics
+from workbench.engine.tune_objective import objective_metrics
+from workbench.engine.tuning import DEFAULT_TRIALS, STRATEGIES
 
 from .plots import SERIES_COLORS, bar_chart, empty_message, make_plot, reset_ticks
 from .widgets import ErrorLabel
