@@ -34,19 +34,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample_projects" / "penguins_sex"
-GUARD_FILE = REPO / "packaging" / "offline_guard.py"
-
-
-def _offline_guard():
-    """packaging/offline_guard.py, loaded once per process by path (it is not
-    part of the installed package)."""
-    name = "workbench_offline_guard"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, GUARD_FILE)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def _copy_sample(dest: Path) -> Path:
@@ -98,8 +85,8 @@ def run_workflow(project: Path, work: Path) -> dict[str, str]:
     return {"xgboost": xgb_run, "logistic_regression": sk_run}
 
 
-def test_guard_refuses_ip_and_dns_but_allows_local_pipes():
-    guard = _offline_guard()
+def test_guard_refuses_ip_and_dns_but_allows_local_pipes(offline_guard):
+    guard = offline_guard
     with guard.blocked_network() as attempts:
         with pytest.raises(OSError):
             socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -120,10 +107,10 @@ def test_guard_refuses_ip_and_dns_but_allows_local_pipes():
     socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
 
 
-def test_headless_workflow_opens_no_network_socket(tmp_path, monkeypatch):
+def test_headless_workflow_opens_no_network_socket(tmp_path, monkeypatch, offline_guard):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     project = _copy_sample(tmp_path)
-    guard = _offline_guard()
+    guard = offline_guard
     with guard.blocked_network() as attempts:
         runs = run_workflow(project, tmp_path)
     assert not attempts, "the workflow tried to reach the network:\n" + "\n".join(attempts)
@@ -140,11 +127,11 @@ def _unshare_prefix() -> list[str]:
 
 
 @pytest.mark.slow
-def test_fresh_process_with_workers_and_no_network(tmp_path):
+def test_fresh_process_with_workers_and_no_network(tmp_path, offline_guard):
     """Import-time network use, the spawned worker of the ProcessExecutor and
     native code are covered here (the in-process test cannot see them)."""
     project = _copy_sample(tmp_path)
-    guard = _offline_guard()
+    guard = offline_guard
     site_dir = guard.write_sitecustomize(tmp_path / "site")
     log = tmp_path / "network-attempts.log"
     script = textwrap.dedent(

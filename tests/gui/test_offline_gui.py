@@ -11,9 +11,7 @@ code (``unshare -n``).
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -25,18 +23,6 @@ from workbench.gui.main_window import TAB_MODEL, MainWindow
 from .conftest import copy_sample
 
 REPO = Path(__file__).resolve().parents[2]
-GUARD_FILE = REPO / "packaging" / "offline_guard.py"
-
-
-def _offline_guard():
-    """packaging/offline_guard.py, loaded once per process by path."""
-    name = "workbench_offline_guard"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, GUARD_FILE)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def _choose(combo, data) -> None:
@@ -45,11 +31,11 @@ def _choose(combo, data) -> None:
     combo.setCurrentIndex(index)
 
 
-def test_gui_opens_a_sample_and_trains_with_the_network_refused(qtbot, tmp_path, monkeypatch):
+def test_gui_opens_a_sample_and_trains_with_the_network_refused(qtbot, tmp_path, monkeypatch, offline_guard):
     samples = tmp_path / "samples"
     copy_sample("penguins_sex", samples)
     monkeypatch.setenv("WORKBENCH_SAMPLES", str(samples))
-    guard = _offline_guard()
+    guard = offline_guard
     # Worker processes (spawned fresh interpreters) install the guard at start-up.
     worker_log = tmp_path / "worker-network-attempts.log"
     site_dir = guard.write_sitecustomize(tmp_path / "site")
