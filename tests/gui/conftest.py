@@ -126,3 +126,11 @@ def window(qtbot, project_dir):
 
 def wait_idle(qtbot, jobs, timeout: int = 60000) -> None:
     qtbot.waitUntil(jobs.is_idle, timeout=timeout)
+
+
+def click_item(qtbot, view, item) -> None:
+    """Click ``item`` of a list or tree view where a person would: its centre."""
+    from PySide6.QtCore import Qt
+
+    rect = view.visualItemRect(item)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from workbench.gui import errors, settings as ui_settings
 from workbench.gui.main_window import MainWindow
 
-from .conftest import SAMPLES, copy_sample
+from .conftest import SAMPLES, click_item, copy_sample
 
 
 @pytest.fixture
@@ -50,8 +50,7 @@ def test_sample_projects_are_one_click_away(qtbot, tmp_path, monkeypatch):
         assert samples.count() == 1
         item = samples.item(0)
         assert "penguin" in item.text().lower()
-        rect = samples.visualItemRect(item)
-        qtbot.mouseClick(samples.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        click_item(qtbot, samples, item)
         qtbot.waitUntil(lambda: w.session.frame is not None, timeout=20000)
         assert w.stack.currentWidget() is w.tabs
         # The project's default target is preselected.
@@ -85,8 +84,7 @@ def test_reopening_shows_the_same_project(qtbot, project_dir):
     try:
         recent = second.start_page.recent
         assert recent.count() == 1
-        rect = recent.visualItemRect(recent.item(0))
-        qtbot.mouseClick(recent.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        click_item(qtbot, recent, recent.item(0))
         qtbot.waitUntil(lambda: second.session.frame is not None, timeout=20000)
         assert set(second.project.datasets()) == {"customers", "homes"}
     finally:

@@ -7,6 +7,8 @@ from PySide6.QtGui import QDropEvent
 
 from workbench.gui.main_window import TAB_DATA
 
+from .conftest import click_item
+
 
 def test_opening_a_project_shows_its_first_dataset(window):
     ins = window.inspector
@@ -29,8 +31,7 @@ def test_column_search_filters_the_list(qtbot, window):
 def test_selecting_a_column_shows_its_profile(qtbot, window):
     ins = window.inspector
     item = ins.columns.findItems("x2", Qt.MatchFlag.MatchStartsWith)[0]
-    rect = ins.columns.visualItemRect(item)
-    qtbot.mouseClick(ins.columns.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    click_item(qtbot, ins.columns, item)
     panel = ins.profile_panel
     assert panel.title.text() == "x2"
     labels = {panel.form.itemAt(r, panel.form.ItemRole.LabelRole).widget().text()
@@ -85,8 +86,7 @@ def test_dropping_a_file_adds_and_selects_it(qtbot, window, tmp_path):
 
 def test_selecting_another_dataset_in_the_tree(qtbot, window):
     item = window.tree.item_for("dataset", "houses")
-    rect = window.tree.tree.visualItemRect(item)
-    qtbot.mouseClick(window.tree.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    click_item(qtbot, window.tree.tree, item)
     qtbot.waitUntil(lambda: window.session.dataset == "houses" and window.session.frame is not None, timeout=20000)
     assert window.inspector.model.columnCount() == 3
 
@@ -129,8 +129,7 @@ import pytest  # noqa: E402
 
 def click_dataset(qtbot, window, name: str) -> None:
     item = window.tree.item_for("dataset", name)
-    rect = window.tree.tree.visualItemRect(item)
-    qtbot.mouseClick(window.tree.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    click_item(qtbot, window.tree.tree, item)
 
 
 def plot_messages(plot) -> list[str]:

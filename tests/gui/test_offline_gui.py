@@ -20,7 +20,7 @@ from workbench.gui import settings as ui_settings
 from workbench.gui.jobs import JobState
 from workbench.gui.main_window import TAB_MODEL, MainWindow
 
-from .conftest import copy_sample
+from .conftest import click_item, copy_sample
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,8 +49,7 @@ def test_gui_opens_a_sample_and_trains_with_the_network_refused(qtbot, tmp_path,
         try:
             samples = window.start_page.samples
             assert samples.count() == 1
-            rect = samples.visualItemRect(samples.item(0))
-            qtbot.mouseClick(samples.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+            click_item(qtbot, samples, samples.item(0))
             qtbot.waitUntil(lambda: window.session.frame is not None, timeout=20000)
 
             window.tabs.setCurrentIndex(TAB_MODEL)

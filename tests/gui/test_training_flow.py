@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 
 from workbench.gui.jobs import JobState
 from workbench.gui.main_window import TAB_MODEL, TAB_RESULTS, TAB_TRAINING
+from .conftest import click_item
 
 
 def choose(combo, data) -> None:
@@ -61,8 +62,7 @@ def test_train_with_live_curves_then_results(qtbot, window):
     assert item is not None and item.text(1).startswith("accuracy")
 
     # Open the run's results like a person: click it in the tree.
-    rect = window.tree.tree.visualItemRect(item)
-    qtbot.mouseClick(window.tree.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    click_item(qtbot, window.tree.tree, item)
     assert window.tabs.currentIndex() == TAB_RESULTS
     results = window.results
     assert results.metrics_model.rowCount() > 3
