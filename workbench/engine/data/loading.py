@@ -26,8 +26,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import os
 import re
+import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Iterable
@@ -265,10 +268,6 @@ def _poll(read: Any, ctx: JobContext, size: int) -> pd.DataFrame:
     The estimate approaches 95% along ``1 - exp(-t / expected)``, so it never
     stops short or runs backwards however long the read really takes.
     """
-    import math
-    import threading
-    import time
-
     box: dict[str, Any] = {}
 
     def run() -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import threading
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -249,7 +250,7 @@ FOREST_POINTS = 100
 BAGGING_CHUNKS = 8
 
 
-class _TreeGrown(Exception):
+class _StopForest(Exception):
     """Carries a cancel (a BaseException) out of a joblib worker thread.
 
     joblib's thread pool only forwards ``Exception``s; a ``BaseException``
@@ -303,7 +304,6 @@ def fit_forest(estimator: Any, data: FitData) -> FitInfo:
     metrics of the forest so far are emitted.  Cancel is honoured after the
     next tree finishes (the process executor stops it at once).
     """
-    import threading
 
     total = int(estimator.get_params()["n_estimators"])
     reporter = Reporter(data, total)
@@ -331,13 +331,13 @@ def fit_forest(estimator: Any, data: FitData) -> FitInfo:
         except BaseException as exc:
             if isinstance(exc, Exception):
                 raise
-            raise _TreeGrown(exc) from exc
+            raise _StopForest(exc) from exc
 
     reporter.check()
     try:
         with _tree_hook(estimator, on_tree):
             estimator.fit(data.X_train, data.y_train)
-    except _TreeGrown as stop:
+    except _StopForest as stop:
         raise stop.cause from None
     return FitInfo(n_iterations=total)
 
