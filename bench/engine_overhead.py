@@ -144,9 +144,9 @@ def worker_inproc(case: str, root: Path, threads: int | None) -> dict:
     """TrainJob.run with an event callback, in this (already started) process."""
     t_start = time.perf_counter()
     from workbench.engine import JobContext, RunSpec, TrainJob
-    from workbench.engine import training
-    from workbench.engine.events import Iteration
-    from workbench.engine.threads import cap_threads
+    from workbench.engine.training import job as training
+    from workbench.engine.jobs.events import Iteration
+    from workbench.engine.jobs.threads import cap_threads
 
     # CPU time of the final fit (the same span as result.json's fit_s): the
     # fitter is wrapped, not changed.

@@ -209,7 +209,7 @@ def bench_open(app, rows: int, repeats: int) -> list[list[str]]:
 
 def bench_train(app, rows: int, repeats: int, runners: tuple[str, ...] = ("thread", "process")) -> list[list[str]]:
     from workbench.engine import Project, RunSpec, TrainJob
-    from workbench.engine.executors import ProcessExecutor
+    from workbench.engine.jobs.process import ProcessExecutor
     from workbench.gui.jobs import process_runner_factory
 
     data = C.dataset_file(rows, 50)

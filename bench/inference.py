@@ -51,7 +51,7 @@ MODELS = {
 def trained_runs(train_rows: int, keys: list[str], *, reexport: bool = False) -> tuple[Path, dict[str, str]]:
     """Project with one exported run per model (trained once, then reused)."""
     from workbench.engine import JobContext, Project, RunSpec, TrainJob
-    from workbench.engine.run_export import export_run
+    from workbench.engine.onnx.run_export import export_run
 
     data = C.dataset_file(train_rows, 50)
     root = C.DATA / f"proj_infer_{train_rows}"
@@ -101,7 +101,7 @@ def tune_session(onnx_path: Path, predictor, df, repeats: int) -> list[list[str]
 
     import onnxruntime as ort
 
-    from workbench.engine.onnx_predict import BATCH_ROWS
+    from workbench.engine.onnx.predict import BATCH_ROWS
 
     n, feeds_all = predictor.feeds(df)
     cores = os.cpu_count() or 1

@@ -102,7 +102,7 @@ print(json.dumps({"seconds": seconds, "rows": int(len(table)), "versions": {
 
 def workbench_fit(root: Path, algorithm: str, params: dict) -> float:
     from workbench.engine import JobContext, RunSpec, TrainJob
-    from workbench.engine.threads import cap_threads
+    from workbench.engine.jobs.threads import cap_threads
 
     spec = RunSpec(dataset="data", algorithm=algorithm, target="y", params=params, learning_curve=False)
     job = TrainJob(root, spec)

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from workbench.engine import JobContext, Project, RunSpec, get_algorithm  # noqa: E402
-from workbench.engine.search_space import tunable_params  # noqa: E402
-from workbench.engine.tuning import TuneJob  # noqa: E402
+from workbench.engine.tuning.space import tunable_params  # noqa: E402
+from workbench.engine.tuning.job import TuneJob  # noqa: E402
 
 # (sample project, algorithm, range overrides keeping each fit small)
 CASES = [

@@ -40,8 +40,8 @@ def selftest() -> int:
     from pathlib import Path
 
     from workbench.engine import InlineExecutor, ProcessExecutor, RunSpec, TrainJob
-    from workbench.engine.onnx_predict import predict_onnx_to_csv
-    from workbench.engine.run_export import export_run
+    from workbench.engine.onnx.predict import predict_onnx_to_csv
+    from workbench.engine.onnx.run_export import export_run
     from workbench.paths import samples_dir
 
     samples = samples_dir()

@@ -79,7 +79,7 @@ def train(key: str, task: str, df: pd.DataFrame, *, target: str | None = "auto",
     from sklearn.base import clone
     from sklearn.pipeline import Pipeline
 
-    from workbench.engine.problem import build_setup
+    from workbench.engine.training.problem import build_setup
 
     algorithm = get_algorithm(key)
     if target == "auto":

@@ -11,7 +11,7 @@ import pytest
 
 from workbench.engine.catalog import BuildContext, FitData, algorithms, get_algorithm
 from workbench.engine.errors import Cancelled
-from workbench.engine.events import CancelToken, Iteration, JobContext
+from workbench.engine.jobs.events import CancelToken, Iteration, JobContext
 
 # Small sizes keep the whole file fast; defaults are exercised by test_catalog.
 SMALL = {

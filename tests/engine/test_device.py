@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from workbench.engine import device
+from workbench.engine.training import device
 from workbench.engine.errors import SpecError
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from workbench.engine.errors import Cancelled
-from workbench.engine.evaluation import (
+from workbench.engine.training.evaluation import (
     clustering_evaluation,
     cv_summary,
     evaluation_data,
@@ -19,8 +19,8 @@ from workbench.engine.evaluation import (
     metric_direction,
     score_predictions,
 )
-from workbench.engine.events import JobContext, Progress
-from workbench.engine.importances import feature_importances
+from workbench.engine.jobs.events import JobContext, Progress
+from workbench.engine.training.importances import feature_importances
 
 
 def assert_json_safe(obj) -> None:

@@ -18,8 +18,8 @@ import psutil
 import pytest
 
 from workbench.engine.errors import Cancelled, DataError
-from workbench.engine.events import Failure, Iteration, Log, ResourceSample, Result
-from workbench.engine.executors import (
+from workbench.engine.jobs.events import Failure, Iteration, Log, ResourceSample, Result
+from workbench.engine.jobs.process import (
     InlineExecutor,
     JobFailed,
     JobState,
@@ -100,7 +100,7 @@ class ThreadInfoJob:
     title = "threads"
 
     def run(self, ctx):
-        from workbench.engine.threads import current_thread_limit
+        from workbench.engine.jobs.threads import current_thread_limit
 
         return {"limit": current_thread_limit(), "omp": os.environ.get("OMP_NUM_THREADS")}
 
@@ -347,7 +347,7 @@ class RunFolderFailingJob(RunFolderCrashJob):
 
 
 def test_without_runs_finalize_the_executor_writes_a_minimal_result(monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "workbench.engine.runs", None)  # import fails
+    monkeypatch.setitem(sys.modules, "workbench.engine.project.runs", None)  # import fails
     (tmp_path / "runs" / "r-2").mkdir(parents=True)
     handle = InlineExecutor().submit(RunFolderFailingJob(str(tmp_path), "r-2"))
     result = json.loads((tmp_path / "runs" / "r-2" / "result.json").read_text())
@@ -360,7 +360,7 @@ def test_resource_samples_are_recorded_in_the_run_folder(tmp_path):
     from pathlib import Path
 
     from workbench.engine import Project, RunSpec, TrainJob
-    from workbench.engine.executors import ProcessExecutor
+    from workbench.engine.jobs.process import ProcessExecutor
 
     samples = Path(__file__).resolve().parents[2] / "sample_projects" / "diabetes"
     proj = tmp_path / "diabetes"
@@ -382,7 +382,7 @@ def test_a_worker_refuses_a_job_payload_that_names_other_code():
     import os
     import pickle
 
-    from workbench.engine.worker_process import load_job
+    from workbench.engine.jobs.worker import load_job
 
     class Evil:
         def __reduce__(self):

@@ -12,7 +12,7 @@ import pytest
 
 from workbench.engine.data.loading import SUPPORTED_EXTENSIONS, fingerprint, load_table
 from workbench.engine.errors import Cancelled, DataError
-from workbench.engine.events import CancelToken, JobContext, Progress
+from workbench.engine.jobs.events import CancelToken, JobContext, Progress
 
 EXPECTED = pd.DataFrame(
     {

@@ -71,7 +71,7 @@ def run_workflow(project: Path, work: Path) -> dict[str, str]:
         "--param", "n_estimators=20", "--threads", "1")
     cli("train", project, "penguins", "--target", "sex", "--algorithm", "logistic_regression", "--threads", "1")
     xgb_run, sk_run = newest_run("xgboost"), newest_run("logistic_regression")
-    if importlib.util.find_spec("workbench.engine.tuning") is not None:
+    if importlib.util.find_spec("workbench.engine.tuning.job") is not None:
         cli("tune", project, "penguins", "--target", "sex", "--algorithm", "logistic_regression",
             "--strategy", "random", "--trials", "3", "--cv", "2")
     for run_id in (xgb_run, sk_run):

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from workbench.engine.errors import DataError
-from workbench.engine.onnx_export import export_onnx
-from workbench.engine.onnx_predict import OnnxPredictor, predict_onnx_to_csv
+from workbench.engine.onnx.export import export_onnx
+from workbench.engine.onnx.predict import OnnxPredictor, predict_onnx_to_csv
 
 from onnx_helpers import mixed_frame, train
 
@@ -107,7 +107,7 @@ def test_predict_to_csv_without_training_libraries(exported):
     out = folder / "predicted.csv"
     code = (
         "import sys, json\n"
-        "from workbench.engine.onnx_predict import predict_onnx_to_csv\n"
+        "from workbench.engine.onnx.predict import predict_onnx_to_csv\n"
         "report = predict_onnx_to_csv(sys.argv[1], sys.argv[2], sys.argv[3])\n"
         f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY!r}]\n"
         "print(json.dumps({'rows': report['rows'], 'heavy': heavy}))\n"

@@ -11,8 +11,8 @@ import pytest
 
 from workbench.engine.errors import ExportError
 from workbench.engine.spec import ColumnPrep
-from workbench.engine.onnx_export import convert_model, export_onnx
-from workbench.engine.onnx_parity import check_parity
+from workbench.engine.onnx.export import convert_model, export_onnx
+from workbench.engine.onnx.parity import check_parity
 
 from onnx_helpers import mixed_frame, onnx_cases, train
 
@@ -137,8 +137,8 @@ def test_preparation_options_convert_with_parity(variant, frame, tmp_path):
     # and the prepared matrix itself matches (catches drift any estimator might hide)
     from skl2onnx import convert_sklearn
 
-    from workbench.engine.onnx_export import DEFAULT_OPSET, graph_input_types
-    from workbench.engine.onnx_parity import onnx_feeds
+    from workbench.engine.onnx.export import DEFAULT_OPSET, graph_input_types
+    from workbench.engine.onnx.parity import onnx_feeds
 
     prep = model.pipeline.named_steps["prep"]
     onx = convert_sklearn(prep, initial_types=graph_input_types(model), target_opset=DEFAULT_OPSET)
@@ -187,8 +187,8 @@ def test_datetime_features_graph_matches_native_bit_for_bit():
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
-    from workbench.engine import preparation
-    from workbench.engine.onnx_converters import register_converters
+    from workbench.engine.training import preparation
+    from workbench.engine.onnx.converters import register_converters
 
     register_converters()
     days = np.concatenate([
@@ -209,8 +209,8 @@ def test_clip_graph_keeps_nan_and_bounds_like_native():
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
-    from workbench.engine.onnx_converters import register_converters
-    from workbench.engine.preparation import Clip
+    from workbench.engine.onnx.converters import register_converters
+    from workbench.engine.training.preparation import Clip
 
     register_converters()
     X = np.array([[-5.0, 0.5], [np.nan, 7.0], [1.0, np.nan], [3.0, 2.5]], dtype=np.float32)
@@ -230,7 +230,7 @@ def test_hist_gradient_boosting_threshold_between_float32_values_splits_like_nat
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
-    from workbench.engine.onnx_converters import register_converters
+    from workbench.engine.onnx.converters import register_converters
 
     register_converters()
     X = np.repeat(np.array([[30.6], [30.8]], dtype=np.float32), 20, axis=0)

@@ -13,9 +13,9 @@ import pytest
 
 from workbench.engine.errors import DataError, WorkbenchError
 from workbench.engine.model import FeatureInfo
-from workbench.engine.onnx_export import export_onnx
-from workbench.engine.onnx_inputs import FeedBuilder, as_frame
-from workbench.engine.onnx_predict import OnnxPredictor
+from workbench.engine.onnx.export import export_onnx
+from workbench.engine.onnx.inputs import FeedBuilder, as_frame
+from workbench.engine.onnx.predict import OnnxPredictor
 
 from onnx_helpers import mixed_frame, train
 
@@ -188,7 +188,7 @@ def test_fast_path_equals_general_path(seed):
 
 def test_fast_path_handles_plain_rows_without_pandas_per_column(monkeypatch):
     """The common single row (numbers, strings, booleans) never reaches coerce_columns."""
-    import workbench.engine.onnx_inputs as inputs
+    import workbench.engine.onnx.inputs as inputs
 
     builder = FeedBuilder([FeatureInfo("x", "numeric"), FeatureInfo("flag", "boolean"),
                            FeatureInfo("color", "categorical")])

@@ -13,10 +13,10 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from workbench.engine import onnx_trees
-from workbench.engine.onnx_export import convert_model, export_onnx
-from workbench.engine.onnx_parity import onnx_feeds
-from workbench.engine.onnx_trees import split_tree_ensembles
+from workbench.engine.onnx import trees as onnx_trees
+from workbench.engine.onnx.export import convert_model, export_onnx
+from workbench.engine.onnx.parity import onnx_feeds
+from workbench.engine.onnx.trees import split_tree_ensembles
 
 from onnx_helpers import mixed_frame, train
 

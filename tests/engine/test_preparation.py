@@ -11,7 +11,7 @@ import pytest
 from workbench.engine.catalog import get_algorithm
 from workbench.engine.errors import SpecError
 from workbench.engine.model import coerce_features
-from workbench.engine.preparation import (
+from workbench.engine.training.preparation import (
     HIGH_CARDINALITY,
     DatetimeFeatures,
     ToFloat32,
@@ -187,6 +187,6 @@ def test_fitted_pipeline_round_trips_through_skops():
     blob = sio.dumps(pipe)
     untrusted = sio.get_untrusted_types(data=blob)
     assert all(t.startswith(("sklearn.", "numpy.", "workbench.engine.", "builtins.")) for t in untrusted)
-    assert "workbench.engine.preparation.DatetimeFeatures" in untrusted
+    assert "workbench.engine.training.preparation.DatetimeFeatures" in untrusted
     loaded = sio.loads(blob, trusted=untrusted)
     np.testing.assert_array_equal(loaded.transform(X), expected)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from workbench.engine import Project, ProjectError, RunSpec, TrainJob, DataError
-from workbench.engine.events import Iteration
-from workbench.engine.runs import RunWriter, finalize_run
+from workbench.engine.jobs.events import Iteration
+from workbench.engine.project.runs import RunWriter, finalize_run
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
 

@@ -14,7 +14,7 @@ from workbench.engine.data.loading import fingerprint, load_table
 from workbench.engine.data.profile import WARNING_CODES, profile_dataset
 from workbench.engine.data.schema import ColumnType, Schema, infer_schema
 from workbench.engine.errors import Cancelled
-from workbench.engine.events import CancelToken, JobContext, Progress
+from workbench.engine.jobs.events import CancelToken, JobContext, Progress
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_projects"
 

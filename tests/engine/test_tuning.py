@@ -16,16 +16,16 @@ from workbench.engine import (
     get_algorithm,
 )
 from workbench.engine.errors import SpecError
-from workbench.engine.events import Trial, event_from_dict
-from workbench.engine.ranking import leaderboard
-from workbench.engine.search_space import (
+from workbench.engine.jobs.events import Trial, event_from_dict
+from workbench.engine.tuning.leaderboard import leaderboard
+from workbench.engine.tuning.space import (
     ParamRange,
     build_search_space,
     default_range,
     parse_param_ranges,
 )
-from workbench.engine.tune_records import best_run_spec, list_tunes, load_tune
-from workbench.engine.tuning import TuneJob
+from workbench.engine.tuning.records import best_run_spec, list_tunes, load_tune
+from workbench.engine.tuning.job import TuneJob
 
 
 # ---------------------------------------------------------------- fixtures

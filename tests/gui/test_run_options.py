@@ -51,7 +51,7 @@ class FakeExecutor:
 
 @pytest.fixture
 def four_cores(monkeypatch):
-    import workbench.engine.threads as threads
+    import workbench.engine.jobs.threads as threads
 
     monkeypatch.setattr(threads, "cpu_count", lambda: 4)
     monkeypatch.setattr(MainWindow, "_process_executor_class", staticmethod(lambda: FakeExecutor))

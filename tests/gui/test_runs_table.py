@@ -20,7 +20,7 @@ from .conftest import copy_sample
 @pytest.fixture(scope="module")
 def board_project(tmp_path_factory):
     """Wine copy with 2 runs (one with 3-fold CV), 1 search and 1 interrupted run."""
-    from workbench.engine.tuning import TuneJob
+    from workbench.engine.tuning.job import TuneJob
 
     root = copy_sample("wine", tmp_path_factory.mktemp("board"))
     project = Project.open(root)

@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
 from workbench.engine import Log, get_algorithm  # noqa: E402
-from workbench.engine.events import Trial  # noqa: E402
+from workbench.engine.jobs.events import Trial  # noqa: E402
 from workbench.gui.tuning_view import TuningSetupWidget, TuningView  # noqa: E402
 
 SCORES = [0.80, None, 0.86, 0.83, 0.91, 0.88]

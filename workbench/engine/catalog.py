@@ -13,10 +13,10 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
-from .errors import SpecError
+from workbench.engine.errors import SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .events import JobContext
+    from workbench.engine.jobs.events import JobContext
 
 Task = Literal["classification", "regression", "clustering"]
 TASKS: tuple[str, ...] = ("classification", "regression", "clustering")
@@ -304,7 +304,7 @@ def _ensure_loaded() -> None:
     # stays cheap (the window must show fast).  (The package is not called
     # "algorithms": importing it would rebind workbench.engine.algorithms,
     # the public function exported by workbench.engine, to the package.)
-    from . import learners  # noqa: F401
+    from workbench.engine import learners  # noqa: F401
 
 
 def algorithms(task: str | None = None) -> list[Algorithm]:

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, ProjectError, SpecError
-from .fsutil import atomic_write_bytes, atomic_write_text
+from workbench.engine.errors import DataError, ProjectError, SpecError
+from workbench.engine.fsutil import atomic_write_bytes, atomic_write_text
 
 FEATURE_KINDS = ("numeric", "categorical", "boolean", "datetime")
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "s")

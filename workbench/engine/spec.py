@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from .errors import SpecError
+from workbench.engine.errors import SpecError
 
 SPEC_VERSION = 1
 

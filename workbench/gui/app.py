@@ -15,13 +15,13 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
-from . import errors
-from .settings import APPLICATION, ORGANIZATION
+from workbench.gui import errors
+from workbench.gui.settings import APPLICATION, ORGANIZATION
 
 
 def stylesheet() -> str:
     """The optional theme (resources/themes/workbench.qss); palette-based, light or dark."""
-    from .icons import icons_dir
+    from workbench.gui.icons import icons_dir
 
     path = icons_dir().parent / "themes" / "workbench.qss"
     return path.read_text(encoding="utf-8") if path.exists() else ""
@@ -34,7 +34,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
         app = QApplication([sys.argv[0], *(argv or [])])
-    from .icons import app_icon
+    from workbench.gui.icons import app_icon
 
     if "Fusion" in QStyleFactory.keys():
         app.setStyle("Fusion")  # the same look on every platform, follows the palette
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_application(qt_args)
     errors.install()
-    from .main_window import MainWindow
+    from workbench.gui.main_window import MainWindow
 
     window = MainWindow(Path(args.project) if args.project else None)
     window.show()

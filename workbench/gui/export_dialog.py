@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from .icons import icon
-from .jobs import COMPUTE_LANE, FunctionJob, JobEntry, JobsModel, JobState
-from .widgets import ErrorLabel
+from workbench.gui.icons import icon
+from workbench.gui.jobs import COMPUTE_LANE, FunctionJob, JobEntry, JobsModel, JobState
+from workbench.gui.widgets import ErrorLabel
 
 
 def export_available() -> bool:
@@ -83,7 +83,7 @@ class ExportDialog(QDialog):
         jobs.jobEvent.connect(self._event)
 
     def start(self) -> None:
-        from workbench.engine.run_export import export_run
+        from workbench.engine.onnx.run_export import export_run
 
         root, run_id = self.project_root, self.record.run_id
         job = FunctionJob(f"Export {self.record.label} to ONNX", lambda ctx: export_run(root, run_id, ctx=ctx))

@@ -49,7 +49,7 @@ from workbench.engine import (
     WorkbenchError,
 )
 
-from .icons import state_icon
+from workbench.gui.icons import state_icon
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ class ThreadRunner:
 class ExecutorRunner:
     """Runs a job through an engine executor's ``submit(job, on_event, on_done)``.
 
-    Used with ``workbench.engine.executors.ProcessExecutor``: the job runs in
+    Used with ``workbench.engine.jobs.process.ProcessExecutor``: the job runs in
     a worker process that can be killed if it hangs in C code.  Callbacks
     arrive on the executor's dispatcher thread and only touch the queue.
     """

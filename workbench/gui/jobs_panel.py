@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .icons import icon
-from .jobs import JobsModel
+from workbench.gui.icons import icon
+from workbench.gui.jobs import JobsModel
 
 
 class ProgressDelegate(QStyledItemDelegate):

@@ -36,9 +36,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .icons import icon, state_icon
-from .jobs import JobsModel, JobState, format_elapsed
-from .plots import SERIES_COLORS, add_legend, make_plot, reset_ticks, show_message
+from workbench.gui.icons import icon, state_icon
+from workbench.gui.jobs import JobsModel, JobState, format_elapsed
+from workbench.gui.plots import SERIES_COLORS, add_legend, make_plot, reset_ticks, show_message
 
 # Metric names where lower is better: these go on the loss plot.
 LOSS_NAMES = {

@@ -23,15 +23,15 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
-from . import settings as ui_settings
-from .export_dialog import ExportDialog, export_available
-from .icons import app_icon, icon
-from .jobs import COMPUTE_LANE, JobsModel, JobState, process_runner_factory
-from .jobs_panel import JobsPanel
-from .project_model import ProjectModel, display_label
-from .project_tree import ProjectTree
-from .session import Session
-from .start_page import StartPage
+from workbench.gui import settings as ui_settings
+from workbench.gui.export_dialog import ExportDialog, export_available
+from workbench.gui.icons import app_icon, icon
+from workbench.gui.jobs import COMPUTE_LANE, JobsModel, JobState, process_runner_factory
+from workbench.gui.jobs_panel import JobsPanel
+from workbench.gui.project_model import ProjectModel, display_label
+from workbench.gui.project_tree import ProjectTree
+from workbench.gui.session import Session
+from workbench.gui.start_page import StartPage
 
 TAB_DATA, TAB_MODEL, TAB_TRAINING, TAB_RESULTS, TAB_RUNS = range(5)
 # The workspace is built after the window's first paint; a window that is
@@ -107,12 +107,12 @@ class MainWindow(QMainWindow):
         """Build the central tabs (data, model, training, results, runs) once."""
         if self.tabs is not None:
             return
-        from .inspector import DatasetInspector
-        from .live_view import LiveTrainingView
-        from .model_form import ModelForm
-        from .results import ResultsView
-        from .roles import RolesPanel
-        from .runs_table import RunsTable
+        from workbench.gui.inspector import DatasetInspector
+        from workbench.gui.live_view import LiveTrainingView
+        from workbench.gui.model_form import ModelForm
+        from workbench.gui.results import ResultsView
+        from workbench.gui.roles import RolesPanel
+        from workbench.gui.runs_table import RunsTable
 
         self.inspector = DatasetInspector(self.session)
         self.roles = RolesPanel(self.session)
@@ -232,7 +232,7 @@ class MainWindow(QMainWindow):
     # -- hyperparameter search (views written by the tuning helper) ------------------
     def _add_tuning_tab(self, tabs: QTabWidget) -> None:
         try:
-            from .tuning_view import TuningSetupWidget, TuningView
+            from workbench.gui.tuning_view import TuningSetupWidget, TuningView
         except ImportError:  # the engine's tuning module is optional
             self.tuning_view = None
             return
@@ -265,7 +265,7 @@ class MainWindow(QMainWindow):
     def start_tuning(self, settings: dict) -> int | None:
         """Search the Model tab's algorithm with ``settings`` (TuneJob keywords)."""
         from workbench.engine import WorkbenchError
-        from workbench.engine.tuning import TuneJob
+        from workbench.engine.tuning.job import TuneJob
 
         try:
             spec = self.session.build_spec()
@@ -325,7 +325,7 @@ class MainWindow(QMainWindow):
     def show_tune(self, tune_id: str) -> None:
         """Show a finished search in the Tune tab (a search running now keeps the tab)."""
         from workbench.engine import WorkbenchError
-        from workbench.engine.tune_records import load_tune
+        from workbench.engine.tuning.records import load_tune
 
         if self.tuning_view is None:
             return
@@ -469,7 +469,7 @@ class MainWindow(QMainWindow):
     @staticmethod
     def _process_executor_class() -> Any:
         try:
-            from workbench.engine.executors import ProcessExecutor
+            from workbench.engine.jobs.process import ProcessExecutor
         except ImportError:
             return None
         return ProcessExecutor
@@ -481,7 +481,7 @@ class MainWindow(QMainWindow):
     def _jobs_at_once_menu(self, parent) -> Any:
         from PySide6.QtGui import QActionGroup
 
-        from workbench.engine.threads import cpu_count
+        from workbench.engine.jobs.threads import cpu_count
 
         menu = parent.addMenu("&Jobs at once")
         menu.setToolTipsVisible(True)
@@ -505,7 +505,7 @@ class MainWindow(QMainWindow):
             self._apply_executor_setting()
 
     def _apply_executor_setting(self) -> None:
-        from workbench.engine.threads import default_threads_per_job
+        from workbench.engine.jobs.threads import default_threads_per_job
 
         cls = self._process_executor_class()
         if cls is not None and ui_settings.executor_kind() == "process":

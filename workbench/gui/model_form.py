@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .icons import icon
-from .param_form import ParamForm
-from .session import Session
-from .widgets import ErrorLabel
+from workbench.gui.icons import icon
+from workbench.gui.param_form import ParamForm
+from workbench.gui.session import Session
+from workbench.gui.widgets import ErrorLabel
 
 
 class ModelForm(QWidget):

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .widgets import ERROR_COLOR, ErrorLabel
+from workbench.gui.widgets import ERROR_COLOR, ErrorLabel
 
 INT_MAX = 2**31 - 1
 _INVALID_STYLE = f"border: 1px solid {ERROR_COLOR}; border-radius: 3px; padding: 1px;"

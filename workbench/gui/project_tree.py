@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .icons import icon, state_icon
-from .project_model import ProjectModel, display_label
+from workbench.gui.icons import icon, state_icon
+from workbench.gui.project_model import ProjectModel, display_label
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1

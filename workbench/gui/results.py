@@ -2,7 +2,7 @@
 
 ``ResultsView.show_run(record)`` takes an engine ``RunRecord`` and draws what
 its ``result.json`` holds (the evaluation helper's JSON: see
-``workbench.engine.evaluation``).  Tabs that do not apply to the run's task are
+``workbench.engine.training.evaluation``).  Tabs that do not apply to the run's task are
 hidden.  Every plot can be saved as PNG/SVG; every table copies as TSV.
 """
 
@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .icons import icon
-from .plots import (
+from workbench.gui.icons import icon
+from workbench.gui.plots import (
     SERIES_COLORS,
     Heatmap,
     add_legend,
@@ -41,8 +41,8 @@ from .plots import (
     make_plot,
     reset_ticks,
 )
-from .project_model import display_label
-from .widgets import CopyableTableView
+from workbench.gui.project_model import display_label
+from workbench.gui.widgets import CopyableTableView
 
 
 def fmt_number(value: Any) -> str:

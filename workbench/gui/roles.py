@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .icons import icon
-from .session import TASK_CHOICES, Session
+from workbench.gui.icons import icon
+from workbench.gui.session import TASK_CHOICES, Session
 
 NO_TARGET = "(none — clustering)"
 PREP_COLUMNS = ("Column", "Impute", "Scale", "Encode", "Drop")

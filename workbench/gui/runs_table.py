@@ -23,9 +23,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QStandardItem
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from .icons import icon, state_icon
-from .project_model import ProjectModel, display_label
-from .results import SORT_ROLE, fmt_number, make_table, text_item
+from workbench.gui.icons import icon, state_icon
+from workbench.gui.project_model import ProjectModel, display_label
+from workbench.gui.results import SORT_ROLE, fmt_number, make_table, text_item
 
 LEAD_COLUMNS = ["Rank", "Kind", "Run"]  # then the ranking metric (and its CV), then:
 INFO_COLUMNS = ["Status", "Algorithm", "Key parameters", "Scored on"]  # then the other metrics
@@ -61,7 +61,7 @@ def short_params(params: dict[str, Any]) -> tuple[str, str]:
 
 
 def _direction(metric: str) -> str:
-    from workbench.engine.evaluation import metric_direction
+    from workbench.engine.training.evaluation import metric_direction
 
     return metric_direction(metric)
 
@@ -127,7 +127,7 @@ class RunsTable(QWidget):
     def _details(self) -> dict[tuple[str, str], tuple[str, float | None, float | None]]:
         """(kind, id) -> (dataset, created, seconds): what the board rows do not carry."""
         from workbench.engine import WorkbenchError
-        from workbench.engine.tune_records import list_tunes
+        from workbench.engine.tuning.records import list_tunes
 
         out: dict[tuple[str, str], tuple[str, float | None, float | None]] = {}
         if not self.project.is_open:

@@ -14,8 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from .jobs import DATA_LANE, FunctionJob, JobEntry, JobsModel, JobState
-from .project_model import ProjectModel
+from workbench.gui.jobs import DATA_LANE, FunctionJob, JobEntry, JobsModel, JobState
+from workbench.gui.project_model import ProjectModel
 
 TASK_CHOICES = ("auto", "classification", "regression", "clustering")
 

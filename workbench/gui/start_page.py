@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import settings as ui_settings
-from .icons import app_icon, icon
+from workbench.gui import settings as ui_settings
+from workbench.gui.icons import app_icon, icon
 
 # Marks list items that are bundled samples (opened as a per-user copy).
 SAMPLE_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -9,7 +9,7 @@ parameter.  "Train best" emits :attr:`TuningView.train_best_requested`.
 :class:`TuningSetupWidget` is the form that starts a search: strategy,
 budget, cross-validation, metric, and one row per parameter (include it or
 not, its range or values), generated from the catalog through
-``workbench.engine.search_space``.  It emits
+``workbench.engine.tuning.space``.  It emits
 :attr:`TuningSetupWidget.start_requested` with keyword arguments for
 ``TuneJob`` (``strategy, n_trials, timeout, cv, metric, space_overrides,
 include, n_jobs, seed``).
@@ -45,13 +45,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.engine.events import Trial
-from workbench.engine.search_space import default_range, format_value, make_range, range_from_text, tunable_params
-from workbench.engine.tune_objective import objective_metrics
-from workbench.engine.tuning import DEFAULT_TRIALS, STRATEGIES
+from workbench.engine.jobs.events import Trial
+from workbench.engine.tuning.space import default_range, format_value, make_range, range_from_text, tunable_params
+from workbench.engine.tuning.objective import objective_metrics
+from workbench.engine.tuning.job import DEFAULT_TRIALS, STRATEGIES
 
-from .plots import SERIES_COLORS, bar_chart, empty_message, make_plot, reset_ticks
-from .widgets import ErrorLabel
+from workbench.gui.plots import SERIES_COLORS, bar_chart, empty_message, make_plot, reset_ticks
+from workbench.gui.widgets import ErrorLabel
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 # Redraw the plots at most this often: a fast search may finish many trials a second.

@@ -38,9 +38,9 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
-from ..events import JobContext
-from .sniffing import (
+from workbench.engine.errors import DataError
+from workbench.engine.jobs.events import JobContext
+from workbench.engine.data.sniffing import (
     DELIMITER_NAMES,
     DELIMITERS,
     check_header,

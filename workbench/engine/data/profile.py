@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..events import JobContext
-from ..json_values import json_safe
-from . import schema as _schema
-from .correlation import correlation_matrix
-from .schema import (
+from workbench.engine.jobs.events import JobContext
+from workbench.engine.json_values import json_safe
+from workbench.engine.data import schema as _schema
+from workbench.engine.data.correlation import correlation_matrix
+from workbench.engine.data.schema import (
     WORKER_THREADS,
     ColumnType,
     NumberSummary,
@@ -39,10 +39,10 @@ from .schema import (
     infer_column,
     summarize_numbers,
 )
-from .schema import (
+from workbench.engine.data.schema import (
     sample_rows as number_sample_rows,
 )
-from .target_checks import target_checks
+from workbench.engine.data.target_checks import target_checks
 
 __all__ = ["ColumnProfile", "Profile", "profile_dataset", "WARNING_CODES"]
 

@@ -14,7 +14,7 @@ import codecs
 import csv
 from pathlib import Path
 
-from ..errors import DataError
+from workbench.engine.errors import DataError
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma ','", ";": "semicolon ';'", "\t": "tab", "|": "pipe '|'"}

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..json_values import json_safe
-from .correlation import one_blas_thread, pairwise_corr
-from .schema import Schema
+from workbench.engine.json_values import json_safe
+from workbench.engine.data.correlation import one_blas_thread, pairwise_corr
+from workbench.engine.data.schema import Schema
 
 if TYPE_CHECKING:
-    from .profile import ColumnProfile
+    from workbench.engine.data.profile import ColumnProfile
 
 IMBALANCE_RATIO = 0.10  # minority / majority below this -> imbalance
 IMBALANCE_MIN_ROWS = 20  # or fewer rows than this in the smallest class

@@ -6,7 +6,7 @@ Importing this package registers every entry with
 so listing the catalog stays cheap (the window must show fast).
 """
 
-from . import (  # noqa: F401  (imported for their register() calls)
+from workbench.engine.learners import (  # noqa: F401  (imported for their register() calls)
     linear,
     svm,
     neighbors,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
-from .common import CLF
+from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.common import CLF
 
 
 def _gaussian_nb(params: dict[str, Any], ctx: BuildContext) -> Any:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
-from .common import (
+from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.common import (
     CLF_REG,
     REG,
     class_weight,
@@ -17,7 +17,7 @@ from .common import (
     n_estimators,
     pick,
 )
-from .iterative import fit_gradient_boosting, fit_hist_gradient_boosting
+from workbench.engine.learners.iterative import fit_gradient_boosting, fit_hist_gradient_boosting
 
 _BOOSTING_CAPS = Capabilities(iterative=True, early_stopping=True, onnx=True, importances=True)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
-from ..errors import SpecError
-from .common import CLUSTER
+from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.errors import SpecError
+from workbench.engine.learners.common import CLUSTER
 
 _N_CLUSTERS = ParamSpec(
     "n_clusters", "int", 8, low=2, high=10_000, search_low=2, search_high=20,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import ParamSpec
+from workbench.engine.catalog import ParamSpec
 
 CLF = "classification"
 REG = "regression"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
-from .common import CLF, CLF_REG, REG, max_depth, n_estimators, pick
-from .iterative import fit_growing_ensemble
+from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.common import CLF, CLF_REG, REG, max_depth, n_estimators, pick
+from workbench.engine.learners.iterative import fit_growing_ensemble
 
 
 def _bagging(params: dict[str, Any], ctx: BuildContext) -> Any:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
-from ..errors import SpecError
-from .common import CLF, CLF_REG, REG, class_weight, early_stopping_rounds, pick
-from .iterative import fit_epochs
+from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.errors import SpecError
+from workbench.engine.learners.common import CLF, CLF_REG, REG, class_weight, early_stopping_rounds, pick
+from workbench.engine.learners.iterative import fit_epochs
 
 _LINEAR_CAPS = Capabilities(onnx=True, importances=True)  # coef_
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
-from .common import CLF_REG, early_stopping_rounds, pick
-from .iterative import fit_epochs
+from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.common import CLF_REG, early_stopping_rounds, pick
+from workbench.engine.learners.iterative import fit_epochs
 
 
 def _mlp(params: dict[str, Any], ctx: BuildContext) -> Any:
@@ -14,7 +14,7 @@ def _mlp(params: dict[str, Any], ctx: BuildContext) -> Any:
 
     # Regression learns the standardised target (an MLP cannot reach a target
     # of ~150 in a few epochs from near-zero weights); see target_scaling.
-    from .target_scaling import StandardizedMLPRegressor
+    from workbench.engine.learners.target_scaling import StandardizedMLPRegressor
 
     p = dict(params)
     layers = (p.pop("hidden_units"),) * p.pop("hidden_layers")

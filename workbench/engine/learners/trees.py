@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
-from .common import (
+from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.common import (
     CLF,
     CLF_REG,
     REG,
@@ -23,7 +23,7 @@ from .common import (
     pick,
     tree_criterion,
 )
-from .iterative import fit_growing_ensemble
+from workbench.engine.learners.iterative import fit_growing_ensemble
 
 _TREE_CAPS = Capabilities(onnx=True, importances=True)
 _FOREST_CAPS = Capabilities(iterative=True, onnx=True, importances=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..catalog import Algorithm, BuildContext, Capabilities, FitData, FitInfo, ParamSpec, register
-from ..errors import TrainingError
-from .common import CLF, CLF_REG, early_stopping_rounds, learning_rate, n_estimators
-from .iterative import Reporter, has_valid, train_sample
+from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, FitData, FitInfo, ParamSpec, register
+from workbench.engine.errors import TrainingError
+from workbench.engine.learners.common import CLF, CLF_REG, early_stopping_rounds, learning_rate, n_estimators
+from workbench.engine.learners.iterative import Reporter, has_valid, train_sample
 
 # XGBoost's metric names -> ours (the same names for every learner).
 _CLF_METRICS = {"logloss": "logloss", "mlogloss": "logloss", "error": "accuracy", "merror": "accuracy"}

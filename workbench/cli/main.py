@@ -1,0 +1,568 @@
+"""``workbench``: the headless front end, on the same engine as the GUI.
+
+Every failure a user can act on prints one line (``error: ...``) on stderr
+and exits 1; usage errors exit 2 (argparse); ``--debug`` shows tracebacks.
+Heavy libraries are imported only by the commands that need them, so
+``workbench --help`` answers at once.
+"""
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from workbench.cli.support import (
+    EXIT_CANCELLED,
+    EXIT_ERROR,
+    CliError,
+    _clean_nan,
+    _fmt,
+    _headline,
+    _print_json,
+    _ProgressPrinter,
+    _table,
+    run_job_in_process,
+    run_job_interruptibly,
+)
+
+
+# ---------------------------------------------------------------- commands
+def cmd_init(args) -> int:
+    from workbench.engine import Project
+
+    project = Project.init(args.dir, name=args.name)
+    print(f"Created project '{project.name}' in {project.root}")
+    return 0
+
+
+def cmd_data_add(args) -> int:
+    from workbench.engine import JobContext, Project
+
+    project = Project.open(args.project)
+    printer = _ProgressPrinter(quiet=args.json)
+    entry = project.add_dataset(args.file, name=args.name, ctx=JobContext(printer), copy=not args.link)
+    if args.json:
+        _print_json(vars(entry))
+    else:
+        print(f"Added dataset '{entry.name}' ({entry.rows:,} rows x {entry.columns} columns) -> {entry.path}")
+    return 0
+
+
+def cmd_data_list(args) -> int:
+    from workbench.engine import Project
+
+    project = Project.open(args.project)
+    entries = list(project.datasets.values())
+    if args.json:
+        _print_json([vars(e) for e in entries])
+        return 0
+    rows = [[e.name, f"{e.rows:,}" if e.rows else "-", _fmt(e.columns), e.path, e.sha256[:12]] for e in entries]
+    print(_table(rows, ["name", "rows", "columns", "path", "sha256"]) if rows else "No datasets yet.")
+    return 0
+
+
+def cmd_data_profile(args) -> int:
+    from workbench.engine import JobContext, Project, profile_dataset
+
+    project = Project.open(args.project)
+    frame = project.load_dataset(args.name, JobContext(_ProgressPrinter(quiet=True)))
+    target = args.target
+    if target is None and args.name == project.defaults.get("dataset"):
+        target = project.defaults.get("target")
+    if target is not None and target not in frame.columns:
+        target = None
+    profile = profile_dataset(frame, target=target)
+    data = _clean_nan(profile.to_dict())
+    if args.json:
+        _print_json(data)
+        return 0
+    print(f"{args.name}: {data.get('rows', len(frame)):,} rows x {data.get('n_columns', frame.shape[1])} columns, "
+          f"{data.get('duplicate_rows', 0)} duplicate rows" + (f", target '{target}'" if target else ""))
+    rows = []
+    columns = data.get("columns") or {}
+    for col in columns.values() if isinstance(columns, dict) else columns:
+        stats = col.get("stats") or {}
+        top = col.get("top") or []
+        if isinstance(stats.get("mean"), (int, float)):
+            summary = (f"mean {_fmt(stats.get('mean'))}  std {_fmt(stats.get('std'))}  "
+                       f"[{_fmt(stats.get('min'))}, {_fmt(stats.get('max'))}]")
+        elif stats.get("min") is not None:
+            summary = f"{stats.get('min')} .. {stats.get('max')}"
+        else:
+            summary = ", ".join(f"{t.get('value')} ({t.get('count')})" for t in top[:3])
+        missing = col.get("missing") or 0
+        miss = f"{missing} ({col.get('missing_fraction', 0):.0%})" if missing else "0"
+        rows.append([col.get("name"), col.get("kind"), miss, _fmt(col.get("n_unique")), summary])
+    if rows:
+        print(_table(rows, ["column", "kind", "missing", "unique", "summary"]))
+    for w in data.get("warnings", []):
+        print(f"warning [{w.get('code')}] {w.get('column') or ''}: {w.get('message')}")
+    return 0
+
+
+def cmd_algorithms(args) -> int:
+    from workbench.engine import algorithms
+
+    entries = algorithms(args.task)
+    if args.json:
+        _print_json([a.to_dict() for a in entries])
+        return 0
+    rows = []
+    for a in entries:
+        caps = [k for k, v in a.capabilities.to_dict().items() if v]
+        rows.append([a.key, a.name, ",".join(a.tasks), " ".join(caps)])
+    print(_table(rows, ["key", "name", "tasks", "capabilities"]))
+    if args.verbose:
+        for a in entries:
+            print(f"\n{a.key}: {a.name}")
+            for p in a.params:
+                rng = ""
+                if p.kind == "choice":
+                    rng = "{" + ", ".join(map(str, p.choices)) + "}"
+                elif p.kind in ("int", "float"):
+                    rng = f"[{_fmt(p.low)}, {_fmt(p.high)}]" + (" log" if p.log else "")
+                print(f"  --param {p.name}=<{p.kind}> default {p.default!r} {rng}  {p.help}")
+    return 0
+
+
+def _spec_from_args(args, project) -> Any:
+    from workbench.engine import RunSpec, get_algorithm
+
+    if not args.algorithm:
+        raise CliError("--algorithm is required (see 'workbench algorithms').")
+    algorithm = get_algorithm(args.algorithm)
+    task = args.task
+    params: dict[str, Any] = {}
+    if args.param:
+        # Parse against the task if we know it; otherwise against any task of the
+        # family (validation is redone once the task is inferred).
+        parse_task = task or algorithm.tasks[0]
+        for pair in args.param:
+            name = pair.partition("=")[0].strip()
+            tasks = [t for t in algorithm.tasks if any(p.name == name for p in algorithm.params_for(t))]
+            use = parse_task if parse_task in tasks or not tasks else tasks[0]
+            params.update(algorithm.parse_params([pair], use))
+    target = args.target
+    if target is None and task != "clustering" and "clustering" not in algorithm.tasks:
+        target = project.defaults.get("target") if args.name == project.defaults.get("dataset") else None
+        if target is None:
+            raise CliError("--target is required (the column to predict).")
+    features = [c.strip() for c in args.features.split(",")] if args.features else None
+    return RunSpec(
+        dataset=args.name,
+        algorithm=args.algorithm,
+        target=target,
+        task=task,
+        params=params,
+        features=features,
+        ignore=args.ignore or [],
+        test_size=args.test_size,
+        cv=args.cv,
+        seed=args.seed,
+        device=args.device,
+        n_threads=args.threads,
+        learning_curve=args.learning_curve,
+    ).validate()
+
+
+def cmd_train(args) -> int:
+    from workbench.engine import Project, RunSpec, TrainJob
+    from workbench.engine.errors import Cancelled, SpecError
+
+    if args.spec:
+        spec_path = Path(args.spec)
+        try:
+            spec = RunSpec.from_json(spec_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise SpecError(f"Spec file not found: {args.spec}.") from None
+        root = Path(args.project) if args.project else spec_path.resolve().parent.parent.parent
+        project = Project.open(root)
+    else:
+        if not args.project or not args.name:
+            raise CliError("train needs PROJECT and NAME (or --spec FILE).")
+        project = Project.open(args.project)
+        spec = _spec_from_args(args, project)
+    job = TrainJob(project.root, spec)
+    runner = run_job_in_process if args.process else run_job_interruptibly
+    try:
+        summary = runner(job, _ProgressPrinter(quiet=args.json))
+    except Cancelled:
+        if args.json:
+            _print_json({"run_id": job.run_id, "status": "cancelled", "task": spec.task,
+                         "algorithm": spec.algorithm, "metrics": {}, "device": None})
+        print(f"Run {job.run_id} cancelled.", file=sys.stderr)
+        return EXIT_CANCELLED
+    summary = _clean_nan(summary)
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"Run {summary['run_id']} {summary['status']} ({summary['task']}, {summary['algorithm']}, device {summary['device']})")
+        for k, v in summary["metrics"].items():
+            if isinstance(v, (int, float)):
+                print(f"  {k:<20} {v:.4f}")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from workbench.engine import Project
+
+    project = Project.open(args.project)
+    runs = [r.summary() for r in project.runs()]
+    runs = _clean_nan(runs)
+    if args.json:
+        _print_json(runs)
+        return 0
+    if not runs:
+        print("No runs yet.")
+        return 0
+    rows = [[r["run_id"], r["status"], r["algorithm"], r.get("dataset") or "-", _headline(r.get("task"), r["metrics"])]
+            for r in runs]
+    print(_table(rows, ["run", "status", "algorithm", "dataset", "metric"]))
+    return 0
+
+
+def cmd_show(args) -> int:
+    from workbench.engine import Project
+
+    project = Project.open(args.project)
+    record = project.run(args.run)
+    result = record.result or {}
+    data = {
+        "run_id": record.run_id,
+        "label": record.label,
+        "status": record.status,
+        "algorithm": record.algorithm,
+        "spec": record.spec.to_dict(),
+        "metrics": record.metrics,
+        "cv": result.get("cv"),
+        "best_iteration": result.get("best_iteration"),
+        "device": result.get("device"),
+        "timings": result.get("timings"),
+        "message": result.get("message"),
+        "evaluation": result.get("evaluation"),
+        "onnx": result.get("onnx"),
+        "resources": record.resource_summary(),
+        "versions": result.get("versions"),
+    }
+    data = _clean_nan(data)
+    if args.json:
+        _print_json(data)
+        return 0
+    spec = data["spec"]
+    print(f"Run {record.run_id}  [{data['status']}]")
+    print(f"  algorithm  {spec['algorithm']}  task {spec.get('task')}  device {data.get('device') or '-'}")
+    print(f"  dataset    {spec['dataset']}  target {spec.get('target')}  test size {spec['test_size']}  seed {spec['seed']}")
+    print("  params     " + ", ".join(f"{k}={v}" for k, v in (spec.get("params") or {}).items()))
+    if data.get("message"):
+        print(f"  message    {data['message']}")
+    if data["metrics"]:
+        print("Metrics (held-out rows):")
+        for k, v in data["metrics"].items():
+            if isinstance(v, (int, float)):
+                print(f"  {k:<20} {v:.4f}")
+    if data.get("cv"):
+        print("Cross-validation:")
+        for k, v in data["cv"].items():
+            if isinstance(v, dict) and v.get("mean") is not None:
+                print(f"  {k:<20} {v['mean']:.4f} ± {v.get('std') or 0:.4f}")
+    if data.get("best_iteration"):
+        print(f"Best iteration: {data['best_iteration']}")
+    if data.get("resources"):
+        r = data["resources"]
+        print(f"Resources: peak memory {r['peak_rss_mb']:.0f} MB, mean CPU {r['mean_cpu_percent']:.0f}%")
+    ev = data.get("evaluation") or {}
+    cm = ev.get("confusion_matrix")
+    if isinstance(cm, dict) and cm.get("counts"):
+        labels = [str(x) for x in cm.get("labels", [])]
+        print("Confusion matrix (rows: true, columns: predicted):")
+        print(_table([[labels[i]] + [str(c) for c in row] for i, row in enumerate(cm["counts"])], [""] + labels))
+    imp = ev.get("importances")
+    if isinstance(imp, dict) and imp.get("values"):
+        print(f"Top features ({imp.get('method')}):")
+        for name, value in list(imp["values"].items())[:10]:
+            print(f"  {name:<24} {value:.4f}")
+    if data.get("onnx"):
+        o = data["onnx"]
+        print(f"ONNX: {o.get('path')}  parity: {(o.get('parity') or {}).get('message', '')}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    if args.model:
+        if len(args.inputs) != 1:
+            raise CliError("predict --model FILE.onnx takes exactly one DATA file.")
+        from workbench.engine.onnx.predict import predict_onnx_to_csv
+
+        report = predict_onnx_to_csv(args.model, args.inputs[0], args.output)
+        n = report["rows"] if isinstance(report, dict) else report  # it returns {"rows", "path", "seconds"}
+        print(f"Wrote {n:,} predictions to {args.output}", file=sys.stderr)
+        return 0
+    if len(args.inputs) != 3:
+        raise CliError("predict needs PROJECT RUN FILE (or --model FILE.onnx DATA).")
+    from workbench.engine import Project, load_table
+    from workbench.engine.fsutil import atomic_write_text
+
+    project_dir, run_id, data_file = args.inputs
+    record = Project.open(project_dir).run(run_id)
+    model = record.load_model()
+    frame = load_table(data_file)
+    out = model.prediction_frame(frame)
+    atomic_write_text(args.output, out.to_csv(index=False))
+    print(f"Wrote {len(out):,} predictions to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from workbench.engine.onnx.run_export import export_run
+
+    report = export_run(args.project, args.run, args.output)
+    report = _clean_nan(report)
+    if args.json:
+        _print_json(report)
+        return 0
+    parity = report.get("parity") or {}
+    print(f"Exported {report['path']} ({report.get('bytes', 0) / 1e6:.2f} MB)")
+    if parity:
+        print(f"Parity on {parity.get('rows')} held-out rows: {parity.get('message')}")
+    return 0
+
+
+def cmd_tune(args) -> int:
+    from workbench.cli.tune import run_tune_command
+
+    return run_tune_command(args)
+
+
+def cmd_leaderboard(args) -> int:
+    from workbench.cli.tune import run_leaderboard_command
+
+    return run_leaderboard_command(args)
+
+
+QT_SYSTEM_LIBS = "libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3"
+QT_X11_LIBS = "libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0"
+
+
+def _start_gui(argv: list[str]) -> int:
+    """Open the window, or say in one line why it cannot open here."""
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+        and not os.environ.get("QT_QPA_PLATFORM")
+    ):
+        # Without this check Qt aborts the process with a long plugin dump.
+        raise CliError(
+            "no display found for the GUI. Run it on a desktop, under 'xvfb-run workbench gui', "
+            "or use the headless commands (workbench --help)."
+        )
+    try:
+        from workbench.gui.app import main as gui_main
+    except ImportError as exc:
+        if ".so" in str(exc):
+            raise CliError(
+                f"the GUI cannot start: {exc}. On Debian/Ubuntu install Qt's system libraries: "
+                f"apt-get install {QT_SYSTEM_LIBS} (for X11 also {QT_X11_LIBS})."
+            ) from None
+        raise
+    return gui_main(argv)
+
+
+def cmd_gui(args) -> int:
+    return _start_gui([args.project] if args.project else [])
+
+
+# ---------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    from workbench import __version__
+
+    p = argparse.ArgumentParser(
+        prog="workbench",
+        description="Train, evaluate, tune and export models on tabular data. With no command, opens the GUI.",
+    )
+    p.add_argument("--version", action="version", version=f"workbench {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("init", help="create a project folder")
+    s.add_argument("dir")
+    s.add_argument("--name", help="project name (default: the folder name)")
+    s.set_defaults(func=cmd_init)
+
+    data = sub.add_parser("data", help="add, list and profile datasets")
+    dsub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    s = dsub.add_parser("add", help="add a data file (CSV/TSV/TXT, Parquet, Excel, JSON lines)")
+    s.add_argument("project")
+    s.add_argument("file")
+    s.add_argument("--name", help="dataset name (default: file name)")
+    s.add_argument("--link", action="store_true", help="reference the file in place instead of copying it into the project")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_data_add)
+    s = dsub.add_parser("list", help="list datasets")
+    s.add_argument("project")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_data_list)
+    s = dsub.add_parser("profile", help="schema, statistics and warnings of a dataset")
+    s.add_argument("project")
+    s.add_argument("name")
+    s.add_argument("--target", help="column to check class balance and leakage against")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_data_profile)
+
+    s = sub.add_parser("algorithms", help="list the algorithm catalog")
+    s.add_argument("--task", choices=["classification", "regression", "clustering"])
+    s.add_argument("--json", action="store_true")
+    s.add_argument("-v", "--verbose", action="store_true", help="also list parameters")
+    s.set_defaults(func=cmd_algorithms)
+
+    s = sub.add_parser("train", help="train a model (or replay a run with --spec)")
+    s.add_argument("project", nargs="?")
+    s.add_argument("name", nargs="?", help="dataset name")
+    s.add_argument("--spec", help="replay the run spec at this path (PROJECT/runs/RUN/spec.json)")
+    s.add_argument("--target", help="column to predict")
+    s.add_argument("--algorithm", help="catalog key (see 'workbench algorithms')")
+    s.add_argument("--task", choices=["classification", "regression", "clustering"], help="default: inferred from the target")
+    s.add_argument("--param", action="append", metavar="K=V", help="algorithm parameter (repeatable)")
+    s.add_argument("--test-size", type=_fraction, default=0.2, help="held-out fraction (default 0.2)")
+    s.add_argument("--cv", type=_nonneg_int, default=0, help="k-fold cross-validation on the training part (0 = off)")
+    s.add_argument("--seed", type=_nonneg_int, default=0)
+    s.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    s.add_argument("--features", help="comma-separated feature columns (default: all but target/ignored)")
+    s.add_argument("--ignore", action="append", metavar="COL", help="column to leave out (repeatable)")
+    s.add_argument("--threads", type=_pos_int, help="CPU threads for this run (default: all cores)")
+    s.add_argument("--process", action="store_true",
+                   help="fit in a worker process: Ctrl-C then stops even one long library call within ~2 s")
+    lc = s.add_mutually_exclusive_group()
+    lc.add_argument("--learning-curve", dest="learning_curve", action="store_true", default=None)
+    lc.add_argument("--no-learning-curve", dest="learning_curve", action="store_false")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("runs", help="list a project's runs, oldest first")
+    s.add_argument("project")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_runs)
+
+    s = sub.add_parser("show", help="details of one run")
+    s.add_argument("project")
+    s.add_argument("run")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("predict", help="predict with a run's model (or an ONNX file with --model)")
+    s.add_argument("inputs", nargs="*", metavar="PROJECT RUN FILE")
+    s.add_argument("--model", help="an exported .onnx file (runs with onnxruntime only)")
+    s.add_argument("-o", "--output", required=True, help="CSV file to write")
+    s.set_defaults(func=cmd_predict)
+
+    s = sub.add_parser("export", help="export a run's model to ONNX (with a parity check)")
+    s.add_argument("project")
+    s.add_argument("run")
+    s.add_argument("-o", "--output", help="default: the run folder's model.onnx")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("tune", help="hyperparameter search (grid, random, Bayesian)")
+    s.add_argument("project")
+    s.add_argument("name", help="dataset name")
+    s.add_argument("--target", required=False)
+    s.add_argument("--algorithm", required=True)
+    s.add_argument("--task", choices=["classification", "regression"])
+    s.add_argument("--strategy", choices=["grid", "random", "bayes"], default="bayes")
+    s.add_argument("--trials", type=_pos_int, default=None)
+    s.add_argument("--timeout", type=float, default=None, help="wall-time budget in seconds")
+    s.add_argument("--cv", type=_nonneg_int, default=3)
+    s.add_argument("--metric", help="metric to optimise (default: the task's headline metric)")
+    s.add_argument("--param-range", action="append", metavar="K=LOW:HIGH", help="search range (or K=a,b,c values)")
+    s.add_argument("--param", action="append", metavar="K=V", help="fixed parameter")
+    s.add_argument("--seed", type=_nonneg_int, default=0)
+    s.add_argument("--jobs", type=_pos_int, default=1, help="trials in parallel")
+    s.add_argument("--test-size", type=_fraction, default=0.2)
+    s.add_argument("--train-best", action="store_true", help="train the best trial as a normal run afterwards")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_tune)
+
+    s = sub.add_parser("leaderboard", help="completed runs and search bests, sorted by a metric")
+    s.add_argument("project")
+    s.add_argument("--metric", help="metric to sort by (default: the task's headline metric)")
+    s.add_argument("--task", choices=["classification", "regression", "clustering"], help="only rows of this task")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_leaderboard)
+
+    s = sub.add_parser("gui", help="open the desktop app")
+    s.add_argument("project", nargs="?")
+    s.set_defaults(func=cmd_gui)
+    return p
+
+
+def _fraction(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got '{text}'") from None
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
+    return v
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return v
+
+
+def _pos_int(text: str) -> int:
+    v = _nonneg_int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return v
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            return _start_gui([])
+        return args.func(args)
+    except BrokenPipeError:
+        # `workbench runs P | head`: the reader left; stop quietly.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return EXIT_ERROR
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_CANCELLED
+    except BaseException as exc:
+        from workbench.engine.errors import Cancelled, WorkbenchError
+
+        if isinstance(exc, Cancelled):
+            print("Cancelled.", file=sys.stderr)
+            return EXIT_CANCELLED
+        if isinstance(exc, SystemExit):
+            raise
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        if isinstance(exc, WorkbenchError):
+            print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
+        else:
+            print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)".replace("\n", " "),
+                  file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

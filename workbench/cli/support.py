@@ -1,0 +1,209 @@
+"""What the ``workbench`` commands share: output formatting and job runners.
+
+The runners turn Ctrl-C into a cancel: in-process with a grace period, or in
+a worker process (``train --process``) that can be stopped at any point.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+EXIT_ERROR = 1
+EXIT_CANCELLED = 130
+
+
+class CliError(Exception):
+    """A usage problem found after parsing (one line, exit 1)."""
+
+
+def _print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, default=_json_default, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+def _json_default(value: Any) -> Any:
+    try:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    return str(value)
+
+
+def _clean_nan(obj: Any) -> Any:
+    """JSON has no NaN: write null instead."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean_nan(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean_nan(v) for v in obj]
+    return obj
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [len(h) for h in header]
+    for row in rows:
+        widths = [max(w, len(str(c))) for w, c in zip(widths, row)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+    out = [line(header), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if value is None:
+        return "-"
+    return str(value)
+
+
+def _headline(task: str | None, metrics: dict[str, Any]) -> str:
+    for key in {"classification": ("accuracy", "f1_macro"), "regression": ("r2", "rmse"),
+                "clustering": ("silhouette",)}.get(task or "", ()) + ("valid_logloss", "valid_rmse"):
+        if isinstance(metrics.get(key), (int, float)):
+            return f"{key} {metrics[key]:.4g}"
+    return ""
+
+
+class _ProgressPrinter:
+    """Turns job events into terse stderr lines (throttled; quiet if not a tty)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self._last = 0.0
+
+    def __call__(self, event) -> None:
+        from workbench.engine.jobs.events import Iteration, Log, Progress
+
+        if isinstance(event, Log):
+            if event.level in ("warning", "error") and "Traceback" not in event.message:
+                print(f"{event.level}: {event.message}", file=sys.stderr)
+            elif not self.quiet:
+                print(event.message, file=sys.stderr)
+            return
+        if self.quiet:
+            return
+        now = time.monotonic()
+        if isinstance(event, Iteration):
+            if now - self._last < 1.0:
+                return
+            self._last = now
+            vals = ", ".join(f"valid {k} {v:.4g}" for k, v in event.valid.items())
+            print(f"  iteration {event.step}: {vals}", file=sys.stderr)
+        elif isinstance(event, Progress) and self.tty:
+            if now - self._last < 0.5 and event.fraction < 1.0:
+                return
+            self._last = now
+            print(f"  {event.fraction:5.0%} {event.message}", file=sys.stderr)
+
+
+def run_job_interruptibly(job, on_event) -> Any:
+    """Run ``job`` in a thread; Ctrl-C cancels it and returns promptly.
+
+    The first Ctrl-C sets the job's cancel token (it stops at its next
+    iteration and records the run as cancelled).  If the job is inside a
+    single long library call that cannot be interrupted, we wait at most
+    ``GRACE`` seconds, record the run as cancelled ourselves and exit.
+    """
+    from workbench.engine.errors import Cancelled
+    from workbench.engine.jobs.events import CancelToken, JobContext
+
+    GRACE = 2.0
+    token = CancelToken()
+    ctx = JobContext(on_event, token)
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            from workbench.engine.jobs.threads import cap_threads
+
+            n = getattr(getattr(job, "spec", None), "n_threads", None) or os.cpu_count() or 1
+            with cap_threads(n):
+                box["result"] = job.run(ctx)
+        except ImportError:
+            box["result"] = job.run(ctx)
+        except BaseException as exc:  # handed to the main thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="workbench-job", daemon=True)
+    previous = signal.getsignal(signal.SIGINT)
+    interrupted = threading.Event()
+
+    def on_sigint(signum, frame):
+        if interrupted.is_set():  # second Ctrl-C: leave now
+            raise KeyboardInterrupt
+        interrupted.set()
+        token.cancel()
+        print("Cancelling… (Ctrl-C again to quit at once)", file=sys.stderr)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    if in_main:
+        signal.signal(signal.SIGINT, on_sigint)
+    try:
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.1)
+            if interrupted.is_set():
+                worker.join(GRACE)
+                if worker.is_alive():
+                    _finalize_cancelled(job)
+                    raise Cancelled()
+                break
+    except KeyboardInterrupt:
+        _finalize_cancelled(job)
+        raise Cancelled() from None
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+def run_job_in_process(job, on_event) -> Any:
+    """Run ``job`` in a worker process; Ctrl-C stops it within ~2 s.
+
+    Unlike :func:`run_job_interruptibly`, this also stops a single long
+    library call (a kernel SVM fit has no callback): the worker is asked to
+    stop, then terminated, and the run is recorded as cancelled.
+    """
+    from workbench.engine.jobs.process import ProcessExecutor
+
+    with ProcessExecutor(max_concurrent=1, warm_imports=()) as executor:
+        handle = executor.submit(job, on_event)
+        previous = signal.getsignal(signal.SIGINT)
+        in_main = threading.current_thread() is threading.main_thread()
+
+        def on_sigint(signum, frame):
+            print("Cancelling…", file=sys.stderr)
+            handle.cancel()
+
+        if in_main:
+            signal.signal(signal.SIGINT, on_sigint)
+        try:
+            return handle.wait()
+        finally:
+            if in_main:
+                signal.signal(signal.SIGINT, previous)
+
+
+def _finalize_cancelled(job) -> None:
+    root, run_id = getattr(job, "project_root", None), getattr(job, "run_id", None)
+    if root and run_id:
+        from workbench.engine.project.runs import finalize_run
+
+        finalize_run(root, run_id, "cancelled", "Cancelled by the user (Ctrl-C).")

@@ -1,0 +1,215 @@
+"""``workbench tune`` and ``workbench leaderboard``: the CLI side of tuning.
+
+A front-end module (the engine never imports the CLI): cli.py declares the
+parsers and calls :func:`run_tune_command` / :func:`run_leaderboard_command`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from workbench.engine.errors import SpecError
+
+
+def _base_spec(args: argparse.Namespace, project: Any) -> Any:
+    """The base RunSpec, built by the same code as ``workbench train``."""
+    from workbench.cli.main import _spec_from_args
+
+    train_like = argparse.Namespace(**vars(args))
+    for name, default in (("features", None), ("ignore", None), ("device", "auto"),
+                          ("threads", None), ("learning_curve", None)):
+        if not hasattr(train_like, name):
+            setattr(train_like, name, default)
+    # The search does its own CV; the run trained from the best trial only
+    # needs the holdout evaluation (pass --cv to `train --spec` to redo CV).
+    train_like.cv = 0
+    return _spec_from_args(train_like, project)
+
+
+def _check_ranges(args: argparse.Namespace, algorithm: Any) -> dict[str, str]:
+    """Validate ``--param-range`` early (before loading data); name -> text.
+
+    The task may not be known yet (inferred from the data), so each range is
+    checked against a task of the algorithm that has the parameter; the job
+    checks it again against the real task.
+    """
+    from workbench.engine.tuning.space import parse_param_ranges
+
+    ranges: dict[str, str] = {}
+    fixed = {pair.partition("=")[0].strip() for pair in args.param or []}
+    for pair in args.param_range or []:
+        name = pair.partition("=")[0].strip()
+        tasks = [args.task] if args.task else [
+            t for t in algorithm.tasks if any(p.name == name for p in algorithm.params_for(t))
+        ] or list(algorithm.tasks)
+        parse_param_ranges([pair], algorithm, tasks[0])
+        if name in fixed:
+            raise SpecError(f"--param-range {pair}: '{name}' is also fixed with --param; choose one.")
+        ranges[name] = pair.partition("=")[2]
+    return ranges
+
+
+def _trial_rows(trials: list[dict[str, Any]], direction: str) -> list[dict[str, Any]]:
+    """Trials best first; pruned and failed ones after the completed ones."""
+    sign = -1.0 if direction == "max" else 1.0
+    return sorted(
+        trials,
+        key=lambda t: (t.get("score") is None, sign * t["score"] if t.get("score") is not None else 0.0,
+                       t["number"]),
+    )
+
+
+def _json_document(result: dict[str, Any]) -> dict[str, Any]:
+    best = result.get("best")
+    return {
+        "tune_id": result.get("tune_id"),
+        "status": result.get("status"),
+        "strategy": result.get("strategy"),
+        "algorithm": result.get("algorithm"),
+        "task": result.get("task"),
+        "metric": result.get("metric"),
+        "direction": result.get("direction"),
+        "best": (
+            {k: best[k] for k in ("number", "params", "score", "score_std", "run_id") if k in best} if best else None
+        ),
+        "trials": [
+            {k: t.get(k) for k in ("number", "params", "score", "score_std", "state", "duration_s")}
+            for t in sorted(result.get("trials", []), key=lambda t: t["number"])
+        ],
+        "importances": result.get("importances"),
+    }
+
+
+def _print_table(result: dict[str, Any]) -> None:
+    from workbench.cli.main import _fmt, _table
+
+    metric = result.get("metric") or "score"
+    rows = []
+    for t in _trial_rows(result.get("trials", []), result.get("direction", "max")):
+        score = "-" if t.get("score") is None else f"{t['score']:.4f}" + (
+            f" ± {t['score_std']:.4f}" if t.get("score_std") is not None else "")
+        params = ", ".join(f"{k}={_fmt(v)}" for k, v in (t.get("params") or {}).items())
+        rows.append([str(t["number"]), score, t.get("state", ""), f"{t.get('duration_s', 0):.2f}", params])
+    print(_table(rows, ["trial", metric, "state", "seconds", "params"]) if rows else "No trial finished.")
+    best = result.get("best")
+    if best:
+        params = ", ".join(f"{k}={_fmt(v)}" for k, v in best["params"].items())
+        print(f"\nBest: trial {best['number']}, {metric} {best['score']:.4f}: {params}")
+        if best.get("run_id"):
+            print(f"Trained as run {best['run_id']}")
+    imp = result.get("importances")
+    if imp:
+        print("Parameter importances: " + ", ".join(f"{k} {v:.2f}" for k, v in imp.items()))
+
+
+def _partial_result(project: Any, job: Any) -> dict[str, Any]:
+    """What a search cancelled with Ctrl-C left on disk (its finished trials)."""
+    from workbench.engine.tuning.records import TuneRecord, _best_of
+
+    record = TuneRecord(job.tune_id, project.root / "tunes" / job.tune_id)
+    if record.result is not None:
+        return record.result
+    search = record.spec.get("search", {})
+    trials = record.trials()
+    direction = search.get("direction", "max")
+    return {
+        "tune_id": job.tune_id,
+        "status": "cancelled",
+        "strategy": job.strategy,
+        "algorithm": job.spec.algorithm,
+        "metric": search.get("metric"),
+        "direction": direction,
+        "best": _best_of(trials, direction),
+        "trials": trials,
+    }
+
+
+def run_tune_command(args: argparse.Namespace) -> int:
+    """``workbench tune``: search, print one line per trial, then a table.
+
+    Returns the exit code: 0, or 130 when cancelled (finished trials are
+    still printed).
+    """
+    from workbench.cli.support import (
+        EXIT_CANCELLED,
+        _clean_nan,
+        _print_json,
+        _ProgressPrinter,
+        run_job_interruptibly,
+    )
+    from workbench.engine.catalog import get_algorithm
+    from workbench.engine.errors import Cancelled
+    from workbench.engine.project.folder import Project
+    from workbench.engine.tuning.records import best_run_spec, record_trained_run
+    from workbench.engine.tuning.job import TuneJob
+
+    project = Project.open(args.project)
+    algorithm = get_algorithm(args.algorithm)
+    ranges = _check_ranges(args, algorithm)
+    spec = _base_spec(args, project)
+    job = TuneJob(
+        project.root,
+        spec,
+        strategy=args.strategy,
+        n_trials=args.trials,
+        timeout=args.timeout,
+        cv=args.cv,
+        metric=args.metric,
+        space_overrides=ranges,
+        n_jobs=args.jobs,
+        seed=args.seed,
+    )
+    if not args.json:
+        print(f"Search {job.tune_id}: {job.title}", file=sys.stderr)
+    cancelled = False
+    try:
+        result = run_job_interruptibly(job, _ProgressPrinter(quiet=args.json))
+    except Cancelled:
+        result = _partial_result(project, job)
+        cancelled = True
+    cancelled = cancelled or result.get("status") == "cancelled"
+    if getattr(args, "train_best", False) and result.get("best") and not cancelled:
+        from workbench.engine.training.job import TrainJob
+
+        train = TrainJob(project.root, best_run_spec(result))
+        if not args.json:
+            print(f"Training the best trial as run {train.run_id}", file=sys.stderr)
+        run_job_interruptibly(train, _ProgressPrinter(quiet=True))
+        result["best"]["run_id"] = train.run_id
+        record_trained_run(project, job.tune_id, train.run_id)
+    result = _clean_nan(result)
+    if args.json:
+        _print_json(_json_document(result))
+    else:
+        _print_table(result)
+    if cancelled:
+        print(f"Search {job.tune_id} cancelled; {len(result.get('trials', []))} finished trial(s) kept.",
+              file=sys.stderr)
+        return EXIT_CANCELLED
+    return 0
+
+
+def run_leaderboard_command(args: argparse.Namespace) -> int:
+    """``workbench leaderboard``: runs and search bests sorted by a metric."""
+    from workbench.cli.main import _clean_nan, _fmt, _print_json, _table
+    from workbench.engine.project.folder import Project
+    from workbench.engine.tuning.leaderboard import leaderboard
+
+    rows = _clean_nan(leaderboard(Project.open(args.project), metric=args.metric, task=args.task))
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("No completed runs or searches yet.")
+        return 0
+    table = []
+    for r in rows:
+        cv = (r.get("cv") or {}).get(r["metric"]) or {}
+        cv_text = f"{cv['mean']:.4f} ± {cv.get('std') or 0:.4f}" if cv.get("mean") is not None else "-"
+        params = ", ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items())
+        table.append([_fmt(r["rank"]), r["kind"], r["id"], r["algorithm"],
+                      "-" if r["score"] is None else f"{r['score']:.4f}", r["source"], cv_text, params])
+    print(_table(table, ["#", "kind", "id", "algorithm", rows[0]["metric"], "on", "cv", "params"]))
+    return 0

@@ -1,0 +1,367 @@
+"""skl2onnx converters for the pieces skl2onnx does not know by itself.
+
+* our own transformers in :mod:`workbench.engine.training.preparation`
+  (``ToFloat32``, ``DatetimeFeatures``, ``Clip``) and our own estimators
+  (``learners.target_scaling.StandardizedMLPRegressor``);
+* XGBoost's scikit-learn wrappers (onnxmltools' converter, registered into
+  skl2onnx so an XGBoost model inside our Pipeline converts in one go);
+* two fixes to skl2onnx's HistGradientBoosting conversion: its split
+  thresholds are rounded to float32 the way skl2onnx already does for every
+  other scikit-learn tree (see :func:`_patch_hist_gradient_boosting_thresholds`),
+  and its missing-value flags are written as ints (protobuf 7 rejects
+  booleans there).
+
+:func:`register_converters` installs all of them; it is idempotent and cheap
+after the first call.  skl2onnx, onnx and xgboost are imported inside it, so
+importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+_lock = threading.Lock()
+_done = False
+
+# The order DatetimeFeatures emits its parts in, per input column (the same
+# tuple as preparation.DATETIME_PARTS; repeated so importing this module does
+# not import scikit-learn).
+DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour")
+
+
+def register_converters() -> None:
+    """Register every converter the workbench's pipelines need (idempotent)."""
+    global _done
+    with _lock:
+        if _done:
+            return
+        _patch_hist_gradient_boosting_flags()
+        _patch_hist_gradient_boosting_thresholds()
+        _register_xgboost()
+        _register_preparation()
+        _register_learners()
+        _done = True
+
+
+# --------------------------------------------------------------------------
+# HistGradientBoosting under protobuf 7
+# --------------------------------------------------------------------------
+def _patch_hist_gradient_boosting_flags() -> None:
+    """Make skl2onnx write ``nodes_missing_value_tracks_true`` as ints.
+
+    skl2onnx's HistGradientBoosting path passes ``node["missing_go_to_left"]``
+    (a numpy bool/uint8) and ``False`` for leaves into an ``ints`` attribute.
+    protobuf 6 silently accepts booleans there; protobuf 7 raises "Expected an
+    int, got a boolean".  Wrapping ``add_node`` to pass ``int(flag)`` writes
+    the very same model under both versions.
+    """
+    from skl2onnx.common import tree_ensemble
+
+    original = tree_ensemble.add_node
+    if getattr(original, "_workbench_int_flags", False):
+        return
+
+    def add_node(*args: Any, **kwargs: Any) -> Any:
+        flag = kwargs.get("nodes_missing_value_tracks_true")
+        if flag is not None:
+            kwargs["nodes_missing_value_tracks_true"] = int(flag)
+        return original(*args, **kwargs)
+
+    add_node._workbench_int_flags = True  # type: ignore[attr-defined]
+    tree_ensemble.add_node = add_node
+
+
+def _patch_hist_gradient_boosting_thresholds() -> None:
+    """Convert HistGradientBoosting thresholds with skl2onnx's float32 adjustment.
+
+    HistGradientBoosting compares float64 inputs with float64 thresholds (the
+    midpoints between bin edges); the ONNX tree node compares float32 with a
+    float32 threshold.  Our inputs are float32 values (``ToFloat32`` ends
+    every preparation), but a midpoint such as 30.6999998 (between 30.6f and
+    30.8f) rounds to 30.7f: a row with bmi = 30.7 goes right natively and
+    left in ONNX (up to 3.6 on the diabetes sample).  skl2onnx already fixes
+    exactly this for DecisionTree/forest/GradientBoosting via
+    ``adjust_threshold_for_sklearn`` (threshold -> largest float32 <= it,
+    which splits every float32 value the same way) but passes False for
+    HistGradientBoosting; this wrapper passes True.
+    """
+    from skl2onnx.operator_converters import random_forest
+
+    original = random_forest.add_tree_to_attribute_pairs_hist_gradient_boosting
+    if getattr(original, "_workbench_adjusted", False):
+        return
+
+    def add_tree(*args: Any, **kwargs: Any) -> Any:
+        # Positional layout: (attr_pairs, is_classifier, tree, tree_id,
+        # tree_weight, weight_id_bias, leaf_weights_are_counts, adjust, ...).
+        if len(args) > 7:
+            args = (*args[:7], True, *args[8:])
+        else:
+            kwargs["adjust_threshold_for_sklearn"] = True
+        return original(*args, **kwargs)
+
+    add_tree._workbench_adjusted = True  # type: ignore[attr-defined]
+    random_forest.add_tree_to_attribute_pairs_hist_gradient_boosting = add_tree
+
+
+# --------------------------------------------------------------------------
+# XGBoost
+# --------------------------------------------------------------------------
+def _register_xgboost() -> None:
+    try:
+        from xgboost import XGBClassifier, XGBRegressor
+    except ImportError:  # XGBoost is optional; nothing to register
+        return
+    from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    update_registered_converter(
+        XGBClassifier,
+        "XGBoostXGBClassifier",
+        calculate_linear_classifier_output_shapes,
+        convert_xgboost,
+        options={"nocl": [True, False], "zipmap": [True, False, "columns"]},
+    )
+    update_registered_converter(
+        XGBRegressor,
+        "XGBoostXGBRegressor",
+        calculate_linear_regressor_output_shapes,
+        convert_xgboost,
+    )
+
+
+# --------------------------------------------------------------------------
+# Our own transformers
+# --------------------------------------------------------------------------
+def _register_preparation() -> None:
+    from skl2onnx import update_registered_converter
+
+    try:
+        from workbench.engine.training import preparation
+    except ImportError:  # pragma: no cover - preparation is part of the engine
+        return
+    table = {
+        "ToFloat32": (_shape_same_width, _convert_to_float32),
+        "DatetimeFeatures": (_shape_datetime_features, _convert_datetime_features),
+        "Clip": (_shape_same_width, _convert_clip),
+    }
+    for name, (shape, convert) in table.items():
+        cls = getattr(preparation, name, None)
+        if cls is not None:
+            update_registered_converter(cls, f"Workbench{name}", shape, convert)
+
+
+def _register_learners() -> None:
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import calculate_linear_regressor_output_shapes
+
+    from workbench.engine.learners.target_scaling import StandardizedMLPRegressor
+
+    update_registered_converter(
+        StandardizedMLPRegressor,
+        "WorkbenchStandardizedMLPRegressor",
+        calculate_linear_regressor_output_shapes,
+        _convert_standardized_mlp,
+    )
+
+
+def _convert_standardized_mlp(scope: Any, operator: Any, container: Any) -> None:
+    """skl2onnx's own MLPRegressor graph, then ``* y_scale_ + y_mean_``.
+
+    The network part is converted from a plain ``MLPRegressor`` holding the
+    same fitted weights (the subclass adds only the target scale), so it is
+    exactly the graph a plain MLP gets.
+    """
+    import numpy as np
+    from sklearn.neural_network import MLPRegressor
+    from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
+    from skl2onnx.algebra.onnx_ops import OnnxAdd, OnnxMul
+
+    op = operator.raw_operator
+    network = MLPRegressor.__new__(MLPRegressor)
+    network.__dict__.update(op.__dict__)
+    opv = container.target_opset
+    scaled = OnnxSubEstimator(network, operator.inputs[0], op_version=opv)
+    scale = np.asarray(op.y_scale_, dtype=np.float32).reshape(1, -1)
+    mean = np.asarray(op.y_mean_, dtype=np.float32).reshape(1, -1)
+    result = OnnxAdd(
+        OnnxMul(scaled, scale, op_version=opv), mean,
+        op_version=opv, output_names=operator.outputs[:1],
+    )
+    result.add_to(scope, container)
+
+
+def _n_columns(operator: Any) -> Any:
+    return operator.inputs[0].get_second_dimension()
+
+
+def _shape_same_width(operator: Any) -> None:
+    from skl2onnx.common.data_types import FloatTensorType
+
+    inp = operator.inputs[0]
+    operator.outputs[0].type = FloatTensorType([inp.get_first_dimension(), _n_columns(operator)])
+
+
+def _datetime_parts(transformer: Any) -> tuple[str, ...]:
+    parts = tuple(getattr(transformer, "parts", None) or DATETIME_PARTS)
+    unknown = [p for p in parts if p not in DATETIME_PARTS]
+    if unknown:
+        raise NotImplementedError(f"DatetimeFeatures part(s) {unknown} have no ONNX conversion")
+    return parts
+
+
+def _shape_datetime_features(operator: Any) -> None:
+    from skl2onnx.common.data_types import FloatTensorType
+
+    parts = _datetime_parts(operator.raw_operator)
+    n_in = _n_columns(operator)
+    width = None if n_in is None else n_in * len(parts)
+    operator.outputs[0].type = FloatTensorType([operator.inputs[0].get_first_dimension(), width])
+
+
+def _cast(container: Any, scope: Any, name: str, to: int) -> str:
+    out = scope.get_unique_variable_name("cast")
+    container.add_node("Cast", name, out, to=to, name=scope.get_unique_operator_name("Cast"))
+    return out
+
+
+def _convert_to_float32(scope: Any, operator: Any, container: Any) -> None:
+    from onnx import TensorProto
+
+    container.add_node(
+        "Cast",
+        operator.inputs[0].full_name,
+        operator.outputs[0].full_name,
+        to=TensorProto.FLOAT,
+        name=scope.get_unique_operator_name("ToFloat32"),
+    )
+
+
+def _convert_clip(scope: Any, operator: Any, container: Any) -> None:
+    """Element-wise clip with NaN kept as NaN (as ``numpy.clip`` does)."""
+    import numpy as np
+    from onnx import TensorProto
+
+    op = operator.raw_operator
+    x = operator.inputs[0].full_name
+    if operator.inputs[0].type.__class__.__name__ != "FloatTensorType":
+        x = _cast(container, scope, x, TensorProto.FLOAT)
+    lo = np.asarray(getattr(op, "lower", getattr(op, "low", -np.inf)), dtype=np.float32)
+    hi = np.asarray(getattr(op, "upper", getattr(op, "high", np.inf)), dtype=np.float32)
+    lo_name = scope.get_unique_variable_name("clip_lo")
+    hi_name = scope.get_unique_variable_name("clip_hi")
+    container.add_initializer(lo_name, TensorProto.FLOAT, list(lo.shape), lo.ravel().tolist())
+    container.add_initializer(hi_name, TensorProto.FLOAT, list(hi.shape), hi.ravel().tolist())
+    # Max/Min propagate NaN in onnxruntime like numpy does (checked by a test).
+    tmp = scope.get_unique_variable_name("clip_max")
+    container.add_node("Max", [x, lo_name], tmp, name=scope.get_unique_operator_name("Max"))
+    container.add_node(
+        "Min", [tmp, hi_name], operator.outputs[0].full_name, name=scope.get_unique_operator_name("Min")
+    )
+
+
+class _Graph:
+    """Tiny helper: double-precision element-wise ops with unique names."""
+
+    def __init__(self, scope: Any, container: Any) -> None:
+        self.scope = scope
+        self.container = container
+        self._consts: dict[float, str] = {}
+
+    def const(self, value: float) -> str:
+        from onnx import TensorProto
+
+        if value not in self._consts:
+            name = self.scope.get_unique_variable_name("c")
+            self.container.add_initializer(name, TensorProto.DOUBLE, [], [float(value)])
+            self._consts[value] = name
+        return self._consts[value]
+
+    def op(self, kind: str, *inputs: str | float, **attrs: Any) -> str:
+        names = [self.const(i) if isinstance(i, (int, float)) else i for i in inputs]
+        out = self.scope.get_unique_variable_name(kind.lower())
+        self.container.add_node(
+            kind, names, out, name=self.scope.get_unique_operator_name(kind), **attrs
+        )
+        return out
+
+    def floordiv(self, a: str, b: float) -> str:
+        return self.op("Floor", self.op("Div", a, b))
+
+
+def _convert_datetime_features(scope: Any, operator: Any, container: Any) -> None:
+    """Civil-from-days in float64, the same operations as the native code.
+
+    Mirrors :func:`workbench.engine.training.preparation.civil_from_days` step by
+    step.  The input (float32 days since 1970-01-01) is widened to float64
+    as numpy does; every intermediate is an integer-valued double far below
+    2**53, so the graph reproduces numpy bit for bit, and NaN (a missing
+    date) stays NaN through every operation.
+    """
+    from onnx import TensorProto
+
+    g = _Graph(scope, container)
+    parts = _datetime_parts(operator.raw_operator)
+    days = _cast(container, scope, operator.inputs[0].full_name, TensorProto.DOUBLE)
+    z = g.op("Floor", days)
+    # hour = min(floor((days - z) * 24 + tolerance), 23): float32 days carry
+    # ~2.8 minutes of rounding error, and the native code rounds up across it.
+    from workbench.engine.training import preparation
+
+    tolerance = float(getattr(preparation, "HOUR_TOLERANCE", 0.0))
+    raw_hour = g.op("Mul", g.op("Sub", days, z), 24.0)
+    if tolerance:
+        raw_hour = g.op("Add", raw_hour, tolerance)
+    hour = g.op("Min", g.op("Floor", raw_hour), 23.0)
+    z3 = g.op("Add", z, 3.0)
+    dayofweek = g.op("Sub", z3, g.op("Mul", 7.0, g.floordiv(z3, 7.0)))
+    zz = g.op("Add", z, 719468.0)
+    era = g.floordiv(zz, 146097.0)
+    doe = g.op("Sub", zz, g.op("Mul", era, 146097.0))
+    yoe = g.floordiv(
+        g.op(
+            "Sub",
+            g.op("Add", g.op("Sub", doe, g.floordiv(doe, 1460.0)), g.floordiv(doe, 36524.0)),
+            g.floordiv(doe, 146096.0),
+        ),
+        365.0,
+    )
+    doy = g.op(
+        "Sub",
+        doe,
+        g.op("Sub", g.op("Add", g.op("Mul", 365.0, yoe), g.floordiv(yoe, 4.0)), g.floordiv(yoe, 100.0)),
+    )
+    mp = g.floordiv(g.op("Add", g.op("Mul", 5.0, doy), 2.0), 153.0)
+    day = g.op("Add", g.op("Sub", doy, g.floordiv(g.op("Add", g.op("Mul", 153.0, mp), 2.0), 5.0)), 1.0)
+    month = g.op("Sub", g.op("Add", mp, 3.0), g.op("Mul", 12.0, g.floordiv(mp, 10.0)))
+    year = g.op(
+        "Add",
+        g.op("Add", yoe, g.op("Mul", era, 400.0)),
+        g.floordiv(g.op("Sub", 14.0, month), 12.0),
+    )
+    computed = {"year": year, "month": month, "day": day, "dayofweek": dayofweek, "hour": hour}
+    outputs = [computed[p] for p in parts]
+    # Native layout: for each input column, its parts side by side
+    # ([N, C] -> [N, C, P] -> [N, C * P]).
+    stacked = g.op("Concat", *[g.op("Unsqueeze", o, _ints(g, [2])) for o in outputs], axis=2)
+    shape = g.op("Shape", days)
+    rows = g.op("Slice", shape, _ints(g, [0]), _ints(g, [1]))
+    width = g.op("Mul", g.op("Slice", shape, _ints(g, [1]), _ints(g, [2])), _ints(g, [len(parts)]))
+    flat = g.op("Reshape", stacked, g.op("Concat", rows, width, axis=0))
+    container.add_node(
+        "Cast", flat, operator.outputs[0].full_name, to=TensorProto.FLOAT,
+        name=scope.get_unique_operator_name("Cast"),
+    )
+
+
+def _ints(g: _Graph, values: list[int]) -> str:
+    from onnx import TensorProto
+
+    name = g.scope.get_unique_variable_name("i")
+    g.container.add_initializer(name, TensorProto.INT64, [len(values)], values)
+    return name

@@ -1,0 +1,69 @@
+"""Export a recorded run's model to ONNX and record the parity report.
+
+The parity check runs on the run's own held-out rows (``test_rows.npy``
+holds their index labels in the dataset), so the recorded agreement speaks
+for data the model never saw.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.engine.errors import ExportError, WorkbenchError
+from workbench.engine.fsutil import atomic_write_text
+
+PARITY_MAX_ROWS = 5000
+
+
+def held_out_rows(project, record) -> Any:
+    """The run's held-out rows as a raw frame (None if they can't be found)."""
+    rows_file = record.folder / "test_rows.npy"
+    if not rows_file.exists():
+        return None
+    spec = record.spec
+    try:
+        frame = project.load_dataset(spec.dataset)
+    except WorkbenchError:
+        return None
+    labels = np.load(rows_file, allow_pickle=False)
+    labels = [x for x in labels if x in frame.index][:PARITY_MAX_ROWS]
+    return frame.loc[labels] if labels else None
+
+
+def export_run(project_dir: str | os.PathLike, run_id: str, output: str | os.PathLike | None = None, ctx=None) -> dict[str, Any]:
+    """Export run ``run_id`` to ``output`` (default: the run's model.onnx).
+
+    Refuses (ExportError) before writing anything when the algorithm cannot be
+    converted.  The report is stored under ``onnx`` in the run's result.json.
+    """
+    from workbench.engine.catalog import get_algorithm
+    from workbench.engine.onnx.export import export_onnx
+    from workbench.engine.project.folder import Project
+
+    project = Project.open(project_dir)
+    record = project.run(run_id)
+    if record.status != "completed" or not record.has_model:
+        raise ExportError(f"Run {record.run_id} has no trained model to export (status: {record.status}).")
+    algorithm = get_algorithm(record.algorithm)
+    if not algorithm.capabilities.onnx:
+        raise ExportError(f"{algorithm.name} models cannot be exported to ONNX (it has no predict step to convert).")
+    model = record.load_model()
+    path = Path(output) if output else record.folder / "model.onnx"
+    result = record.result or {}
+    X_check = held_out_rows(project, record)
+    report = export_onnx(
+        model,
+        path,
+        X_check=X_check,
+        run_id=record.run_id,
+        metrics=result.get("metrics"),
+        ctx=ctx,
+    )
+    result["onnx"] = report
+    atomic_write_text(record.folder / "result.json", json.dumps(result, indent=2, default=str))
+    return report

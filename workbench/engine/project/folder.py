@@ -1,0 +1,360 @@
+"""The project folder: ``workbench.toml``, datasets and runs.
+
+A project is a folder a person can read, diff and put in git::
+
+    my-project/
+      workbench.toml        name, datasets (path relative to the project, sha256)
+      data/                 datasets copied in by ``data add``
+      runs/<run-id>/        one folder per run (see runs.py)
+      .workbench-cache/     Parquet copies of datasets for fast reloads (safe to delete)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from workbench.engine.errors import DataError, ProjectError
+from workbench.engine.fsutil import atomic_write_text
+from workbench.engine.project.runs import RunRecord
+
+PROJECT_FILE = "workbench.toml"
+CACHE_DIR = ".workbench-cache"
+FORMAT = 1
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass
+class DatasetEntry:
+    name: str
+    path: str  # relative to the project root when inside it, else absolute
+    sha256: str
+    rows: int | None = None
+    columns: int | None = None
+
+    def to_toml(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"path": self.path, "sha256": self.sha256}
+        if self.rows is not None:
+            d["rows"] = self.rows
+        if self.columns is not None:
+            d["columns"] = self.columns
+        return d
+
+
+def _clean_name(stem: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_.-") or "dataset"
+    return name[:64]
+
+
+class Project:
+    """A project folder. Open with :meth:`open`, create with :meth:`init`."""
+
+    def __init__(self, root: Path, config: dict[str, Any]) -> None:
+        self.root = root
+        self._config = config
+
+    # -- lifecycle -------------------------------------------------------
+    @classmethod
+    def init(cls, path: str | os.PathLike, name: str | None = None) -> "Project":
+        root = Path(path).expanduser().resolve()
+        if (root / PROJECT_FILE).exists():
+            raise ProjectError(f"{root} is already a workbench project.")
+        if root.exists() and not root.is_dir():
+            raise ProjectError(f"{root} exists and is not a folder.")
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "runs").mkdir(exist_ok=True)
+        config = {"name": name or root.name, "format": FORMAT, "defaults": {}, "datasets": {}}
+        project = cls(root, config)
+        project._save()
+        return project
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "Project":
+        root = Path(path).expanduser().resolve()
+        file = root / PROJECT_FILE
+        if not file.exists():
+            if root.name == PROJECT_FILE and root.exists():
+                return cls.open(root.parent)
+            raise ProjectError(
+                f"{root} is not a workbench project (no {PROJECT_FILE}). "
+                f"Create one with 'workbench init {path}'."
+            )
+        try:
+            config = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ProjectError(f"{file} is not valid TOML: {exc}.") from None
+        if config.get("format", FORMAT) > FORMAT:
+            raise ProjectError(
+                f"{file} was written by a newer workbench (format {config['format']}); upgrade to open it."
+            )
+        config.setdefault("datasets", {})
+        config.setdefault("defaults", {})
+        (root / "runs").mkdir(exist_ok=True)
+        return cls(root, config)
+
+    def _save(self) -> None:
+        atomic_write_text(self.root / PROJECT_FILE, tomli_w.dumps(self._config))
+
+    # -- properties --------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._config.get("name") or self.root.name
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Project defaults (dataset, target, task...) from workbench.toml."""
+        return dict(self._config.get("defaults") or {})
+
+    @property
+    def datasets(self) -> dict[str, DatasetEntry]:
+        out = {}
+        for name, d in self._config["datasets"].items():
+            out[name] = DatasetEntry(
+                name=name,
+                path=d.get("path", ""),
+                sha256=d.get("sha256", ""),
+                rows=d.get("rows"),
+                columns=d.get("columns"),
+            )
+        return out
+
+    def dataset(self, name: str) -> DatasetEntry:
+        try:
+            return self.datasets[name]
+        except KeyError:
+            known = ", ".join(self.datasets) or "(none yet: add one with 'workbench data add')"
+            raise ProjectError(f"No dataset named '{name}' in {self.name}. Datasets: {known}.") from None
+
+    def dataset_path(self, name: str) -> Path:
+        return (self.root / self.dataset(name).path).resolve()
+
+    # -- datasets ----------------------------------------------------------
+    def add_dataset(
+        self, file: str | os.PathLike, name: str | None = None, ctx=None, *, copy: bool | None = None
+    ) -> DatasetEntry:
+        """Validate (load) ``file`` and add it under ``name``.
+
+        Files outside the project are copied into ``data/`` (``copy=None``)
+        so the project stays self-contained; ``copy=False`` links in place.
+        Nothing is written to the project if loading fails.
+        """
+        from workbench.engine.data.loading import fingerprint, load_table
+
+        src = Path(file).expanduser().resolve()
+        if not src.exists():
+            raise DataError(f"File not found: {file}.")
+        if src.is_dir():
+            raise DataError(f"{file} is a folder, not a data file.")
+        name = name or _clean_name(src.stem)
+        if not _NAME_RE.match(name):
+            raise ProjectError(
+                f"Invalid dataset name '{name}': use letters, digits, '_', '-' or '.' (max 64)."
+            )
+        if name in self._config["datasets"]:
+            raise ProjectError(f"A dataset named '{name}' already exists; choose another --name.")
+        frame = load_table(src, ctx.sub(0.0, 0.8) if ctx else None)
+        sha = fingerprint(src)
+        inside = src.is_relative_to(self.root)
+        if copy is None:
+            copy = not inside
+        if copy and not inside:
+            dest = self.root / "data" / src.name
+            if dest.exists():
+                dest = self.root / "data" / f"{name}{src.suffix}"
+            if dest.exists():
+                raise ProjectError(f"{dest} already exists in the project.")
+            dest.parent.mkdir(exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+            rel = dest.relative_to(self.root).as_posix()
+        else:
+            rel = src.relative_to(self.root).as_posix() if inside else str(src)
+        entry = DatasetEntry(name=name, path=rel, sha256=sha, rows=len(frame), columns=frame.shape[1])
+        self._config["datasets"][name] = entry.to_toml()
+        self._save()
+        self._write_cache(sha, frame)
+        # The first load (and a preview) need not hash the file again.
+        self._remember_fingerprint(self.dataset_path(name), sha)
+        if ctx:
+            ctx.progress(1.0, f"Added {name}: {len(frame):,} rows x {frame.shape[1]} columns")
+        return entry
+
+    def remove_dataset(self, name: str) -> None:
+        self.dataset(name)
+        del self._config["datasets"][name]
+        self._save()
+
+    def rename_dataset(self, old: str, new: str) -> None:
+        self.dataset(old)
+        if not _NAME_RE.match(new):
+            raise ProjectError(f"Invalid dataset name '{new}'.")
+        if new in self._config["datasets"]:
+            raise ProjectError(f"A dataset named '{new}' already exists.")
+        self._config["datasets"][new] = self._config["datasets"].pop(old)
+        if self._config["defaults"].get("dataset") == old:
+            self._config["defaults"]["dataset"] = new
+        self._save()
+
+    def current_fingerprint(self, name: str) -> str:
+        """SHA-256 of the dataset file now, cached by (size, mtime)."""
+        from workbench.engine.data.loading import fingerprint
+
+        path = self.dataset_path(name)
+        if not path.exists():
+            raise DataError(f"The file of dataset '{name}' is missing: {path}.")
+        st = path.stat()
+        index_file = self.root / CACHE_DIR / "index.json"
+        try:
+            index = json.loads(index_file.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            index = {}
+        key = str(path)
+        hit = index.get(key)
+        if hit and hit.get("size") == st.st_size and hit.get("mtime_ns") == st.st_mtime_ns:
+            return hit["sha256"]
+        sha = fingerprint(path)
+        self._remember_fingerprint(path, sha, st)
+        return sha
+
+    def _remember_fingerprint(self, path: Path, sha: str, st: os.stat_result | None = None) -> None:
+        """Record ``sha`` for the file's current size and mtime in the cache index."""
+        index_file = self.root / CACHE_DIR / "index.json"
+        try:
+            st = st or path.stat()
+            try:
+                index = json.loads(index_file.read_text())
+            except (FileNotFoundError, json.JSONDecodeError):
+                index = {}
+            index[str(path)] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}
+            index_file.parent.mkdir(exist_ok=True)
+            atomic_write_text(index_file, json.dumps(index, indent=1))
+        except OSError:
+            pass  # a read-only project still works, just without the cache
+
+    def _known_fingerprint(self, name: str) -> str | None:
+        """The dataset file's SHA-256 if the cache index knows it for the file's
+        current size and mtime; None otherwise (never hashes the file)."""
+        try:
+            path = self.dataset_path(name)
+            st = path.stat()
+            index = json.loads((self.root / CACHE_DIR / "index.json").read_text())
+        except (OSError, ValueError, ProjectError):
+            return None
+        hit = index.get(str(path)) if isinstance(index, dict) else None
+        if isinstance(hit, dict) and hit.get("size") == st.st_size and hit.get("mtime_ns") == st.st_mtime_ns:
+            return hit.get("sha256")
+        return None
+
+    def preview_dataset(self, name: str, rows: int = 1000):
+        """The first ``rows`` rows of a dataset and its total row count, quickly.
+
+        Reads only the first rows of the dataset's Parquet cache, and the row
+        count from the cache's metadata: milliseconds even for millions of
+        rows, so a front end can show the data while :meth:`load_dataset`
+        reads all of it.
+
+        Returns
+        -------
+        tuple of (pandas.DataFrame, int) or None
+            None when there is no fresh cache (the file changed since it was
+            last loaded, or was never loaded): a preview never parses or
+            hashes the source file.
+        """
+        sha = self._known_fingerprint(name)
+        cached = self.root / CACHE_DIR / f"{sha}.parquet" if sha else None
+        if cached is None or not cached.exists():
+            return None
+        try:
+            import pyarrow.parquet as pq
+
+            # No pre-buffering: read the first pages, not whole column chunks.
+            pf = pq.ParquetFile(cached, pre_buffer=False, buffer_size=1 << 16)
+            total = int(pf.metadata.num_rows)
+            batch = next(pf.iter_batches(batch_size=max(int(rows), 1)), None)
+            table = batch if batch is not None else pf.schema_arrow.empty_table()
+            return table.to_pandas(), total
+        except Exception:  # a broken cache is only a cache: no preview
+            return None
+
+    def load_dataset(self, name: str, ctx=None):
+        """The dataset as a DataFrame, from the Parquet cache when it is fresh."""
+        import pandas as pd
+
+        from workbench.engine.data.loading import load_table
+
+        sha = self.current_fingerprint(name)
+        cached = self.root / CACHE_DIR / f"{sha}.parquet"
+        if cached.exists():
+            try:
+                frame = pd.read_parquet(cached)
+                if ctx:
+                    ctx.progress(1.0, f"Loaded {name} from cache")
+                return frame
+            except Exception:  # a corrupt cache is only a cache: reload the source
+                cached.unlink(missing_ok=True)
+        frame = load_table(self.dataset_path(name), ctx)
+        self._write_cache(sha, frame)
+        return frame
+
+    def _write_cache(self, sha: str, frame) -> None:
+        # Parquet reloads are ~5-10x faster than parsing CSV again; best effort:
+        # mixed-type object columns can't be written, and that is fine.
+        path = self.root / CACHE_DIR / f"{sha}.parquet"
+        if path.exists():
+            return
+        try:
+            path.parent.mkdir(exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp")
+            frame.to_parquet(tmp, index=False)
+            os.replace(tmp, path)
+        except Exception:
+            try:
+                tmp.unlink(missing_ok=True)
+            except Exception:
+                pass
+
+    # -- runs --------------------------------------------------------------
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    def runs(self) -> list[RunRecord]:
+        """All runs, oldest first."""
+        if not self.runs_dir.exists():
+            return []
+        records = [
+            RunRecord(p.name, p)
+            for p in self.runs_dir.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and (p / "spec.json").exists()
+        ]
+        return sorted(records, key=lambda r: (r.created, r.run_id))
+
+    def run(self, run_id: str) -> RunRecord:
+        folder = self.runs_dir / run_id
+        if not (folder / "spec.json").exists():
+            matches = [r for r in self.runs() if r.run_id.startswith(run_id)]
+            if len(matches) == 1:
+                return matches[0]
+            raise ProjectError(f"No run '{run_id}' in {self.name}. See 'workbench runs {self.root}'.")
+        return RunRecord(run_id, folder)
+
+    def delete_run(self, run_id: str) -> None:
+        record = self.run(run_id)
+        if record.status == "running":
+            raise ProjectError(f"Run {run_id} is still running; cancel it first.")
+        # Rename first so a half-deleted folder is never mistaken for a run.
+        trash = self.runs_dir / f".deleted-{record.run_id}"
+        os.replace(record.folder, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def rename_run(self, run_id: str, label: str) -> None:
+        self.run(run_id).set_label(label)

@@ -1,0 +1,1 @@
+"""One training run: the problem set-up, preparation, fitting, evaluation, importances, device."""

@@ -1,0 +1,445 @@
+"""The training job: dataset -> validated setup -> fit -> evaluate -> run folder.
+
+Everything that can be checked before fitting is checked before the run
+folder exists, so a bad column name or parameter leaves nothing behind.  Once
+the folder exists every event is appended to ``events.jsonl`` as it happens,
+and the run always ends with a ``result.json`` saying completed, failed or
+cancelled (or, if the process dies, it reads back as interrupted).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+import traceback
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.engine.catalog import Algorithm, BuildContext, FitData, FitInfo, get_algorithm
+from workbench.engine.errors import Cancelled, DataError, SpecError, TrainingError, WorkbenchError
+from workbench.engine.jobs.events import Event, Iteration, JobContext
+from workbench.engine.training.problem import Setup, build_setup, cv_folds, holdout_split
+from workbench.engine.project.runs import RunWriter, metrics_from_events, new_run_id, read_events
+from workbench.engine.spec import RunSpec
+
+LEARNING_CURVE_AUTO_MAX_ROWS = 20_000
+SMALL_DATA_CELLS = 200_000
+
+class _Fitter:
+    """Fits preprocessing + estimator with the algorithm's own fitter."""
+
+    def __init__(self, algorithm: Algorithm, setup: Setup, spec: RunSpec, bctx: BuildContext) -> None:
+        self.algorithm = algorithm
+        self.setup = setup
+        self.spec = spec
+        self.bctx = bctx
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray | None, ctx: JobContext):
+        from sklearn.base import clone
+        from sklearn.pipeline import Pipeline
+
+        prep = clone(self.setup.preprocessor)
+        estimator = self.algorithm.factory(self.setup.params, self.bctx)
+        try:
+            Xt = prep.fit_transform(X, y) if y is not None else prep.fit_transform(X)
+        except ValueError as exc:
+            if self.spec.pca_components and "n_components" in str(exc):
+                raise SpecError(
+                    f"PCA with {self.spec.pca_components} components needs at least that many "
+                    "prepared feature columns; lower pca_components."
+                ) from None
+            raise
+        ctx.check()
+        data = FitData(
+            task=self.setup.task,
+            X_train=Xt,
+            y_train=y,
+            n_classes=len(self.setup.classes),
+            seed=self.spec.seed,
+            n_threads=self.bctx.n_threads,
+            ctx=ctx,
+        )
+        if self.algorithm.capabilities.iterative and self.setup.task != "clustering":
+            data.X_train, data.X_valid, data.y_train, data.y_valid = self._valid_split(Xt, y)
+        info = self.algorithm.fitter(estimator, data) or FitInfo()
+        return Pipeline([("prep", prep), ("model", estimator)]), info
+
+    def _valid_split(self, Xt, y):
+        from sklearn.model_selection import train_test_split
+
+        stratify = y if self.setup.task == "classification" else None
+        try:
+            return train_test_split(
+                Xt, y, test_size=self.spec.validation_fraction, random_state=self.spec.seed, stratify=stratify
+            )
+        except ValueError:
+            return train_test_split(
+                Xt, y, test_size=self.spec.validation_fraction, random_state=self.spec.seed
+            )
+
+
+def _predict(pipeline, X: pd.DataFrame, task: str):
+    proba = None
+    pred = np.asarray(pipeline.predict(X))
+    if task == "classification" and hasattr(pipeline, "predict_proba"):
+        try:
+            proba = np.asarray(pipeline.predict_proba(X), dtype=float)
+        except AttributeError:
+            proba = None
+    return pred, proba
+
+
+def library_versions() -> dict[str, str]:
+    import sys
+    from importlib import metadata
+
+    import workbench
+
+    out = {"workbench": workbench.__version__, "python": platform.python_version()}
+    for dist in ("scikit-learn", "pandas", "numpy", "xgboost", "xgboost-cpu", "skops"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    out["platform"] = sys.platform
+    return out
+
+
+@dataclass
+class LoadedSpec:
+    project: Any
+    entry: Any
+    fingerprint: str
+    algorithm: Algorithm
+    frame: pd.DataFrame
+
+
+def load_for_spec(project_root: str, spec: RunSpec, ctx: JobContext, load_share: float) -> LoadedSpec:
+    """Open the project, check the dataset is the one the spec names, load it.
+
+    Shared by training and tuning jobs.  A spec that carries a fingerprint
+    (a replay) refuses to run on a file whose content has changed.
+    """
+    from workbench.engine.project.folder import Project
+
+    project = Project.open(project_root)
+    entry = project.dataset(spec.dataset)
+    current = project.current_fingerprint(spec.dataset)
+    if spec.fingerprint and spec.fingerprint != current:
+        raise DataError(
+            f"Dataset '{spec.dataset}' has changed since this spec was recorded "
+            f"(sha256 {spec.fingerprint[:12]}… then, {current[:12]}… now); "
+            "refusing to run on different data."
+        )
+    algorithm = get_algorithm(spec.algorithm)
+    ctx.progress(0.0, f"Loading {spec.dataset}")
+    frame = project.load_dataset(spec.dataset, ctx.sub(0.0, load_share))
+    ctx.check()
+    return LoadedSpec(project, entry, current, algorithm, frame)
+
+
+class TrainJob:
+    """Train one model as described by a RunSpec, recording a run folder.
+
+    Picklable (it carries only paths and the spec) so a process executor can
+    ship it to a worker; the worker reloads the dataset from the project's
+    Parquet cache rather than receiving a frame through a pipe.
+    """
+
+    kind = "train"
+
+    def __init__(self, project_root: str | os.PathLike, spec: RunSpec, run_id: str | None = None) -> None:
+        self.project_root = str(project_root)
+        self.spec = spec
+        self.run_id = run_id or new_run_id(spec.algorithm)
+        self.title = f"Train {spec.algorithm} on {spec.dataset}"
+
+    # The job's public entry point --------------------------------------
+    def run(self, ctx: JobContext | None = None) -> dict[str, Any]:
+        ctx = ctx or JobContext()
+        t_start = time.time()
+        spec = self.spec.validate()
+        loaded = load_for_spec(self.project_root, spec, ctx, 0.05)
+        project, entry, current, algorithm = loaded.project, loaded.entry, loaded.fingerprint, loaded.algorithm
+        setup = build_setup(loaded.frame, spec, algorithm)
+        train_idx, test_idx = holdout_split(setup, spec)
+        folds = cv_folds(setup, spec, train_idx) if spec.cv >= 2 and setup.task != "clustering" else []
+        device, device_notice = self._device(algorithm, spec)
+        resolved = replace(
+            spec,
+            task=setup.task,
+            params=setup.params,
+            dataset_path=entry.path,
+            fingerprint=current,
+        )
+        # From here on there is a run folder, and it always gets a result.
+        writer = RunWriter(project.runs_dir / self.run_id, resolved)
+
+        def tee(event: Event) -> None:
+            writer.append(event)
+            ctx.emit(event)
+
+        rctx = JobContext(tee, ctx.cancel_token)
+        try:
+            for note in setup.notes + ([device_notice] if device_notice else []):
+                rctx.log(note, "warning" if "Dropped" in note or "GPU" in note or "CUDA" in note else "info")
+            result = self._train(rctx, resolved, algorithm, setup, train_idx, test_idx, folds, device)
+            result["timings"]["total_s"] = round(time.time() - t_start, 3)
+            project_folder = writer.folder
+            result["model_saved"] = (project_folder / "model.skops").exists()
+            writer.finish(result)
+            return self._summary(result)
+        except Cancelled:
+            rctx.log("Cancelled by the user.", "warning")
+            writer.finish(self._partial_result(writer, resolved, "cancelled", "Cancelled by the user."))
+            raise
+        except WorkbenchError as exc:
+            rctx.log(str(exc), "error")
+            writer.finish(self._partial_result(writer, resolved, "failed", str(exc)))
+            raise
+        except Exception as exc:  # a library bug or an odd dataset: record, then report plainly
+            tb = traceback.format_exc()
+            rctx.log(tb, "error")
+            message = f"{algorithm.name} failed: {type(exc).__name__}: {exc}"
+            writer.finish(self._partial_result(writer, resolved, "failed", message))
+            raise TrainingError(message) from exc
+
+    # Pieces ------------------------------------------------------------------
+    def _device(self, algorithm: Algorithm, spec: RunSpec) -> tuple[str, str | None]:
+        if not algorithm.capabilities.gpu:
+            if spec.device == "cuda":
+                return "cpu", f"{algorithm.name} has no GPU implementation; training on the CPU."
+            return "cpu", None
+        try:
+            from workbench.engine.training.device import resolve_device
+        except ImportError:  # pragma: no cover - device module missing
+            return "cpu", None
+        return resolve_device(spec.device)
+
+    def _partial_result(self, writer: RunWriter, spec: RunSpec, status: str, message: str) -> dict[str, Any]:
+        events = read_events(writer.folder / "events.jsonl")
+        return {
+            "status": status,
+            "message": message,
+            "task": spec.task,
+            "algorithm": spec.algorithm,
+            "params": spec.params,
+            "metrics": metrics_from_events(events),
+            "history": [
+                {"step": e.step, "train": e.train, "valid": e.valid} for e in events if isinstance(e, Iteration)
+            ],
+            "finished": time.time(),
+        }
+
+    @staticmethod
+    def _summary(result: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "run_id": result["run_id"],
+            "status": result["status"],
+            "task": result["task"],
+            "algorithm": result["algorithm"],
+            "metrics": result["metrics"],
+            "device": result["device"],
+        }
+
+    def _train(self, ctx, spec, algorithm, setup, train_idx, test_idx, folds, device) -> dict[str, Any]:
+        from workbench.engine.jobs.threads import cap_threads, cpu_count, current_thread_limit
+
+        # The executor's cap (threadpoolctl) doesn't bound n_jobs pools, so
+        # learners must be told the same number explicitly.
+        n_threads = spec.n_threads or current_thread_limit() or cpu_count()
+        if spec.n_threads is None and len(train_idx) * max(1, len(setup.features)) < SMALL_DATA_CELLS:
+            # On small tables thread start-up costs more than it saves, and
+            # OpenMP spin-waits make a 0.1 s fit take 2 s on a busy machine.
+            n_threads = 1
+
+        # n_jobs only reaches estimators that take it; HistGradientBoosting and
+        # BLAS-backed steps (permutation importances too) follow the process's
+        # OpenMP/BLAS pools, so cap those to the same number for the whole fit.
+        with cap_threads(n_threads, set_env=False):
+            return self._fit_and_evaluate(ctx, spec, algorithm, setup, train_idx, test_idx, folds, device, n_threads)
+
+    def _fit_and_evaluate(self, ctx, spec, algorithm, setup, train_idx, test_idx, folds, device, n_threads):
+        from workbench.engine.training import evaluation as ev
+        from workbench.engine.training.importances import feature_importances
+        from workbench.engine.model import ModelInfo, TrainedModel
+
+        bctx = BuildContext(
+            task=setup.task, seed=spec.seed, n_threads=n_threads, device=device, n_classes=len(setup.classes)
+        )
+        fitter = _Fitter(algorithm, setup, spec, bctx)
+        timings: dict[str, float] = {}
+        X, y = setup.X, setup.y
+        ctx.log(
+            f"{algorithm.name} ({setup.task}) on {len(train_idx):,} training rows, "
+            f"{len(setup.features)} features, device {device}."
+        )
+
+        # Cross-validation on the training part (per-fold scores).
+        cv_result = None
+        fit_lo = 0.05
+        if folds:
+            t0 = time.time()
+            fold_scores = []
+            span = 0.3 / len(folds)
+            for i, (a, b) in enumerate(folds):
+                ctx.check()
+                ctx.progress(0.05 + i * span, f"Cross-validation fold {i + 1}/{len(folds)}")
+                quiet = JobContext(None, ctx.cancel_token)
+                tr, va = train_idx[a], train_idx[b]
+                pipe, _ = fitter.fit(X.iloc[tr], y[tr], quiet)
+                pred, proba = _predict(pipe, X.iloc[va], setup.task)
+                scores = ev.score_predictions(setup.task, y[va], pred, proba, setup.classes)
+                fold_scores.append(scores)
+                ctx.log(f"Fold {i + 1}/{len(folds)}: " + _fmt_metrics(scores, setup.task))
+            cv_result = ev.cv_summary(fold_scores)
+            timings["cv_s"] = round(time.time() - t0, 3)
+            fit_lo = 0.35
+
+        # The final fit, with live per-iteration events.
+        ctx.progress(fit_lo, "Fitting")
+        t0 = time.time()
+        y_train = y[train_idx] if y is not None else None
+        pipeline, info = fitter.fit(X.iloc[train_idx], y_train, ctx.sub(fit_lo, 0.85))
+        timings["fit_s"] = round(time.time() - t0, 3)
+        device_used = info.device if algorithm.capabilities.gpu else "cpu"
+        if device == "cuda" and device_used != "cuda":
+            ctx.warn("XGBoost fell back to the CPU although CUDA was selected.")
+        for note in info.notes:
+            ctx.log(note)
+        ctx.check()
+
+        # Evaluation on the held-out rows.
+        ctx.progress(0.86, "Evaluating")
+        t0 = time.time()
+        X_test = X.iloc[test_idx]
+        evaluation: dict[str, Any] = {}
+        if setup.task == "clustering":
+            labels = np.asarray(pipeline.predict(X_test)) if hasattr(pipeline, "predict") else (
+                pipeline.named_steps["model"].labels_
+            )
+            Xt = pipeline.named_steps["prep"].transform(X_test)
+            metrics, evaluation = ev.clustering_evaluation(Xt, labels)
+        else:
+            pred, proba = _predict(pipeline, X_test, setup.task)
+            metrics = ev.score_predictions(setup.task, y[test_idx], pred, proba, setup.classes)
+            evaluation = ev.evaluation_data(setup.task, y[test_idx], pred, proba, setup.classes)
+        ctx.check()
+        feature_names = [f.name for f in setup.features]
+        try:
+            if setup.task != "clustering":
+                # Permutation importances re-run the pipeline n_features x
+                # n_repeats times; on wide tables keep that to ~100 predictions
+                # of 1000 rows (an HGB on 50 columns spent 14 s here).
+                wide = len(feature_names) > 20
+                evaluation["importances"] = feature_importances(
+                    pipeline, X_test, y[test_idx], feature_names, setup.task, seed=spec.seed, ctx=ctx,
+                    max_rows=1000 if wide else 2000,
+                    n_repeats=max(2, 100 // len(feature_names)) if wide else 5,
+                )
+        except Cancelled:
+            raise
+        except Exception as exc:  # importances are a nicety; never fail a run for them
+            ctx.warn(f"Feature importances unavailable: {exc}")
+        want_curve = self._want_learning_curve(len(train_idx), setup.task)
+        if want_curve:
+            try:
+                ctx.progress(0.92, "Learning curve")
+
+                def make_estimator():
+                    from sklearn.base import clone
+                    from sklearn.pipeline import Pipeline
+
+                    return Pipeline(
+                        [("prep", clone(setup.preprocessor)), ("model", algorithm.factory(setup.params, bctx))]
+                    )
+
+                evaluation["learning_curve"] = ev.learning_curve_data(
+                    make_estimator, X.iloc[train_idx], y_train, setup.task, seed=spec.seed, ctx=ctx.sub(0.92, 0.97)
+                )
+            except Cancelled:
+                raise
+            except Exception as exc:
+                ctx.warn(f"Learning curve unavailable: {exc}")
+        timings["evaluate_s"] = round(time.time() - t0, 3)
+
+        # Persist the model (completed runs only).
+        ctx.progress(0.97, "Saving model")
+        model = TrainedModel(
+            pipeline,
+            ModelInfo(
+                task=setup.task,
+                algorithm=algorithm.key,
+                features=setup.features,
+                target=spec.target,
+                classes=setup.classes,
+                run_id=self.run_id,
+                versions=library_versions(),
+            ),
+        )
+        model.save(project_folder := Path(self.project_root) / "runs" / self.run_id)
+        # Held-out row indices let an ONNX export check parity on the same rows.
+        np.save(project_folder / "test_rows.npy", np.asarray(setup.X.index[test_idx]))
+        ctx.progress(1.0, "Done")
+        events = read_events(project_folder / "events.jsonl")
+        history = [{"step": e.step, "train": e.train, "valid": e.valid} for e in events if isinstance(e, Iteration)]
+        best = info.best_iteration
+        if best is None and history:
+            best = _best_step(history)
+        ctx.log(f"Test metrics: {_fmt_metrics(metrics, setup.task)}")
+        return {
+            "run_id": self.run_id,
+            "status": "completed",
+            "task": setup.task,
+            "algorithm": algorithm.key,
+            "params": setup.params,
+            "target": spec.target,
+            "classes": [c.item() if hasattr(c, "item") else c for c in setup.classes],
+            "features": [{"name": f.name, "kind": f.kind} for f in setup.features],
+            "dropped_columns": setup.dropped,
+            "rows": {"train": int(len(train_idx)), "test": int(len(test_idx))},
+            "metrics": metrics,
+            "headline": ev.headline_metric(setup.task),
+            "cv": cv_result,
+            "evaluation": evaluation,
+            "history": history,
+            "best_iteration": best,
+            "n_iterations": info.n_iterations,
+            "device": device_used,
+            "timings": timings,
+            "versions": library_versions(),
+            "onnx": None,
+            "finished": time.time(),
+        }
+
+    def _want_learning_curve(self, n_train: int, task: str) -> bool:
+        if task == "clustering":
+            return False
+        choice = getattr(self.spec, "learning_curve", None)
+        if choice is None:
+            return n_train <= LEARNING_CURVE_AUTO_MAX_ROWS
+        return bool(choice)
+
+
+def _best_step(history: list[dict[str, Any]]) -> int | None:
+    """Step with the lowest validation loss (first metric that is a loss)."""
+    for name in ("logloss", "mlogloss", "log_loss", "rmse", "loss", "mse"):
+        values = [(h["valid"].get(name), h["step"]) for h in history if h["valid"].get(name) is not None]
+        if values:
+            return min(values)[1]
+    return None
+
+
+def _fmt_metrics(metrics: dict[str, Any], task: str) -> str:
+    order = {
+        "classification": ("accuracy", "balanced_accuracy", "f1_macro", "roc_auc", "log_loss"),
+        "regression": ("r2", "rmse", "mae"),
+        "clustering": ("silhouette", "n_clusters"),
+    }.get(task, ())
+    parts = [f"{k} {metrics[k]:.4g}" for k in order if isinstance(metrics.get(k), (int, float))]
+    return ", ".join(parts) or "(none)"

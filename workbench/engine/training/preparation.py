@@ -1,0 +1,430 @@
+"""Column preparation: the preprocessing half of every trained pipeline.
+
+:func:`build_preprocessor` turns a schema, the chosen feature columns, the
+run's preparation settings and the learner into an unfitted scikit-learn
+transformer.  It consumes the canonical frame of
+:func:`workbench.engine.model.coerce_features` (numbers, booleans and dates
+as float32 with NaN; categories as strings with "" for missing) and outputs a
+dense float32 matrix::
+
+    Pipeline([
+        ("columns", ColumnTransformer([...one entry per recipe...])),
+        ("select", VarianceThreshold | SelectKBest),    # optional
+        ("pca", PCA),                                   # optional
+        ("float32", ToFloat32()),
+    ])
+
+Defaults, per column kind (each overridable per column by ``ColumnPrep``):
+
+* numeric     median imputation, then StandardScaler when the learner wants
+              scaled inputs (``Algorithm.scale_numeric``; never for trees)
+* boolean     most-frequent imputation, no scaling
+* datetime    median imputation, then :class:`DatetimeFeatures` (year, month,
+              day, day of week, hour), scaled like numerics
+* categorical "" -> "__missing__", then one-hot (unknown categories at predict
+              time give all zeros).  Columns with more than
+              ``HIGH_CARDINALITY`` distinct values are ordinal-encoded
+              instead: one-hot would add hundreds of sparse columns, and
+              scikit-learn's "infrequent category" grouping does not convert
+              to ONNX.  ``encode="onehot"`` forces one-hot.
+* text, id    dropped (free text and row identifiers carry no reusable
+              signal); the reason is in :attr:`PreparationPlan.dropped`.
+
+A column with an explicit ``encode`` override is treated as categorical
+whatever its kind (e.g. a numeric product code).
+
+The custom transformers here (:class:`ToFloat32`, :class:`DatetimeFeatures`,
+:class:`Clip`) are module-level scikit-learn estimators, so pipelines holding
+them pickle, clone and load with skops; ``workbench.engine.onnx.export``
+registers an ONNX converter for each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from workbench.engine.errors import SpecError
+from workbench.engine.model import FeatureInfo
+
+HIGH_CARDINALITY = 100
+MISSING_CATEGORY = "__missing__"
+DROPPED_KINDS = {
+    "text": "free text (not used as a feature; set encode=onehot or ordinal to use it as a category)",
+    "id": "id-like (a different value on almost every row)",
+}
+
+
+# -- custom transformers ------------------------------------------------------
+class ToFloat32(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Cast to float32, the last preparation step.
+
+    The estimator then sees exactly the numbers an ONNX graph (float32
+    tensors) sees, which keeps tree split decisions identical in both.
+    """
+
+    def fit(self, X: Any, y: Any = None) -> "ToFloat32":
+        validate_data(self, X, ensure_all_finite=False, dtype=None)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "n_features_in_")
+        return np.asarray(X, dtype=np.float32)
+
+
+class Clip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Clip every column to ``[low, high]``; NaN stays NaN.
+
+    ONNX: ``Clip(X, min=low, max=high)`` on float32 input (placed after
+    imputation, so no NaN reaches it unless imputation is off).
+    """
+
+    def __init__(self, low: float = -np.inf, high: float = np.inf) -> None:
+        self.low = low
+        self.high = high
+
+    def fit(self, X: Any, y: Any = None) -> "Clip":
+        validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "n_features_in_")
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        return np.clip(X, self.low, self.high)
+
+
+DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour")
+# Dates reach the model as float32 days since 1970 (coerce_features), which
+# resolve ~2.8 minutes around today: 23:00 may arrive as 22:58.6.  Hours are
+# rounded up across that error (1.5 minutes, in hours) before flooring.
+HOUR_TOLERANCE = 0.025
+
+
+class DatetimeFeatures(TransformerMixin, BaseEstimator):
+    """Days since 1970-01-01 (float, fractional) -> year, month, day, dayofweek, hour.
+
+    Five output columns per input column, in that order; dayofweek is
+    Monday = 0 (as pandas); NaN in gives NaN out.  Pure float arithmetic
+    (H. Hinnant's ``civil_from_days``) so the ONNX converter can use Floor,
+    Div, Mul, Sub, Add only; every intermediate is an integer below 2**24, so
+    float32 gives the same results::
+
+        z    = floor(days)
+        hour = min(floor((days - z) * 24 + 0.025), 23)     # see HOUR_TOLERANCE
+        dow  = (z + 3) - 7 * floor((z + 3) / 7)        # 1970-01-01 was a Thursday
+        zz   = z + 719468
+        era  = floor(zz / 146097)
+        doe  = zz - era * 146097                           # [0, 146096]
+        yoe  = floor((doe - floor(doe/1460) + floor(doe/36524) - floor(doe/146096)) / 365)
+        doy  = doe - (365*yoe + floor(yoe/4) - floor(yoe/100))
+        mp   = floor((5*doy + 2) / 153)
+        day  = doy - floor((153*mp + 2) / 5) + 1
+        month = mp + 3 - 12 * floor(mp / 10)
+        year = yoe + era*400 + floor((14 - month) / 12)    # +1 for Jan/Feb
+    """
+
+    def fit(self, X: Any, y: Any = None) -> "DatetimeFeatures":
+        validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "n_features_in_")
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        parts = [civil_from_days(X[:, j]) for j in range(X.shape[1])]
+        return np.column_stack([col for p in parts for col in p]) if parts else np.empty((len(X), 0))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "n_features_in_")
+        if input_features is None:
+            input_features = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            input_features = [f"x{i}" for i in range(self.n_features_in_)]
+        return np.asarray([f"{name}_{part}" for name in input_features for part in DATETIME_PARTS], dtype=object)
+
+
+def civil_from_days(days: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(year, month, day, dayofweek, hour) of days since 1970-01-01; see DatetimeFeatures."""
+    days = np.asarray(days, dtype=np.float64)
+    z = np.floor(days)
+    hour = np.minimum(np.floor((days - z) * 24.0 + HOUR_TOLERANCE), 23.0)
+    dow = (z + 3.0) - 7.0 * np.floor((z + 3.0) / 7.0)
+    zz = z + 719468.0
+    era = np.floor(zz / 146097.0)
+    doe = zz - era * 146097.0
+    yoe = np.floor((doe - np.floor(doe / 1460.0) + np.floor(doe / 36524.0) - np.floor(doe / 146096.0)) / 365.0)
+    doy = doe - (365.0 * yoe + np.floor(yoe / 4.0) - np.floor(yoe / 100.0))
+    mp = np.floor((5.0 * doy + 2.0) / 153.0)
+    day = doy - np.floor((153.0 * mp + 2.0) / 5.0) + 1.0
+    month = mp + 3.0 - 12.0 * np.floor(mp / 10.0)
+    year = yoe + era * 400.0 + np.floor((14.0 - month) / 12.0)
+    return year, month, day, dow, hour
+
+
+# -- the plan -----------------------------------------------------------------
+@dataclass(frozen=True)
+class ColumnRecipe:
+    """How one group of columns is prepared (columns with equal recipes share a step)."""
+
+    kind: str  # feature kind: numeric, boolean, datetime, categorical
+    impute: str  # mean, median, most_frequent, constant, none
+    scale: str  # standard, minmax, robust, none
+    encode: str = "none"  # onehot, ordinal (categorical only)
+    fill_value: Any = None
+    clip: tuple[float, float] | None = None
+
+
+@dataclass
+class PreparationPlan:
+    """What :func:`build_preprocessor` will do, in words a log can show.
+
+    ``columns`` maps each used column to its recipe (in feature order);
+    ``dropped`` maps each unused column to the reason; ``notes`` are
+    decisions worth a log line (e.g. ordinal encoding of a high-cardinality
+    column).
+    """
+
+    columns: dict[str, ColumnRecipe] = field(default_factory=dict)
+    dropped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def features(self) -> list[FeatureInfo]:
+        return [FeatureInfo(name, recipe.kind) for name, recipe in self.columns.items()]
+
+    def log_lines(self) -> list[str]:
+        return [f"column {c} dropped: {why}" for c, why in self.dropped.items()] + list(self.notes)
+
+
+def _kind_of(schema: Any, column: str) -> str:
+    try:
+        return str(schema[column].kind)
+    except KeyError:
+        raise SpecError(f"Column '{column}' is not in the dataset.") from None
+
+
+def _n_categories(schema: Any, column: str, frame: Any) -> int | None:
+    if frame is not None and column in getattr(frame, "columns", ()):
+        values = frame[column]
+        return int(values[values.notna() & (values.astype(str) != "")].nunique())
+    col_type = schema[column]
+    for attr in ("n_unique", "unique", "n_distinct", "cardinality"):
+        value = getattr(col_type, attr, None)
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+    return None
+
+
+def plan_preparation(
+    schema: Any,
+    features: list[str],
+    spec: Any,
+    algorithm: Any,
+    *,
+    frame: Any = None,
+) -> PreparationPlan:
+    """Decide, per feature column, how it is imputed, scaled and encoded.
+
+    Parameters
+    ----------
+    schema
+        Maps a column name to an object with ``.kind`` in numeric,
+        categorical, boolean, datetime, text, id.
+    features
+        The candidate feature columns, in order.
+    spec
+        The RunSpec (uses ``spec.preparation``: column -> ColumnPrep).
+    algorithm
+        The catalog entry (uses ``scale_numeric``).
+    frame
+        Optional training frame, used only to count categories (columns with
+        more than ``HIGH_CARDINALITY`` are ordinal-encoded).  Without it the
+        schema's ``n_unique`` is used when present.
+    """
+    plan = PreparationPlan()
+    overrides = getattr(spec, "preparation", None) or {}
+    scale_default = "standard" if getattr(algorithm, "scale_numeric", True) else "none"
+    for column in features:
+        prep = overrides.get(column)
+        kind = _kind_of(schema, column)
+        if prep is not None:
+            prep.validate(column)
+        if prep is not None and prep.drop:
+            plan.dropped[column] = "dropped by its preparation settings"
+            continue
+        encode = prep.encode if prep is not None else "auto"
+        if encode != "auto":
+            kind = "categorical"  # an explicit encoding makes any column a category
+        elif kind in DROPPED_KINDS:
+            plan.dropped[column] = DROPPED_KINDS[kind]
+            continue
+        impute = prep.impute if prep is not None else "auto"
+        scale = prep.scale if prep is not None else "auto"
+        fill_value = prep.fill_value if prep is not None else None
+        clip = tuple(prep.clip) if prep is not None and prep.clip is not None else None
+        if kind == "categorical":
+            if encode == "auto":
+                n = _n_categories(schema, column, frame)
+                encode = "onehot"
+                if n is not None and n > HIGH_CARDINALITY:
+                    encode = "ordinal"
+                    plan.notes.append(
+                        f"column {column} has {n} categories (> {HIGH_CARDINALITY}): ordinal-encoded "
+                        "instead of one-hot; set encode=onehot to override"
+                    )
+            recipe = ColumnRecipe(
+                kind, "constant" if impute == "auto" else impute, "none", encode,
+                MISSING_CATEGORY if fill_value is None else str(fill_value),
+            )
+        elif kind in ("numeric", "boolean", "datetime"):
+            auto_impute = "most_frequent" if kind == "boolean" else "median"
+            auto_scale = "none" if kind == "boolean" else scale_default
+            if clip is not None and kind != "numeric":
+                plan.notes.append(f"column {column}: clip applies to numeric columns only; ignored")
+                clip = None
+            recipe = ColumnRecipe(
+                kind,
+                auto_impute if impute == "auto" else impute,
+                auto_scale if scale == "auto" else scale,
+                fill_value=None if fill_value is None else float(fill_value),
+                clip=clip,
+            )
+        else:
+            raise SpecError(f"Column '{column}' has an unknown kind '{kind}'.")
+        plan.columns[column] = recipe
+    if not plan.columns:
+        reasons = "; ".join(f"{c}: {why}" for c, why in plan.dropped.items()) or "no columns given"
+        raise SpecError(f"No usable feature columns are left ({reasons}).")
+    return plan
+
+
+# -- building the transformer -------------------------------------------------
+_SCALERS = {"standard": "StandardScaler", "minmax": "MinMaxScaler", "robust": "RobustScaler"}
+
+
+def _steps(recipe: ColumnRecipe) -> list[tuple[str, Any]]:
+    from sklearn import preprocessing
+    from sklearn.impute import SimpleImputer
+
+    steps: list[tuple[str, Any]] = []
+    if recipe.kind == "categorical":
+        if recipe.impute != "none":
+            strategy = "constant" if recipe.impute not in ("most_frequent",) else "most_frequent"
+            steps.append(("impute", SimpleImputer(
+                missing_values="", strategy=strategy, fill_value=recipe.fill_value,
+            )))
+        if recipe.encode == "ordinal":
+            steps.append(("encode", preprocessing.OrdinalEncoder(
+                handle_unknown="use_encoded_value", unknown_value=-1,
+            )))
+        else:
+            steps.append(("encode", preprocessing.OneHotEncoder(
+                handle_unknown="ignore", sparse_output=False,
+            )))
+        return steps
+    if recipe.impute != "none":
+        if recipe.impute == "constant":
+            imputer = SimpleImputer(strategy="constant", fill_value=recipe.fill_value or 0.0)
+        else:
+            imputer = SimpleImputer(strategy=recipe.impute)
+        # keep_empty_features: an all-missing column keeps its slot (stable layout).
+        imputer.set_params(keep_empty_features=True)
+        steps.append(("impute", imputer))
+    if recipe.clip is not None:
+        steps.append(("clip", Clip(*recipe.clip)))
+    if recipe.kind == "datetime":
+        steps.append(("parts", DatetimeFeatures()))
+    if recipe.scale != "none":
+        steps.append(("scale", getattr(preprocessing, _SCALERS[recipe.scale])()))
+    return steps
+
+
+def _group_name(recipe: ColumnRecipe, taken: set[str]) -> str:
+    base = {"numeric": "num", "boolean": "bool", "datetime": "date", "categorical": "cat"}[recipe.kind]
+    name, i = base, 2
+    while name in taken:
+        name, i = f"{base}{i}", i + 1
+    taken.add(name)
+    return name
+
+
+def build_preprocessor(
+    schema: Any,
+    features: list[str],
+    spec: Any,
+    algorithm: Any,
+    *,
+    task: str | None = None,
+    frame: Any = None,
+) -> tuple[Any, list[FeatureInfo]]:
+    """An unfitted preparation pipeline and the features it consumes.
+
+    See the module docstring for the layout and defaults, and
+    :func:`plan_preparation` for the parameters (``task`` overrides
+    ``spec.task``; it picks the SelectKBest score function).  The dropped
+    columns and notable decisions are in ``plan_preparation(...).log_lines()``.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    plan = plan_preparation(schema, features, spec, algorithm, frame=frame)
+    groups: dict[ColumnRecipe, list[str]] = {}
+    for column, recipe in plan.columns.items():
+        groups.setdefault(recipe, []).append(column)
+    taken: set[str] = set()
+    entries = []
+    for recipe, columns in groups.items():
+        steps = _steps(recipe)
+        step = Pipeline(steps) if steps else "passthrough"
+        entries.append((_group_name(recipe, taken), step, columns))
+    columns = ColumnTransformer(
+        entries,
+        sparse_threshold=0,
+        verbose_feature_names_out=_needs_prefixes(plan),
+    )
+    steps: list[tuple[str, Any]] = [("columns", columns)]
+    steps += _selection_steps(spec, task or getattr(spec, "task", None))
+    steps.append(("float32", ToFloat32()))
+    return Pipeline(steps), plan.features
+
+
+def _needs_prefixes(plan: PreparationPlan) -> bool:
+    """Prefix output names ("cat__city_Paris") only if bare names could collide.
+
+    One-hot outputs are named ``<column>_<category>``; that can equal another
+    column's name only if that name starts with ``<column>_``.
+    """
+    onehot = [c for c, r in plan.columns.items() if r.kind == "categorical" and r.encode == "onehot"]
+    dated = [c for c, r in plan.columns.items() if r.kind == "datetime"]
+    return any(
+        other != c and other.startswith(c + "_") for c in onehot + dated for other in plan.columns
+    )
+
+
+def _selection_steps(spec: Any, task: str | None) -> list[tuple[str, Any]]:
+    steps: list[tuple[str, Any]] = []
+    selection = getattr(spec, "feature_selection", "none") or "none"
+    if selection == "variance":
+        from sklearn.feature_selection import VarianceThreshold
+
+        steps.append(("select", VarianceThreshold(threshold=0.0)))
+    elif selection == "kbest":
+        from sklearn.feature_selection import SelectKBest, f_classif, f_regression
+
+        if task not in ("classification", "regression"):
+            raise SpecError(
+                "feature_selection=kbest scores features against the target, so it needs a "
+                f"classification or regression task (got {task or 'no task'})."
+            )
+        score = f_classif if task == "classification" else f_regression
+        steps.append(("select", SelectKBest(score, k=int(spec.selection_k))))
+    elif selection != "none":
+        raise SpecError(f"feature_selection must be none, variance or kbest; got '{selection}'.")
+    if getattr(spec, "pca_components", None):
+        from sklearn.decomposition import PCA
+
+        steps.append(("pca", PCA(n_components=int(spec.pca_components), random_state=getattr(spec, "seed", 0))))
+    return steps

@@ -1,0 +1,1 @@
+"""Hyperparameter search: search spaces, objectives, the tune folder and the leaderboard."""

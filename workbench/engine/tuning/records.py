@@ -1,0 +1,174 @@
+"""A hyperparameter search's folder: written as it runs, read back afterwards.
+
+``tunes/<tune-id>/`` holds ``spec.json``, ``trials.jsonl`` (one line per
+finished trial, flushed: a crash loses none), ``result.json`` and, while the
+search runs, ``run.lock`` with its pid.  The layout is described with the
+search itself in :mod:`workbench.engine.tuning.job`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from workbench.engine.errors import ProjectError, SpecError
+from workbench.engine.fsutil import atomic_write_text
+from workbench.engine.json_values import json_safe
+from workbench.engine.project.runs import _pid_alive, _read_json
+from workbench.engine.spec import RunSpec
+
+__all__ = ["TUNES_DIR", "TuneRecord", "best_run_spec", "list_tunes", "load_tune", "record_trained_run"]
+
+TUNES_DIR = "tunes"
+
+
+def better(a: float, b: float | None, direction: str) -> bool:
+    """True when score `a` beats `b` (None: nothing yet) in `direction` ("max" or "min")."""
+    if b is None:
+        return True
+    return a > b if direction == "max" else a < b
+
+
+class TuneWriter:
+    """Writes a tune folder as the search goes: spec, one line per trial, result."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def start(self, spec: dict[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=False)
+        (self.folder / "run.lock").write_text(str(os.getpid()))
+        atomic_write_text(self.folder / "spec.json", json.dumps(json_safe(spec), indent=2))
+        self._trials = open(self.folder / "trials.jsonl", "a", encoding="utf-8")
+
+    def append(self, record: dict[str, Any]) -> None:
+        self._trials.write(json.dumps(json_safe(record)) + "\n")
+        self._trials.flush()  # a crash loses no finished trial
+
+    def finish(self, result: dict[str, Any]) -> None:
+        if not self._trials.closed:
+            self._trials.close()
+        atomic_write_text(self.folder / "result.json", json.dumps(result, indent=2))
+        try:
+            (self.folder / "run.lock").unlink()
+        except FileNotFoundError:
+            pass
+
+
+@dataclass
+class TuneRecord:
+    """A tune folder read back from disk."""
+
+    tune_id: str
+    folder: Path
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """``{"run_spec": {...}, "search": {...}}`` as written at the start."""
+        return _read_json(self.folder / "spec.json") or {}
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        return _read_json(self.folder / "result.json")
+
+    def trials(self) -> list[dict[str, Any]]:
+        """Finished trials in finishing order (readable while a search runs)."""
+        out = []
+        try:
+            with open(self.folder / "trials.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    try:
+                        out.append(json.loads(line))
+                    except json.JSONDecodeError:
+                        continue  # a torn last line after a crash
+        except FileNotFoundError:
+            pass
+        return out
+
+    @property
+    def status(self) -> str:
+        result = self.result
+        if result is not None:
+            return result.get("status", "failed")
+        try:
+            pid = int((self.folder / "run.lock").read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return "interrupted"
+        return "running" if _pid_alive(pid) else "interrupted"
+
+    @property
+    def created(self) -> float:
+        return (self.folder / "spec.json").stat().st_mtime
+
+    def summary(self) -> dict[str, Any]:
+        """Id, status, algorithm, metric and best trial (from disk)."""
+        spec = self.spec
+        search = spec.get("search", {})
+        result = self.result
+        trials = result["trials"] if result else self.trials()
+        best = result.get("best") if result else _best_of(trials, search.get("direction", "max"))
+        return {
+            "tune_id": self.tune_id,
+            "status": self.status,
+            "algorithm": spec.get("run_spec", {}).get("algorithm"),
+            "dataset": spec.get("run_spec", {}).get("dataset"),
+            "task": spec.get("run_spec", {}).get("task"),
+            "strategy": search.get("strategy"),
+            "metric": search.get("metric"),
+            "direction": search.get("direction"),
+            "n_trials": len(trials),
+            "best": best,
+        }
+
+
+def _best_of(trials: list[dict[str, Any]], direction: str) -> dict[str, Any] | None:
+    best = None
+    for t in trials:
+        if t.get("state") == "complete" and t.get("score") is not None:
+            if better(t["score"], best and best["score"], direction):
+                best = t
+    return best
+
+
+def list_tunes(project: Any) -> list[TuneRecord]:
+    """The project's searches, oldest first."""
+    root = Path(project.root) / TUNES_DIR
+    if not root.is_dir():
+        return []
+    records = [TuneRecord(p.name, p) for p in root.iterdir() if (p / "spec.json").exists()]
+    return sorted(records, key=lambda r: (r.created, r.tune_id))
+
+
+def load_tune(project: Any, tune_id: str) -> TuneRecord:
+    folder = Path(project.root) / TUNES_DIR / tune_id
+    if not (folder / "spec.json").exists():
+        known = ", ".join(r.tune_id for r in list_tunes(project)) or "(none yet)"
+        raise ProjectError(f"No search '{tune_id}' in {project.root}. Searches: {known}.")
+    return TuneRecord(tune_id, folder)
+
+
+def best_run_spec(tune_result: Mapping[str, Any]) -> RunSpec:
+    """The RunSpec that trains the best trial as a normal run.
+
+    The base spec of the search (split, seed, preparation, fixed params) with
+    the best trial's parameters.  Raises SpecError when no trial completed.
+    """
+    best = tune_result.get("best")
+    if not best:
+        raise SpecError("This search has no completed trial to train.")
+    base = dict(tune_result["run_spec"])
+    base["params"] = {**(tune_result.get("fixed") or {}), **best["params"]}
+    return RunSpec.from_dict(base)
+
+
+def record_trained_run(project: Any, tune_id: str, run_id: str) -> None:
+    """Note in the search's result.json that its best trial was trained as ``run_id``."""
+    record = load_tune(project, tune_id)
+    result = record.result
+    if not result or not result.get("best"):
+        return
+    result["best"]["run_id"] = run_id
+    atomic_write_text(record.folder / "result.json", json.dumps(result, indent=2))
