@@ -23,7 +23,7 @@ class CliError(Exception):
     """A usage problem found after parsing (one line, exit 1)."""
 
 
-def _print_json(obj: Any) -> None:
+def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, default=_json_default, allow_nan=False)
     sys.stdout.write("\n")
 
@@ -41,18 +41,18 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _clean_nan(obj: Any) -> Any:
+def clean_nan(obj: Any) -> Any:
     """JSON has no NaN: write null instead."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, dict):
-        return {k: _clean_nan(v) for k, v in obj.items()}
+        return {k: clean_nan(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_clean_nan(v) for v in obj]
+        return [clean_nan(v) for v in obj]
     return obj
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
+def format_table(rows: list[list[str]], header: list[str]) -> str:
     widths = [len(h) for h in header]
     for row in rows:
         widths = [max(w, len(str(c))) for w, c in zip(widths, row)]
@@ -62,7 +62,7 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(out)
 
 
-def _fmt(value: Any) -> str:
+def format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if value is None:
@@ -70,7 +70,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _headline(task: str | None, metrics: dict[str, Any]) -> str:
+def headline_metric(task: str | None, metrics: dict[str, Any]) -> str:
     for key in {"classification": ("accuracy", "f1_macro"), "regression": ("r2", "rmse"),
                 "clustering": ("silhouette",)}.get(task or "", ()) + ("valid_logloss", "valid_rmse"):
         if isinstance(metrics.get(key), (int, float)):
@@ -78,7 +78,7 @@ def _headline(task: str | None, metrics: dict[str, Any]) -> str:
     return ""
 
 
-class _ProgressPrinter:
+class ProgressPrinter:
     """Turns job events into terse stderr lines (throttled; quiet if not a tty)."""
 
     def __init__(self, quiet: bool) -> None:
@@ -87,7 +87,7 @@ class _ProgressPrinter:
         self._last = 0.0
 
     def __call__(self, event) -> None:
-        from workbench.engine.jobs.events import Iteration, Log, Progress
+        from workbench.engine import Iteration, Log, Progress
 
         if isinstance(event, Log):
             if event.level in ("warning", "error") and "Traceback" not in event.message:
@@ -119,8 +119,7 @@ def run_job_interruptibly(job, on_event) -> Any:
     single long library call that cannot be interrupted, we wait at most
     ``GRACE`` seconds, record the run as cancelled ourselves and exit.
     """
-    from workbench.engine.errors import Cancelled
-    from workbench.engine.jobs.events import CancelToken, JobContext
+    from workbench.engine import CancelToken, Cancelled, JobContext
 
     GRACE = 2.0
     token = CancelToken()
@@ -129,7 +128,7 @@ def run_job_interruptibly(job, on_event) -> Any:
 
     def target() -> None:
         try:
-            from workbench.engine.jobs.threads import cap_threads
+            from workbench.engine import cap_threads
 
             n = getattr(getattr(job, "spec", None), "n_threads", None) or os.cpu_count() or 1
             with cap_threads(n):
@@ -181,7 +180,7 @@ def run_job_in_process(job, on_event) -> Any:
     library call (a kernel SVM fit has no callback): the worker is asked to
     stop, then terminated, and the run is recorded as cancelled.
     """
-    from workbench.engine.jobs.process import ProcessExecutor
+    from workbench.engine import ProcessExecutor
 
     with ProcessExecutor(max_concurrent=1, warm_imports=()) as executor:
         handle = executor.submit(job, on_event)
@@ -204,6 +203,47 @@ def run_job_in_process(job, on_event) -> Any:
 def _finalize_cancelled(job) -> None:
     root, run_id = getattr(job, "project_root", None), getattr(job, "run_id", None)
     if root and run_id:
-        from workbench.engine.project.runs import finalize_run
+        from workbench.engine import finalize_run
 
         finalize_run(root, run_id, "cancelled", "Cancelled by the user (Ctrl-C).")
+
+
+def spec_from_args(args, project) -> Any:
+    """The RunSpec that ``train`` and ``tune`` describe with their flags."""
+    from workbench.engine import RunSpec, get_algorithm
+
+    if not args.algorithm:
+        raise CliError("--algorithm is required (see 'workbench algorithms').")
+    algorithm = get_algorithm(args.algorithm)
+    task = args.task
+    params: dict[str, Any] = {}
+    if args.param:
+        # Parse against the task if we know it; otherwise against any task of the
+        # family (validation is redone once the task is inferred).
+        parse_task = task or algorithm.tasks[0]
+        for pair in args.param:
+            name = pair.partition("=")[0].strip()
+            tasks = [t for t in algorithm.tasks if any(p.name == name for p in algorithm.params_for(t))]
+            use = parse_task if parse_task in tasks or not tasks else tasks[0]
+            params.update(algorithm.parse_params([pair], use))
+    target = args.target
+    if target is None and task != "clustering" and "clustering" not in algorithm.tasks:
+        target = project.defaults.get("target") if args.name == project.defaults.get("dataset") else None
+        if target is None:
+            raise CliError("--target is required (the column to predict).")
+    features = [c.strip() for c in args.features.split(",")] if args.features else None
+    return RunSpec(
+        dataset=args.name,
+        algorithm=args.algorithm,
+        target=target,
+        task=task,
+        params=params,
+        features=features,
+        ignore=args.ignore or [],
+        test_size=args.test_size,
+        cv=args.cv,
+        seed=args.seed,
+        device=args.device,
+        n_threads=args.threads,
+        learning_curve=args.learning_curve,
+    ).validate()

@@ -62,3 +62,12 @@ def get_algorithm(key: str) -> Algorithm:
         raise SpecError(
             f"Unknown algorithm '{key}'.{hint} Run 'workbench algorithms' to list them."
         ) from None
+
+
+def display_name(key: str) -> str:
+    """The entry's human name for ``key``; ``key`` itself for an entry the
+    catalog no longer has (an old run folder may name one)."""
+    try:
+        return get_algorithm(key).name
+    except SpecError:
+        return key
