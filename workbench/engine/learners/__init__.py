@@ -7,6 +7,7 @@ catalog stays cheap (the window must show fast).
 """
 
 from workbench.engine.learners import (
+    baseline,
     bayes,
     boosting,
     clustering,
@@ -42,4 +43,5 @@ ALGORITHMS: tuple[Algorithm, ...] = (
     ensembles.BAGGING,
     ensembles.VOTING,
     ensembles.STACKING,
+    baseline.BASELINE,
 )
