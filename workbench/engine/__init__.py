@@ -76,6 +76,14 @@ _EXPORTS: dict[str, str] = {
     "objective_metrics": "tuning.objective",
     "build_search_space": "tuning.space",
     "leaderboard": "tuning.leaderboard",
+    # comparing algorithms
+    "CompareRow": "jobs.events",
+    "CompareJob": "compare.job",
+    "compare_algorithms": "compare.job",
+    "list_compares": "compare.job",
+    "load_compare": "compare.job",
+    "rank_rows": "compare.stats",
+    "corrected_resampled_ttest": "compare.stats",
     # export / predict
     "export_onnx": "onnx.export",
     "export_run": "onnx.run_export",
