@@ -17,4 +17,5 @@ from workbench.engine.learners import (  # noqa: F401  (imported for their regis
     neural,
     clustering,
     ensembles,
+    baseline,
 )
