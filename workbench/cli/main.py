@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from workbench.cli import compare as compare_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
     EXIT_ERROR,
@@ -447,6 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--task", choices=["classification", "regression", "clustering"], help="only rows of this task")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_leaderboard)
+
+    compare_cli.add_parser(sub)
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")

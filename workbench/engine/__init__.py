@@ -94,6 +94,14 @@ _EXPORTS: dict[str, str] = {
     "range_from_text": "tuning.space",
     "tunable_params": "tuning.space",
     "leaderboard": "tuning.leaderboard",
+    # comparing algorithms
+    "CompareRow": "jobs.events",
+    "CompareJob": "compare.job",
+    "compare_algorithms": "compare.job",
+    "list_compares": "compare.job",
+    "load_compare": "compare.job",
+    "rank_rows": "compare.stats",
+    "corrected_resampled_ttest": "compare.stats",
     # export / predict
     "export_onnx": "onnx.export",
     "export_run": "onnx.run_export",

@@ -5,9 +5,10 @@ column, named exactly like the column: numeric, boolean and datetime columns
 as ``float32 [N, 1]`` (NaN for missing, datetimes as days since 1970-01-01),
 categorical columns as ``string [N, 1]`` ("" for missing).  Outputs:
 
-* classification: ``label`` (int64 class code 0..K-1) and ``probabilities``
-  (float32 ``[N, K]``, a plain tensor, no ZipMap); the metadata's
-  ``classes`` maps codes to the original labels;
+* classification: ``label`` (the original class values: strings for a
+  string target, int64 for integers; see :mod:`.labels`) and
+  ``probabilities`` (float32 ``[N, K]``, a plain tensor, no ZipMap) whose
+  columns follow the metadata's ``classes`` list;
 * regression: ``variable`` (float32 ``[N, 1]``);
 * clustering: ``label`` (int64 cluster) and ``scores`` (distances).
 
@@ -52,9 +53,9 @@ INPUT_FORMAT = (
     "Numeric, boolean and datetime features: float32, NaN for missing; "
     "boolean as 0/1; datetime as days since 1970-01-01T00:00:00 UTC "
     "(fractional days carry the time of day). Categorical features: string, "
-    "'' (empty string) for missing. Classifier outputs: 'label' (int64 code) "
-    "and 'probabilities' (float32 [N, K]); metadata 'classes' maps code i to "
-    "its label. Regression output: 'variable'. Clustering: 'label', 'scores'."
+    "'' (empty string) for missing. Classifier outputs: 'label' (the class "
+    "itself: string for a text target, int64 for whole numbers) and "
+    "'probabilities' (float32 [N, K]), column i being metadata 'classes'[i]. Regression output: 'variable'. Clustering: 'label', 'scores'."
 )
 
 
@@ -300,6 +301,7 @@ def convert_model(model: "TrainedModel", opset: dict[str, int] | None = None) ->
     from skl2onnx import convert_sklearn
 
     from workbench.engine.onnx.converters import register_converters
+    from workbench.engine.onnx.labels import add_class_label_output
     from workbench.engine.onnx.trees import split_tree_ensembles
 
     opset = opset or dict(DEFAULT_OPSET)
@@ -331,6 +333,8 @@ def convert_model(model: "TrainedModel", opset: dict[str, int] | None = None) ->
     # (onnxruntime walks every tree of a node per 128 rows): 3-5x faster
     # batches, same inputs and outputs (see onnx_trees).
     split_tree_ensembles(onx)
+    if model.task == "classification":
+        add_class_label_output(onx, model.info.classes)
     return onx
 
 
@@ -432,12 +436,14 @@ def build_metadata(
 
     Keys: ``workbench_format`` (this layout's version), ``features`` (JSON
     list of ``{"name", "kind", "onnx_type"}`` in input order), ``target``,
-    ``task``, ``algorithm``, ``classes`` (JSON list; code i -> label),
+    ``task``, ``algorithm``, ``classes`` (JSON list; probability column i -> class),
+    ``label_values`` ("classes" for a classifier: ``label`` holds class values),
     ``has_probabilities`` ("true"/"false"),
     ``metrics`` (JSON), ``run_id``, ``workbench_version``, ``versions``
     (JSON), ``opset`` (JSON), ``parity`` (JSON or ""), ``input_format``.
     """
     from workbench import __version__
+    from workbench.engine.onnx.labels import LABEL_HOLDS_CLASSES, LABEL_VALUES_KEY
 
     info = model.info
     features = [
@@ -445,7 +451,8 @@ def build_metadata(
         for f in info.features
     ]
     return {
-        "workbench_format": "1",
+        # 2: a classifier's "label" holds class values, not codes.
+        "workbench_format": "2",
         "features": json.dumps(features),
         "target": info.target or "",
         "task": info.task,
@@ -459,6 +466,7 @@ def build_metadata(
         "opset": json.dumps(opset or DEFAULT_OPSET),
         "parity": json.dumps(json_safe(parity)) if parity is not None else "",
         "input_format": INPUT_FORMAT,
+        **({LABEL_VALUES_KEY: LABEL_HOLDS_CLASSES} if info.task == "classification" else {}),
     }
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from workbench.engine.catalog import display_name
 from workbench.engine.errors import ExportError
+from workbench.engine.onnx.labels import class_codes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,7 +94,12 @@ def check_parity(model: "TrainedModel", onnx_bytes: bytes, X_check: "pd.DataFram
         }
 
     native_labels = np.asarray(pipeline.predict(frame)).astype(np.int64).ravel()
-    onnx_labels = np.asarray(named["label"]).astype(np.int64).ravel()
+    if model.task == "classification":
+        # The graph's label holds class values (onnx.labels): map them back to
+        # codes; a value that is not one of the classes (-1) counts as a mismatch.
+        onnx_labels = class_codes(named["label"], model.info.classes)
+    else:
+        onnx_labels = np.asarray(named["label"]).astype(np.int64).ravel()
     differ = native_labels != onnx_labels
     max_diff = 0.0
     ties = np.zeros(rows, dtype=bool)
