@@ -22,6 +22,9 @@ from workbench.cli.support import (
     print_json,
     ProgressPrinter,
     format_table,
+    fraction,
+    nonneg_int,
+    pos_int,
     run_job_in_process,
     run_job_interruptibly,
     spec_from_args,
@@ -383,13 +386,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--algorithm", help="catalog key (see 'workbench algorithms')")
     s.add_argument("--task", choices=["classification", "regression", "clustering"], help="default: inferred from the target")
     s.add_argument("--param", action="append", metavar="K=V", help="algorithm parameter (repeatable)")
-    s.add_argument("--test-size", type=_fraction, default=0.2, help="held-out fraction (default 0.2)")
-    s.add_argument("--cv", type=_nonneg_int, default=0, help="k-fold cross-validation on the training part (0 = off)")
-    s.add_argument("--seed", type=_nonneg_int, default=0)
+    s.add_argument("--test-size", type=fraction, default=0.2, help="held-out fraction (default 0.2)")
+    s.add_argument("--cv", type=nonneg_int, default=0, help="k-fold cross-validation on the training part (0 = off)")
+    s.add_argument("--seed", type=nonneg_int, default=0)
     s.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     s.add_argument("--features", help="comma-separated feature columns (default: all but target/ignored)")
     s.add_argument("--ignore", action="append", metavar="COL", help="column to leave out (repeatable)")
-    s.add_argument("--threads", type=_pos_int, help="CPU threads for this run (default: all cores)")
+    s.add_argument("--threads", type=pos_int, help="CPU threads for this run (default: all cores)")
     s.add_argument("--process", action="store_true",
                    help="fit in a worker process: Ctrl-C then stops even one long library call within ~2 s")
     lc = s.add_mutually_exclusive_group()
@@ -429,15 +432,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--algorithm", required=True)
     s.add_argument("--task", choices=["classification", "regression"])
     s.add_argument("--strategy", choices=["grid", "random", "bayes"], default="bayes")
-    s.add_argument("--trials", type=_pos_int, default=None)
+    s.add_argument("--trials", type=pos_int, default=None)
     s.add_argument("--timeout", type=float, default=None, help="wall-time budget in seconds")
-    s.add_argument("--cv", type=_nonneg_int, default=3)
+    s.add_argument("--cv", type=nonneg_int, default=3)
     s.add_argument("--metric", help="metric to optimise (default: the task's headline metric)")
     s.add_argument("--param-range", action="append", metavar="K=LOW:HIGH", help="search range (or K=a,b,c values)")
     s.add_argument("--param", action="append", metavar="K=V", help="fixed parameter")
-    s.add_argument("--seed", type=_nonneg_int, default=0)
-    s.add_argument("--jobs", type=_pos_int, default=1, help="trials in parallel")
-    s.add_argument("--test-size", type=_fraction, default=0.2)
+    s.add_argument("--seed", type=nonneg_int, default=0)
+    s.add_argument("--jobs", type=pos_int, default=1, help="trials in parallel")
+    s.add_argument("--test-size", type=fraction, default=0.2)
     s.add_argument("--train-best", action="store_true", help="train the best trial as a normal run afterwards")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_tune)
@@ -455,33 +458,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("project", nargs="?")
     s.set_defaults(func=cmd_gui)
     return p
-
-
-def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got '{text}'") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
-    return v
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return v
-
-
-def _pos_int(text: str) -> int:
-    v = _nonneg_int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return v
 
 
 def main(argv: Sequence[str] | None = None) -> int:
