@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from workbench.cli import drift
 from workbench.cli.support import (
     EXIT_CANCELLED,
     EXIT_ERROR,
@@ -296,6 +297,11 @@ def cmd_predict(args) -> int:
         report = predict_onnx_to_csv(args.model, args.inputs[0], args.output)
         n = report["rows"] if isinstance(report, dict) else report  # it returns {"rows", "path", "seconds"}
         print(f"Wrote {n:,} predictions to {args.output}", file=sys.stderr)
+        if args.drift:
+            from workbench.cli.drift import print_report
+            from workbench.engine import drift_for_onnx
+
+            print_report(drift_for_onnx(args.model, args.inputs[0]), as_json=False, stream=sys.stderr)
         return 0
     if len(args.inputs) != 3:
         raise CliError("predict needs PROJECT RUN FILE (or --model FILE.onnx DATA).")
@@ -309,6 +315,11 @@ def cmd_predict(args) -> int:
     out = model.prediction_frame(frame)
     atomic_write_text(args.output, out.to_csv(index=False))
     print(f"Wrote {len(out):,} predictions to {args.output}", file=sys.stderr)
+    if args.drift:
+        from workbench.cli.drift import print_report
+        from workbench.engine import drift_for_run
+
+        print_report(drift_for_run(project_dir, run_id, frame), as_json=False, stream=sys.stderr)
     return 0
 
 
@@ -453,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("inputs", nargs="*", metavar="PROJECT RUN FILE")
     s.add_argument("--model", help="an exported .onnx file (runs with onnxruntime only)")
     s.add_argument("-o", "--output", required=True, help="CSV file to write")
+    s.add_argument("--drift", action="store_true", help="also compare the data with the training data (stderr)")
     s.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("export", help="export a run's model to ONNX (with a parity check)")
@@ -489,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_leaderboard)
 
+    drift.add_parser(sub)
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")
     s.set_defaults(func=cmd_gui)

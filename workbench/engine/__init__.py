@@ -80,6 +80,13 @@ _EXPORTS: dict[str, str] = {
     "export_onnx": "onnx.export",
     "export_run": "onnx.run_export",
     "OnnxPredictor": "onnx.predict",
+    # drift monitoring
+    "drift_report": "monitoring.drift",
+    "drift_summary_lines": "monitoring.drift",
+    "drift_for_run": "monitoring.check",
+    "drift_for_onnx": "monitoring.check",
+    "load_new_rows": "monitoring.check",
+    "run_reference_profile": "monitoring.check",
     # device
     "resolve_device": "training.device",
     "cuda_available": "training.device",

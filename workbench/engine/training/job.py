@@ -269,6 +269,7 @@ class TrainJob:
         from workbench.engine.training import evaluation as ev
         from workbench.engine.training.importances import feature_importances
         from workbench.engine.model import ModelInfo, TrainedModel
+        from workbench.engine.monitoring.reference import save_reference_profile
 
         bctx = BuildContext(
             task=setup.task, seed=spec.seed, n_threads=n_threads, device=device, n_classes=len(setup.classes)
@@ -397,6 +398,8 @@ class TrainJob:
         model.save(project_folder := Path(self.project_root) / "runs" / self.run_id)
         # Held-out row indices let an ONNX export check parity on the same rows.
         np.save(project_folder / "test_rows.npy", np.asarray(setup.X.index[test_idx]))
+        # What the training rows looked like, for drift checks on new data (monitoring).
+        save_reference_profile(project_folder, X.iloc[train_idx], setup.features, seed=spec.seed)
         ctx.progress(1.0, "Done")
         events = read_events(project_folder / "events.jsonl")
         history = [{"step": e.step, "train": e.train, "valid": e.valid} for e in events if isinstance(e, Iteration)]
