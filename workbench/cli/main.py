@@ -489,6 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_leaderboard)
 
+    from workbench.cli import explain  # its own module; cheap to import
+
+    explain.add_parser(sub)
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")
     s.set_defaults(func=cmd_gui)

@@ -80,6 +80,9 @@ _EXPORTS: dict[str, str] = {
     "export_onnx": "onnx.export",
     "export_run": "onnx.run_export",
     "OnnxPredictor": "onnx.predict",
+    # explanations, threshold and report
+    "ExplainJob": "explain.job",
+    "read_cached_explanation": "explain.job",
     # device
     "resolve_device": "training.device",
     "cuda_available": "training.device",

@@ -1,0 +1,62 @@
+"""``workbench explain``: why a run's model predicts what it does.
+
+Per-row contributions (exact TreeSHAP for XGBoost, sampled Shapley values
+otherwise: the JSON says which), global mean |contribution| and partial
+dependence of the top features.  Ctrl-C cancels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from workbench.cli.support import _clean_nan, _fmt, _print_json, _ProgressPrinter, _table, run_job_interruptibly
+
+
+def add_parser(sub: Any) -> None:
+    s = sub.add_parser("explain", help="per-row feature contributions, importance and partial dependence of a run")
+    s.add_argument("project")
+    s.add_argument("run")
+    s.add_argument("file", nargs="?", help="rows to explain (default: the run's held-out rows)")
+    s.add_argument("--rows", type=_rows, default=10, help="rows to explain (default 10)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_explain)
+
+
+def _rows(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if not 1 <= v <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 10000, got {text}")
+    return v
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from workbench.engine import ExplainJob
+
+    job = ExplainJob(args.project, args.run, args.file, rows=args.rows)
+    data = _clean_nan(run_job_interruptibly(job, _ProgressPrinter(quiet=args.json)))
+    if args.json:
+        _print_json(data)
+        return 0
+    base = data["base_value"]
+    print(f"Run {data['run_id']}: {data['method_text']}")
+    print(f"Output explained: {data['output']}; base value {_fmt(base) if base is not None else 'per row'}")
+    for row in data["rows"]:
+        cls = f" (class {row['class']})" if "class" in row else ""
+        print(f"\nRow {row['index']}: prediction {row['prediction']}{cls}, raw output {_fmt(row['raw_output'])} "
+              f"= base {_fmt(row['base_value'])} + contributions")
+        ranked = sorted(row["contributions"].items(), key=lambda kv: -abs(kv[1]))
+        print(_table([[k, _fmt(row["values"].get(k)), f"{v:+.4g}"] for k, v in ranked],
+                     ["feature", "value", "contribution"]))
+    print("\nGlobal importance (mean |contribution|):")
+    print(_table([[g["feature"], _fmt(g["mean_abs"])] for g in data["global"]], ["feature", "mean_abs"]))
+    sample = data.get("sample") or {}
+    print(f"\nPartial dependence on {sample.get('pdp_rows')} sampled rows: "
+          + (", ".join(data["partial_dependence"]) or "none"))
+    for note in data.get("notes") or []:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
