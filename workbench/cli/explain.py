@@ -11,7 +11,14 @@ import argparse
 import sys
 from typing import Any
 
-from workbench.cli.support import _clean_nan, _fmt, _print_json, _ProgressPrinter, _table, run_job_interruptibly
+from workbench.cli.support import (
+    ProgressPrinter,
+    clean_nan,
+    format_table,
+    format_value,
+    print_json,
+    run_job_interruptibly,
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -38,22 +45,22 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from workbench.engine import ExplainJob
 
     job = ExplainJob(args.project, args.run, args.file, rows=args.rows)
-    data = _clean_nan(run_job_interruptibly(job, _ProgressPrinter(quiet=args.json)))
+    data = clean_nan(run_job_interruptibly(job, ProgressPrinter(quiet=args.json)))
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     base = data["base_value"]
     print(f"Run {data['run_id']}: {data['method_text']}")
-    print(f"Output explained: {data['output']}; base value {_fmt(base) if base is not None else 'per row'}")
+    print(f"Output explained: {data['output']}; base value {format_value(base) if base is not None else 'per row'}")
     for row in data["rows"]:
         cls = f" (class {row['class']})" if "class" in row else ""
-        print(f"\nRow {row['index']}: prediction {row['prediction']}{cls}, raw output {_fmt(row['raw_output'])} "
-              f"= base {_fmt(row['base_value'])} + contributions")
+        print(f"\nRow {row['index']}: prediction {row['prediction']}{cls}, raw output {format_value(row['raw_output'])} "
+              f"= base {format_value(row['base_value'])} + contributions")
         ranked = sorted(row["contributions"].items(), key=lambda kv: -abs(kv[1]))
-        print(_table([[k, _fmt(row["values"].get(k)), f"{v:+.4g}"] for k, v in ranked],
+        print(format_table([[k, format_value(row["values"].get(k)), f"{v:+.4g}"] for k, v in ranked],
                      ["feature", "value", "contribution"]))
     print("\nGlobal importance (mean |contribution|):")
-    print(_table([[g["feature"], _fmt(g["mean_abs"])] for g in data["global"]], ["feature", "mean_abs"]))
+    print(format_table([[g["feature"], format_value(g["mean_abs"])] for g in data["global"]], ["feature", "mean_abs"]))
     sample = data.get("sample") or {}
     print(f"\nPartial dependence on {sample.get('pdp_rows')} sampled rows: "
           + (", ".join(data["partial_dependence"]) or "none"))

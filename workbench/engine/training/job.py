@@ -23,6 +23,7 @@ import pandas as pd
 from workbench.engine.catalog import Algorithm, BuildContext, FitData, FitInfo, get_algorithm
 from workbench.engine.errors import Cancelled, DataError, SpecError, TrainingError, WorkbenchError
 from workbench.engine.jobs.events import Event, Iteration, JobContext
+from workbench.engine.training.baseline import baseline_scores, beats_baseline
 from workbench.engine.training.problem import Setup, build_setup, cv_folds, holdout_split
 from workbench.engine.project.runs import RunWriter, metrics_from_events, new_run_id, read_events
 from workbench.engine.spec import RunSpec
@@ -282,10 +283,12 @@ class TrainJob:
 
         # Cross-validation on the training part (per-fold scores).
         cv_result = None
+        baseline_cv = None
         fit_lo = 0.05
         if folds:
             t0 = time.time()
             fold_scores = []
+            fold_baselines: list[dict[str, Any]] = []
             span = 0.3 / len(folds)
             for i, (a, b) in enumerate(folds):
                 ctx.check()
@@ -296,8 +299,10 @@ class TrainJob:
                 pred, proba = _predict(pipe, X.iloc[va], setup.task)
                 scores = ev.score_predictions(setup.task, y[va], pred, proba, setup.classes)
                 fold_scores.append(scores)
+                fold_baselines.append(baseline_scores(setup.task, y[tr], y[va], setup.classes, spec.seed))
                 ctx.log(f"Fold {i + 1}/{len(folds)}: " + _fmt_metrics(scores, setup.task))
             cv_result = ev.cv_summary(fold_scores)
+            baseline_cv = ev.cv_summary(fold_baselines)
             timings["cv_s"] = round(time.time() - t0, 3)
             fit_lo = 0.35
 
@@ -319,6 +324,7 @@ class TrainJob:
         t0 = time.time()
         X_test = X.iloc[test_idx]
         evaluation: dict[str, Any] = {}
+        baseline: dict[str, Any] | None = None
         if setup.task == "clustering":
             labels = np.asarray(pipeline.predict(X_test)) if hasattr(pipeline, "predict") else (
                 pipeline.named_steps["model"].labels_
@@ -329,6 +335,12 @@ class TrainJob:
             pred, proba = _predict(pipeline, X_test, setup.task)
             metrics = ev.score_predictions(setup.task, y[test_idx], pred, proba, setup.classes)
             evaluation = ev.evaluation_data(setup.task, y[test_idx], pred, proba, setup.classes)
+            baseline = baseline_scores(setup.task, y_train, y[test_idx], setup.classes, spec.seed)
+            good, sentence = beats_baseline(setup.task, metrics, baseline)
+            if good:
+                ctx.log(sentence)
+            else:
+                ctx.warn(sentence)
         ctx.check()
         feature_names = [f.name for f in setup.features]
         try:
@@ -404,6 +416,10 @@ class TrainJob:
             "dropped_columns": setup.dropped,
             "rows": {"train": int(len(train_idx)), "test": int(len(test_idx))},
             "metrics": metrics,
+            # The same metrics of the majority-class / mean model on the same
+            # rows (None for clustering), and on the same CV folds.
+            "baseline": baseline,
+            "baseline_cv": baseline_cv,
             "headline": ev.headline_metric(setup.task),
             "cv": cv_result,
             "evaluation": evaluation,
