@@ -25,11 +25,11 @@ def add_parser(subparsers: Any) -> None:
 
 
 def print_report(report: dict[str, Any], *, as_json: bool, stream: Any = None) -> None:
-    from workbench.cli.support import _clean_nan, _print_json
+    from workbench.cli.support import clean_nan, print_json
     from workbench.engine import drift_summary_lines
 
     if as_json:
-        _print_json(_clean_nan(public_report(report)))
+        print_json(clean_nan(public_report(report)))
         return
     for line in drift_summary_lines(report):
         print(line, file=stream or sys.stdout)

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from workbench.cli import drift
 from workbench.cli import compare as compare_cli
+from workbench.cli import explain as explain_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
     EXIT_ERROR,
@@ -466,6 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     drift.add_parser(sub)
     compare_cli.add_parser(sub)
+    explain_cli.add_parser(sub)
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")

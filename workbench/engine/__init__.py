@@ -107,6 +107,9 @@ _EXPORTS: dict[str, str] = {
     "export_run": "onnx.run_export",
     "OnnxPredictor": "onnx.predict",
     "predict_onnx_to_csv": "onnx.predict",
+    # explanations, threshold and report
+    "ExplainJob": "explain.job",
+    "read_cached_explanation": "explain.job",
     # drift monitoring
     "drift_report": "monitoring.drift",
     "drift_summary_lines": "monitoring.drift",
