@@ -16,7 +16,7 @@ ROW_KEYS = ("algorithm", "run_id", "score", "std", "fold_scores", "fit_s", "p_va
 
 
 def add_parser(subparsers: Any) -> None:
-    from workbench.cli.main import _fraction, _nonneg_int, _pos_int
+    from workbench.cli.support import fraction, nonneg_int, pos_int
 
     s = subparsers.add_parser(
         "compare", help="train several algorithms on the same CV folds and rank them against a baseline"
@@ -26,12 +26,12 @@ def add_parser(subparsers: Any) -> None:
     s.add_argument("--target", help="column to predict (default: the project's default target)")
     s.add_argument("--algorithms", help="comma-separated catalog keys (default: every one that fits the task)")
     s.add_argument("--task", choices=["classification", "regression"], help="default: inferred from the target")
-    s.add_argument("--cv", type=_nonneg_int, default=5, help="folds (default 5; 0 = the holdout split only)")
+    s.add_argument("--cv", type=nonneg_int, default=5, help="folds (default 5; 0 = the holdout split only)")
     s.add_argument("--metric", help="metric to rank by (default: the task's headline metric)")
     s.add_argument("--timeout", type=float, default=None, help="overall budget in seconds; finished rows are kept")
-    s.add_argument("--seed", type=_nonneg_int, default=0)
-    s.add_argument("--test-size", type=_fraction, default=0.2, help="held-out fraction (default 0.2)")
-    s.add_argument("--threads", type=_pos_int, help="CPU threads per run (default: all cores)")
+    s.add_argument("--seed", type=nonneg_int, default=0)
+    s.add_argument("--test-size", type=fraction, default=0.2, help="held-out fraction (default 0.2)")
+    s.add_argument("--threads", type=pos_int, help="CPU threads per run (default: all cores)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=run_compare_command)
 
@@ -68,7 +68,7 @@ def json_document(job: Any) -> dict[str, Any]:
 
 
 def _print_table(job: Any) -> None:
-    from workbench.cli.support import _table
+    from workbench.cli.support import format_table
 
     rows = []
     for i, row in enumerate(job.ranked_rows(), 1):
@@ -81,11 +81,11 @@ def _print_table(job: Any) -> None:
                      "-" if row.get("fit_s") is None else f"{row['fit_s']:.2f}", row.get("run_id") or "-",
                      row.get("status", "")])
     header = ["#", "algorithm", job.metric, "p vs best", "vs best", "fit s", "run", "status"]
-    print(_table(rows, header) if rows else "No algorithm finished.")
+    print(format_table(rows, header) if rows else "No algorithm finished.")
 
 
 def run_compare_command(args: argparse.Namespace) -> int:
-    from workbench.cli.support import EXIT_CANCELLED, CliError, _clean_nan, _print_json, run_job_interruptibly
+    from workbench.cli.support import EXIT_CANCELLED, CliError, clean_nan, print_json, run_job_interruptibly
     from workbench.engine import Cancelled, CompareJob, Project, RunSpec
 
     project = Project.open(args.project)
@@ -109,7 +109,7 @@ def run_compare_command(args: argparse.Namespace) -> int:
     except Cancelled:
         cancelled = True
     if args.json:
-        _print_json(_clean_nan(json_document(job)))
+        print_json(clean_nan(json_document(job)))
     else:
         _print_table(job)
     if cancelled:

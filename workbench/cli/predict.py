@@ -14,8 +14,7 @@ import sys
 
 def run_predict_command(args: argparse.Namespace) -> int:
     from workbench.cli.support import CliError
-    from workbench.engine import load_table, open_predictor, predict_table
-    from workbench.engine.fsutil import atomic_write_text
+    from workbench.engine import atomic_write_text, load_table, open_predictor, predict_table
 
     if args.model:
         if len(args.inputs) != 1:

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.engine.catalog import display_name
 from workbench.engine.errors import ExportError
 from workbench.engine.fsutil import atomic_write_bytes
 from workbench.engine.json_values import json_safe
@@ -156,15 +157,6 @@ def _opset(target_opset: dict[str, int] | int | None) -> dict[str, int]:
     return dict(target_opset)
 
 
-def algorithm_name(model: "TrainedModel") -> str:
-    try:
-        from workbench.engine.catalog import get_algorithm
-
-        return get_algorithm(model.info.algorithm).name
-    except Exception:
-        return model.info.algorithm
-
-
 def _check_capability(model: "TrainedModel") -> None:
     """Refuse, before any work, algorithms the catalog says cannot convert."""
     from workbench.engine.catalog import get_algorithm
@@ -233,7 +225,7 @@ def _name_inputs_like_columns(onx: Any, model: "TrainedModel") -> None:
     produced = [i.name for i in onx.graph.input]
     if len(produced) != len(columns):
         raise ExportError(
-            f"Could not export {algorithm_name(model)} to ONNX: the converted graph has "
+            f"Could not export {display_name(model.info.algorithm)} to ONNX: the converted graph has "
             f"{len(produced)} inputs for {len(columns)} feature columns."
         )
     mapping = dict(zip(produced, columns))
@@ -396,7 +388,7 @@ def _conversion_view(pipeline: Any) -> Any:
 
 
 def _explain_conversion_error(model: "TrainedModel", exc: Exception) -> str:
-    name = algorithm_name(model)
+    name = display_name(model.info.algorithm)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "Expected an int, got a boolean" in repr(exc) + repr(exc.__cause__):
         return (

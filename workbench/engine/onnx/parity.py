@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.engine.catalog import display_name
 from workbench.engine.errors import ExportError
 from workbench.engine.onnx.labels import class_codes
 
@@ -53,7 +54,6 @@ def check_parity(model: "TrainedModel", onnx_bytes: bytes, X_check: "pd.DataFram
     """
     import onnxruntime as ort
 
-    from workbench.engine.onnx.export import algorithm_name  # here: onnx_export imports this module
 
     frame = model.coerce(X_check)
     options = ort.SessionOptions()
@@ -63,7 +63,7 @@ def check_parity(model: "TrainedModel", onnx_bytes: bytes, X_check: "pd.DataFram
         outputs = session.run(None, onnx_feeds(model, frame))
     except Exception as exc:
         raise ExportError(
-            f"The exported {algorithm_name(model)} model does not run in onnxruntime: "
+            f"The exported {display_name(model.info.algorithm)} model does not run in onnxruntime: "
             f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         ) from exc
     named = dict(zip([o.name for o in session.get_outputs()], outputs))
