@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from workbench.cli import compare as compare_cli
+from workbench.cli import explain as explain_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
     EXIT_ERROR,
@@ -435,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_leaderboard)
 
     compare_cli.add_parser(sub)
+    explain_cli.add_parser(sub)
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")

@@ -118,6 +118,9 @@ _EXPORTS: dict[str, str] = {
     "export_run": "onnx.run_export",
     "OnnxPredictor": "onnx.predict",
     "predict_onnx_to_csv": "onnx.predict",
+    # explanations, threshold and report
+    "ExplainJob": "explain.job",
+    "read_cached_explanation": "explain.job",
     # device
     "metric_direction": "training.evaluation",
     "atomic_write_text": "fsutil",
