@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
 from workbench.engine.learners.common import CLF, CLF_REG, REG
 
 CLASSIFICATION_STRATEGIES = ("prior", "most_frequent")
@@ -30,7 +30,7 @@ def _baseline(params: dict[str, Any], ctx: BuildContext) -> Any:
     return DummyRegressor(strategy=params.get("strategy", "mean"))
 
 
-register(Algorithm(
+BASELINE = Algorithm(
     key="baseline",
     name="Baseline (majority class / mean)",
     tasks=CLF_REG,
@@ -52,4 +52,4 @@ register(Algorithm(
     factory=_baseline,
     capabilities=Capabilities(onnx=True, importances=False),
     scale_numeric=False,
-))
+)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import ParamSpec
+from workbench.engine.learners.base import ParamSpec
 
 CLF = "classification"
 REG = "regression"
