@@ -253,27 +253,9 @@ def cmd_show(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    if args.model:
-        if len(args.inputs) != 1:
-            raise CliError("predict --model FILE.onnx takes exactly one DATA file.")
-        from workbench.engine import predict_onnx_to_csv
+    from workbench.cli.predict import run_predict_command
 
-        report = predict_onnx_to_csv(args.model, args.inputs[0], args.output)
-        n = report["rows"] if isinstance(report, dict) else report  # it returns {"rows", "path", "seconds"}
-        print(f"Wrote {n:,} predictions to {args.output}", file=sys.stderr)
-        return 0
-    if len(args.inputs) != 3:
-        raise CliError("predict needs PROJECT RUN FILE (or --model FILE.onnx DATA).")
-    from workbench.engine import Project, atomic_write_text, load_table
-
-    project_dir, run_id, data_file = args.inputs
-    record = Project.open(project_dir).run(run_id)
-    model = record.load_model()
-    frame = load_table(data_file)
-    out = model.prediction_frame(frame)
-    atomic_write_text(args.output, out.to_csv(index=False))
-    print(f"Wrote {len(out):,} predictions to {args.output}", file=sys.stderr)
-    return 0
+    return run_predict_command(args)
 
 
 def cmd_export(args) -> int:

@@ -102,6 +102,17 @@ _EXPORTS: dict[str, str] = {
     "load_compare": "compare.job",
     "rank_rows": "compare.stats",
     "corrected_resampled_ttest": "compare.stats",
+    # predicting on new data
+    "InputCheck": "prediction.input_check",
+    "check_input": "prediction.input_check",
+    "Predictor": "prediction.source",
+    "PredictionTable": "prediction.source",
+    "open_predictor": "prediction.source",
+    "predict_table": "prediction.source",
+    "row_defaults": "prediction.source",
+    "held_out_predictions": "prediction.drilldown",
+    "cell_rows": "prediction.drilldown",
+    "box_rows": "prediction.drilldown",
     # export / predict
     "export_onnx": "onnx.export",
     "export_run": "onnx.run_export",
