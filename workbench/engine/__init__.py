@@ -64,6 +64,8 @@ _EXPORTS: dict[str, str] = {
     "RunRecord": "project.runs",
     "RUN_STATUSES": "project.runs",
     "finalize_run": "project.runs",
+    "RunFolder": "project.run_folder",
+    "RunResult": "project.run_folder",
     # jobs
     "TrainJob": "training.job",
     "infer_task": "training.problem",
