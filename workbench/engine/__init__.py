@@ -114,7 +114,7 @@ _EXPORTS: dict[str, str] = {
     "cuda_available": "training.device",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 (built from the table above)
 
 
 def __getattr__(name: str) -> Any:
