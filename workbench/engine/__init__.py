@@ -59,6 +59,10 @@ _EXPORTS: dict[str, str] = {
     "DatasetEntry": "project.folder",
     "RunRecord": "project.runs",
     "RUN_STATUSES": "project.runs",
+    "FormState": "project.form_state",
+    "load_form_state": "project.form_state",
+    "save_form_state": "project.form_state",
+    "guess_target": "project.form_state",
     # jobs
     "TrainJob": "training.job",
     "infer_task": "training.problem",
