@@ -124,6 +124,8 @@ class Session(QObject):
         self.algorithm: str = ""
         self.params: dict[str, Any] = {}
         self.device: str = "auto"
+        # Profile warnings the person chose to ignore for this dataset ("code:column").
+        self.ignored_warnings: set[str] = set()
         # The target was guessed from the column names, not chosen (say so).
         self.target_guessed: bool = False
         # Form state applied when the frame arrives ("Load settings into the form").
@@ -197,6 +199,7 @@ class Session(QObject):
         self.target_guessed = False
         self.features = []
         self.preparation = {}
+        self.ignored_warnings = set()
         self._tasks = {}
         self._profiled_target = None
 
@@ -275,7 +278,7 @@ class Session(QObject):
             preparation={c: asdict(p) for c, p in self.preparation.items()},
             test_size=self.test_size, validation_fraction=self.validation_fraction,
             cv=self.cv, seed=self.seed, algorithm=self.algorithm, params=dict(self.params),
-            device=self.device,
+            device=self.device, ignored_warnings=sorted(self.ignored_warnings),
         )
 
     def apply_form_state(self, state: Any) -> None:
@@ -287,6 +290,7 @@ class Session(QObject):
         self.test_size, self.validation_fraction = float(state.test_size), float(state.validation_fraction)
         self.cv, self.seed, self.device = int(state.cv), int(state.seed), state.device
         self.algorithm, self.params = state.algorithm, dict(state.params)
+        self.ignored_warnings = set(state.ignored_warnings)
         self.target_guessed = bool(getattr(state, "target_guessed", False)) and state.target is not None
         self.preparation = {}
         for column, prep in (state.preparation or {}).items():
@@ -420,6 +424,16 @@ class Session(QObject):
         else:
             self.preparation[column] = prep
         self.rolesChanged.emit()
+        self.form_edited()
+
+    def drop_feature(self, column: str) -> None:
+        """Leave ``column`` out of the model (a warning's "Drop column")."""
+        self.set_features([c for c in self.features if c != column])
+
+    def ignore_warning(self, key: str) -> None:
+        """Hide a profile warning for this dataset ("code:column"), remembered with the form."""
+        self.ignored_warnings.add(key)
+        self.profileChanged.emit()
         self.form_edited()
 
     def set_task_choice(self, choice: str) -> None:

@@ -40,6 +40,7 @@ class FormState:
     algorithm: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     device: str = "auto"
+    ignored_warnings: list[str] = field(default_factory=list)  # "code:column" of profile warnings ignored
     # Not saved: the target was guessed from the column names (the form says so).
     target_guessed: bool = field(default=False, compare=False)
 
@@ -70,6 +71,8 @@ class FormState:
 
 
 def _fits(name: str, value: Any, default: Any) -> bool:
+    if name == "ignored_warnings":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
     if name in ("target", "features"):
         return value is None or isinstance(value, str if name == "target" else list)
     if isinstance(value, bool):
