@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from workbench.engine.data.profile import ColumnProfile
+    from workbench.engine.data.column_profile import ColumnProfile
 
 HIGH_CORRELATION = 0.95
 MAX_CORRELATED_PAIRS = 10  # one warning per pair, the strongest first
