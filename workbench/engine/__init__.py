@@ -110,6 +110,9 @@ _EXPORTS: dict[str, str] = {
     # explanations, threshold and report
     "ExplainJob": "explain.job",
     "read_cached_explanation": "explain.job",
+    "BinaryDiagnosticsJob": "explain.threshold",
+    "set_threshold": "explain.threshold",
+    "beats_baseline": "training.baseline",
     # device
     "metric_direction": "training.evaluation",
     "atomic_write_text": "fsutil",
