@@ -264,8 +264,7 @@ class MainWindow(QMainWindow):
 
     def start_tuning(self, settings: dict) -> int | None:
         """Search the Model tab's algorithm with ``settings`` (TuneJob keywords)."""
-        from workbench.engine import WorkbenchError
-        from workbench.engine.tuning.job import TuneJob
+        from workbench.engine import TuneJob, WorkbenchError
 
         try:
             spec = self.session.build_spec()
@@ -324,8 +323,7 @@ class MainWindow(QMainWindow):
 
     def show_tune(self, tune_id: str) -> None:
         """Show a finished search in the Tune tab (a search running now keeps the tab)."""
-        from workbench.engine import WorkbenchError
-        from workbench.engine.tuning.records import load_tune
+        from workbench.engine import WorkbenchError, load_tune
 
         if self.tuning_view is None:
             return
@@ -469,7 +467,7 @@ class MainWindow(QMainWindow):
     @staticmethod
     def _process_executor_class() -> Any:
         try:
-            from workbench.engine.jobs.process import ProcessExecutor
+            from workbench.engine import ProcessExecutor
         except ImportError:
             return None
         return ProcessExecutor
@@ -481,7 +479,7 @@ class MainWindow(QMainWindow):
     def _jobs_at_once_menu(self, parent) -> Any:
         from PySide6.QtGui import QActionGroup
 
-        from workbench.engine.jobs.threads import cpu_count
+        from workbench.engine import cpu_count
 
         menu = parent.addMenu("&Jobs at once")
         menu.setToolTipsVisible(True)
@@ -505,7 +503,7 @@ class MainWindow(QMainWindow):
             self._apply_executor_setting()
 
     def _apply_executor_setting(self) -> None:
-        from workbench.engine.jobs.threads import default_threads_per_job
+        from workbench.engine import default_threads_per_job
 
         cls = self._process_executor_class()
         if cls is not None and ui_settings.executor_kind() == "process":

@@ -37,7 +37,7 @@ PREP_COLUMNS = ("Column", "Impute", "Scale", "Encode", "Drop")
 
 
 def _prep_choices() -> dict[str, tuple[str, ...]]:
-    from workbench.engine.spec import ENCODE_CHOICES, IMPUTE_CHOICES, SCALE_CHOICES
+    from workbench.engine import ENCODE_CHOICES, IMPUTE_CHOICES, SCALE_CHOICES
 
     return {"Impute": IMPUTE_CHOICES, "Scale": SCALE_CHOICES, "Encode": ENCODE_CHOICES, "Drop": ("no", "yes")}
 

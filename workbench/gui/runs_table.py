@@ -61,7 +61,7 @@ def short_params(params: dict[str, Any]) -> tuple[str, str]:
 
 
 def _direction(metric: str) -> str:
-    from workbench.engine.training.evaluation import metric_direction
+    from workbench.engine import metric_direction
 
     return metric_direction(metric)
 
@@ -126,8 +126,7 @@ class RunsTable(QWidget):
 
     def _details(self) -> dict[tuple[str, str], tuple[str, float | None, float | None]]:
         """(kind, id) -> (dataset, created, seconds): what the board rows do not carry."""
-        from workbench.engine import WorkbenchError
-        from workbench.engine.tuning.records import list_tunes
+        from workbench.engine import WorkbenchError, list_tunes
 
         out: dict[tuple[str, str], tuple[str, float | None, float | None]] = {}
         if not self.project.is_open:

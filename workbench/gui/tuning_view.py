@@ -45,10 +45,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.engine.jobs.events import Trial
-from workbench.engine.tuning.space import default_range, format_value, make_range, range_from_text, tunable_params
-from workbench.engine.tuning.objective import objective_metrics
-from workbench.engine.tuning.job import DEFAULT_TRIALS, STRATEGIES
+from workbench.engine import (
+    DEFAULT_TRIALS,
+    STRATEGIES,
+    Trial,
+    default_range,
+    format_value,
+    make_range,
+    objective_metrics,
+    range_from_text,
+    tunable_params,
+)
 
 from workbench.gui.plots import SERIES_COLORS, bar_chart, empty_message, make_plot, reset_ticks
 from workbench.gui.widgets import ErrorLabel
@@ -420,7 +427,7 @@ class TuningSetupWidget(QWidget):
     # -- settings ----------------------------------------------------------
     def settings(self) -> dict[str, Any]:
         """Keyword arguments for TuneJob; raises SpecError on a bad range."""
-        from workbench.engine.errors import SpecError
+        from workbench.engine import SpecError
 
         include: list[str] = []
         overrides: dict[str, Any] = {}
@@ -452,7 +459,7 @@ class TuningSetupWidget(QWidget):
         }
 
     def request_start(self) -> None:
-        from workbench.engine.errors import WorkbenchError
+        from workbench.engine import WorkbenchError
 
         try:
             settings = self.settings()

@@ -42,6 +42,7 @@ from workbench.engine.data.schema import (
 from workbench.engine.data.schema import (
     sample_rows as number_sample_rows,
 )
+from workbench.engine.data.column_profile import ColumnProfile
 from workbench.engine.data.target_checks import target_checks
 
 __all__ = ["ColumnProfile", "Profile", "profile_dataset", "WARNING_CODES"]
@@ -62,44 +63,6 @@ HISTOGRAM_BINS = 30
 HIGH_MISSING = 0.30
 HIGH_CARDINALITY = 50
 CORRELATION_SAMPLE = 50_000
-
-
-@dataclass
-class ColumnProfile:
-    """Statistics of one column. Fields that do not apply to the kind are None."""
-
-    name: str
-    kind: str
-    dtype: str
-    missing: int
-    missing_fraction: float
-    n_unique: int
-    # numeric: min, max, mean, std, q05..q95, n_infinite; datetime: min, max (ISO)
-    stats: dict[str, Any] | None = None
-    # categorical / boolean / text / id: [{"value": v, "count": n}, ...] most frequent first
-    top: list[dict[str, Any]] | None = None
-    # numeric / datetime: {"counts": [...], "edges": [...]} with len(edges) == len(counts) + 1;
-    # datetime edges are days since 1970-01-01 plus "edge_labels" (ISO strings);
-    # the counts sum to the finite, non-missing values
-    histogram: dict[str, list[Any]] | None = None
-    # False when n_unique is an estimate (long high-cardinality float columns)
-    n_unique_exact: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        return json_safe(
-            {
-                "name": self.name,
-                "kind": self.kind,
-                "dtype": self.dtype,
-                "missing": self.missing,
-                "missing_fraction": self.missing_fraction,
-                "n_unique": self.n_unique,
-                "n_unique_exact": self.n_unique_exact,
-                "stats": self.stats,
-                "top": self.top,
-                "histogram": self.histogram,
-            }
-        )
 
 
 @dataclass

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.engine.catalog import FitData, FitInfo
+from workbench.engine.learners.base import FitData, FitInfo
 
 TRAIN_SAMPLE_ROWS = 10_000
 # Below this many training rows an OpenMP fit runs on one thread: each

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
 from workbench.engine.errors import SpecError
 from workbench.engine.learners.common import CLF, CLF_REG, REG, class_weight, early_stopping_rounds, pick
 from workbench.engine.learners.iterative import fit_epochs
@@ -84,7 +84,7 @@ def _sgd(params: dict[str, Any], ctx: BuildContext) -> Any:
     )
 
 
-register(Algorithm(
+LOGISTIC_REGRESSION = Algorithm(
     key="logistic_regression",
     name="Logistic regression",
     tasks=(CLF,),
@@ -115,9 +115,9 @@ register(Algorithm(
     ),
     factory=_logistic,
     capabilities=_LINEAR_CAPS,
-))
+)
 
-register(Algorithm(
+LINEAR_REGRESSION = Algorithm(
     key="linear_regression",
     name="Linear regression",
     tasks=(REG,),
@@ -131,9 +131,9 @@ register(Algorithm(
     ),
     factory=_linear,
     capabilities=_LINEAR_CAPS,
-))
+)
 
-register(Algorithm(
+RIDGE = Algorithm(
     key="ridge",
     name="Ridge",
     tasks=CLF_REG,
@@ -141,9 +141,9 @@ register(Algorithm(
     params=(_ALPHA, class_weight(), _FIT_INTERCEPT),
     factory=_ridge,
     capabilities=_LINEAR_CAPS,
-))
+)
 
-register(Algorithm(
+LASSO = Algorithm(
     key="lasso",
     name="Lasso",
     tasks=(REG,),
@@ -151,9 +151,9 @@ register(Algorithm(
     params=(_ALPHA, _MAX_ITER, _TOL, _SELECTION, _FIT_INTERCEPT),
     factory=_lasso,
     capabilities=_LINEAR_CAPS,
-))
+)
 
-register(Algorithm(
+ELASTIC_NET = Algorithm(
     key="elastic_net",
     name="Elastic net",
     tasks=(REG,),
@@ -161,9 +161,9 @@ register(Algorithm(
     params=(_ALPHA, _L1_RATIO, _MAX_ITER, _TOL, _SELECTION, _FIT_INTERCEPT),
     factory=_elastic_net,
     capabilities=_LINEAR_CAPS,
-))
+)
 
-register(Algorithm(
+SGD = Algorithm(
     key="sgd",
     name="SGD linear model",
     tasks=CLF_REG,
@@ -217,4 +217,4 @@ register(Algorithm(
     factory=_sgd,
     capabilities=Capabilities(iterative=True, early_stopping=True, onnx=True, importances=True),
     fitter=fit_epochs,
-))
+)

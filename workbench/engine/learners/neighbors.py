@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
 from workbench.engine.learners.common import CLF_REG, pick
 
 
@@ -14,7 +14,7 @@ def _knn(params: dict[str, Any], ctx: BuildContext) -> Any:
     return pick(ctx.task, KNeighborsClassifier, KNeighborsRegressor)(n_jobs=ctx.n_threads, **params)
 
 
-register(Algorithm(
+KNN = Algorithm(
     key="knn",
     name="k-nearest neighbours",
     tasks=CLF_REG,
@@ -40,4 +40,4 @@ register(Algorithm(
     ),
     factory=_knn,
     capabilities=Capabilities(onnx=True, importances=False),
-))
+)

@@ -168,6 +168,91 @@ def _register_learners() -> None:
         calculate_linear_regressor_output_shapes,
         _convert_standardized_mlp,
     )
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+
+    update_registered_converter(
+        DummyClassifier, "WorkbenchDummyClassifier", calculate_linear_classifier_output_shapes,
+        _convert_dummy_classifier, options={"zipmap": [False, True, "columns"], "nocl": [False, True]},
+    )
+    update_registered_converter(
+        DummyRegressor, "WorkbenchDummyRegressor", calculate_linear_regressor_output_shapes,
+        _convert_dummy_regressor,
+    )
+
+
+def _rows_times(scope: Any, container: Any, x: str, row: Any, out: str) -> None:
+    """``out`` = the constant ``row`` (1 x K) repeated once per row of ``x``.
+
+    Built from ``Shape(x)[0]`` and ``Expand``, never from arithmetic on ``x``:
+    a baseline must not turn a missing input value into a missing prediction.
+    """
+    import numpy as np
+
+    row = np.asarray(row).reshape(1, -1)
+    shape = scope.get_unique_variable_name("shape")
+    container.add_node("Shape", [x], [shape], name=scope.get_unique_operator_name("Shape"))
+    n = scope.get_unique_variable_name("n")
+    container.add_node(
+        "Slice", [shape, _const(scope, container, np.array([0], np.int64)),
+                  _const(scope, container, np.array([1], np.int64))], [n],
+        name=scope.get_unique_operator_name("Slice"),
+    )
+    target = scope.get_unique_variable_name("target_shape")
+    container.add_node(
+        "Concat", [n, _const(scope, container, np.array([row.shape[1]], np.int64))], [target], axis=0,
+        name=scope.get_unique_operator_name("Concat"),
+    )
+    container.add_node(
+        "Expand", [_const(scope, container, row), target], [out], name=scope.get_unique_operator_name("Expand"),
+    )
+
+
+def _const(scope: Any, container: Any, value: Any) -> str:
+    """A Constant node holding ``value`` (numbers or strings)."""
+    from onnx import numpy_helper
+
+    name = scope.get_unique_variable_name("const")
+    container.add_node(
+        "Constant", [], [name], value=numpy_helper.from_array(value, name),
+        name=scope.get_unique_operator_name("Constant"),
+    )
+    return name
+
+
+def _convert_dummy_classifier(scope: Any, operator: Any, container: Any) -> None:
+    """Labels: the class native ``predict`` gives every row; probabilities: its ``predict_proba`` row."""
+    import numpy as np
+
+    op = operator.raw_operator
+    if op.strategy not in ("prior", "most_frequent"):
+        raise NotImplementedError(f"DummyClassifier(strategy={op.strategy!r}) has no ONNX converter")
+    classes = np.asarray(op.classes_)
+    prior = np.asarray(op.class_prior_, dtype=np.float64)
+    top = int(np.argmax(prior))  # what DummyClassifier.predict returns (first of equals)
+    proba = prior if op.strategy == "prior" else np.eye(len(classes))[top]
+    x = operator.inputs[0].full_name
+    _rows_times(scope, container, x, proba.astype(np.float32), operator.outputs[1].full_name)
+    label = classes[top]
+    if classes.dtype.kind in "iub":
+        label_row = np.array([int(label)], dtype=np.int64)
+    else:
+        label_row = np.array([str(label)], dtype=object)
+    wide = scope.get_unique_variable_name("label2d")
+    _rows_times(scope, container, x, label_row, wide)
+    container.add_node(
+        "Reshape", [wide, _const(scope, container, np.array([-1], np.int64))], [operator.outputs[0].full_name],
+        name=scope.get_unique_operator_name("Reshape"),
+    )
+
+
+def _convert_dummy_regressor(scope: Any, operator: Any, container: Any) -> None:
+    """The constant ``predict`` gives every row, as an (N, 1) float tensor."""
+    import numpy as np
+
+    op = operator.raw_operator
+    value = np.asarray(op.constant_, dtype=np.float32).reshape(1, -1)
+    _rows_times(scope, container, operator.inputs[0].full_name, value, operator.outputs[0].full_name)
 
 
 def _convert_standardized_mlp(scope: Any, operator: Any, container: Any) -> None:

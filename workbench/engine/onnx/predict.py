@@ -23,6 +23,7 @@ from workbench.engine.errors import DataError
 from workbench.engine.fsutil import atomic_write_text
 from workbench.engine.model import FeatureInfo, coerce_features
 from workbench.engine.onnx.inputs import FeedBuilder, InputData, as_frame
+from workbench.engine.onnx.labels import LABEL_HOLDS_CLASSES, LABEL_VALUES_KEY, labels_from_output
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.engine.jobs.events import JobContext
@@ -95,7 +96,8 @@ class OnnxPredictor:
         self.target = self.metadata.get("target") or None
         self.classes: list[Any] = json.loads(self.metadata.get("classes") or "[]")
         self.output_names = [o.name for o in self.session.get_outputs()]
-        self._class_array = np.asarray(self.classes, dtype=object)
+        # Files exported before format 2 hold class codes in "label".
+        self.label_holds_classes = self.metadata.get(LABEL_VALUES_KEY) == LABEL_HOLDS_CLASSES
         self._inputs = FeedBuilder(self.features)
 
     # -- description -----------------------------------------------------
@@ -159,10 +161,9 @@ class OnnxPredictor:
     def _labels(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
         if self.task == "regression":
             return np.asarray(outputs[self.output_names[0]], dtype=float).ravel()
-        codes = np.asarray(outputs["label"]).astype(np.int64).ravel()
-        if self.task == "classification" and self.classes:
-            return self._class_array[codes]
-        return codes
+        if self.task == "classification":
+            return labels_from_output(outputs["label"], self.classes, self.label_holds_classes)
+        return np.asarray(outputs["label"]).astype(np.int64).ravel()
 
     def predict(self, data: InputData) -> np.ndarray:
         """Labels (classification), values (regression) or cluster ids.

@@ -109,7 +109,7 @@ class TuneRecord:
         search = spec.get("search", {})
         result = self.result
         trials = result["trials"] if result else self.trials()
-        best = result.get("best") if result else _best_of(trials, search.get("direction", "max"))
+        best = result.get("best") if result else best_of(trials, search.get("direction", "max"))
         return {
             "tune_id": self.tune_id,
             "status": self.status,
@@ -124,7 +124,8 @@ class TuneRecord:
         }
 
 
-def _best_of(trials: list[dict[str, Any]], direction: str) -> dict[str, Any] | None:
+def best_of(trials: list[dict[str, Any]], direction: str) -> dict[str, Any] | None:
+    """The best complete trial (``direction`` "max" or "min"); None if none completed."""
     best = None
     for t in trials:
         if t.get("state") == "complete" and t.get("score") is not None:
@@ -172,3 +173,24 @@ def record_trained_run(project: Any, tune_id: str, run_id: str) -> None:
         return
     result["best"]["run_id"] = run_id
     atomic_write_text(record.folder / "result.json", json.dumps(result, indent=2))
+
+
+def tune_result_so_far(project_root: Any, job: Any) -> dict[str, Any]:
+    """What a search stopped early (Ctrl-C, cancel) left on disk: its finished
+    trials and the best of them, shaped like a finished search's result."""
+    record = TuneRecord(job.tune_id, Path(project_root) / TUNES_DIR / job.tune_id)
+    if record.result is not None:
+        return record.result
+    search = record.spec.get("search", {})
+    trials = record.trials()
+    direction = search.get("direction", "max")
+    return {
+        "tune_id": job.tune_id,
+        "status": "cancelled",
+        "strategy": job.strategy,
+        "algorithm": job.spec.algorithm,
+        "metric": search.get("metric"),
+        "direction": direction,
+        "best": best_of(trials, direction),
+        "trials": trials,
+    }
