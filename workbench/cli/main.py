@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from workbench.cli import drift
 from workbench.cli import compare as compare_cli
 from workbench.cli import explain as explain_cli
 from workbench.cli import threshold as threshold_cli
@@ -265,27 +266,9 @@ def cmd_show(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    if args.model:
-        if len(args.inputs) != 1:
-            raise CliError("predict --model FILE.onnx takes exactly one DATA file.")
-        from workbench.engine import predict_onnx_to_csv
+    from workbench.cli.predict import run_predict_command
 
-        report = predict_onnx_to_csv(args.model, args.inputs[0], args.output)
-        n = report["rows"] if isinstance(report, dict) else report  # it returns {"rows", "path", "seconds"}
-        print(f"Wrote {n:,} predictions to {args.output}", file=sys.stderr)
-        return 0
-    if len(args.inputs) != 3:
-        raise CliError("predict needs PROJECT RUN FILE (or --model FILE.onnx DATA).")
-    from workbench.engine import Project, atomic_write_text, load_table
-
-    project_dir, run_id, data_file = args.inputs
-    record = Project.open(project_dir).run(run_id)
-    model = record.load_model()
-    frame = load_table(data_file)
-    out = model.prediction_frame(frame)
-    atomic_write_text(args.output, out.to_csv(index=False))
-    print(f"Wrote {len(out):,} predictions to {args.output}", file=sys.stderr)
-    return 0
+    return run_predict_command(args)
 
 
 def cmd_export(args) -> int:
@@ -429,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("inputs", nargs="*", metavar="PROJECT RUN FILE")
     s.add_argument("--model", help="an exported .onnx file (runs with onnxruntime only)")
     s.add_argument("-o", "--output", required=True, help="CSV file to write")
+    s.add_argument("--drift", action="store_true", help="also compare the data with the training data (stderr)")
     s.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("export", help="export a run's model to ONNX (with a parity check)")
@@ -465,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_leaderboard)
 
+    drift.add_parser(sub)
     compare_cli.add_parser(sub)
     explain_cli.add_parser(sub)
     threshold_cli.add_parser(sub)

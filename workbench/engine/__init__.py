@@ -102,6 +102,17 @@ _EXPORTS: dict[str, str] = {
     "load_compare": "compare.job",
     "rank_rows": "compare.stats",
     "corrected_resampled_ttest": "compare.stats",
+    # predicting on new data
+    "InputCheck": "prediction.input_check",
+    "check_input": "prediction.input_check",
+    "Predictor": "prediction.source",
+    "PredictionTable": "prediction.source",
+    "open_predictor": "prediction.source",
+    "predict_table": "prediction.source",
+    "row_defaults": "prediction.source",
+    "held_out_predictions": "prediction.drilldown",
+    "cell_rows": "prediction.drilldown",
+    "box_rows": "prediction.drilldown",
     # export / predict
     "export_onnx": "onnx.export",
     "export_run": "onnx.run_export",
@@ -113,6 +124,13 @@ _EXPORTS: dict[str, str] = {
     "BinaryDiagnosticsJob": "explain.threshold",
     "set_threshold": "explain.threshold",
     "beats_baseline": "training.baseline",
+    # drift monitoring
+    "drift_report": "monitoring.drift",
+    "drift_summary_lines": "monitoring.drift",
+    "drift_for_run": "monitoring.check",
+    "drift_for_onnx": "monitoring.check",
+    "load_new_rows": "monitoring.check",
+    "run_reference_profile": "monitoring.check",
     # device
     "metric_direction": "training.evaluation",
     "atomic_write_text": "fsutil",
