@@ -125,6 +125,16 @@ _EXPORTS: dict[str, str] = {
     # explanations, threshold and report
     "ExplainJob": "explain.job",
     "read_cached_explanation": "explain.job",
+    "BinaryDiagnosticsJob": "explain.threshold",
+    "set_threshold": "explain.threshold",
+    "beats_baseline": "training.baseline",
+    # drift monitoring
+    "drift_report": "monitoring.drift",
+    "drift_summary_lines": "monitoring.drift",
+    "drift_for_run": "monitoring.check",
+    "drift_for_onnx": "monitoring.check",
+    "load_new_rows": "monitoring.check",
+    "run_reference_profile": "monitoring.check",
     # device
     "metric_direction": "training.evaluation",
     "atomic_write_text": "fsutil",
