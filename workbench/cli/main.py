@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from workbench.cli import drift
 from workbench.cli import compare as compare_cli
 from workbench.cli import explain as explain_cli
+from workbench.cli import threshold as threshold_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
     EXIT_ERROR,
@@ -209,7 +210,14 @@ def cmd_show(args) -> int:
         "onnx": result.get("onnx"),
         "resources": record.resource_summary(),
         "versions": result.get("versions"),
+        "baseline": result.get("baseline"),
+        "baseline_cv": result.get("baseline_cv"),
+        "threshold": (result.get("threshold") or {}).get("value"),
     }
+    if result.get("baseline") and result.get("task") in ("classification", "regression"):
+        from workbench.engine import beats_baseline
+
+        data["beats_baseline"], data["baseline_note"] = beats_baseline(result["task"], data["metrics"], result["baseline"])
     data = clean_nan(data)
     if args.json:
         print_json(data)
@@ -226,6 +234,10 @@ def cmd_show(args) -> int:
         for k, v in data["metrics"].items():
             if isinstance(v, (int, float)):
                 print(f"  {k:<20} {v:.4f}")
+    if data.get("baseline_note"):
+        print(("  " if data["beats_baseline"] else "warning: ") + data["baseline_note"])
+    if data.get("threshold") is not None:
+        print(f"Decision threshold: P(positive) >= {data['threshold']}")
     if data.get("cv"):
         print("Cross-validation:")
         for k, v in data["cv"].items():
@@ -440,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_parser(sub)
     compare_cli.add_parser(sub)
     explain_cli.add_parser(sub)
+    threshold_cli.add_parser(sub)
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")

@@ -121,6 +121,9 @@ _EXPORTS: dict[str, str] = {
     # explanations, threshold and report
     "ExplainJob": "explain.job",
     "read_cached_explanation": "explain.job",
+    "BinaryDiagnosticsJob": "explain.threshold",
+    "set_threshold": "explain.threshold",
+    "beats_baseline": "training.baseline",
     # drift monitoring
     "drift_report": "monitoring.drift",
     "drift_summary_lines": "monitoring.drift",

@@ -172,6 +172,9 @@ class ModelInfo:
     classes: list[Any] = field(default_factory=list)
     run_id: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    # Binary classifiers: predict classes[1] when P(classes[1]) >= threshold
+    # (None: the estimator's own rule).  Set by explain.threshold.set_threshold.
+    threshold: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -225,6 +228,10 @@ class TrainedModel:
             return np.asarray(self.pipeline.predict(X))
         raw = np.asarray(self.pipeline.predict(X))
         if self.task == "classification":
+            if self.info.threshold is not None and len(self.info.classes) == 2:
+                proba = self.predict_proba(df)
+                if proba is not None:
+                    raw = (proba[:, 1] >= self.info.threshold).astype(int)
             return np.asarray(self.info.classes, dtype=object)[raw.astype(int)]
         return raw.astype(float)
 
