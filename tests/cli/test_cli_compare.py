@@ -47,3 +47,4 @@ def test_unknown_or_misfit_algorithm_is_one_line_naming_it(cli, tmp_path):
     assert "random_forest" in lines[-1]
     code, out, err = cli("compare", project, "wine", "--task", "classification", "--algorithms", "lasso")
     assert code == 1 and "error: Algorithm 'lasso' does not do classification" in err
+

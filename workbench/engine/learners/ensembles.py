@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
-from workbench.engine.learners.common import CLF, CLF_REG, REG, max_depth, n_estimators, pick
+from workbench.engine.learners.common import CLF, CLF_REG, REG, max_depth, n_estimators, pick, shuffled_folds
 from workbench.engine.learners.iterative import fit_growing_ensemble
 
 
@@ -65,7 +65,7 @@ def _stacking(params: dict[str, Any], ctx: BuildContext) -> Any:
     from sklearn.linear_model import LogisticRegression, Ridge
 
     members = _members(params, ctx)
-    common = dict(cv=params["cv"], passthrough=params["passthrough"], n_jobs=1)
+    common = dict(cv=shuffled_folds(ctx.task, params["cv"], ctx.seed), passthrough=params["passthrough"], n_jobs=1)
     if ctx.task == CLF:
         return StackingClassifier(members, final_estimator=LogisticRegression(C=params["final_C"]), **common)
     return StackingRegressor(members, final_estimator=Ridge(alpha=params["final_alpha"]), **common)

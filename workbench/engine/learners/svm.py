@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
-from workbench.engine.learners.common import CLF, CLF_REG, REG, class_weight
+from workbench.engine.learners.common import CLF, CLF_REG, REG, class_weight, shuffled_folds
 
 
 def _svm(params: dict[str, Any], ctx: BuildContext) -> Any:
@@ -24,7 +24,7 @@ def _svm(params: dict[str, Any], ctx: BuildContext) -> Any:
     # and it converts to ONNX.
     from sklearn.calibration import CalibratedClassifierCV
 
-    return CalibratedClassifierCV(svc, method="sigmoid", ensemble=False)
+    return CalibratedClassifierCV(svc, method="sigmoid", ensemble=False, cv=shuffled_folds(CLF, 5, ctx.seed))
 
 
 SVM = Algorithm(

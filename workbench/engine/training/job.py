@@ -23,6 +23,7 @@ import pandas as pd
 from workbench.engine.catalog import Algorithm, BuildContext, FitData, FitInfo, get_algorithm
 from workbench.engine.errors import Cancelled, DataError, SpecError, TrainingError, WorkbenchError
 from workbench.engine.jobs.events import Event, Iteration, JobContext
+from workbench.engine.training.advice import clustering_columns_note, cost_warning, route_warnings
 from workbench.engine.training.baseline import baseline_scores, beats_baseline
 from workbench.engine.training.problem import Setup, build_setup, cv_folds, holdout_split
 from workbench.engine.project.runs import RunFolderOwner, RunWriter, metrics_from_events, new_run_id, read_events
@@ -34,7 +35,11 @@ SMALL_DATA_CELLS = 200_000
 class _Fitter:
     """Fits preprocessing + estimator with the algorithm's own fitter."""
 
-    def __init__(self, algorithm: Algorithm, setup: Setup, spec: RunSpec, bctx: BuildContext) -> None:
+    def __init__(self, algorithm: Algorithm, setup: Setup, spec: RunSpec, bctx: BuildContext,
+                 hold_out_valid: bool | None = None) -> None:
+        # hold_out_valid: None = only when early stopping needs it (the
+        # delivered model); a tuning search forces it for its pruning curve.
+        self.hold_out_valid = hold_out_valid
         self.algorithm = algorithm
         self.setup = setup
         self.spec = spec
@@ -65,10 +70,36 @@ class _Fitter:
             n_threads=self.bctx.n_threads,
             ctx=ctx,
         )
-        if self.algorithm.capabilities.iterative and self.setup.task != "clustering":
+        hold_out = self.early_stopping if self.hold_out_valid is None else self.hold_out_valid
+        if hold_out and self.algorithm.capabilities.iterative and self.setup.task != "clustering":
+            # Only early stopping needs rows the model does not train on.
+            # Without it the delivered model trains on every training row
+            # (a 10 % validation slice cost regression R2 0.007 on average,
+            # up to 0.066) and the live curve shows training metrics only.
             data.X_train, data.X_valid, data.y_train, data.y_valid = self._valid_split(Xt, y)
         info = self.algorithm.fitter(estimator, data) or FitInfo()
         return Pipeline([("prep", prep), ("model", estimator)]), info
+
+    @property
+    def early_stopping(self) -> bool:
+        """Whether this fit stops early on a validation slice (iterative learners only)."""
+        return bool(self.algorithm.capabilities.iterative and self.setup.params.get("early_stopping_rounds"))
+
+    def plan_note(self, n_train: int) -> str | None:
+        """The log line saying which rows the final model trains on, for iterative learners."""
+        if not self.algorithm.capabilities.iterative or self.setup.task == "clustering":
+            return None
+        if self.early_stopping:
+            n_valid = int(round(n_train * self.spec.validation_fraction))
+            return (
+                f"Early stopping is on: {n_valid:,} of the {n_train:,} training rows "
+                f"(validation_fraction {self.spec.validation_fraction:g}) are held out to decide when to "
+                "stop and are not trained on; the live validation curve comes from them."
+            )
+        return (
+            f"Early stopping is off: the model trains on all {n_train:,} training rows, so the live curve "
+            "shows training metrics only (set early_stopping_rounds to watch a validation curve)."
+        )
 
     def _valid_split(self, Xt, y):
         from sklearn.model_selection import train_test_split
@@ -139,7 +170,8 @@ def load_for_spec(project_root: str, spec: RunSpec, ctx: JobContext, load_share:
         )
     algorithm = get_algorithm(spec.algorithm)
     ctx.progress(0.0, f"Loading {spec.dataset}")
-    frame = project.load_dataset(spec.dataset, ctx.sub(0.0, load_share))
+    # Keyed on the hash just taken: the frame is exactly the bytes recorded.
+    frame = project.load_dataset(spec.dataset, ctx.sub(0.0, load_share), fingerprint=current)
     ctx.check()
     return LoadedSpec(project, entry, current, algorithm, frame)
 
@@ -262,13 +294,14 @@ class TrainJob(RunFolderOwner):
         # n_jobs only reaches estimators that take it; HistGradientBoosting and
         # BLAS-backed steps (permutation importances too) follow the process's
         # OpenMP/BLAS pools, so cap those to the same number for the whole fit.
-        with cap_threads(n_threads, set_env=False):
+        with cap_threads(n_threads, set_env=False), route_warnings(ctx):
             return self._fit_and_evaluate(ctx, spec, algorithm, setup, train_idx, test_idx, folds, device, n_threads)
 
     def _fit_and_evaluate(self, ctx, spec, algorithm, setup, train_idx, test_idx, folds, device, n_threads):
         from workbench.engine.training import evaluation as ev
         from workbench.engine.training.importances import feature_importances
         from workbench.engine.model import ModelInfo, TrainedModel
+        from workbench.engine.monitoring.reference import save_reference_profile
 
         bctx = BuildContext(
             task=setup.task, seed=spec.seed, n_threads=n_threads, device=device, n_classes=len(setup.classes)
@@ -280,6 +313,12 @@ class TrainJob(RunFolderOwner):
             f"{algorithm.name} ({setup.task}) on {len(train_idx):,} training rows, "
             f"{len(setup.features)} features, device {device}."
         )
+        if setup.task == "clustering":
+            text, warn = clustering_columns_note(setup.features, spec)
+            ctx.log(text, "warning" if warn else "info")
+        slow = cost_warning(algorithm.key, setup.params, len(train_idx), setup.task, len(folds))
+        if slow:
+            ctx.warn(slow)
 
         # Cross-validation on the training part (per-fold scores).
         cv_result = None
@@ -308,6 +347,9 @@ class TrainJob(RunFolderOwner):
 
         # The final fit, with live per-iteration events.
         ctx.progress(fit_lo, "Fitting")
+        note = fitter.plan_note(len(train_idx))
+        if note:
+            ctx.log(note)
         t0 = time.time()
         y_train = y[train_idx] if y is not None else None
         pipeline, info = fitter.fit(X.iloc[train_idx], y_train, ctx.sub(fit_lo, 0.85))
@@ -397,6 +439,8 @@ class TrainJob(RunFolderOwner):
         model.save(project_folder := Path(self.project_root) / "runs" / self.run_id)
         # Held-out row indices let an ONNX export check parity on the same rows.
         np.save(project_folder / "test_rows.npy", np.asarray(setup.X.index[test_idx]))
+        # What the training rows looked like, for drift checks on new data (monitoring).
+        save_reference_profile(project_folder, X.iloc[train_idx], setup.features, seed=spec.seed)
         ctx.progress(1.0, "Done")
         events = read_events(project_folder / "events.jsonl")
         history = [{"step": e.step, "train": e.train, "valid": e.valid} for e in events if isinstance(e, Iteration)]
