@@ -121,6 +121,11 @@ _EXPORTS: dict[str, str] = {
     # explanations, threshold and report
     "ExplainJob": "explain.job",
     "read_cached_explanation": "explain.job",
+    # serving
+    "ModelServer": "serving.server",
+    "ServeOptions": "serving.server",
+    "ServeJob": "serving.server",
+    "ensure_onnx": "serving.server",
     # drift monitoring
     "drift_report": "monitoring.drift",
     "drift_summary_lines": "monitoring.drift",
