@@ -170,7 +170,8 @@ def load_for_spec(project_root: str, spec: RunSpec, ctx: JobContext, load_share:
         )
     algorithm = get_algorithm(spec.algorithm)
     ctx.progress(0.0, f"Loading {spec.dataset}")
-    frame = project.load_dataset(spec.dataset, ctx.sub(0.0, load_share))
+    # Keyed on the hash just taken: the frame is exactly the bytes recorded.
+    frame = project.load_dataset(spec.dataset, ctx.sub(0.0, load_share), fingerprint=current)
     ctx.check()
     return LoadedSpec(project, entry, current, algorithm, frame)
 
