@@ -128,6 +128,11 @@ _EXPORTS: dict[str, str] = {
     "BinaryDiagnosticsJob": "explain.threshold",
     "set_threshold": "explain.threshold",
     "beats_baseline": "training.baseline",
+    # serving
+    "ModelServer": "serving.server",
+    "ServeOptions": "serving.server",
+    "ServeJob": "serving.server",
+    "ensure_onnx": "serving.server",
     # drift monitoring
     "drift_report": "monitoring.drift",
     "drift_summary_lines": "monitoring.drift",
