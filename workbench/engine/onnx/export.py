@@ -475,6 +475,8 @@ def build_metadata(
         "parity": json.dumps(json_safe(parity)) if parity is not None else "",
         "input_format": INPUT_FORMAT,
         **({LABEL_VALUES_KEY: LABEL_HOLDS_CLASSES} if info.task == "classification" else {}),
+        # Binary classifiers: the chosen cut on P(classes[1]) ("" = the label output's own rule).
+        "threshold": "" if getattr(info, "threshold", None) is None else repr(float(info.threshold)),
         **({PROFILE_KEY: json.dumps(reference_profile)} if reference_profile else {}),
     }
 

@@ -59,6 +59,9 @@ class RunResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     # The same metrics of the catalog's baseline on the same rows (None: not computed).
     baseline: dict[str, Any] | None = None
+    baseline_cv: dict[str, Any] | None = None
+    # The decision threshold a binary classifier was tuned to ({"value": ...}).
+    threshold: dict[str, Any] | None = None
     headline: str | None = None
     cv: dict[str, Any] | None = None
     evaluation: dict[str, Any] = field(default_factory=dict)

@@ -274,3 +274,18 @@ class RunRecord:
         if damage:
             out["message"] = damage
         return out
+
+
+class RunFolderOwner:
+    """A job that writes a run folder (``project_root``, ``run_id``).
+
+    Executors call :meth:`finalize_unfinished` when the job died or was
+    stopped before it could close its run itself.
+    """
+
+    project_root: str
+    run_id: str | None
+
+    def finalize_unfinished(self, status: str, message: str) -> None:
+        if getattr(self, "project_root", None) and getattr(self, "run_id", None):
+            finalize_run(str(self.project_root), str(self.run_id), status, message)
