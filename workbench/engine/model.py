@@ -28,7 +28,8 @@ _EPOCH = np.datetime64("1970-01-01T00:00:00", "s")
 
 # Prefixes of types we allow skops to rebuild; anything else in a model file
 # is refused rather than executed (a model file may come from someone else).
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "xgboost.", "workbench.engine.", "scipy.", "builtins.")
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "xgboost.", "lightgbm.", "catboost.", "workbench.engine.", "scipy.", "builtins.",
+                    "collections.OrderedDict")  # LightGBM keeps its params in one
 
 
 @dataclass
