@@ -41,3 +41,15 @@ def test_explain_unknown_run_is_one_line_error(cli, trained):
     project, _ = trained
     code, out, err = cli("explain", project, "no-such-run")
     assert code == 1 and err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_show_json_has_the_baseline_beside_the_metrics(cli, trained):
+    project, run_id = trained
+    code, out, err = cli("show", project, run_id, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    # The mean predictor scores r2 <= 0 on held-out rows; the model must be compared with it.
+    assert data["baseline"]["r2"] <= 0.0 < data["metrics"]["r2"]
+    assert data["beats_baseline"] is True and "baseline" in data["baseline_note"].lower()
+    code, out, _ = cli("show", project, run_id)
+    assert "Baseline (always predicting the training mean)" in out

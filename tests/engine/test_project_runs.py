@@ -118,3 +118,36 @@ def test_preview_reads_the_first_rows_of_the_cache_and_the_row_count(tmp_path):
     data.write_text(data.read_text() + "\n5000,x0")
     os.utime(data, ns=(data.stat().st_atime_ns, data.stat().st_mtime_ns + 10**9))
     assert p.preview_dataset("big") is None
+
+
+def _same_size_edit(path: Path, old: bytes, new: bytes) -> None:
+    """Edit the file without changing its size, and put the mtime back."""
+    st = path.stat()
+    data = path.read_bytes()
+    assert len(old) == len(new) and data.count(old) >= 1
+    path.write_bytes(data.replace(old, new))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_replay_refuses_data_edited_in_place_with_the_mtime_restored(penguins):
+    spec = RunSpec(dataset="penguins", algorithm="naive_bayes", target="sex")
+    first = penguins.run(TrainJob(penguins.root, spec).run()["run_id"])
+    _same_size_edit(penguins.dataset_path("penguins"), b"male", b"mile")
+    with pytest.raises(DataError, match="has changed since this spec was recorded"):
+        TrainJob(penguins.root, first.spec).run()
+
+
+def test_a_new_run_records_the_fingerprint_of_the_data_it_trained_on(penguins):
+    spec = RunSpec(dataset="penguins", algorithm="naive_bayes", target="sex")
+    TrainJob(penguins.root, spec).run()
+    path = penguins.dataset_path("penguins")
+    _same_size_edit(path, b"Torgersen", b"Torgersun")
+    for cached in (penguins.root / ".workbench-cache").glob("*.parquet"):
+        cached.unlink()  # the user clears the cached copies
+    record = penguins.run(TrainJob(penguins.root, spec).run()["run_id"])
+    import hashlib
+
+    assert record.spec.fingerprint == hashlib.sha256(path.read_bytes()).hexdigest()
+    # ...and it trained on the edited bytes, not a stale cached copy.
+    frame = penguins.load_dataset("penguins", fingerprint=record.spec.fingerprint)
+    assert "Torgersun" in set(frame["island"])

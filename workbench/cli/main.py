@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from workbench.cli import drift
 from workbench.cli import compare as compare_cli
 from workbench.cli import explain as explain_cli
+from workbench.cli import threshold as threshold_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
     EXIT_ERROR,
@@ -208,7 +210,14 @@ def cmd_show(args) -> int:
         "onnx": result.get("onnx"),
         "resources": record.resource_summary(),
         "versions": result.get("versions"),
+        "baseline": result.get("baseline"),
+        "baseline_cv": result.get("baseline_cv"),
+        "threshold": (result.get("threshold") or {}).get("value"),
     }
+    if result.get("baseline") and result.get("task") in ("classification", "regression"):
+        from workbench.engine import beats_baseline
+
+        data["beats_baseline"], data["baseline_note"] = beats_baseline(result["task"], data["metrics"], result["baseline"])
     data = clean_nan(data)
     if args.json:
         print_json(data)
@@ -225,6 +234,10 @@ def cmd_show(args) -> int:
         for k, v in data["metrics"].items():
             if isinstance(v, (int, float)):
                 print(f"  {k:<20} {v:.4f}")
+    if data.get("baseline_note"):
+        print(("  " if data["beats_baseline"] else "warning: ") + data["baseline_note"])
+    if data.get("threshold") is not None:
+        print(f"Decision threshold: P(positive) >= {data['threshold']}")
     if data.get("cv"):
         print("Cross-validation:")
         for k, v in data["cv"].items():
@@ -285,32 +298,13 @@ def cmd_leaderboard(args) -> int:
     return run_leaderboard_command(args)
 
 
-QT_SYSTEM_LIBS = "libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3"
-QT_X11_LIBS = "libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0"
-
-
 def _start_gui(argv: list[str]) -> int:
-    """Open the window, or say in one line why it cannot open here."""
-    if (
-        sys.platform.startswith("linux")
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("WAYLAND_DISPLAY")
-        and not os.environ.get("QT_QPA_PLATFORM")
-    ):
-        # Without this check Qt aborts the process with a long plugin dump.
-        raise CliError(
-            "no display found for the GUI. Run it on a desktop, under 'xvfb-run workbench gui', "
-            "or use the headless commands (workbench --help)."
-        )
-    try:
-        from workbench.gui.app import main as gui_main
-    except ImportError as exc:
-        if ".so" in str(exc):
-            raise CliError(
-                f"the GUI cannot start: {exc}. On Debian/Ubuntu install Qt's system libraries: "
-                f"apt-get install {QT_SYSTEM_LIBS} (for X11 also {QT_X11_LIBS})."
-            ) from None
-        raise
+    """Open the window, or say in one line why it cannot open here (same line as workbench-gui)."""
+    from workbench.gui.app import gui_unavailable_reason, main as gui_main
+
+    reason = gui_unavailable_reason()  # before Qt loads: Qt would abort the process
+    if reason:
+        raise CliError(reason)
     return gui_main(argv)
 
 
@@ -399,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("inputs", nargs="*", metavar="PROJECT RUN FILE")
     s.add_argument("--model", help="an exported .onnx file (runs with onnxruntime only)")
     s.add_argument("-o", "--output", required=True, help="CSV file to write")
+    s.add_argument("--drift", action="store_true", help="also compare the data with the training data (stderr)")
     s.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("export", help="export a run's model to ONNX (with a parity check)")
@@ -435,8 +430,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_leaderboard)
 
+    drift.add_parser(sub)
     compare_cli.add_parser(sub)
     explain_cli.add_parser(sub)
+    threshold_cli.add_parser(sub)
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")

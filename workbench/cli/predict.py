@@ -25,9 +25,24 @@ def run_predict_command(args: argparse.Namespace) -> int:
             raise CliError("predict needs PROJECT RUN FILE (or --model FILE.onnx DATA).")
         project_dir, run_id, data_file = args.inputs
         predictor = open_predictor(project_dir, run_id)
-    table = predict_table(predictor, load_table(data_file), strict=True)
+    frame = load_table(data_file)
+    table = predict_table(predictor, frame, strict=True)
     for note in table.check.notes:
         print(note, file=sys.stderr)
     atomic_write_text(args.output, table.frame.to_csv(index=False))
     print(f"Wrote {len(table.frame):,} predictions to {args.output}", file=sys.stderr)
+    if getattr(args, "drift", False):
+        print_drift(args, frame)
     return 0
+
+
+def print_drift(args: argparse.Namespace, frame) -> None:
+    """``--drift``: the data against the training rows' profile, on stderr."""
+    from workbench.cli.drift import print_report
+    from workbench.engine import drift_for_onnx, drift_for_run
+
+    if args.model:
+        report = drift_for_onnx(args.model, frame)
+    else:
+        report = drift_for_run(args.inputs[0], args.inputs[1], frame)
+    print_report(report, as_json=False, stream=sys.stderr)

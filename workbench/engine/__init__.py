@@ -63,6 +63,10 @@ _EXPORTS: dict[str, str] = {
     "DatasetEntry": "project.folder",
     "RunRecord": "project.runs",
     "RUN_STATUSES": "project.runs",
+    "FormState": "project.form_state",
+    "load_form_state": "project.form_state",
+    "save_form_state": "project.form_state",
+    "guess_target": "project.form_state",
     "finalize_run": "project.runs",
     # jobs
     "TrainJob": "training.job",
@@ -121,6 +125,16 @@ _EXPORTS: dict[str, str] = {
     # explanations, threshold and report
     "ExplainJob": "explain.job",
     "read_cached_explanation": "explain.job",
+    "BinaryDiagnosticsJob": "explain.threshold",
+    "set_threshold": "explain.threshold",
+    "beats_baseline": "training.baseline",
+    # drift monitoring
+    "drift_report": "monitoring.drift",
+    "drift_summary_lines": "monitoring.drift",
+    "drift_for_run": "monitoring.check",
+    "drift_for_onnx": "monitoring.check",
+    "load_new_rows": "monitoring.check",
+    "run_reference_profile": "monitoring.check",
     # device
     "metric_direction": "training.evaluation",
     "atomic_write_text": "fsutil",

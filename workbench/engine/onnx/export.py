@@ -68,6 +68,7 @@ def export_onnx(
     metrics: dict[str, Any] | None = None,
     target_opset: dict[str, int] | int | None = None,
     ctx: "JobContext | None" = None,
+    reference_profile: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Convert ``model`` to ONNX, check parity on ``X_check``, write ``path``.
 
@@ -87,6 +88,9 @@ def export_onnx(
         Overrides :data:`DEFAULT_OPSET` (mostly for tests).
     ctx
         Optional job context for progress, logging and cancellation.
+    reference_profile
+        The training rows' profile (:mod:`workbench.engine.monitoring.reference`),
+        stored in the metadata so drift can be checked from the file alone.
 
     Returns
     -------
@@ -127,7 +131,8 @@ def export_onnx(
     parity = None
     if X_check is not None and len(X_check):
         parity = check_parity(model, onx.SerializeToString(), X_check)
-    metadata = build_metadata(model, run_id=run_id, metrics=metrics, opset=opset, parity=parity)
+    metadata = build_metadata(model, run_id=run_id, metrics=metrics, opset=opset, parity=parity,
+                              reference_profile=reference_profile)
     _set_metadata(onx, metadata)
     data = onx.SerializeToString()
     if ctx is not None:
@@ -431,6 +436,7 @@ def build_metadata(
     metrics: dict[str, Any] | None = None,
     opset: dict[str, int] | None = None,
     parity: dict[str, Any] | None = None,
+    reference_profile: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """The ``metadata_props`` written into the model (all values strings).
 
@@ -438,11 +444,13 @@ def build_metadata(
     list of ``{"name", "kind", "onnx_type"}`` in input order), ``target``,
     ``task``, ``algorithm``, ``classes`` (JSON list; probability column i -> class),
     ``label_values`` ("classes" for a classifier: ``label`` holds class values),
+    ``reference_profile`` (JSON, when given: the training rows' profile for drift checks),
     ``has_probabilities`` ("true"/"false"),
     ``metrics`` (JSON), ``run_id``, ``workbench_version``, ``versions``
     (JSON), ``opset`` (JSON), ``parity`` (JSON or ""), ``input_format``.
     """
     from workbench import __version__
+    from workbench.engine.monitoring.reference import METADATA_KEY as PROFILE_KEY
     from workbench.engine.onnx.labels import LABEL_HOLDS_CLASSES, LABEL_VALUES_KEY
 
     info = model.info
@@ -467,6 +475,9 @@ def build_metadata(
         "parity": json.dumps(json_safe(parity)) if parity is not None else "",
         "input_format": INPUT_FORMAT,
         **({LABEL_VALUES_KEY: LABEL_HOLDS_CLASSES} if info.task == "classification" else {}),
+        # Binary classifiers: the chosen cut on P(classes[1]) ("" = the label output's own rule).
+        "threshold": "" if getattr(info, "threshold", None) is None else repr(float(info.threshold)),
+        **({PROFILE_KEY: json.dumps(reference_profile)} if reference_profile else {}),
     }
 
 

@@ -162,6 +162,12 @@ class OnnxPredictor:
         if self.task == "regression":
             return np.asarray(outputs[self.output_names[0]], dtype=float).ravel()
         if self.task == "classification":
+            # -- decision threshold (issue 15, explain helper): a binary model's chosen
+            # cut on P(classes[1]) is in the metadata; the graph's own label uses 0.5.
+            threshold = self.metadata.get("threshold")
+            if threshold and len(self.classes) == 2 and "probabilities" in outputs:
+                positive = np.asarray(outputs["probabilities"], dtype=float)[:, 1] >= float(threshold)
+                return np.asarray(self.classes, dtype=object)[positive.astype(int)]
             return labels_from_output(outputs["label"], self.classes, self.label_holds_classes)
         return np.asarray(outputs["label"]).astype(np.int64).ravel()
 

@@ -63,7 +63,18 @@ def export_run(project_dir: str | os.PathLike, run_id: str, output: str | os.Pat
         run_id=record.run_id,
         metrics=result.get("metrics"),
         ctx=ctx,
+        reference_profile=_reference_profile(project_dir, record),
     )
     result["onnx"] = report
     atomic_write_text(record.folder / "result.json", json.dumps(result, indent=2, default=str))
     return report
+
+
+def _reference_profile(project_dir, record) -> dict[str, Any] | None:
+    """The run's training-rows profile for the file's metadata (None if it cannot be had)."""
+    from workbench.engine.monitoring.check import run_reference_profile
+
+    try:
+        return run_reference_profile(project_dir, record.run_id)
+    except WorkbenchError:
+        return None

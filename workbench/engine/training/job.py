@@ -170,7 +170,8 @@ def load_for_spec(project_root: str, spec: RunSpec, ctx: JobContext, load_share:
         )
     algorithm = get_algorithm(spec.algorithm)
     ctx.progress(0.0, f"Loading {spec.dataset}")
-    frame = project.load_dataset(spec.dataset, ctx.sub(0.0, load_share))
+    # Keyed on the hash just taken: the frame is exactly the bytes recorded.
+    frame = project.load_dataset(spec.dataset, ctx.sub(0.0, load_share), fingerprint=current)
     ctx.check()
     return LoadedSpec(project, entry, current, algorithm, frame)
 
@@ -300,6 +301,7 @@ class TrainJob:
         from workbench.engine.training import evaluation as ev
         from workbench.engine.training.importances import feature_importances
         from workbench.engine.model import ModelInfo, TrainedModel
+        from workbench.engine.monitoring.reference import save_reference_profile
 
         bctx = BuildContext(
             task=setup.task, seed=spec.seed, n_threads=n_threads, device=device, n_classes=len(setup.classes)
@@ -437,6 +439,8 @@ class TrainJob:
         model.save(project_folder := Path(self.project_root) / "runs" / self.run_id)
         # Held-out row indices let an ONNX export check parity on the same rows.
         np.save(project_folder / "test_rows.npy", np.asarray(setup.X.index[test_idx]))
+        # What the training rows looked like, for drift checks on new data (monitoring).
+        save_reference_profile(project_folder, X.iloc[train_idx], setup.features, seed=spec.seed)
         ctx.progress(1.0, "Done")
         events = read_events(project_folder / "events.jsonl")
         history = [{"step": e.step, "train": e.train, "valid": e.valid} for e in events if isinstance(e, Iteration)]
