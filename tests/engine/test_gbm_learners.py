@@ -58,3 +58,17 @@ def test_balanced_classes_raise_recall_of_the_rare_class(key, tmp_path):
     plain, _ = train_run(project, key, "rare", params=params)
     balanced, _ = train_run(project, key, "rare", params={**params, "class_weight": "balanced"})
     assert balanced["metrics"]["recall"] > plain["metrics"]["recall"]
+
+
+@pytest.mark.parametrize("key", ["lightgbm", "catboost"])
+def test_cuda_without_a_usable_gpu_falls_back_and_records_the_cpu(key, tmp_path, monkeypatch):
+    pytest.importorskip(key)
+    import workbench.engine.training.device as device
+
+    monkeypatch.setattr(device, "cuda_available", lambda refresh=False: False)
+    project = project_with(tmp_path, _frame(120))
+    params = {"n_estimators": 5} if key == "lightgbm" else {"iterations": 5}
+    result, logs = train_run(project, key, "label", ignore=["amount"], params=params, device="cuda")
+    assert result["status"] == "completed" and result["device"] == "cpu"
+    assert any("could not use the GPU" in e.message for e in logs)
+    assert any("fell back to the CPU" in e.message for e in logs)

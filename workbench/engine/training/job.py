@@ -252,7 +252,13 @@ class TrainJob:
             from workbench.engine.training.device import resolve_device
         except ImportError:  # pragma: no cover - device module missing
             return "cpu", None
-        return resolve_device(spec.device)
+        device, notice = resolve_device(spec.device)
+        if spec.device == "cuda" and device == "cpu" and algorithm.key != "xgboost":
+            # The CUDA probe asks XGBoost (a CPU-only XGBoost wheel says no);
+            # LightGBM and CatBoost try the GPU themselves, fall back to the
+            # CPU and record the device they really used.
+            return "cuda", None
+        return device, notice
 
     def _partial_result(self, writer: RunWriter, spec: RunSpec, status: str, message: str) -> dict[str, Any]:
         events = read_events(writer.folder / "events.jsonl")
@@ -356,7 +362,7 @@ class TrainJob:
         timings["fit_s"] = round(time.time() - t0, 3)
         device_used = info.device if algorithm.capabilities.gpu else "cpu"
         if device == "cuda" and device_used != "cuda":
-            ctx.warn("XGBoost fell back to the CPU although CUDA was selected.")
+            ctx.warn(f"{algorithm.name} fell back to the CPU although CUDA was selected.")
         for note in info.notes:
             ctx.log(note)
         ctx.check()
