@@ -55,6 +55,9 @@ TRUSTED_TYPES = frozenset({
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.utils._bunch.Bunch",  # named_estimators_ of voting and stacking
+    # the seeded, shuffled inner folds of stacking and SVM calibration
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.StratifiedKFold",
     "workbench.engine.learners.target_scaling.StandardizedMLPRegressor",
     "xgboost.core.Booster",
     "xgboost.sklearn.XGBClassifier",
