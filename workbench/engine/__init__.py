@@ -63,6 +63,10 @@ _EXPORTS: dict[str, str] = {
     "DatasetEntry": "project.folder",
     "RunRecord": "project.runs",
     "RUN_STATUSES": "project.runs",
+    "FormState": "project.form_state",
+    "load_form_state": "project.form_state",
+    "save_form_state": "project.form_state",
+    "guess_target": "project.form_state",
     "finalize_run": "project.runs",
     # jobs
     "TrainJob": "training.job",
