@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         tabs.addTab(self.results, icon("results"), "Results")
         tabs.addTab(self.runs_table, icon("compare"), "Runs")
         self._add_tuning_tab(tabs)
+        self._add_compare_and_predict_tabs(tabs)
         self.stack.addWidget(tabs)
         self.tabs = tabs
         self.runs_table.runSelected.connect(self.show_run)
@@ -280,6 +281,41 @@ class MainWindow(QMainWindow):
         self.tuning_view.train_best_requested.connect(self._train_best)
         self.jobs.jobEvent.connect(self._tuning_event)
         self._tuning_algorithm(self.session.algorithm)
+
+    def _add_compare_and_predict_tabs(self, tabs: QTabWidget) -> None:
+        from workbench.gui.compare_view import CompareView
+        from workbench.gui.predict_view import PredictView
+
+        self.compare_view = CompareView(self.jobs, lambda: self.project.root, self._compare_spec,
+                                        self.session.resolved_task)
+        self.predict_view = PredictView(self.jobs, self.project)
+        tabs.addTab(self.compare_view, icon("compare"), "Compare")
+        tabs.addTab(self.predict_view, icon("run"), "Predict")
+        self.compare_view.runOpened.connect(self.show_run)
+        self.compare_view.tuneRequested.connect(self._tune_from_run)
+        self.compare_view.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.compare_view.runsAdded.connect(self.project.runs_updated)
+        self.predict_view.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        for signal in (self.session.taskChanged, self.session.datasetChanged):
+            signal.connect(lambda *_: self.compare_view.refresh_algorithms())
+        self.compare_view.refresh_algorithms()
+
+    def _compare_spec(self) -> Any:
+        """The Model tab's spec (data, target, preparation); the algorithm is the compare's."""
+        chosen = self.session.algorithm
+        self.session.algorithm = chosen or "baseline"  # build_spec insists on one; each row replaces it
+        try:
+            return self.session.build_spec()
+        finally:
+            self.session.algorithm = chosen
+
+    def _tune_from_run(self, algorithm: str, run_id: str) -> None:
+        """"Tune this": a search of the row's algorithm, starting from its run's settings."""
+        params = (self.project.run(run_id).result or {}).get("params") or {}
+        self.session.set_algorithm(algorithm, params)
+        if self.tuning_view is not None:
+            self.tabs.setCurrentIndex(self.tabs.indexOf(self.tuning_view.parentWidget()))
+            self.tuning_setup.request_start()  # its own checks; emits start_requested
 
     def _tuning_algorithm(self, key: str) -> None:
         from workbench.engine import WorkbenchError, get_algorithm
