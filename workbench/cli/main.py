@@ -9,9 +9,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
-from workbench.cli import drift
+from workbench.cli import drift, serve
 from workbench.cli import compare as compare_cli
 from workbench.cli import explain as explain_cli
 from workbench.cli import threshold as threshold_cli
@@ -431,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_leaderboard)
 
     drift.add_parser(sub)
+    serve.add_parser(sub)
     compare_cli.add_parser(sub)
     explain_cli.add_parser(sub)
     threshold_cli.add_parser(sub)
