@@ -9,9 +9,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
-from workbench.cli import drift
+from workbench.cli import drift, serve
 from workbench.cli import compare as compare_cli
 from workbench.cli import explain as explain_cli
 from workbench.cli import report as report_cli
@@ -299,32 +299,13 @@ def cmd_leaderboard(args) -> int:
     return run_leaderboard_command(args)
 
 
-QT_SYSTEM_LIBS = "libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3"
-QT_X11_LIBS = "libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0"
-
-
 def _start_gui(argv: list[str]) -> int:
-    """Open the window, or say in one line why it cannot open here."""
-    if (
-        sys.platform.startswith("linux")
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("WAYLAND_DISPLAY")
-        and not os.environ.get("QT_QPA_PLATFORM")
-    ):
-        # Without this check Qt aborts the process with a long plugin dump.
-        raise CliError(
-            "no display found for the GUI. Run it on a desktop, under 'xvfb-run workbench gui', "
-            "or use the headless commands (workbench --help)."
-        )
-    try:
-        from workbench.gui.app import main as gui_main
-    except ImportError as exc:
-        if ".so" in str(exc):
-            raise CliError(
-                f"the GUI cannot start: {exc}. On Debian/Ubuntu install Qt's system libraries: "
-                f"apt-get install {QT_SYSTEM_LIBS} (for X11 also {QT_X11_LIBS})."
-            ) from None
-        raise
+    """Open the window, or say in one line why it cannot open here (same line as workbench-gui)."""
+    from workbench.gui.app import gui_unavailable_reason, main as gui_main
+
+    reason = gui_unavailable_reason()  # before Qt loads: Qt would abort the process
+    if reason:
+        raise CliError(reason)
     return gui_main(argv)
 
 
@@ -451,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_leaderboard)
 
     drift.add_parser(sub)
+    serve.add_parser(sub)
     compare_cli.add_parser(sub)
     explain_cli.add_parser(sub)
     threshold_cli.add_parser(sub)

@@ -85,7 +85,10 @@ def format_table(rows: list[list[str]], header: list[str]) -> str:
     widths = [len(h) for h in header]
     for row in rows:
         widths = [max(w, len(str(c))) for w, c in zip(widths, row)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
     out = [line(header), line(["-" * w for w in widths])]
     out += [line(r) for r in rows]
     return "\n".join(out)

@@ -63,6 +63,10 @@ _EXPORTS: dict[str, str] = {
     "DatasetEntry": "project.folder",
     "RunRecord": "project.runs",
     "RUN_STATUSES": "project.runs",
+    "FormState": "project.form_state",
+    "load_form_state": "project.form_state",
+    "save_form_state": "project.form_state",
+    "guess_target": "project.form_state",
     "finalize_run": "project.runs",
     # jobs
     "TrainJob": "training.job",
@@ -125,6 +129,11 @@ _EXPORTS: dict[str, str] = {
     "set_threshold": "explain.threshold",
     "beats_baseline": "training.baseline",
     "ReportJob": "report.html",
+    # serving
+    "ModelServer": "serving.server",
+    "ServeOptions": "serving.server",
+    "ServeJob": "serving.server",
+    "ensure_onnx": "serving.server",
     # drift monitoring
     "drift_report": "monitoring.drift",
     "drift_summary_lines": "monitoring.drift",
@@ -139,7 +148,7 @@ _EXPORTS: dict[str, str] = {
     "cuda_available": "training.device",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 (built from the table above)
 
 
 def __getattr__(name: str) -> Any:

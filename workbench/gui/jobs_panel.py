@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.cancel_confirm import ask_to_cancel
 from workbench.gui.icons import icon
 from workbench.gui.jobs import JobsModel
 
@@ -81,9 +82,9 @@ class JobsPanel(QWidget):
             button.setIcon(icon("cancel"))
             button.setText("Cancel")
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setToolTip("Cancel this job (Esc cancels the newest running job)")
+            button.setToolTip("Cancel this job (Esc here cancels the newest running job)")
             button.setObjectName(f"cancel-job-{job_id}")
-            button.clicked.connect(lambda _=False, j=job_id: self.jobs.cancel(j))
+            button.clicked.connect(lambda _=False, j=job_id: ask_to_cancel(self, self.jobs, j))
             self.table.setIndexWidget(self.jobs.index(row, 4), button)
         self.table.scrollToBottom()
 

@@ -25,11 +25,13 @@ from PySide6.QtWidgets import (
 
 from workbench.gui import settings as ui_settings
 from workbench.gui.export_dialog import ExportDialog, export_available
+from workbench.gui.help_menu import add_help_menu
 from workbench.gui.icons import app_icon, icon
 from workbench.gui.jobs import COMPUTE_LANE, JobsModel, JobState, process_runner_factory
 from workbench.gui.jobs_panel import JobsPanel
 from workbench.gui.project_model import ProjectModel, display_label
 from workbench.gui.project_tree import ProjectTree
+from workbench.gui.run_actions import RunActions
 from workbench.gui.session import Session
 from workbench.gui.start_page import StartPage
 
@@ -51,6 +53,7 @@ class MainWindow(QMainWindow):
         self.jobs = JobsModel(self)
         self.project = ProjectModel(self)
         self.session = Session(self.project, self.jobs, self)
+        self.run_actions = RunActions(self.session, self)
 
         # -- views -------------------------------------------------------------------
         # Only what the start screen needs is built now; the workspace views
@@ -132,11 +135,16 @@ class MainWindow(QMainWindow):
         tabs.addTab(self.results, icon("results"), "Results")
         tabs.addTab(self.runs_table, icon("compare"), "Runs")
         self._add_tuning_tab(tabs)
+        self._add_compare_and_predict_tabs(tabs)
         self.stack.addWidget(tabs)
         self.tabs = tabs
         self.runs_table.runSelected.connect(self.show_run)
         self.runs_table.tuneSelected.connect(self.show_tune)
+        for view in (self.runs_table, self.results):
+            view.loadSettingsRequested.connect(self._load_run_settings)
+            view.runAgainRequested.connect(self.run_actions.run_again)
         self.model_form.trainStarted.connect(lambda _job: self.tabs.setCurrentIndex(TAB_TRAINING))
+        self._esc_cancels(self.live_view)
         self.inspector.status.connect(self.statusBar().showMessage)
         self._update_actions()
 
@@ -168,8 +176,8 @@ class MainWindow(QMainWindow):
         self.add_action = self._action("&Add dataset…", "add-dataset", self._add_dataset, "Ctrl+Shift+A")
         self.train_action = self._action("&Train", "train", self._train, None,
                                          "Train with the settings on the Model tab (Ctrl+Return)")
-        self.cancel_action = self._action("&Cancel job", "cancel", self.jobs.cancel_current, None,
-                                          "Cancel the newest running job (Esc)")
+        self.cancel_action = self._action("&Cancel job", "cancel", self.cancel_current_job, None,
+                                          "Cancel the newest running job (Esc in the Training view or Jobs panel)")
         self.export_action = self._action("&Export to ONNX…", "export", self._export_selected, None,
                                           "Export the selected run's model to ONNX")
         self.quit_action = self._action("&Quit", None, self.close, QKeySequence.StandardKey.Quit)
@@ -196,8 +204,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&View")
         menu.addAction(self.tree_dock.toggleViewAction())
         menu.addAction(self.jobs_dock.toggleViewAction())
-        menu = self.menuBar().addMenu("&Help")
-        menu.addAction(self._action("&About", None, self._about))
+        self.theme_menu = self._theme_menu(menu)
+        add_help_menu(self)
 
         toolbar = QToolBar("Main")
         toolbar.setObjectName("toolbar-main")
@@ -207,9 +215,21 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addActions([self.add_action, self.train_action, self.cancel_action, self.export_action])
         self.addToolBar(toolbar)
-        # Esc cancels the current job from anywhere in the window (not only a focused widget).
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.jobs.cancel_current,
-                  context=Qt.ShortcutContext.WindowShortcut)
+        # Esc cancels only where jobs are what the person looks at (the Jobs
+        # panel here, the Training view once built); in a form field it keeps
+        # Qt's meaning (close a popup, revert an edit) and never touches a job.
+        self._esc_cancels(self.jobs_panel)
+
+    def _esc_cancels(self, widget) -> None:
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), widget, activated=self.cancel_current_job,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    def cancel_current_job(self) -> bool:
+        """Cancel the newest running job, asking first when it has run a while."""
+        from workbench.gui.cancel_confirm import ask_to_cancel
+
+        current = self.jobs.current()
+        return ask_to_cancel(self, self.jobs, current.job_id if current is not None else None)
 
     # -- wiring ------------------------------------------------------------------------------
     def _wire(self) -> None:
@@ -219,6 +239,11 @@ class MainWindow(QMainWindow):
         self.tree.datasetActivated.connect(self._dataset_activated)
         self.tree.runActivated.connect(self.show_run)
         self.tree.exportRequested.connect(self.export_run)
+        self.tree.loadSettingsRequested.connect(self._load_run_settings)
+        self.tree.runAgainRequested.connect(self.run_actions.run_again)
+        self.run_actions.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.run_actions.trainStarted.connect(lambda _job: self.tabs is not None
+                                              and self.tabs.setCurrentIndex(TAB_TRAINING))
         self.session.loadFailed.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
         self.jobs.jobStarted.connect(self._job_started)
         self.jobs.jobFinished.connect(self._job_finished)
@@ -250,6 +275,41 @@ class MainWindow(QMainWindow):
         self.tuning_view.train_best_requested.connect(self._train_best)
         self.jobs.jobEvent.connect(self._tuning_event)
         self._tuning_algorithm(self.session.algorithm)
+
+    def _add_compare_and_predict_tabs(self, tabs: QTabWidget) -> None:
+        from workbench.gui.compare_view import CompareView
+        from workbench.gui.predict_view import PredictView
+
+        self.compare_view = CompareView(self.jobs, lambda: self.project.root, self._compare_spec,
+                                        self.session.resolved_task)
+        self.predict_view = PredictView(self.jobs, self.project)
+        tabs.addTab(self.compare_view, icon("compare"), "Compare")
+        tabs.addTab(self.predict_view, icon("run"), "Predict")
+        self.compare_view.runOpened.connect(self.show_run)
+        self.compare_view.tuneRequested.connect(self._tune_from_run)
+        self.compare_view.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.compare_view.runsAdded.connect(self.project.runs_updated)
+        self.predict_view.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        for signal in (self.session.taskChanged, self.session.datasetChanged):
+            signal.connect(lambda *_: self.compare_view.refresh_algorithms())
+        self.compare_view.refresh_algorithms()
+
+    def _compare_spec(self) -> Any:
+        """The Model tab's spec (data, target, preparation); the algorithm is the compare's."""
+        chosen = self.session.algorithm
+        self.session.algorithm = chosen or "baseline"  # build_spec insists on one; each row replaces it
+        try:
+            return self.session.build_spec()
+        finally:
+            self.session.algorithm = chosen
+
+    def _tune_from_run(self, algorithm: str, run_id: str) -> None:
+        """"Tune this": a search of the row's algorithm, starting from its run's settings."""
+        params = (self.project.run(run_id).result or {}).get("params") or {}
+        self.session.set_algorithm(algorithm, params)
+        if self.tuning_view is not None:
+            self.tabs.setCurrentIndex(self.tabs.indexOf(self.tuning_view.parentWidget()))
+            self.tuning_setup.request_start()  # its own checks; emits start_requested
 
     def _tuning_algorithm(self, key: str) -> None:
         from workbench.engine import WorkbenchError, get_algorithm
@@ -292,6 +352,11 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(TAB_MODEL)
         self.statusBar().showMessage("Best parameters copied to the model form; press Train.", 10000)
 
+    def _load_run_settings(self, run_id: str) -> None:
+        self.ensure_workspace()
+        if self.run_actions.load_settings(run_id):
+            self.tabs.setCurrentIndex(TAB_MODEL)
+
     def _add_dataset(self) -> None:
         self.ensure_workspace()
         self.tabs.setCurrentIndex(TAB_DATA)
@@ -314,9 +379,7 @@ class MainWindow(QMainWindow):
         self.results.show_run(record)
         if self.jobs.current("train") is None:
             # Nothing is training: let the Training tab replay this run's curves.
-            result = record.result or {}
-            self.live_view.show_history(display_label(record), result.get("history") or [],
-                                        result.get("best_iteration"))
+            self.live_view.show_record(display_label(record), record.result or {})
         if self.tabs.currentIndex() != TAB_RUNS:
             self.tabs.setCurrentIndex(TAB_RESULTS)
         self._update_actions()
@@ -566,9 +629,17 @@ class MainWindow(QMainWindow):
         self.inspector.add_files(paths)
         event.acceptProposedAction()
 
-    def _about(self) -> None:
-        import workbench
+    def _theme_menu(self, parent) -> Any:
+        from PySide6.QtGui import QActionGroup
 
-        QMessageBox.about(self, "Training Workbench",
-                          f"<b>Training Workbench</b> {workbench.__version__}<br>"
-                          "Train, evaluate and export models on tabular data — offline.")
+        from workbench.gui import theme
+
+        menu = parent.addMenu("&Theme")
+        group = QActionGroup(menu)
+        for name in theme.THEMES:
+            action = menu.addAction(name.capitalize(), lambda n=name: theme.set_theme(n))
+            action.setCheckable(True)
+            action.setChecked(name == theme.current_theme())
+            action.setData(name)
+            group.addAction(action)
+        return menu

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -130,6 +130,9 @@ class PlotTab(QWidget):
 class ResultsView(QWidget):
     """Tabs of evaluation views for one run."""
 
+    loadSettingsRequested = Signal(str)  # run id
+    runAgainRequested = Signal(str)  # run id
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.record: Any = None
@@ -141,6 +144,14 @@ class ResultsView(QWidget):
         self.subheader = QLabel()
         self.subheader.setObjectName("hint")
         self.subheader.setWordWrap(True)
+        from workbench.gui.run_actions import LOAD_SETTINGS_TEXT, RUN_AGAIN_TEXT
+
+        self.load_settings_button = QPushButton(icon("settings"), LOAD_SETTINGS_TEXT)
+        self.load_settings_button.clicked.connect(
+            lambda: self.record is not None and self.loadSettingsRequested.emit(self.record.run_id))
+        self.run_again_button = QPushButton(icon("train"), RUN_AGAIN_TEXT)
+        self.run_again_button.clicked.connect(
+            lambda: self.record is not None and self.runAgainRequested.emit(self.record.run_id))
 
         # Metrics
         self.metrics_table, self.metrics_model = make_table(["Metric", "Test", "CV mean", "CV std"])
@@ -164,7 +175,11 @@ class ResultsView(QWidget):
         self.tab_index["metrics"] = self.tabs.addTab(metrics_tab, icon("results"), "Metrics")
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.header)
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.load_settings_button)
+        top.addWidget(self.run_again_button)
+        layout.addLayout(top)
         layout.addWidget(self.subheader)
         layout.addWidget(self.tabs, 1)
         self.clear()
@@ -251,6 +266,8 @@ class ResultsView(QWidget):
         self.result = {}
         self.header.setText("Select a run in the project tree to see its results")
         self.subheader.setText("")
+        self.load_settings_button.setVisible(False)
+        self.run_again_button.setVisible(False)
         for key in self.tab_index:
             self.tabs.setTabVisible(self.tab_index[key], key in ("metrics",))
         self.metrics_model.removeRows(0, self.metrics_model.rowCount())
@@ -271,6 +288,8 @@ class ResultsView(QWidget):
         status = record.status
         task = r.get("task") or "?"
         self.header.setText(display_label(record))
+        self.load_settings_button.setVisible(True)
+        self.run_again_button.setVisible(True)
         created = datetime.fromtimestamp(record.created).strftime("%Y-%m-%d %H:%M")
         bits = [f"{status}", f"{record.algorithm}", task, created]
         if r.get("device"):

@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QStandardItem
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QMenu, QVBoxLayout, QWidget
 
 from workbench.gui.icons import icon, state_icon
 from workbench.gui.project_model import ProjectModel, display_label
@@ -71,6 +71,8 @@ class RunsTable(QWidget):
 
     runSelected = Signal(str)
     tuneSelected = Signal(str)
+    loadSettingsRequested = Signal(str)  # run id: put its settings into the Model tab
+    runAgainRequested = Signal(str)  # run id: train its spec again
 
     def __init__(self, project: ProjectModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +82,8 @@ class RunsTable(QWidget):
         self.view, self.model = make_table(LEAD_COLUMNS + INFO_COLUMNS + TAIL_COLUMNS)
         self.view.setSelectionBehavior(self.view.SelectionBehavior.SelectRows)
         self.view.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         self.rank_metric_combo = QComboBox()
         self.rank_metric_combo.setMinimumWidth(150)
         self.rank_metric_combo.setToolTip("The metric that ranks the rows (in its own direction)")
@@ -201,7 +205,7 @@ class RunsTable(QWidget):
         rank.setData((kind, row_id), ROW_KEY_ROLE)
         kind_item = text_item("search" if kind == "tune" else "run")
         kind_item.setIcon(icon("search" if kind == "tune" else "run"))
-        label = text_item(self._label(row, created))
+        label = text_item(self._label(row, created, dataset))
         label.setToolTip(row_id)
         status = text_item(row["status"] or "")
         status.setIcon(state_icon(row["status"] or "queued"))
@@ -237,12 +241,12 @@ class RunsTable(QWidget):
         return f"{mean:.4f} ± {std:.4f}" if std is not None else f"{mean:.4f}"
 
     @staticmethod
-    def _label(row: dict[str, Any], created: float | None) -> str:
+    def _label(row: dict[str, Any], created: float | None, dataset: str = "") -> str:
         if row["kind"] == "tune" or created is None:
             return row["label"]
         # Named like the project tree names the run.
         return display_label(SimpleNamespace(label=row["label"], run_id=row["id"], algorithm=row["algorithm"],
-                                             created=created))
+                                             created=created, dataset=dataset if dataset != "?" else ""))
 
     def _set_header_hints(self, headers: list[str], metric_names: list[str], cv_names: list[str]) -> None:
         """First click sorts best first; the ranking metric's header is bold."""
@@ -304,6 +308,19 @@ class RunsTable(QWidget):
     def set_metric(self, name: str) -> None:
         """Rank by ``name`` (as choosing it in the combo does)."""
         self.rank_metric_combo.setCurrentIndex(self.rank_metric_combo.findData(name))
+
+    def _context_menu(self, pos) -> None:
+        from workbench.gui.run_actions import add_run_actions
+
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        key = self.model.item(index.row(), 0).data(ROW_KEY_ROLE)
+        if not key or key[0] != "run":
+            return
+        menu = QMenu(self)
+        add_run_actions(menu, key[1], self.loadSettingsRequested, self.runAgainRequested)
+        menu.exec(self.view.viewport().mapToGlobal(pos))
 
     def _row_changed(self, current, _previous) -> None:
         if not current.isValid():

@@ -42,6 +42,7 @@ from workbench.engine.data.schema import (
 from workbench.engine.data.schema import (
     sample_rows as number_sample_rows,
 )
+from workbench.engine.data.quality import dataset_warnings
 from workbench.engine.data.column_profile import ColumnProfile
 from workbench.engine.data.target_checks import target_checks
 
@@ -56,11 +57,18 @@ WARNING_CODES = (
     "imbalance",
     "leakage",
     "high_cardinality",
+    # dataset level (workbench.engine.data.quality)
+    "duplicate_rows",
+    "wide_data",
+    "high_correlation",
+    "numbers_as_text",
+    "impossible_zeros",
 )
+DROPPABLE = frozenset({"all_missing", "high_missing", "constant"})
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 TOP_N = 10
 HISTOGRAM_BINS = 30
-HIGH_MISSING = 0.30
+HIGH_MISSING = 0.20  # a fifth of a column missing is worth a look before training
 HIGH_CARDINALITY = 50
 CORRELATION_SAMPLE = 50_000
 
@@ -205,6 +213,10 @@ def profile_dataset(
             class_balance, target_warnings = target_job.result()
             warnings += target_warnings
     ctx.check()
+    quality = dataset_warnings(df, columns, correlation, duplicates, target)
+    as_text = {w["column"] for w in quality if w["code"] == "numbers_as_text"}
+    # "many distinct values" of a numeric column read as text is the same problem, said worse.
+    warnings = [w for w in warnings if not (w["code"] == "high_cardinality" and w["column"] in as_text)] + quality
 
     sample_rows = {}
     if sample_index is not None:
@@ -411,13 +423,15 @@ def _column_warnings(col: ColumnProfile, rows: int, *, is_target: bool) -> list[
     out = []
 
     def warn(code: str, message: str) -> None:
-        out.append({"column": col.name, "code": code, "message": message})
+        # A column with nothing to learn from can go in one click.
+        actions = ["drop_column", "ignore"] if code in DROPPABLE and not is_target else ["ignore"]
+        out.append({"column": col.name, "code": code, "message": message, "actions": actions})
 
     present = rows - col.missing
     if present == 0:
         warn("all_missing", f"'{col.name}' has no values at all; it carries no information.")
         return out
-    if col.missing / rows > HIGH_MISSING:
+    if col.missing / rows >= HIGH_MISSING:
         warn(
             "high_missing",
             f"'{col.name}' is missing in {col.missing / rows:.0%} of rows "

@@ -26,7 +26,7 @@ from workbench.engine.jobs.events import Event, Iteration, JobContext
 from workbench.engine.training.advice import clustering_columns_note, cost_warning, route_warnings
 from workbench.engine.training.baseline import baseline_scores, beats_baseline
 from workbench.engine.training.problem import Setup, build_setup, cv_folds, holdout_split
-from workbench.engine.project.runs import RunWriter, metrics_from_events, new_run_id, read_events
+from workbench.engine.project.runs import RunFolderOwner, RunWriter, metrics_from_events, new_run_id, read_events
 from workbench.engine.spec import RunSpec
 
 LEARNING_CURVE_AUTO_MAX_ROWS = 20_000
@@ -176,7 +176,7 @@ def load_for_spec(project_root: str, spec: RunSpec, ctx: JobContext, load_share:
     return LoadedSpec(project, entry, current, algorithm, frame)
 
 
-class TrainJob:
+class TrainJob(RunFolderOwner):
     """Train one model as described by a RunSpec, recording a run folder.
 
     Picklable (it carries only paths and the spec) so a process executor can
