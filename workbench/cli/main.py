@@ -480,6 +480,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         if isinstance(exc, WorkbenchError):
             print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
+        elif isinstance(exc, MemoryError):
+            print("error: out of memory. Use a smaller file or fewer rows, close other programs, "
+                  "or run on a machine with more memory.", file=sys.stderr)
         else:
             print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)".replace("\n", " "),
                   file=sys.stderr)
