@@ -14,6 +14,7 @@ from typing import Sequence
 from workbench.cli import drift, serve
 from workbench.cli import compare as compare_cli
 from workbench.cli import explain as explain_cli
+from workbench.cli import report as report_cli
 from workbench.cli import threshold as threshold_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
@@ -435,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare_cli.add_parser(sub)
     explain_cli.add_parser(sub)
     threshold_cli.add_parser(sub)
+    report_cli.add_parser(sub)
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")

@@ -128,6 +128,7 @@ _EXPORTS: dict[str, str] = {
     "BinaryDiagnosticsJob": "explain.threshold",
     "set_threshold": "explain.threshold",
     "beats_baseline": "training.baseline",
+    "ReportJob": "report.html",
     # serving
     "ModelServer": "serving.server",
     "ServeOptions": "serving.server",

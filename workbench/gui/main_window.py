@@ -291,6 +291,13 @@ class MainWindow(QMainWindow):
         self.predict_view = PredictView(self.jobs, self.project)
         tabs.addTab(self.compare_view, icon("compare"), "Compare")
         tabs.addTab(self.predict_view, icon("run"), "Predict")
+        from workbench.gui.drilldown import DrillDown
+
+        self.drilldown = DrillDown(self.jobs, self.project, self)
+        self.results.confusionCellClicked.connect(
+            lambda actual, predicted: self.drilldown.show_cell(self.results.record.run_id, actual, predicted))
+        self.results.regressionBoxSelected.connect(
+            lambda *box: self.drilldown.show_box(self.results.record.run_id, *box))
         self.compare_view.runOpened.connect(self.show_run)
         self.compare_view.tuneRequested.connect(self._tune_from_run)
         self.compare_view.status.connect(lambda text: self.statusBar().showMessage(text, 10000))

@@ -132,6 +132,8 @@ class ResultsView(QWidget):
 
     loadSettingsRequested = Signal(str)  # run id
     runAgainRequested = Signal(str)  # run id
+    confusionCellClicked = Signal(str, str)  # actual label, predicted label (drill down to rows)
+    regressionBoxSelected = Signal(float, float, float, float)  # actual lo, hi, predicted lo, hi
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -205,6 +207,9 @@ class ResultsView(QWidget):
             return
         if attr == "confusion":
             self.confusion = Heatmap(cmap="CET-L6")
+            from workbench.gui.drilldown import connect_cell_clicks
+
+            connect_cell_clicks(self.confusion, self._confusion_cell)
             return
         _attr, title, x, y, legend = next(p for p in self._PLOTS if p[0] == attr)
         plot = make_plot(title, x, y)
@@ -441,6 +446,11 @@ class ResultsView(QWidget):
                                              pen=pg.mkPen(SERIES_COLORS[i % len(SERIES_COLORS)], width=2)))
             item.setRange(xRange=(0, 1), yRange=(0, 1.02))
 
+    def _confusion_cell(self, row: int, column: int) -> None:
+        labels = (confusion_data(self.result.get("evaluation") or {}) or {}).get("labels") or []
+        if row < len(labels) and column < len(labels):
+            self.confusionCellClicked.emit(str(labels[row]), str(labels[column]))
+
     def _draw_regression(self) -> None:
         ev = self.result.get("evaluation") or {}
         sample = ev.get("sample")
@@ -454,6 +464,9 @@ class ResultsView(QWidget):
         resid = np.asarray(sample.get("residual", y_true - y_pred), float)
         brush = pg.mkBrush(SERIES_COLORS[0] + "80")
         self.scatter_plot.plot(y_true, y_pred, pen=None, symbol="o", symbolSize=5, symbolBrush=brush, symbolPen=None)
+        from workbench.gui.drilldown import add_selection_box
+
+        self.selection_box = add_selection_box(self.scatter_plot, y_true, y_pred, self.regressionBoxSelected.emit)
         if y_true.size:
             lo = float(np.nanmin([y_true.min(), y_pred.min()]))
             hi = float(np.nanmax([y_true.max(), y_pred.max()]))
