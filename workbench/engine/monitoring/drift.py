@@ -20,8 +20,9 @@ report): its test's p-value is below ``ALPHA / number of features``
 (Bonferroni: a random sample of the training data then flags no feature in
 19 of 20 checks), or its distance is over the threshold (large samples), or
 PSI > 0.25 on at least :data:`PSI_MIN_ROWS` values, or more than 5% of the
-values fall outside the training range / are unseen categories, or the
-missing rate moved by 10 points or more (and a binomial test agrees).
+values fall outside the training range / are unseen categories (and a
+binomial test says that is beyond chance), or the missing rate moved by 10
+points or more (and Fisher's exact test agrees).
 Overall: drifted when any feature drifted.  numpy and scipy only.
 """
 
@@ -110,14 +111,35 @@ def drift_report(profile: dict[str, Any], data: pd.DataFrame, *, coerced: bool =
 
 
 def _missing_change(ref: dict[str, Any], missing: np.ndarray, alpha: float) -> tuple[float, bool]:
-    from scipy.stats import binomtest
+    """Change in missing rate, and whether it counts: >= 10 points and Fisher's exact
+    test on the two samples' counts agrees (the training rate is an estimate too)."""
+    from scipy.stats import fisher_exact
 
     n = len(missing)
     change = float(missing.mean() - ref["missing_rate"]) if n else 0.0
     if abs(change) < MISSING_RATE_CHANGE or n == 0:
         return change, False
-    rate = min(max(ref["missing_rate"], 1e-6), 1 - 1e-6)
-    return change, bool(binomtest(int(missing.sum()), n, rate).pvalue < alpha)
+    present = int(ref.get("count", 0))
+    rate = float(ref["missing_rate"])
+    ref_missing = int(round(present * rate / (1.0 - rate))) if rate < 1 else n
+    new_missing = int(missing.sum())
+    table = [[ref_missing, present], [new_missing, n - new_missing]]
+    return change, bool(fisher_exact(table).pvalue < alpha)
+
+
+def _range_flag(share: float, outside: int, n: int, reference_count: int, alpha: float) -> bool:
+    """More than 5% outside the range (or unseen), beyond chance.
+
+    A new value from the training distribution falls outside the range of
+    ``m`` training values with probability 2 / (m + 1); a binomial test
+    against that keeps small samples from flagging on a few extreme rows.
+    """
+    from scipy.stats import binomtest
+
+    if share <= OUT_OF_RANGE_SHARE or n == 0:
+        return False
+    expected = min(1.0, 2.0 / (max(reference_count, 1) + 1))
+    return bool(binomtest(outside, n, expected, alternative="greater").pvalue < alpha)
 
 
 def _verdict(entry: dict[str, Any], n_values: int, alpha: float, large: bool, missing_flag: bool) -> None:
@@ -129,7 +151,7 @@ def _verdict(entry: dict[str, Any], n_values: int, alpha: float, large: bool, mi
         reasons.append(f"{entry['test']} p-value {entry['p_value']:.3g} < {alpha:.3g}")
     if entry["psi"] is not None and entry["psi"] > PSI_MAJOR and n_values >= PSI_MIN_ROWS:
         reasons.append(f"PSI {entry['psi']:.3g} > {PSI_MAJOR}")
-    if entry["out_of_range_share"] > OUT_OF_RANGE_SHARE:
+    if entry.pop("_range_flag", False):
         what = "unseen categories" if entry["kind"] == "categorical" else "values outside the training range"
         reasons.append(f"{entry['out_of_range_share']:.1%} {what} > {OUT_OF_RANGE_SHARE:.0%}")
     if missing_flag:
@@ -163,6 +185,8 @@ def _numeric_drift(ref: dict[str, Any], values: np.ndarray, alpha: float) -> dic
         entry["psi"] = psi(ref["shares"], bin_shares(present, ref["edges"]))
         outside = (present < ref["min"]) | (present > ref["max"])
         entry["out_of_range_share"] = float(outside.mean())
+        entry["_range_flag"] = _range_flag(entry["out_of_range_share"], int(outside.sum()), len(present),
+                                           int(ref.get("count", 0)), alpha)
         entry["histogram"] = _numeric_histogram(sample, present)
     _verdict(entry, len(present), alpha, large, missing_flag)
     return entry
@@ -204,6 +228,9 @@ def _categorical_drift(ref: dict[str, Any], strings: np.ndarray, missing: np.nda
         "out_of_range_share": float(sum(int(new_counts[k]) for k in unseen) / len(present)) if len(present) else 0.0,
         "missing_rate_change": change, "values": int(len(present)),
     }
+    unseen_rows = sum(int(new_counts[k]) for k in unseen)
+    entry["_range_flag"] = _range_flag(entry["out_of_range_share"], unseen_rows, len(present),
+                                       int(ref.get("count", 0)), alpha)
     large = len(present) > LARGE_SAMPLE_ROWS
     if len(present) and ref_row.sum() > 0:
         keep = (ref_row + new_row) > 0

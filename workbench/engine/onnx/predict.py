@@ -62,7 +62,7 @@ class OnnxPredictor:
     task : str
         "classification", "regression" or "clustering".
     classes : list
-        Class labels; code i of the ``label`` output is ``classes[i]``.
+        Class labels, in the order of the probability columns.
     metadata : dict
         The model's raw ``metadata_props``.
     """
@@ -170,6 +170,14 @@ class OnnxPredictor:
                 return np.asarray(self.classes, dtype=object)[positive.astype(int)]
             return labels_from_output(outputs["label"], self.classes, self.label_holds_classes)
         return np.asarray(outputs["label"]).astype(np.int64).ravel()
+
+    def predict_with_proba(self, data: InputData) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(predictions, probabilities or None)`` from one run of the graph."""
+        outputs = self.run(data)
+        proba = None
+        if self.task == "classification" and "probabilities" in outputs:
+            proba = np.asarray(outputs["probabilities"], dtype=float)
+        return self._labels(outputs), proba
 
     def predict(self, data: InputData) -> np.ndarray:
         """Labels (classification), values (regression) or cluster ids.

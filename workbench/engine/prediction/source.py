@@ -74,6 +74,8 @@ def predict_table(predictor: Predictor, frame: pd.DataFrame, *, strict: bool = T
     """
     check = check_input(frame, predictor.features, strict=strict)
     out = predictor.prediction_frame(clean_input(frame, check))
+    if check.bad:  # show what the file said, not the blanks the model was given
+        out = pd.concat([frame, out.drop(columns=list(frame.columns))], axis=1)
     return PredictionTable(out, check)
 
 
