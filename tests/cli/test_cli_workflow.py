@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from cli_support import SAMPLES, copy_sample, run_subprocess
+from cli_support import copy_sample, run_subprocess
 
 
 def test_algorithms_json_lists_the_catalog(cli):
@@ -110,7 +110,7 @@ def test_bad_flags_give_one_line_and_nonzero(cli, tmp_path, args, words):
     proj = copy_sample("penguins_sex", tmp_path)
     code, out, err = cli("train", proj, "penguins", "--target", "sex", *args)
     assert code != 0
-    lines = [l for l in err.splitlines() if l.startswith("error:")]
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and words in lines[0], err
     assert "Traceback" not in err
     assert not any((proj / "runs").iterdir())

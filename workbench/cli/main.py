@@ -9,11 +9,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from workbench.cli import drift, retrain, serve
 from workbench.cli import compare as compare_cli
 from workbench.cli import explain as explain_cli
+from workbench.cli import report as report_cli
 from workbench.cli import threshold as threshold_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
@@ -436,6 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare_cli.add_parser(sub)
     explain_cli.add_parser(sub)
     threshold_cli.add_parser(sub)
+    report_cli.add_parser(sub)
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")
@@ -479,6 +481,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         if isinstance(exc, WorkbenchError):
             print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
+        elif isinstance(exc, MemoryError):
+            print("error: out of memory. Use a smaller file or fewer rows, close other programs, "
+                  "or run on a machine with more memory.", file=sys.stderr)
         else:
             print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)".replace("\n", " "),
                   file=sys.stderr)

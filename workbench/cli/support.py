@@ -85,7 +85,10 @@ def format_table(rows: list[list[str]], header: list[str]) -> str:
     widths = [len(h) for h in header]
     for row in rows:
         widths = [max(w, len(str(c))) for w, c in zip(widths, row)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
     out = [line(header), line(["-" * w for w in widths])]
     out += [line(r) for r in rows]
     return "\n".join(out)
@@ -119,8 +122,12 @@ class ProgressPrinter:
         from workbench.engine import Iteration, Log, Progress
 
         if isinstance(event, Log):
-            if event.level in ("warning", "error") and "Traceback" not in event.message:
-                print(f"{event.level}: {event.message}", file=sys.stderr)
+            # An error ends the command, which prints it once (main); a
+            # traceback stays in the run's events.jsonl (and --debug).
+            if event.level == "error" or "Traceback (most recent call last)" in event.message:
+                return
+            if event.level == "warning":
+                print(f"warning: {event.message}", file=sys.stderr)
             elif not self.quiet:
                 print(event.message, file=sys.stderr)
             return

@@ -128,6 +128,7 @@ _EXPORTS: dict[str, str] = {
     "BinaryDiagnosticsJob": "explain.threshold",
     "set_threshold": "explain.threshold",
     "beats_baseline": "training.baseline",
+    "ReportJob": "report.html",
     # serving
     "ModelServer": "serving.server",
     "ServeOptions": "serving.server",
@@ -150,7 +151,7 @@ _EXPORTS: dict[str, str] = {
     "cuda_available": "training.device",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 (built from the table above)
 
 
 def __getattr__(name: str) -> Any:

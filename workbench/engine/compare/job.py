@@ -24,6 +24,7 @@ from typing import Any
 from workbench.engine.compare.stats import rank_rows
 from workbench.engine.errors import Cancelled, SpecError, WorkbenchError
 from workbench.engine.jobs.events import CancelToken, CompareRow, Event, JobContext, Log, Progress
+from workbench.engine.project.runs import RunFolderOwner
 from workbench.engine.spec import RunSpec
 
 __all__ = ["BASELINE", "CompareJob", "compare_algorithms", "list_compares", "load_compare"]
@@ -91,7 +92,7 @@ class _BudgetToken(CancelToken):
             raise Cancelled()
 
 
-class CompareJob:
+class CompareJob(RunFolderOwner):
     """Train several algorithms on the same folds and rank them.
 
     Parameters

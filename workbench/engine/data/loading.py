@@ -429,7 +429,7 @@ def _read_json(path: Path, head: bytes, ext: str) -> pd.DataFrame:
     if not records:
         raise DataError(f"{path.name} holds no records.")
     df = pd.DataFrame.from_records(records)
-    for col in df.columns[df.dtypes == object]:
+    for col in df.columns[df.dtypes == object]:  # noqa: E721 (elementwise, pandas)
         # Nested objects cannot be compared or counted: keep them as JSON text.
         nested = df[col].map(lambda v: isinstance(v, (dict, list)))
         if nested.any():

@@ -212,7 +212,7 @@ class JobContext:
         self.cancel_token = cancel or CancelToken()
         self._min_interval = min_interval
         self._span = _span
-        self._root = _parent._root if _parent is not None else self
+        self._root: JobContext = _parent._root if _parent is not None else self
         self._last_progress_t = 0.0
         self._last_fraction = -1.0
 

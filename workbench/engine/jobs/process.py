@@ -471,7 +471,7 @@ class ProcessExecutor:
             failure = event_from_dict(failure_dict) if failure_dict else None
             worker.handle = None
             worker.cancel_deadline = None
-            message_text = failure.message if failure else CANCELLED_MESSAGE
+            message_text = failure.message if isinstance(failure, Failure) else CANCELLED_MESSAGE
             _finalize_if_unfinished(handle._job, state, message_text)
             handle._finish(state, result, failure)  # type: ignore[arg-type]
 

@@ -85,7 +85,9 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
     valid = has_valid(data)
     eval_set = [(Xs, ys)] + ([(data.X_valid, data.y_valid)] if valid else [])
 
-    class LiveMetrics(xgb.callback.TrainingCallback):
+    callback_base: Any = xgb.callback.TrainingCallback  # xgboost is imported lazily
+
+    class LiveMetrics(callback_base):
         def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
             train = _renamed(evals_log.get("validation_0", {}), names)
             scores = _renamed(evals_log.get("validation_1", {}), names)

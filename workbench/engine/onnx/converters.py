@@ -5,11 +5,12 @@
   (``learners.target_scaling.StandardizedMLPRegressor``);
 * XGBoost's scikit-learn wrappers (onnxmltools' converter, registered into
   skl2onnx so an XGBoost model inside our Pipeline converts in one go);
-* two fixes to skl2onnx's HistGradientBoosting conversion: its split
+* one fix to skl2onnx's HistGradientBoosting conversion: its split
   thresholds are rounded to float32 the way skl2onnx already does for every
-  other scikit-learn tree (see :func:`_patch_hist_gradient_boosting_thresholds`),
-  and its missing-value flags are written as ints (protobuf 7 rejects
-  booleans there).
+  other scikit-learn tree (see :func:`_patch_hist_gradient_boosting_thresholds`).
+  (skl2onnx also writes HistGradientBoosting's missing-value flags as
+  booleans, which protobuf 7 rejects: the ``protobuf<7`` pin in
+  pyproject.toml is the one fix for that, docs/decisions.md.)
 
 :func:`register_converters` installs all of them; it is idempotent and cheap
 after the first call.  skl2onnx, onnx and xgboost are imported inside it, so
@@ -36,7 +37,6 @@ def register_converters() -> None:
     with _lock:
         if _done:
             return
-        _patch_hist_gradient_boosting_flags()
         _patch_hist_gradient_boosting_thresholds()
         _register_xgboost()
         _register_preparation()
@@ -45,33 +45,8 @@ def register_converters() -> None:
 
 
 # --------------------------------------------------------------------------
-# HistGradientBoosting under protobuf 7
+# HistGradientBoosting thresholds
 # --------------------------------------------------------------------------
-def _patch_hist_gradient_boosting_flags() -> None:
-    """Make skl2onnx write ``nodes_missing_value_tracks_true`` as ints.
-
-    skl2onnx's HistGradientBoosting path passes ``node["missing_go_to_left"]``
-    (a numpy bool/uint8) and ``False`` for leaves into an ``ints`` attribute.
-    protobuf 6 silently accepts booleans there; protobuf 7 raises "Expected an
-    int, got a boolean".  Wrapping ``add_node`` to pass ``int(flag)`` writes
-    the very same model under both versions.
-    """
-    from skl2onnx.common import tree_ensemble
-
-    original = tree_ensemble.add_node
-    if getattr(original, "_workbench_int_flags", False):
-        return
-
-    def add_node(*args: Any, **kwargs: Any) -> Any:
-        flag = kwargs.get("nodes_missing_value_tracks_true")
-        if flag is not None:
-            kwargs["nodes_missing_value_tracks_true"] = int(flag)
-        return original(*args, **kwargs)
-
-    add_node._workbench_int_flags = True  # type: ignore[attr-defined]
-    tree_ensemble.add_node = add_node
-
-
 def _patch_hist_gradient_boosting_thresholds() -> None:
     """Convert HistGradientBoosting thresholds with skl2onnx's float32 adjustment.
 
@@ -85,24 +60,47 @@ def _patch_hist_gradient_boosting_thresholds() -> None:
     ``adjust_threshold_for_sklearn`` (threshold -> largest float32 <= it,
     which splits every float32 value the same way) but passes False for
     HistGradientBoosting; this wrapper passes True.
+
+    The argument is set by NAME through ``inspect.signature(...).bind``, so a
+    reordered signature cannot flip another argument; a signature without it
+    stops the export at once (:class:`ExportError`) instead of converting
+    with silently wrong thresholds.
     """
+    import inspect
+
     from skl2onnx.operator_converters import random_forest
 
     original = random_forest.add_tree_to_attribute_pairs_hist_gradient_boosting
     if getattr(original, "_workbench_adjusted", False):
         return
+    signature = inspect.signature(original)
+    check_patchable(signature, "adjust_threshold_for_sklearn", "add_tree_to_attribute_pairs_hist_gradient_boosting")
 
     def add_tree(*args: Any, **kwargs: Any) -> Any:
-        # Positional layout: (attr_pairs, is_classifier, tree, tree_id,
-        # tree_weight, weight_id_bias, leaf_weights_are_counts, adjust, ...).
-        if len(args) > 7:
-            args = (*args[:7], True, *args[8:])
-        else:
-            kwargs["adjust_threshold_for_sklearn"] = True
-        return original(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.arguments["adjust_threshold_for_sklearn"] = True
+        return original(*bound.args, **bound.kwargs)
 
     add_tree._workbench_adjusted = True  # type: ignore[attr-defined]
     random_forest.add_tree_to_attribute_pairs_hist_gradient_boosting = add_tree
+
+
+def check_patchable(signature: Any, parameter: str, function: str) -> None:
+    """Raise ExportError unless ``signature`` still takes ``parameter``.
+
+    A patched library function whose shape changed must stop the export, not
+    convert a model that predicts something else.
+    """
+    if parameter not in signature.parameters:
+        import skl2onnx
+
+        from workbench.engine.errors import ExportError
+
+        raise ExportError(
+            f"skl2onnx {skl2onnx.__version__} changed {function}{signature}: it no longer takes "
+            f"'{parameter}', which the workbench sets to keep HistGradientBoosting exports exact. "
+            "Install the skl2onnx version pinned in pyproject.toml."
+        )
 
 
 # --------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.engine.errors import ProjectError
-from workbench.engine.jobs.events import Event, Iteration, event_from_dict
+from workbench.engine.jobs.events import Event, Iteration, ResourceSample, event_from_dict
 from workbench.engine.fsutil import atomic_write_text
 from workbench.engine.spec import RunSpec
 
@@ -218,7 +218,7 @@ class RunRecord:
         return read_events(self.folder / "resources.jsonl")
 
     def resource_summary(self) -> dict[str, float] | None:
-        samples = self.resources()
+        samples = [s for s in self.resources() if isinstance(s, ResourceSample)]
         if not samples:
             return None
         rss = [s.rss_mb for s in samples]
@@ -256,3 +256,18 @@ class RunRecord:
             "metrics": self.metrics,
             "created": datetime.fromtimestamp(self.created).isoformat(timespec="seconds"),
         }
+
+
+class RunFolderOwner:
+    """A job that writes a run folder (``project_root``, ``run_id``).
+
+    Executors call :meth:`finalize_unfinished` when the job died or was
+    stopped before it could close its run itself.
+    """
+
+    project_root: str
+    run_id: str | None
+
+    def finalize_unfinished(self, status: str, message: str) -> None:
+        if getattr(self, "project_root", None) and getattr(self, "run_id", None):
+            finalize_run(str(self.project_root), str(self.run_id), status, message)

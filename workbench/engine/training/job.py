@@ -25,8 +25,9 @@ from workbench.engine.errors import Cancelled, DataError, SpecError, TrainingErr
 from workbench.engine.jobs.events import Event, Iteration, JobContext
 from workbench.engine.training.advice import clustering_columns_note, cost_warning, route_warnings
 from workbench.engine.training.baseline import baseline_scores, beats_baseline
+from workbench.engine.training.param_checks import check_params_against_data, describe_fit_error
 from workbench.engine.training.problem import Setup, build_setup, cv_folds, holdout_split
-from workbench.engine.project.runs import RunWriter, metrics_from_events, new_run_id, read_events
+from workbench.engine.project.runs import RunFolderOwner, RunWriter, metrics_from_events, new_run_id, read_events
 from workbench.engine.spec import RunSpec
 
 LEARNING_CURVE_AUTO_MAX_ROWS = 20_000
@@ -176,7 +177,7 @@ def load_for_spec(project_root: str, spec: RunSpec, ctx: JobContext, load_share:
     return LoadedSpec(project, entry, current, algorithm, frame)
 
 
-class TrainJob:
+class TrainJob(RunFolderOwner):
     """Train one model as described by a RunSpec, recording a run folder.
 
     Picklable (it carries only paths and the spec) so a process executor can
@@ -202,6 +203,7 @@ class TrainJob:
         setup = build_setup(loaded.frame, spec, algorithm)
         train_idx, test_idx = holdout_split(setup, spec)
         folds = cv_folds(setup, spec, train_idx) if spec.cv >= 2 and setup.task != "clustering" else []
+        check_params_against_data(algorithm, setup, spec, train_idx, folds)  # before the run folder
         device, device_notice = self._device(algorithm, spec)
         resolved = replace(
             spec,
@@ -238,7 +240,7 @@ class TrainJob:
         except Exception as exc:  # a library bug or an odd dataset: record, then report plainly
             tb = traceback.format_exc()
             rctx.log(tb, "error")
-            message = f"{algorithm.name} failed: {type(exc).__name__}: {exc}"
+            message = describe_fit_error(algorithm, exc, len(train_idx), len(setup.features))
             writer.finish(self._partial_result(writer, resolved, "failed", message))
             raise TrainingError(message) from exc
 

@@ -345,6 +345,7 @@ class _Search:
         self.stop = threading.Event()
         self.t0 = time.monotonic()
         seed = job.seed
+        sampler: optuna.samplers.BaseSampler
         if job.strategy == "bayes":
             sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(3, (plan.n_trials or 20) // 4)))
         else:
@@ -431,7 +432,7 @@ class _Search:
         with self.lock:
             if record["state"] == "complete":
                 self.study.tell(trial, record["score"])
-                if better(record["score"], self.best and self.best["score"], self.problem.direction):
+                if better(record["score"], self.best["score"] if self.best else None, self.problem.direction):
                     self.best = record
             else:
                 state = TrialState.PRUNED if record["state"] == "pruned" else TrialState.FAIL

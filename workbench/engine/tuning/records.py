@@ -129,7 +129,7 @@ def best_of(trials: list[dict[str, Any]], direction: str) -> dict[str, Any] | No
     best = None
     for t in trials:
         if t.get("state") == "complete" and t.get("score") is not None:
-            if better(t["score"], best and best["score"], direction):
+            if better(t["score"], best["score"] if best else None, direction):
                 best = t
     return best
 
