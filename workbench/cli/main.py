@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from workbench.cli import drift, serve
+from workbench.cli import drift, retrain, serve
 from workbench.cli import compare as compare_cli
 from workbench.cli import explain as explain_cli
 from workbench.cli import report as report_cli
@@ -433,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     drift.add_parser(sub)
     serve.add_parser(sub)
+    retrain.add_parser(sub)
     compare_cli.add_parser(sub)
     explain_cli.add_parser(sub)
     threshold_cli.add_parser(sub)

@@ -134,6 +134,9 @@ _EXPORTS: dict[str, str] = {
     "ServeOptions": "serving.server",
     "ServeJob": "serving.server",
     "ensure_onnx": "serving.server",
+    # retraining
+    "RetrainJob": "lifecycle.retrain",
+    "read_lineage": "lifecycle.retrain",
     # drift monitoring
     "drift_report": "monitoring.drift",
     "drift_summary_lines": "monitoring.drift",
