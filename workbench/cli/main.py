@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from workbench.cli import drift, serve
+from workbench.cli import drift, retrain, serve
 from workbench.cli import compare as compare_cli
 from workbench.cli import explain as explain_cli
+from workbench.cli import report as report_cli
 from workbench.cli import threshold as threshold_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
@@ -435,9 +436,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     drift.add_parser(sub)
     serve.add_parser(sub)
+    retrain.add_parser(sub)
     compare_cli.add_parser(sub)
     explain_cli.add_parser(sub)
     threshold_cli.add_parser(sub)
+    report_cli.add_parser(sub)
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")
@@ -481,6 +484,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         if isinstance(exc, WorkbenchError):
             print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
+        elif isinstance(exc, MemoryError):
+            print("error: out of memory. Use a smaller file or fewer rows, close other programs, "
+                  "or run on a machine with more memory.", file=sys.stderr)
         else:
             print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)".replace("\n", " "),
                   file=sys.stderr)

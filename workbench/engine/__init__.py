@@ -130,11 +130,15 @@ _EXPORTS: dict[str, str] = {
     "BinaryDiagnosticsJob": "explain.threshold",
     "set_threshold": "explain.threshold",
     "beats_baseline": "training.baseline",
+    "ReportJob": "report.html",
     # serving
     "ModelServer": "serving.server",
     "ServeOptions": "serving.server",
     "ServeJob": "serving.server",
     "ensure_onnx": "serving.server",
+    # retraining
+    "RetrainJob": "lifecycle.retrain",
+    "read_lineage": "lifecycle.retrain",
     # drift monitoring
     "drift_report": "monitoring.drift",
     "drift_summary_lines": "monitoring.drift",

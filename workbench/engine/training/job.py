@@ -24,6 +24,7 @@ from workbench.engine.errors import Cancelled, DataError, SpecError, TrainingErr
 from workbench.engine.jobs.events import Event, Iteration, JobContext
 from workbench.engine.training.advice import clustering_columns_note, cost_warning, route_warnings
 from workbench.engine.training.baseline import baseline_scores, beats_baseline
+from workbench.engine.training.param_checks import check_params_against_data, describe_fit_error
 from workbench.engine.training.problem import Setup, build_setup, cv_folds, holdout_split
 from workbench.engine.project.runs import RunFolderOwner, RunWriter, metrics_from_events, new_run_id, read_events
 from workbench.engine.project.run_folder import RunFolder
@@ -202,6 +203,7 @@ class TrainJob(RunFolderOwner):
         setup = build_setup(loaded.frame, spec, algorithm)
         train_idx, test_idx = holdout_split(setup, spec)
         folds = cv_folds(setup, spec, train_idx) if spec.cv >= 2 and setup.task != "clustering" else []
+        check_params_against_data(algorithm, setup, spec, train_idx, folds)  # before the run folder
         device, device_notice = self._device(algorithm, spec)
         resolved = replace(
             spec,
@@ -237,7 +239,7 @@ class TrainJob(RunFolderOwner):
         except Exception as exc:  # a library bug or an odd dataset: record, then report plainly
             tb = traceback.format_exc()
             rctx.log(tb, "error")
-            message = f"{algorithm.name} failed: {type(exc).__name__}: {exc}"
+            message = describe_fit_error(algorithm, exc, len(train_idx), len(setup.features))
             writer.finish(self._partial_result(writer, resolved, "failed", message))
             raise TrainingError(message) from exc
 
@@ -251,7 +253,13 @@ class TrainJob(RunFolderOwner):
             from workbench.engine.training.device import resolve_device
         except ImportError:  # pragma: no cover - device module missing
             return "cpu", None
-        return resolve_device(spec.device)
+        device, notice = resolve_device(spec.device)
+        if spec.device == "cuda" and device == "cpu" and algorithm.key != "xgboost":
+            # The CUDA probe asks XGBoost (a CPU-only XGBoost wheel says no);
+            # LightGBM and CatBoost try the GPU themselves, fall back to the
+            # CPU and record the device they really used.
+            return "cuda", None
+        return device, notice
 
     def _partial_result(self, writer: RunWriter, spec: RunSpec, status: str, message: str) -> dict[str, Any]:
         events = read_events(writer.folder / "events.jsonl")
@@ -355,7 +363,7 @@ class TrainJob(RunFolderOwner):
         timings["fit_s"] = round(time.time() - t0, 3)
         device_used = info.device if algorithm.capabilities.gpu else "cpu"
         if device == "cuda" and device_used != "cuda":
-            ctx.warn("XGBoost fell back to the CPU although CUDA was selected.")
+            ctx.warn(f"{algorithm.name} fell back to the CPU although CUDA was selected.")
         for note in info.notes:
             ctx.log(note)
         ctx.check()
