@@ -169,6 +169,10 @@ class ResultsView(QWidget):
         self.log_text.setMaximumBlockCount(20000)
 
         self.tabs = QTabWidget()
+        # Every tab in sight at 1024 px: long names elide rather than hide
+        # behind scroll arrows.
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.tab_index: dict[str, int] = {}
         self._pending_views: list[str] = []
         self.tabs.currentChanged.connect(self._tab_changed)
@@ -278,6 +282,14 @@ class ResultsView(QWidget):
         self.metrics_model.removeRows(0, self.metrics_model.rowCount())
         self.class_model.removeRows(0, self.class_model.rowCount())
 
+    def _relayout_tab_bar(self) -> None:
+        # QTabBar keeps the old tab positions after setTabVisible until the
+        # next resize (gaps, scroll arrows, a hidden Residuals tab); setting
+        # the icon size marks its layout dirty, so it is redone now.
+        bar = self.tabs.tabBar()
+        bar.setIconSize(bar.iconSize())
+        bar.updateGeometry()
+
     def show_run(self, record: Any) -> None:
         """Draw every view for ``record`` (an engine RunRecord)."""
         from workbench.engine import WorkbenchError
@@ -323,6 +335,7 @@ class ResultsView(QWidget):
         current_key = next((k for k, i in self.tab_index.items() if i == self.tabs.currentIndex()), "metrics")
         for key, show in visible.items():
             self.tabs.setTabVisible(self.tab_index[key], show)
+        self._relayout_tab_bar()
         if not visible.get(current_key):
             self.tabs.setCurrentIndex(self.tab_index["metrics"])
         # The view in sight is drawn now, the others one per event-loop turn
@@ -384,6 +397,10 @@ class ResultsView(QWidget):
         metrics = dict(r.get("metrics") or {})
         if not metrics and self.record is not None:
             metrics = dict(self.record.metrics or {})
+        # Only a completed run was scored on its test rows; a cancelled or
+        # failed one shows what it last reported (validation during the fit).
+        status = str(r.get("status") or getattr(self.record, "status", "") or "")
+        m.setHorizontalHeaderItem(1, QStandardItem("Test" if status == "completed" else "Last reported"))
         for name in list(metrics) + [k for k in cv if k not in metrics]:
             c = cv.get(name) or {}
             m.appendRow([text_item(name), number_item(metrics.get(name)),
