@@ -283,7 +283,7 @@ def _read_text(
     mixed = [
         # Only object columns can be mixed; selecting them by dtype first keeps
         # a 40,000-column file from building 40,000 Series here.
-        str(col) for col in df.select_dtypes(include="object").columns
+        str(col) for col, dtype in df.dtypes.items() if pd.api.types.is_object_dtype(dtype)
         if pd.api.types.infer_dtype(df[col], skipna=True).startswith("mixed")
     ]
     return df, mixed
