@@ -183,7 +183,14 @@ def cmd_train(args) -> int:
         project = Project.open(args.project)
         spec = _spec_from_args(args, project)
     job = TrainJob(project.root, spec)
-    runner = run_job_in_process if args.process else run_job_interruptibly
+    from workbench.cli.cluster import run_job_on_cluster, scheduler_address
+
+    address = scheduler_address(args)
+    if address:
+        def runner(job, on_event):
+            return run_job_on_cluster(job, on_event, address)
+    else:
+        runner = run_job_in_process if (args.process or args.executor == "process") else run_job_interruptibly
     try:
         summary = runner(job, _ProgressPrinter(quiet=args.json))
     except Cancelled:
@@ -375,6 +382,7 @@ def cmd_gui(args) -> int:
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     from workbench import __version__
+    from workbench.cli import cluster as cluster_cli
 
     p = argparse.ArgumentParser(
         prog="workbench",
@@ -432,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=_pos_int, help="CPU threads for this run (default: all cores)")
     s.add_argument("--process", action="store_true",
                    help="fit in a worker process: Ctrl-C then stops even one long library call within ~2 s")
+    cluster_cli.add_executor_flags(s)
     lc = s.add_mutually_exclusive_group()
     lc.add_argument("--learning-curve", dest="learning_curve", action="store_true", default=None)
     lc.add_argument("--no-learning-curve", dest="learning_curve", action="store_false")
@@ -479,6 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jobs", type=_pos_int, default=1, help="trials in parallel")
     s.add_argument("--test-size", type=_fraction, default=0.2)
     s.add_argument("--train-best", action="store_true", help="train the best trial as a normal run afterwards")
+    cluster_cli.add_executor_flags(s)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_tune)
 
@@ -488,6 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--task", choices=["classification", "regression", "clustering"], help="only rows of this task")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_leaderboard)
+
+    cluster_cli.add_parser(sub)
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")

@@ -67,6 +67,11 @@ _EXPORTS: dict[str, str] = {
     "JobState": "jobs.handle",
     "JobFailed": "jobs.handle",
     "ProcessExecutor": "jobs.process",
+    "DaskExecutor": "jobs.cluster",
+    "cluster_summary": "jobs.cluster",
+    "connect_cluster": "jobs.cluster",
+    "scheduler_from_env": "jobs.cluster",
+    "ClusterError": "errors",
     # tuning
     "Trial": "jobs.events",
     "TuneJob": "tuning.job",
