@@ -186,7 +186,13 @@ def cmd_train(args) -> int:
     from workbench.cli.cluster import run_job_on_cluster, scheduler_address
 
     address = scheduler_address(args)
-    if address:
+    if address and project.dataset_path(spec.dataset).is_dir():
+        # Partitioned Parquet: the data stays on the workers (xgboost.dask).
+        from workbench.engine import DaskXGBoostJob
+
+        job = DaskXGBoostJob(project.root, spec, address, run_id=job.run_id)
+        runner = run_job_interruptibly
+    elif address:
         def runner(job, on_event):
             return run_job_on_cluster(job, on_event, address)
     else:

@@ -68,6 +68,7 @@ _EXPORTS: dict[str, str] = {
     "JobFailed": "jobs.handle",
     "ProcessExecutor": "jobs.process",
     "DaskExecutor": "jobs.cluster",
+    "DaskXGBoostJob": "training.distributed",
     "cluster_summary": "jobs.cluster",
     "connect_cluster": "jobs.cluster",
     "scheduler_from_env": "jobs.cluster",

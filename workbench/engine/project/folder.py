@@ -151,9 +151,9 @@ class Project:
         src = Path(file).expanduser().resolve()
         if not src.exists():
             raise DataError(f"File not found: {file}.")
-        if src.is_dir():
-            raise DataError(f"{file} is a folder, not a data file.")
         name = name or _clean_name(src.stem)
+        if src.is_dir():
+            return self._add_partitioned(src, name, copy, ctx)
         if not _NAME_RE.match(name):
             raise ProjectError(
                 f"Invalid dataset name '{name}': use letters, digits, '_', '-' or '.' (max 64)."
@@ -188,6 +188,28 @@ class Project:
             ctx.progress(1.0, f"Added {name}: {len(frame):,} rows x {frame.shape[1]} columns")
         return entry
 
+    def _add_partitioned(self, folder: Path, name: str, copy: bool | None, ctx=None) -> DatasetEntry:
+        """Link a folder of Parquet files in place (it may not fit in memory: never copied)."""
+        from workbench.engine.data.partitioned import describe, fingerprint_folder, is_partitioned
+
+        if not is_partitioned(folder):
+            raise DataError(f"{folder} is a folder without Parquet files; add a data file, or a folder of *.parquet.")
+        if copy:
+            raise DataError(f"{folder} is a folder of Parquet files: add it with --link (it is never copied).")
+        if not _NAME_RE.match(name):
+            raise ProjectError(f"Invalid dataset name '{name}': use letters, digits, '_', '-' or '.' (max 64).")
+        if name in self._config["datasets"]:
+            raise ProjectError(f"A dataset named '{name}' already exists; choose another --name.")
+        info = describe(folder)
+        sha = fingerprint_folder(folder)
+        rel = folder.relative_to(self.root).as_posix() if folder.is_relative_to(self.root) else str(folder)
+        entry = DatasetEntry(name=name, path=rel, sha256=sha, rows=info["rows"], columns=len(info["columns"]))
+        self._config["datasets"][name] = entry.to_toml()
+        self._save()
+        if ctx:
+            ctx.progress(1.0, f"Linked {name}: {info['rows']:,} rows in {info['parts']} Parquet parts")
+        return entry
+
     def remove_dataset(self, name: str) -> None:
         self.dataset(name)
         del self._config["datasets"][name]
@@ -211,6 +233,11 @@ class Project:
         path = self.dataset_path(name)
         if not path.exists():
             raise DataError(f"The file of dataset '{name}' is missing: {path}.")
+        if path.is_dir():
+            # A folder's mtime misses a part rewritten in place: always hash it.
+            from workbench.engine.data.partitioned import fingerprint_folder
+
+            return fingerprint_folder(path)
         st = path.stat()
         index_file = self.root / CACHE_DIR / "index.json"
         try:
@@ -291,6 +318,10 @@ class Project:
 
         from workbench.engine.data.loading import load_table
 
+        if self.dataset_path(name).is_dir():  # partitioned Parquet: read in place, never cached
+            from workbench.engine.data.partitioned import read_folder
+
+            return read_folder(self.dataset_path(name))
         sha = self.current_fingerprint(name)
         cached = self.root / CACHE_DIR / f"{sha}.parquet"
         if cached.exists():
