@@ -29,6 +29,7 @@ Smoke test::
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import shutil
 import sys

@@ -79,21 +79,20 @@ def main() -> None:
                 gc.collect()
                 t, df = C.timed(fn)
                 times[name].append(t)
-                del df
+                df = None  # free it before the next measure
             df = load_table(csv)
             gc.collect()
             t, schema = C.timed(lambda: infer_schema(df))
             times["infer_schema"].append(t)
             t, _ = C.timed(lambda: profile_dataset(df, schema, target="y"))
             times["profile_dataset(target=y)"].append(t)
-            del df
+            df = None
             print(f"  repeat {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in times.items()),
                   file=sys.stderr, flush=True)
         end = C.loadavg()
 
     S = {k: C.summary(v) for k, v in times.items()}
     wb = S["workbench load_table(csv)"]
-    cached = S["Project.load_dataset (cached, 2nd load)"]
     rows = []
     for name, s in S.items():
         ratio, target, met = "", "", ""

@@ -12,9 +12,12 @@ The model has one input per feature column, named like the column:
   ISO date like 2024-05-17 or 2024-05-17T13:45:00), NaN when missing;
 * string [N, 1] for categorical columns, "" when missing.
 
-A classifier returns ``label`` (class code) and ``probabilities``; the
-model's metadata ``classes`` turns codes into labels.  A regressor returns
-``variable``.  The same rules work from C#, Java, C++ or JavaScript: read the
+A classifier returns ``label`` (the class itself: a string such as
+"Adelie" for a text target, an integer for a whole-number target) and
+``probabilities``, whose column i is the class ``classes[i]`` of the model's
+metadata.  A regressor returns ``variable``.  (Files exported by workbench
+versions before format 2 held a class code in ``label``; their metadata has
+no ``label_values`` key, and ``classes[code]`` is the class.)  The same rules work from C#, Java, C++ or JavaScript: read the
 inputs from the session, build one column tensor per input, run.
 """
 
@@ -85,6 +88,7 @@ def predict(model_path: str, csv_path: str) -> tuple[list[str], list[list[str]]]
     meta = session.get_modelmeta().custom_metadata_map
     kinds = {f["name"]: f["kind"] for f in json.loads(meta.get("features", "[]"))}
     classes = json.loads(meta.get("classes", "[]"))
+    label_is_class = meta.get("label_values") == "classes"
     header, rows = read_csv(csv_path)
     outputs = dict(zip([o.name for o in session.get_outputs()],
                        session.run(None, build_inputs(session, kinds, header, rows))))
@@ -96,8 +100,11 @@ def predict(model_path: str, csv_path: str) -> tuple[list[str], list[list[str]]]
         if "variable" in outputs:
             prediction = repr(float(outputs["variable"][i].ravel()[0]))
         else:
-            code = int(outputs["label"][i])
-            prediction = str(classes[code]) if classes else str(code)
+            label = outputs["label"][i]
+            if label_is_class or not classes:
+                prediction = str(label)
+            else:  # an older file: label is the class code
+                prediction = str(classes[int(label)])
         extra = [repr(float(p)) for p in outputs["probabilities"][i]] if "probabilities" in outputs else []
         out_rows.append(row + [prediction] + extra)
     return out_header, out_rows

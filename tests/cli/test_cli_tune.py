@@ -44,9 +44,9 @@ def test_grid_size_matches_and_the_table_is_sorted(cli, project):
                           "--param-range", "n_neighbors=3,9,21", "--param-range", "weights=uniform,distance")
     assert code == 0, err
     assert err.count("Trial ") == 6  # one progress line per trial
-    lines = [l for l in out.splitlines() if l[:1].isdigit()]
+    lines = [row for row in out.splitlines() if row[:1].isdigit()]
     assert len(lines) == 6
-    scores = [float(l.split()[1]) for l in lines]
+    scores = [float(row.split()[1]) for row in lines]
     assert scores == sorted(scores, reverse=True)
     assert "Best: trial" in out
 

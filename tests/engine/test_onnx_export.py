@@ -93,8 +93,8 @@ def test_converter_failure_is_an_export_error_and_writes_nothing(frame, tmp_path
 
 
 def test_hist_gradient_boosting_converts_and_writes_integer_missing_flags(frame, tmp_path):
-    # Guards the protobuf pin (and our protobuf-7 work-around): skl2onnx used
-    # to write booleans into this integer attribute.
+    # Guards the protobuf<7 pin (docs/decisions.md): skl2onnx writes numpy
+    # booleans into this integer attribute, which protobuf 7 rejects.
     model = train("hist_gradient_boosting", "classification", frame.iloc[:N_TRAIN])
     report = _export(model, frame, tmp_path)
     assert report["parity"]["within_tolerance"]

@@ -118,3 +118,94 @@ def test_preview_reads_the_first_rows_of_the_cache_and_the_row_count(tmp_path):
     data.write_text(data.read_text() + "\n5000,x0")
     os.utime(data, ns=(data.stat().st_atime_ns, data.stat().st_mtime_ns + 10**9))
     assert p.preview_dataset("big") is None
+
+
+def _same_size_edit(path: Path, old: bytes, new: bytes) -> None:
+    """Edit the file without changing its size, and put the mtime back."""
+    st = path.stat()
+    data = path.read_bytes()
+    assert len(old) == len(new) and data.count(old) >= 1
+    path.write_bytes(data.replace(old, new))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_replay_refuses_data_edited_in_place_with_the_mtime_restored(penguins):
+    spec = RunSpec(dataset="penguins", algorithm="naive_bayes", target="sex")
+    first = penguins.run(TrainJob(penguins.root, spec).run()["run_id"])
+    _same_size_edit(penguins.dataset_path("penguins"), b"male", b"mile")
+    with pytest.raises(DataError, match="has changed since this spec was recorded"):
+        TrainJob(penguins.root, first.spec).run()
+
+
+def test_a_new_run_records_the_fingerprint_of_the_data_it_trained_on(penguins):
+    spec = RunSpec(dataset="penguins", algorithm="naive_bayes", target="sex")
+    TrainJob(penguins.root, spec).run()
+    path = penguins.dataset_path("penguins")
+    _same_size_edit(path, b"Torgersen", b"Torgersun")
+    for cached in (penguins.root / ".workbench-cache").glob("*.parquet"):
+        cached.unlink()  # the user clears the cached copies
+    record = penguins.run(TrainJob(penguins.root, spec).run()["run_id"])
+    import hashlib
+
+    assert record.spec.fingerprint == hashlib.sha256(path.read_bytes()).hexdigest()
+    # ...and it trained on the edited bytes, not a stale cached copy.
+    frame = penguins.load_dataset("penguins", fingerprint=record.spec.fingerprint)
+    assert "Torgersun" in set(frame["island"])
+
+
+def _two_runs(project):
+    spec = RunSpec(dataset="penguins", algorithm="naive_bayes", target="sex")
+    return [project.run(TrainJob(project.root, spec).run()["run_id"]) for _ in range(2)]
+
+
+@pytest.mark.parametrize("damage", ["result", "spec", "events"])
+def test_one_damaged_run_never_hides_the_others(penguins, damage):
+    good, bad = _two_runs(penguins)
+    if damage == "result":
+        (bad.folder / "result.json").write_text('{"status": "completed", "metr')
+    elif damage == "spec":
+        (bad.folder / "spec.json").write_bytes(b"\x00\x00garbage")
+    else:  # killed mid-write of a multi-byte character, before result.json
+        (bad.folder / "result.json").unlink()
+        with open(bad.folder / "events.jsonl", "ab") as fh:
+            fh.write('{"kind": "log", "message": "café'.encode()[:-1])
+    listed = {r.run_id: r.summary() for r in penguins.runs()}
+    assert listed[good.run_id]["status"] == "completed"
+    if damage == "events":
+        assert listed[bad.run_id]["status"] == "interrupted"
+    else:
+        assert listed[bad.run_id]["status"] == "damaged"
+        assert f"{damage}.json is corrupt" in listed[bad.run_id]["message"]
+        assert "\n" not in listed[bad.run_id]["message"]
+    from workbench.engine.tuning.leaderboard import leaderboard
+
+    assert [row["id"] for row in leaderboard(penguins)] == [good.run_id]
+
+
+def test_a_reused_pid_does_not_keep_a_dead_run_running(penguins):
+    spec = RunSpec(dataset="penguins", algorithm="naive_bayes", target="sex")
+    folder = penguins.runs_dir / "20260101-000000-naive_bayes-beef"
+    RunWriter(folder, spec)  # this process, alive: running
+    assert penguins.run(folder.name).status == "running"
+    # The run's process died long ago; its pid now belongs to a process that
+    # started after the lock was written (here: this test's own process).
+    os.utime(folder / "run.lock", (1e9, 1e9))
+    assert penguins.run(folder.name).status == "interrupted"
+
+
+def test_run_result_reads_old_and_odd_files_and_writes_them_back_unchanged(tmp_path):
+    from workbench.engine import RunFolder, RunResult
+
+    old = {"status": "completed", "metrics": {"accuracy": 0.9}, "algorithm": "knn", "timings": "n/a",
+           "custom": {"kept": True}}
+    r = RunResult.from_dict(old)
+    assert r.status == "completed" and r.metrics == {"accuracy": 0.9} and r.timings == {}
+    assert r.to_dict() == {"status": "completed", "metrics": {"accuracy": 0.9}, "algorithm": "knn",
+                           "timings": {}, "custom": {"kept": True}}
+    folder = RunFolder(tmp_path / "runs" / "x")
+    folder.path.mkdir(parents=True)
+    folder.write_result(r)
+    folder.update_result(lambda res: setattr(res, "onnx", {"path": "model.onnx"}))
+    back = json.loads(folder.result_path.read_text())
+    assert list(back) == ["status", "metrics", "algorithm", "timings", "custom", "onnx"]
+    assert folder.read_result().onnx == {"path": "model.onnx"}

@@ -190,6 +190,19 @@ def test_pruning_stops_poor_trials_of_an_iterative_learner(project):
     assert result["n_pruned"] == states.count("pruned")
     pruned = [e for e in events if isinstance(e, Trial) and e.state == "pruned"]
     assert pruned and all(e.score is None for e in pruned)
+    # No trial is judged before a third of the budget (4 of 12) has completed.
+    first_pruned = states.index("pruned")
+    assert states[:first_pruned].count("complete") >= 4
+    assert any(getattr(e, "message", "").startswith(f"Trials: {result['n_complete']} complete, "
+                                                    f"{result['n_pruned']} pruned") for e in events)
+
+
+def test_pruning_starts_later_on_bigger_budgets():
+    from workbench.engine.tuning.objective import prune_settings
+
+    assert prune_settings(15, {"n_estimators": 100}) == {"n_startup_trials": 5, "n_warmup_steps": 25}
+    assert prune_settings(60, {"max_iter": 20}) == {"n_startup_trials": 20, "n_warmup_steps": 10}
+    assert prune_settings(None, {})["n_startup_trials"] == 10
 
 
 def test_parallel_trials_run(project):

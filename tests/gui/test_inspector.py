@@ -191,7 +191,8 @@ def test_the_table_shows_before_the_profile_which_fills_in_later(qtbot, window, 
     held_profiles.set()
     qtbot.waitUntil(lambda: session.profile is not None, timeout=20000)
     assert not session.profiling and "profiling" not in ins.title.text()
-    assert ins.heatmap.matrix.shape == (3, 3)
+    # houses' last column, price, is the guessed target: the heatmap shows the features.
+    assert ins.heatmap.matrix.shape == (2, 2)
     assert not ins.heatmap.message.isVisible()
     labels = {ins.profile_panel.form.itemAt(r, ins.profile_panel.form.ItemRole.LabelRole).widget().text()
               for r in range(ins.profile_panel.form.rowCount())}
@@ -284,3 +285,47 @@ def test_the_jobs_panel_keeps_loads_and_profiles_but_not_previews(qtbot, window)
     assert any(t.startswith("Load customers") for t in titles)
     assert any(t.startswith("Profile customers") for t in titles)
     assert not any(t.startswith("Preview") for t in titles)
+
+
+def test_data_problems_appear_as_warnings_with_one_click_actions(qtbot, tmp_path):
+    """Duplicates, near-copies, numbers read as text: named, and dropped or ignored in one click."""
+    import numpy as np
+    import pandas as pd
+
+    from workbench.engine import Project
+    from workbench.gui.inspector import WarningActions
+    from workbench.gui.main_window import MainWindow
+
+    rng = np.random.default_rng(0)
+    n = 200
+    df = pd.DataFrame({"height_cm": rng.normal(170, 10, n), "weight": rng.normal(70, 8, n),
+                       "price": rng.gamma(2, 10, n).round(2).astype(str), "label": rng.choice(["a", "b"], n)})
+    df["height_in"] = df["height_cm"] / 2.54
+    df.loc[40, "price"] = "price"  # a header line pasted into the middle
+    df = pd.concat([df, df.iloc[:2]], ignore_index=True)
+    df.to_csv(tmp_path / "people.csv", index=False)
+    project = Project.init(tmp_path / "proj", name="p")
+    project.add_dataset(tmp_path / "people.csv")
+    window = MainWindow(project.root)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: window.session.profile is not None and not window.session.profiling, timeout=20000)
+        ins = window.inspector
+        rows = {ins.warning_list.item(i).text(): ins.warning_list.itemWidget(ins.warning_list.item(i))
+                for i in range(ins.warning_list.count())}
+        text = "\n".join(rows)
+        assert "repeat an earlier row" in text
+        assert "'height_cm' and 'height_in'" in text
+        assert "'price'" in text and "row(s) 41" in text
+        pair = next(w for t, w in rows.items() if "height_in" in t)
+        assert isinstance(pair, WarningActions) and "height_in" in window.session.features
+        qtbot.mouseClick(pair.drop_button, Qt.MouseButton.LeftButton)
+        assert "height_in" not in window.session.features
+        before = ins.warning_list.count()
+        dup = next(w for t, w in rows.items() if "repeat an earlier row" in t)
+        qtbot.mouseClick(dup.ignore_button, Qt.MouseButton.LeftButton)
+        assert ins.warning_list.count() == before - 1
+        assert "1 ignored" in ins.tabs.tabText(3)
+    finally:
+        window.shutdown()

@@ -162,3 +162,59 @@ def test_a_hidden_view_draws_nothing_and_catches_up_when_shown(qtbot):
     release.set()
     qtbot.waitUntil(jobs.is_idle, timeout=5000)
     assert jobs.shutdown(5)
+
+
+class OneStepFit:
+    """A fit that reports no iterations (like ridge), for ``seconds``, then ends."""
+
+    title = "Train one-step"
+
+    def __init__(self, release: threading.Event) -> None:
+        self.release = release
+        self.spec = type("Spec", (), {"algorithm": "ridge"})()
+
+    def run(self, ctx):
+        ctx.progress(0.05, "Fitting")
+        while not self.release.is_set():
+            ctx.check()
+            self.release.wait(0.01)
+        return {"status": "completed"}
+
+
+def test_each_run_gets_its_own_axes_legend_and_best_marker(qtbot):
+    jobs, view = make_view(qtbot)
+    first = jobs.submit_job(FakeTraining(80), kind="train")
+    qtbot.waitUntil(lambda: jobs.entry(first).state.finished, timeout=10000)
+    assert view.loss_plot.getPlotItem().getAxis("left").labelText == "logloss"
+    assert any(line.isVisible() for line in view.best_lines)
+
+    # A regression one-step fit follows: nothing of the classifier's run stays.
+    release = threading.Event()
+    second = jobs.submit_job(OneStepFit(release), kind="train")
+    qtbot.waitUntil(lambda: view.job_id == second, timeout=10000)
+    assert view.progress.maximum() == 0  # a busy bar, not a frozen "Fitting 5%"
+    assert view.loss_plot.getPlotItem().getAxis("left").labelText == "loss"
+    assert view.metric_plot.getPlotItem().getAxis("left").labelText == "score"
+    assert not view.loss_legend.items and not view.metric_legend.items
+    assert not any(line.isVisible() for line in view.best_lines)
+    assert view.point_count() == 0
+    release.set()
+    qtbot.waitUntil(lambda: jobs.entry(second).state.finished, timeout=10000)
+    assert view.progress.maximum() == 100
+    texts = [i.toPlainText() for i in view.loss_plot.getPlotItem().items if hasattr(i, "toPlainText")]
+    assert any("one step" in t for t in texts)
+
+
+def test_a_cancelled_iterative_run_does_not_claim_to_train_in_one_step(qtbot):
+    jobs, view = make_view(qtbot)
+    release = threading.Event()
+    job = FakeTraining(0, release)
+    job.spec = type("Spec", (), {"algorithm": "xgboost"})()
+    job_id = jobs.submit_job(job, kind="train")
+    qtbot.waitUntil(lambda: view.job_id == job_id, timeout=10000)
+    assert view.progress.maximum() == 100  # iterations will be counted
+    jobs.cancel(job_id)
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=10000)
+    texts = [i.toPlainText() for i in view.loss_plot.getPlotItem().items if hasattr(i, "toPlainText")]
+    assert texts and not any("one step" in t for t in texts)
+    assert any("Cancelled" in t for t in texts)

@@ -92,12 +92,13 @@ def test_cancel_a_long_run_records_it_cancelled(qtbot, window):
     assert "cancelled" in live.title.text()
 
 
-def test_escape_cancels_the_current_job(qtbot, window):
+def test_escape_in_the_training_view_cancels_the_current_job(qtbot, window):
     form = setup_model(qtbot, window, "gradient_boosting")
     form.param_form.fields["n_estimators"].editor.setValue(20000)
     job_id = form.train()
     qtbot.waitUntil(lambda: window.jobs.entry(job_id).state == JobState.RUNNING, timeout=10000)
-    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    window.live_view.setFocus()
+    qtbot.keyClick(window.live_view, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: window.jobs.entry(job_id).state.finished, timeout=30000)
     assert window.jobs.entry(job_id).state == JobState.CANCELLED
 

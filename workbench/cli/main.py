@@ -9,20 +9,29 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
+from workbench.cli import drift, retrain, serve
+from workbench.cli import compare as compare_cli
+from workbench.cli import explain as explain_cli
+from workbench.cli import report as report_cli
+from workbench.cli import threshold as threshold_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
     EXIT_ERROR,
     CliError,
-    _clean_nan,
-    _fmt,
-    _headline,
-    _print_json,
-    _ProgressPrinter,
-    _table,
+    clean_nan,
+    format_value,
+    headline_metric,
+    print_json,
+    ProgressPrinter,
+    format_table,
+    fraction,
+    nonneg_int,
+    pos_int,
     run_job_in_process,
     run_job_interruptibly,
+    spec_from_args,
 )
 
 
@@ -39,10 +48,10 @@ def cmd_data_add(args) -> int:
     from workbench.engine import JobContext, Project
 
     project = Project.open(args.project)
-    printer = _ProgressPrinter(quiet=args.json)
+    printer = ProgressPrinter(quiet=args.json)
     entry = project.add_dataset(args.file, name=args.name, ctx=JobContext(printer), copy=not args.link)
     if args.json:
-        _print_json(vars(entry))
+        print_json(vars(entry))
     else:
         print(f"Added dataset '{entry.name}' ({entry.rows:,} rows x {entry.columns} columns) -> {entry.path}")
     return 0
@@ -54,10 +63,10 @@ def cmd_data_list(args) -> int:
     project = Project.open(args.project)
     entries = list(project.datasets.values())
     if args.json:
-        _print_json([vars(e) for e in entries])
+        print_json([vars(e) for e in entries])
         return 0
-    rows = [[e.name, f"{e.rows:,}" if e.rows else "-", _fmt(e.columns), e.path, e.sha256[:12]] for e in entries]
-    print(_table(rows, ["name", "rows", "columns", "path", "sha256"]) if rows else "No datasets yet.")
+    rows = [[e.name, f"{e.rows:,}" if e.rows else "-", format_value(e.columns), e.path, e.sha256[:12]] for e in entries]
+    print(format_table(rows, ["name", "rows", "columns", "path", "sha256"]) if rows else "No datasets yet.")
     return 0
 
 
@@ -65,16 +74,16 @@ def cmd_data_profile(args) -> int:
     from workbench.engine import JobContext, Project, profile_dataset
 
     project = Project.open(args.project)
-    frame = project.load_dataset(args.name, JobContext(_ProgressPrinter(quiet=True)))
+    frame = project.load_dataset(args.name, JobContext(ProgressPrinter(quiet=True)))
     target = args.target
     if target is None and args.name == project.defaults.get("dataset"):
         target = project.defaults.get("target")
     if target is not None and target not in frame.columns:
         target = None
     profile = profile_dataset(frame, target=target)
-    data = _clean_nan(profile.to_dict())
+    data = clean_nan(profile.to_dict())
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     print(f"{args.name}: {data.get('rows', len(frame)):,} rows x {data.get('n_columns', frame.shape[1])} columns, "
           f"{data.get('duplicate_rows', 0)} duplicate rows" + (f", target '{target}'" if target else ""))
@@ -84,17 +93,17 @@ def cmd_data_profile(args) -> int:
         stats = col.get("stats") or {}
         top = col.get("top") or []
         if isinstance(stats.get("mean"), (int, float)):
-            summary = (f"mean {_fmt(stats.get('mean'))}  std {_fmt(stats.get('std'))}  "
-                       f"[{_fmt(stats.get('min'))}, {_fmt(stats.get('max'))}]")
+            summary = (f"mean {format_value(stats.get('mean'))}  std {format_value(stats.get('std'))}  "
+                       f"[{format_value(stats.get('min'))}, {format_value(stats.get('max'))}]")
         elif stats.get("min") is not None:
             summary = f"{stats.get('min')} .. {stats.get('max')}"
         else:
             summary = ", ".join(f"{t.get('value')} ({t.get('count')})" for t in top[:3])
         missing = col.get("missing") or 0
         miss = f"{missing} ({col.get('missing_fraction', 0):.0%})" if missing else "0"
-        rows.append([col.get("name"), col.get("kind"), miss, _fmt(col.get("n_unique")), summary])
+        rows.append([col.get("name"), col.get("kind"), miss, format_value(col.get("n_unique")), summary])
     if rows:
-        print(_table(rows, ["column", "kind", "missing", "unique", "summary"]))
+        print(format_table(rows, ["column", "kind", "missing", "unique", "summary"]))
     for w in data.get("warnings", []):
         print(f"warning [{w.get('code')}] {w.get('column') or ''}: {w.get('message')}")
     return 0
@@ -105,13 +114,13 @@ def cmd_algorithms(args) -> int:
 
     entries = algorithms(args.task)
     if args.json:
-        _print_json([a.to_dict() for a in entries])
+        print_json([a.to_dict() for a in entries])
         return 0
     rows = []
     for a in entries:
         caps = [k for k, v in a.capabilities.to_dict().items() if v]
         rows.append([a.key, a.name, ",".join(a.tasks), " ".join(caps)])
-    print(_table(rows, ["key", "name", "tasks", "capabilities"]))
+    print(format_table(rows, ["key", "name", "tasks", "capabilities"]))
     if args.verbose:
         for a in entries:
             print(f"\n{a.key}: {a.name}")
@@ -120,54 +129,13 @@ def cmd_algorithms(args) -> int:
                 if p.kind == "choice":
                     rng = "{" + ", ".join(map(str, p.choices)) + "}"
                 elif p.kind in ("int", "float"):
-                    rng = f"[{_fmt(p.low)}, {_fmt(p.high)}]" + (" log" if p.log else "")
+                    rng = f"[{format_value(p.low)}, {format_value(p.high)}]" + (" log" if p.log else "")
                 print(f"  --param {p.name}=<{p.kind}> default {p.default!r} {rng}  {p.help}")
     return 0
 
 
-def _spec_from_args(args, project) -> Any:
-    from workbench.engine import RunSpec, get_algorithm
-
-    if not args.algorithm:
-        raise CliError("--algorithm is required (see 'workbench algorithms').")
-    algorithm = get_algorithm(args.algorithm)
-    task = args.task
-    params: dict[str, Any] = {}
-    if args.param:
-        # Parse against the task if we know it; otherwise against any task of the
-        # family (validation is redone once the task is inferred).
-        parse_task = task or algorithm.tasks[0]
-        for pair in args.param:
-            name = pair.partition("=")[0].strip()
-            tasks = [t for t in algorithm.tasks if any(p.name == name for p in algorithm.params_for(t))]
-            use = parse_task if parse_task in tasks or not tasks else tasks[0]
-            params.update(algorithm.parse_params([pair], use))
-    target = args.target
-    if target is None and task != "clustering" and "clustering" not in algorithm.tasks:
-        target = project.defaults.get("target") if args.name == project.defaults.get("dataset") else None
-        if target is None:
-            raise CliError("--target is required (the column to predict).")
-    features = [c.strip() for c in args.features.split(",")] if args.features else None
-    return RunSpec(
-        dataset=args.name,
-        algorithm=args.algorithm,
-        target=target,
-        task=task,
-        params=params,
-        features=features,
-        ignore=args.ignore or [],
-        test_size=args.test_size,
-        cv=args.cv,
-        seed=args.seed,
-        device=args.device,
-        n_threads=args.threads,
-        learning_curve=args.learning_curve,
-    ).validate()
-
-
 def cmd_train(args) -> int:
-    from workbench.engine import Project, RunSpec, TrainJob
-    from workbench.engine.errors import Cancelled, SpecError
+    from workbench.engine import Cancelled, Project, RunSpec, SpecError, TrainJob
 
     if args.spec:
         spec_path = Path(args.spec)
@@ -181,7 +149,7 @@ def cmd_train(args) -> int:
         if not args.project or not args.name:
             raise CliError("train needs PROJECT and NAME (or --spec FILE).")
         project = Project.open(args.project)
-        spec = _spec_from_args(args, project)
+        spec = spec_from_args(args, project)
     job = TrainJob(project.root, spec)
     from workbench.cli.cluster import run_job_on_cluster, scheduler_address
 
@@ -198,16 +166,16 @@ def cmd_train(args) -> int:
     else:
         runner = run_job_in_process if (args.process or args.executor == "process") else run_job_interruptibly
     try:
-        summary = runner(job, _ProgressPrinter(quiet=args.json))
+        summary = runner(job, ProgressPrinter(quiet=args.json))
     except Cancelled:
         if args.json:
-            _print_json({"run_id": job.run_id, "status": "cancelled", "task": spec.task,
+            print_json({"run_id": job.run_id, "status": "cancelled", "task": spec.task,
                          "algorithm": spec.algorithm, "metrics": {}, "device": None})
         print(f"Run {job.run_id} cancelled.", file=sys.stderr)
         return EXIT_CANCELLED
-    summary = _clean_nan(summary)
+    summary = clean_nan(summary)
     if args.json:
-        _print_json(summary)
+        print_json(summary)
     else:
         print(f"Run {summary['run_id']} {summary['status']} ({summary['task']}, {summary['algorithm']}, device {summary['device']})")
         for k, v in summary["metrics"].items():
@@ -221,25 +189,28 @@ def cmd_runs(args) -> int:
 
     project = Project.open(args.project)
     runs = [r.summary() for r in project.runs()]
-    runs = _clean_nan(runs)
+    runs = clean_nan(runs)
     if args.json:
-        _print_json(runs)
+        print_json(runs)
         return 0
     if not runs:
         print("No runs yet.")
         return 0
-    rows = [[r["run_id"], r["status"], r["algorithm"], r.get("dataset") or "-", _headline(r.get("task"), r["metrics"])]
+    rows = [[r["run_id"], r["status"], r["algorithm"], r.get("dataset") or "-", headline_metric(r.get("task"), r["metrics"])]
             for r in runs]
-    print(_table(rows, ["run", "status", "algorithm", "dataset", "metric"]))
+    print(format_table(rows, ["run", "status", "algorithm", "dataset", "metric"]))
     return 0
 
 
 def cmd_show(args) -> int:
-    from workbench.engine import Project
+    from workbench.engine import Project, ProjectError, RunResult
 
     project = Project.open(args.project)
     record = project.run(args.run)
-    result = record.result or {}
+    damage = record.damage
+    if damage:  # one line saying which file is wrong, not a traceback
+        raise ProjectError(f"Run {record.run_id} is damaged: {damage}")
+    result = record.run_result or RunResult()  # None while running or interrupted
     data = {
         "run_id": record.run_id,
         "label": record.label,
@@ -247,19 +218,26 @@ def cmd_show(args) -> int:
         "algorithm": record.algorithm,
         "spec": record.spec.to_dict(),
         "metrics": record.metrics,
-        "cv": result.get("cv"),
-        "best_iteration": result.get("best_iteration"),
-        "device": result.get("device"),
-        "timings": result.get("timings"),
-        "message": result.get("message"),
-        "evaluation": result.get("evaluation"),
-        "onnx": result.get("onnx"),
+        "cv": result.cv,
+        "best_iteration": result.best_iteration,
+        "device": result.device,
+        "timings": result.timings or None,
+        "message": result.message or None,
+        "evaluation": result.evaluation or None,
+        "onnx": result.onnx,
         "resources": record.resource_summary(),
-        "versions": result.get("versions"),
+        "versions": result.versions or None,
+        "baseline": result.baseline,
+        "baseline_cv": result.baseline_cv,
+        "threshold": (result.threshold or {}).get("value"),
     }
-    data = _clean_nan(data)
+    if result.baseline and result.task in ("classification", "regression"):
+        from workbench.engine import beats_baseline
+
+        data["beats_baseline"], data["baseline_note"] = beats_baseline(result.task, data["metrics"], result.baseline)
+    data = clean_nan(data)
     if args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     spec = data["spec"]
     print(f"Run {record.run_id}  [{data['status']}]")
@@ -273,6 +251,10 @@ def cmd_show(args) -> int:
         for k, v in data["metrics"].items():
             if isinstance(v, (int, float)):
                 print(f"  {k:<20} {v:.4f}")
+    if data.get("baseline_note"):
+        print(("  " if data["beats_baseline"] else "warning: ") + data["baseline_note"])
+    if data.get("threshold") is not None:
+        print(f"Decision threshold: P(positive) >= {data['threshold']}")
     if data.get("cv"):
         print("Cross-validation:")
         for k, v in data["cv"].items():
@@ -288,7 +270,7 @@ def cmd_show(args) -> int:
     if isinstance(cm, dict) and cm.get("counts"):
         labels = [str(x) for x in cm.get("labels", [])]
         print("Confusion matrix (rows: true, columns: predicted):")
-        print(_table([[labels[i]] + [str(c) for c in row] for i, row in enumerate(cm["counts"])], [""] + labels))
+        print(format_table([[labels[i]] + [str(c) for c in row] for i, row in enumerate(cm["counts"])], [""] + labels))
     imp = ev.get("importances")
     if isinstance(imp, dict) and imp.get("values"):
         print(f"Top features ({imp.get('method')}):")
@@ -301,37 +283,18 @@ def cmd_show(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    if args.model:
-        if len(args.inputs) != 1:
-            raise CliError("predict --model FILE.onnx takes exactly one DATA file.")
-        from workbench.engine.onnx.predict import predict_onnx_to_csv
+    from workbench.cli.predict import run_predict_command
 
-        report = predict_onnx_to_csv(args.model, args.inputs[0], args.output)
-        n = report["rows"] if isinstance(report, dict) else report  # it returns {"rows", "path", "seconds"}
-        print(f"Wrote {n:,} predictions to {args.output}", file=sys.stderr)
-        return 0
-    if len(args.inputs) != 3:
-        raise CliError("predict needs PROJECT RUN FILE (or --model FILE.onnx DATA).")
-    from workbench.engine import Project, load_table
-    from workbench.engine.fsutil import atomic_write_text
-
-    project_dir, run_id, data_file = args.inputs
-    record = Project.open(project_dir).run(run_id)
-    model = record.load_model()
-    frame = load_table(data_file)
-    out = model.prediction_frame(frame)
-    atomic_write_text(args.output, out.to_csv(index=False))
-    print(f"Wrote {len(out):,} predictions to {args.output}", file=sys.stderr)
-    return 0
+    return run_predict_command(args)
 
 
 def cmd_export(args) -> int:
-    from workbench.engine.onnx.run_export import export_run
+    from workbench.engine import export_run
 
     report = export_run(args.project, args.run, args.output)
-    report = _clean_nan(report)
+    report = clean_nan(report)
     if args.json:
-        _print_json(report)
+        print_json(report)
         return 0
     parity = report.get("parity") or {}
     print(f"Exported {report['path']} ({report.get('bytes', 0) / 1e6:.2f} MB)")
@@ -352,32 +315,13 @@ def cmd_leaderboard(args) -> int:
     return run_leaderboard_command(args)
 
 
-QT_SYSTEM_LIBS = "libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3"
-QT_X11_LIBS = "libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0"
-
-
 def _start_gui(argv: list[str]) -> int:
-    """Open the window, or say in one line why it cannot open here."""
-    if (
-        sys.platform.startswith("linux")
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("WAYLAND_DISPLAY")
-        and not os.environ.get("QT_QPA_PLATFORM")
-    ):
-        # Without this check Qt aborts the process with a long plugin dump.
-        raise CliError(
-            "no display found for the GUI. Run it on a desktop, under 'xvfb-run workbench gui', "
-            "or use the headless commands (workbench --help)."
-        )
-    try:
-        from workbench.gui.app import main as gui_main
-    except ImportError as exc:
-        if ".so" in str(exc):
-            raise CliError(
-                f"the GUI cannot start: {exc}. On Debian/Ubuntu install Qt's system libraries: "
-                f"apt-get install {QT_SYSTEM_LIBS} (for X11 also {QT_X11_LIBS})."
-            ) from None
-        raise
+    """Open the window, or say in one line why it cannot open here (same line as workbench-gui)."""
+    from workbench.gui.app import gui_unavailable_reason, main as gui_main
+
+    reason = gui_unavailable_reason()  # before Qt loads: Qt would abort the process
+    if reason:
+        raise CliError(reason)
     return gui_main(argv)
 
 
@@ -437,13 +381,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--algorithm", help="catalog key (see 'workbench algorithms')")
     s.add_argument("--task", choices=["classification", "regression", "clustering"], help="default: inferred from the target")
     s.add_argument("--param", action="append", metavar="K=V", help="algorithm parameter (repeatable)")
-    s.add_argument("--test-size", type=_fraction, default=0.2, help="held-out fraction (default 0.2)")
-    s.add_argument("--cv", type=_nonneg_int, default=0, help="k-fold cross-validation on the training part (0 = off)")
-    s.add_argument("--seed", type=_nonneg_int, default=0)
+    s.add_argument("--test-size", type=fraction, default=0.2, help="held-out fraction (default 0.2)")
+    s.add_argument("--cv", type=nonneg_int, default=0, help="k-fold cross-validation on the training part (0 = off)")
+    s.add_argument("--seed", type=nonneg_int, default=0)
     s.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     s.add_argument("--features", help="comma-separated feature columns (default: all but target/ignored)")
     s.add_argument("--ignore", action="append", metavar="COL", help="column to leave out (repeatable)")
-    s.add_argument("--threads", type=_pos_int, help="CPU threads for this run (default: all cores)")
+    s.add_argument("--threads", type=pos_int, help="CPU threads for this run (default: all cores)")
     s.add_argument("--process", action="store_true",
                    help="fit in a worker process: Ctrl-C then stops even one long library call within ~2 s")
     cluster_cli.add_executor_flags(s)
@@ -468,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("inputs", nargs="*", metavar="PROJECT RUN FILE")
     s.add_argument("--model", help="an exported .onnx file (runs with onnxruntime only)")
     s.add_argument("-o", "--output", required=True, help="CSV file to write")
+    s.add_argument("--drift", action="store_true", help="also compare the data with the training data (stderr)")
     s.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("export", help="export a run's model to ONNX (with a parity check)")
@@ -484,15 +429,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--algorithm", required=True)
     s.add_argument("--task", choices=["classification", "regression"])
     s.add_argument("--strategy", choices=["grid", "random", "bayes"], default="bayes")
-    s.add_argument("--trials", type=_pos_int, default=None)
+    s.add_argument("--trials", type=pos_int, default=None)
     s.add_argument("--timeout", type=float, default=None, help="wall-time budget in seconds")
-    s.add_argument("--cv", type=_nonneg_int, default=3)
+    s.add_argument("--cv", type=nonneg_int, default=3)
     s.add_argument("--metric", help="metric to optimise (default: the task's headline metric)")
     s.add_argument("--param-range", action="append", metavar="K=LOW:HIGH", help="search range (or K=a,b,c values)")
     s.add_argument("--param", action="append", metavar="K=V", help="fixed parameter")
-    s.add_argument("--seed", type=_nonneg_int, default=0)
-    s.add_argument("--jobs", type=_pos_int, default=1, help="trials in parallel")
-    s.add_argument("--test-size", type=_fraction, default=0.2)
+    s.add_argument("--seed", type=nonneg_int, default=0)
+    s.add_argument("--jobs", type=pos_int, default=1, help="trials in parallel")
+    s.add_argument("--test-size", type=fraction, default=0.2)
     s.add_argument("--train-best", action="store_true", help="train the best trial as a normal run afterwards")
     cluster_cli.add_executor_flags(s)
     s.add_argument("--json", action="store_true")
@@ -505,39 +450,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_leaderboard)
 
+<<<<<<< HEAD
     cluster_cli.add_parser(sub)
+=======
+    drift.add_parser(sub)
+    serve.add_parser(sub)
+    retrain.add_parser(sub)
+    compare_cli.add_parser(sub)
+    explain_cli.add_parser(sub)
+    threshold_cli.add_parser(sub)
+    report_cli.add_parser(sub)
+>>>>>>> main
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")
     s.set_defaults(func=cmd_gui)
     return p
-
-
-def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got '{text}'") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
-    return v
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return v
-
-
-def _pos_int(text: str) -> int:
-    v = _nonneg_int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return v
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -563,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Interrupted.", file=sys.stderr)
         return EXIT_CANCELLED
     except BaseException as exc:
-        from workbench.engine.errors import Cancelled, WorkbenchError
+        from workbench.engine import Cancelled, WorkbenchError
 
         if isinstance(exc, Cancelled):
             print("Cancelled.", file=sys.stderr)
@@ -576,6 +504,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         if isinstance(exc, WorkbenchError):
             print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
+        elif isinstance(exc, MemoryError):
+            print("error: out of memory. Use a smaller file or fewer rows, close other programs, "
+                  "or run on a machine with more memory.", file=sys.stderr)
         else:
             print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)".replace("\n", " "),
                   file=sys.stderr)

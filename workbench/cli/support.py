@@ -6,6 +6,7 @@ a worker process (``train --process``) that can be stopped at any point.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -19,11 +20,39 @@ EXIT_ERROR = 1
 EXIT_CANCELLED = 130
 
 
+# -- argparse value types (shared by every subcommand's parser)
+def fraction(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got '{text}'") from None
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
+    return v
+
+
+def nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return v
+
+
+def pos_int(text: str) -> int:
+    v = nonneg_int(text)
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return v
+
+
 class CliError(Exception):
     """A usage problem found after parsing (one line, exit 1)."""
 
 
-def _print_json(obj: Any) -> None:
+def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, default=_json_default, allow_nan=False)
     sys.stdout.write("\n")
 
@@ -41,28 +70,31 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _clean_nan(obj: Any) -> Any:
+def clean_nan(obj: Any) -> Any:
     """JSON has no NaN: write null instead."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     if isinstance(obj, dict):
-        return {k: _clean_nan(v) for k, v in obj.items()}
+        return {k: clean_nan(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_clean_nan(v) for v in obj]
+        return [clean_nan(v) for v in obj]
     return obj
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
+def format_table(rows: list[list[str]], header: list[str]) -> str:
     widths = [len(h) for h in header]
     for row in rows:
         widths = [max(w, len(str(c))) for w, c in zip(widths, row)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
     out = [line(header), line(["-" * w for w in widths])]
     out += [line(r) for r in rows]
     return "\n".join(out)
 
 
-def _fmt(value: Any) -> str:
+def format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if value is None:
@@ -70,7 +102,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _headline(task: str | None, metrics: dict[str, Any]) -> str:
+def headline_metric(task: str | None, metrics: dict[str, Any]) -> str:
     for key in {"classification": ("accuracy", "f1_macro"), "regression": ("r2", "rmse"),
                 "clustering": ("silhouette",)}.get(task or "", ()) + ("valid_logloss", "valid_rmse"):
         if isinstance(metrics.get(key), (int, float)):
@@ -78,7 +110,7 @@ def _headline(task: str | None, metrics: dict[str, Any]) -> str:
     return ""
 
 
-class _ProgressPrinter:
+class ProgressPrinter:
     """Turns job events into terse stderr lines (throttled; quiet if not a tty)."""
 
     def __init__(self, quiet: bool) -> None:
@@ -87,11 +119,15 @@ class _ProgressPrinter:
         self._last = 0.0
 
     def __call__(self, event) -> None:
-        from workbench.engine.jobs.events import Iteration, Log, Progress
+        from workbench.engine import Iteration, Log, Progress
 
         if isinstance(event, Log):
-            if event.level in ("warning", "error") and "Traceback" not in event.message:
-                print(f"{event.level}: {event.message}", file=sys.stderr)
+            # An error ends the command, which prints it once (main); a
+            # traceback stays in the run's events.jsonl (and --debug).
+            if event.level == "error" or "Traceback (most recent call last)" in event.message:
+                return
+            if event.level == "warning":
+                print(f"warning: {event.message}", file=sys.stderr)
             elif not self.quiet:
                 print(event.message, file=sys.stderr)
             return
@@ -119,8 +155,7 @@ def run_job_interruptibly(job, on_event) -> Any:
     single long library call that cannot be interrupted, we wait at most
     ``GRACE`` seconds, record the run as cancelled ourselves and exit.
     """
-    from workbench.engine.errors import Cancelled
-    from workbench.engine.jobs.events import CancelToken, JobContext
+    from workbench.engine import CancelToken, Cancelled, JobContext
 
     GRACE = 2.0
     token = CancelToken()
@@ -129,7 +164,7 @@ def run_job_interruptibly(job, on_event) -> Any:
 
     def target() -> None:
         try:
-            from workbench.engine.jobs.threads import cap_threads
+            from workbench.engine import cap_threads
 
             n = getattr(getattr(job, "spec", None), "n_threads", None) or os.cpu_count() or 1
             with cap_threads(n):
@@ -181,7 +216,7 @@ def run_job_in_process(job, on_event) -> Any:
     library call (a kernel SVM fit has no callback): the worker is asked to
     stop, then terminated, and the run is recorded as cancelled.
     """
-    from workbench.engine.jobs.process import ProcessExecutor
+    from workbench.engine import ProcessExecutor
 
     with ProcessExecutor(max_concurrent=1, warm_imports=()) as executor:
         handle = executor.submit(job, on_event)
@@ -204,6 +239,47 @@ def run_job_in_process(job, on_event) -> Any:
 def _finalize_cancelled(job) -> None:
     root, run_id = getattr(job, "project_root", None), getattr(job, "run_id", None)
     if root and run_id:
-        from workbench.engine.project.runs import finalize_run
+        from workbench.engine import finalize_run
 
         finalize_run(root, run_id, "cancelled", "Cancelled by the user (Ctrl-C).")
+
+
+def spec_from_args(args, project) -> Any:
+    """The RunSpec that ``train`` and ``tune`` describe with their flags."""
+    from workbench.engine import RunSpec, get_algorithm
+
+    if not args.algorithm:
+        raise CliError("--algorithm is required (see 'workbench algorithms').")
+    algorithm = get_algorithm(args.algorithm)
+    task = args.task
+    params: dict[str, Any] = {}
+    if args.param:
+        # Parse against the task if we know it; otherwise against any task of the
+        # family (validation is redone once the task is inferred).
+        parse_task = task or algorithm.tasks[0]
+        for pair in args.param:
+            name = pair.partition("=")[0].strip()
+            tasks = [t for t in algorithm.tasks if any(p.name == name for p in algorithm.params_for(t))]
+            use = parse_task if parse_task in tasks or not tasks else tasks[0]
+            params.update(algorithm.parse_params([pair], use))
+    target = args.target
+    if target is None and task != "clustering" and "clustering" not in algorithm.tasks:
+        target = project.defaults.get("target") if args.name == project.defaults.get("dataset") else None
+        if target is None:
+            raise CliError("--target is required (the column to predict).")
+    features = [c.strip() for c in args.features.split(",")] if args.features else None
+    return RunSpec(
+        dataset=args.name,
+        algorithm=args.algorithm,
+        target=target,
+        task=task,
+        params=params,
+        features=features,
+        ignore=args.ignore or [],
+        test_size=args.test_size,
+        cv=args.cv,
+        seed=args.seed,
+        device=args.device,
+        n_threads=args.threads,
+        learning_curve=args.learning_curve,
+    ).validate()

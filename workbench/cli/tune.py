@@ -10,12 +10,12 @@ import argparse
 import sys
 from typing import Any
 
-from workbench.engine.errors import SpecError
+from workbench.engine import SpecError
 
 
 def _base_spec(args: argparse.Namespace, project: Any) -> Any:
     """The base RunSpec, built by the same code as ``workbench train``."""
-    from workbench.cli.main import _spec_from_args
+    from workbench.cli.support import spec_from_args
 
     train_like = argparse.Namespace(**vars(args))
     for name, default in (("features", None), ("ignore", None), ("device", "auto"),
@@ -25,7 +25,7 @@ def _base_spec(args: argparse.Namespace, project: Any) -> Any:
     # The search does its own CV; the run trained from the best trial only
     # needs the holdout evaluation (pass --cv to `train --spec` to redo CV).
     train_like.cv = 0
-    return _spec_from_args(train_like, project)
+    return spec_from_args(train_like, project)
 
 
 def _check_ranges(args: argparse.Namespace, algorithm: Any) -> dict[str, str]:
@@ -35,7 +35,7 @@ def _check_ranges(args: argparse.Namespace, algorithm: Any) -> dict[str, str]:
     checked against a task of the algorithm that has the parameter; the job
     checks it again against the real task.
     """
-    from workbench.engine.tuning.space import parse_param_ranges
+    from workbench.engine import parse_param_ranges
 
     ranges: dict[str, str] = {}
     fixed = {pair.partition("=")[0].strip() for pair in args.param or []}
@@ -83,47 +83,25 @@ def _json_document(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print_table(result: dict[str, Any]) -> None:
-    from workbench.cli.main import _fmt, _table
+    from workbench.cli.support import format_table, format_value
 
     metric = result.get("metric") or "score"
     rows = []
     for t in _trial_rows(result.get("trials", []), result.get("direction", "max")):
         score = "-" if t.get("score") is None else f"{t['score']:.4f}" + (
             f" ± {t['score_std']:.4f}" if t.get("score_std") is not None else "")
-        params = ", ".join(f"{k}={_fmt(v)}" for k, v in (t.get("params") or {}).items())
+        params = ", ".join(f"{k}={format_value(v)}" for k, v in (t.get("params") or {}).items())
         rows.append([str(t["number"]), score, t.get("state", ""), f"{t.get('duration_s', 0):.2f}", params])
-    print(_table(rows, ["trial", metric, "state", "seconds", "params"]) if rows else "No trial finished.")
+    print(format_table(rows, ["trial", metric, "state", "seconds", "params"]) if rows else "No trial finished.")
     best = result.get("best")
     if best:
-        params = ", ".join(f"{k}={_fmt(v)}" for k, v in best["params"].items())
+        params = ", ".join(f"{k}={format_value(v)}" for k, v in best["params"].items())
         print(f"\nBest: trial {best['number']}, {metric} {best['score']:.4f}: {params}")
         if best.get("run_id"):
             print(f"Trained as run {best['run_id']}")
     imp = result.get("importances")
     if imp:
         print("Parameter importances: " + ", ".join(f"{k} {v:.2f}" for k, v in imp.items()))
-
-
-def _partial_result(project: Any, job: Any) -> dict[str, Any]:
-    """What a search cancelled with Ctrl-C left on disk (its finished trials)."""
-    from workbench.engine.tuning.records import TuneRecord, _best_of
-
-    record = TuneRecord(job.tune_id, project.root / "tunes" / job.tune_id)
-    if record.result is not None:
-        return record.result
-    search = record.spec.get("search", {})
-    trials = record.trials()
-    direction = search.get("direction", "max")
-    return {
-        "tune_id": job.tune_id,
-        "status": "cancelled",
-        "strategy": job.strategy,
-        "algorithm": job.spec.algorithm,
-        "metric": search.get("metric"),
-        "direction": direction,
-        "best": _best_of(trials, direction),
-        "trials": trials,
-    }
 
 
 def run_tune_command(args: argparse.Namespace) -> int:
@@ -134,17 +112,27 @@ def run_tune_command(args: argparse.Namespace) -> int:
     """
     from workbench.cli.support import (
         EXIT_CANCELLED,
+<<<<<<< HEAD
         _clean_nan,
         _print_json,
         _ProgressPrinter,
         run_job_in_process,
+=======
+        clean_nan,
+        print_json,
+        ProgressPrinter,
+>>>>>>> main
         run_job_interruptibly,
     )
-    from workbench.engine.catalog import get_algorithm
-    from workbench.engine.errors import Cancelled
-    from workbench.engine.project.folder import Project
-    from workbench.engine.tuning.records import best_run_spec, record_trained_run
-    from workbench.engine.tuning.job import TuneJob
+    from workbench.engine import (
+        Cancelled,
+        Project,
+        TuneJob,
+        best_run_spec,
+        get_algorithm,
+        record_trained_run,
+        tune_result_so_far,
+    )
 
     project = Project.open(args.project)
     algorithm = get_algorithm(args.algorithm)
@@ -172,24 +160,28 @@ def run_tune_command(args: argparse.Namespace) -> int:
         print(f"Search {job.tune_id}: {job.title}", file=sys.stderr)
     cancelled = False
     try:
+<<<<<<< HEAD
         runner = run_job_in_process if args.executor == "process" else run_job_interruptibly
         result = runner(job, _ProgressPrinter(quiet=args.json))
+=======
+        result = run_job_interruptibly(job, ProgressPrinter(quiet=args.json))
+>>>>>>> main
     except Cancelled:
-        result = _partial_result(project, job)
+        result = tune_result_so_far(project.root, job)
         cancelled = True
     cancelled = cancelled or result.get("status") == "cancelled"
     if getattr(args, "train_best", False) and result.get("best") and not cancelled:
-        from workbench.engine.training.job import TrainJob
+        from workbench.engine import TrainJob
 
         train = TrainJob(project.root, best_run_spec(result))
         if not args.json:
             print(f"Training the best trial as run {train.run_id}", file=sys.stderr)
-        run_job_interruptibly(train, _ProgressPrinter(quiet=True))
+        run_job_interruptibly(train, ProgressPrinter(quiet=True))
         result["best"]["run_id"] = train.run_id
         record_trained_run(project, job.tune_id, train.run_id)
-    result = _clean_nan(result)
+    result = clean_nan(result)
     if args.json:
-        _print_json(_json_document(result))
+        print_json(_json_document(result))
     else:
         _print_table(result)
     if cancelled:
@@ -201,23 +193,22 @@ def run_tune_command(args: argparse.Namespace) -> int:
 
 def run_leaderboard_command(args: argparse.Namespace) -> int:
     """``workbench leaderboard``: runs and search bests sorted by a metric."""
-    from workbench.cli.main import _clean_nan, _fmt, _print_json, _table
-    from workbench.engine.project.folder import Project
-    from workbench.engine.tuning.leaderboard import leaderboard
+    from workbench.cli.support import clean_nan, format_table, format_value, print_json
+    from workbench.engine import Project, leaderboard
 
-    rows = _clean_nan(leaderboard(Project.open(args.project), metric=args.metric, task=args.task))
+    rows = clean_nan(leaderboard(Project.open(args.project), metric=args.metric, task=args.task))
     if args.json:
-        _print_json(rows)
+        print_json(rows)
         return 0
     if not rows:
         print("No completed runs or searches yet.")
         return 0
-    table = []
+    cells = []
     for r in rows:
         cv = (r.get("cv") or {}).get(r["metric"]) or {}
         cv_text = f"{cv['mean']:.4f} ± {cv.get('std') or 0:.4f}" if cv.get("mean") is not None else "-"
-        params = ", ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items())
-        table.append([_fmt(r["rank"]), r["kind"], r["id"], r["algorithm"],
+        params = ", ".join(f"{k}={format_value(v)}" for k, v in r["params"].items())
+        cells.append([format_value(r["rank"]), r["kind"], r["id"], r["algorithm"],
                       "-" if r["score"] is None else f"{r['score']:.4f}", r["source"], cv_text, params])
-    print(_table(table, ["#", "kind", "id", "algorithm", rows[0]["metric"], "on", "cv", "params"]))
+    print(format_table(cells, ["#", "kind", "id", "algorithm", rows[0]["metric"], "on", "cv", "params"]))
     return 0

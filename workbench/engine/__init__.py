@@ -39,9 +39,13 @@ _EXPORTS: dict[str, str] = {
     "Algorithm": "catalog",
     "algorithms": "catalog",
     "get_algorithm": "catalog",
+    "display_name": "catalog",
     # specs and models
     "RunSpec": "spec",
     "ColumnPrep": "spec",
+    "ENCODE_CHOICES": "spec",
+    "IMPUTE_CHOICES": "spec",
+    "SCALE_CHOICES": "spec",
     "TrainedModel": "model",
     "FeatureInfo": "model",
     "ModelInfo": "model",
@@ -59,6 +63,13 @@ _EXPORTS: dict[str, str] = {
     "DatasetEntry": "project.folder",
     "RunRecord": "project.runs",
     "RUN_STATUSES": "project.runs",
+    "FormState": "project.form_state",
+    "load_form_state": "project.form_state",
+    "save_form_state": "project.form_state",
+    "guess_target": "project.form_state",
+    "finalize_run": "project.runs",
+    "RunFolder": "project.run_folder",
+    "RunResult": "project.run_folder",
     # jobs
     "TrainJob": "training.job",
     "infer_task": "training.problem",
@@ -67,31 +78,91 @@ _EXPORTS: dict[str, str] = {
     "JobState": "jobs.handle",
     "JobFailed": "jobs.handle",
     "ProcessExecutor": "jobs.process",
+<<<<<<< HEAD
     "DaskExecutor": "jobs.cluster",
     "DaskXGBoostJob": "training.distributed",
     "cluster_summary": "jobs.cluster",
     "connect_cluster": "jobs.cluster",
     "scheduler_from_env": "jobs.cluster",
     "ClusterError": "errors",
+=======
+    "cpu_count": "jobs.threads",
+    "default_threads_per_job": "jobs.threads",
+    "cap_threads": "jobs.threads",
+>>>>>>> main
     # tuning
     "Trial": "jobs.events",
     "TuneJob": "tuning.job",
+    "DEFAULT_TRIALS": "tuning.job",
+    "STRATEGIES": "tuning.job",
+    "record_trained_run": "tuning.records",
+    "tune_result_so_far": "tuning.records",
     "best_run_spec": "tuning.records",
     "list_tunes": "tuning.records",
     "load_tune": "tuning.records",
     "objective_metrics": "tuning.objective",
     "build_search_space": "tuning.space",
+    "default_range": "tuning.space",
+    "format_value": "tuning.space",
+    "make_range": "tuning.space",
+    "parse_param_ranges": "tuning.space",
+    "range_from_text": "tuning.space",
+    "tunable_params": "tuning.space",
     "leaderboard": "tuning.leaderboard",
+    # comparing algorithms
+    "CompareRow": "jobs.events",
+    "CompareJob": "compare.job",
+    "compare_algorithms": "compare.job",
+    "list_compares": "compare.job",
+    "load_compare": "compare.job",
+    "rank_rows": "compare.stats",
+    "corrected_resampled_ttest": "compare.stats",
+    # predicting on new data
+    "InputCheck": "prediction.input_check",
+    "check_input": "prediction.input_check",
+    "Predictor": "prediction.source",
+    "PredictionTable": "prediction.source",
+    "open_predictor": "prediction.source",
+    "predict_table": "prediction.source",
+    "row_defaults": "prediction.source",
+    "held_out_predictions": "prediction.drilldown",
+    "cell_rows": "prediction.drilldown",
+    "box_rows": "prediction.drilldown",
     # export / predict
     "export_onnx": "onnx.export",
     "export_run": "onnx.run_export",
     "OnnxPredictor": "onnx.predict",
+    "predict_onnx_to_csv": "onnx.predict",
+    # explanations, threshold and report
+    "ExplainJob": "explain.job",
+    "read_cached_explanation": "explain.job",
+    "BinaryDiagnosticsJob": "explain.threshold",
+    "set_threshold": "explain.threshold",
+    "beats_baseline": "training.baseline",
+    "ReportJob": "report.html",
+    # serving
+    "ModelServer": "serving.server",
+    "ServeOptions": "serving.server",
+    "ServeJob": "serving.server",
+    "ensure_onnx": "serving.server",
+    # retraining
+    "RetrainJob": "lifecycle.retrain",
+    "read_lineage": "lifecycle.retrain",
+    # drift monitoring
+    "drift_report": "monitoring.drift",
+    "drift_summary_lines": "monitoring.drift",
+    "drift_for_run": "monitoring.check",
+    "drift_for_onnx": "monitoring.check",
+    "load_new_rows": "monitoring.check",
+    "run_reference_profile": "monitoring.check",
     # device
+    "metric_direction": "training.evaluation",
+    "atomic_write_text": "fsutil",
     "resolve_device": "training.device",
     "cuda_available": "training.device",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 (built from the table above)
 
 
 def __getattr__(name: str) -> Any:

@@ -26,9 +26,54 @@ from workbench.engine.fsutil import atomic_write_bytes, atomic_write_text
 FEATURE_KINDS = ("numeric", "categorical", "boolean", "datetime")
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "s")
 
-# Prefixes of types we allow skops to rebuild; anything else in a model file
-# is refused rather than executed (a model file may come from someone else).
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "xgboost.", "workbench.engine.", "scipy.", "builtins.")
+# The exact types, beyond skops' own defaults (scikit-learn estimators and
+# plain containers), that our pipelines put into model.skops.  A model file
+# may come from someone else, and skops rebuilds a listed type by calling it:
+# a prefix such as "builtins." would let a file call exec or __import__, so
+# only exact names are trusted and anything else is refused, never called.
+# tests/engine/test_model_trust.py trains every catalog algorithm and checks
+# both directions: everything our files ask for is here, and nothing here is
+# unused.  A new learner or transformer that needs a type adds it here.
+TRUSTED_TYPES = frozenset({
+    "numpy.dtype",
+    # preparation (workbench.engine.training.preparation)
+    "workbench.engine.training.preparation.Clip",
+    "workbench.engine.training.preparation.DatetimeFeatures",
+    "workbench.engine.training.preparation.ToFloat32",
+    "sklearn.feature_selection._univariate_selection.f_classif",  # SelectKBest's score function
+    "sklearn.feature_selection._univariate_selection.f_regression",
+    # learners' fitted state
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.metrics._dist_metrics.ManhattanDistance64",
+    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.utils._bunch.Bunch",  # named_estimators_ of voting and stacking
+    # the seeded, shuffled inner folds of stacking and SVM calibration
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "workbench.engine.learners.target_scaling.StandardizedMLPRegressor",
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
+    # LightGBM and CatBoost (workbench[boosting]): their boosters rebuild
+    # from their own model text/blob, never by calling code from the file.
+    "collections.OrderedDict",  # LightGBM keeps its parameters in one
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+    "catboost.core.CatBoostRegressor",
+    "workbench.engine.learners.catboost_model.FlatCatBoostClassifier",
+})
+
+# What skops writes into its zip: the schema, numpy arrays, XGBoost boosters.
+_MODEL_MEMBER_SUFFIXES = (".npy", ".bin")
 
 
 @dataclass
@@ -138,6 +183,9 @@ class ModelInfo:
     classes: list[Any] = field(default_factory=list)
     run_id: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    # Binary classifiers: predict classes[1] when P(classes[1]) >= threshold
+    # (None: the estimator's own rule).  Set by explain.threshold.set_threshold.
+    threshold: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -191,6 +239,10 @@ class TrainedModel:
             return np.asarray(self.pipeline.predict(X))
         raw = np.asarray(self.pipeline.predict(X))
         if self.task == "classification":
+            if self.info.threshold is not None and len(self.info.classes) == 2:
+                proba = self.predict_proba(df)
+                if proba is not None:
+                    raw = (proba[:, 1] >= self.info.threshold).astype(int)
             return np.asarray(self.info.classes, dtype=object)[raw.astype(int)]
         return raw.astype(float)
 
@@ -224,19 +276,74 @@ class TrainedModel:
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> "TrainedModel":
-        import skops.io as sio
+        """Load a saved model without running any code from the file.
 
+        Raises
+        ------
+        ProjectError
+            In one line, when the file is missing, damaged, not a skops file,
+            or asks for a type outside :data:`TRUSTED_TYPES`.
+        """
         folder = Path(folder)
         path = folder / "model.skops"
         if not path.exists():
             raise ProjectError(f"No saved model in {folder} (the run may have failed or been cancelled).")
-        data = path.read_bytes()
-        untrusted = sio.get_untrusted_types(data=data)
-        refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
-        if refused:
+        pipeline = load_trusted_skops(path)
+        try:
+            info = ModelInfo.from_dict(json.loads((folder / "model.json").read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise ProjectError(f"{folder / 'model.json'} is missing; retrain the run.") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise ProjectError(
-                f"Refusing to load {path}: it contains types that are not trusted: {', '.join(refused)}."
-            )
-        pipeline = sio.loads(data, trusted=untrusted)
-        info = ModelInfo.from_dict(json.loads((folder / "model.json").read_text()))
+                f"{folder / 'model.json'} is damaged ({type(exc).__name__}: {exc}); retrain the run."
+            ) from None
         return cls(pipeline, info)
+
+
+def load_trusted_skops(path: Path) -> Any:
+    """The object in a skops file whose types are all in :data:`TRUSTED_TYPES`.
+
+    Types are checked by exact name before skops rebuilds anything; the first
+    one outside the list is named in the error.  Anything that makes the file
+    unreadable (not a zip, a damaged schema) is one line, not a traceback.
+    """
+    import io
+    import zipfile
+
+    import skops.io as sio
+
+    data = path.read_bytes()
+    damaged = (
+        f"{path} is not a readable workbench model file (damaged, or not made by workbench); "
+        "retrain the run"
+    )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ProjectError(f"{damaged} ({type(exc).__name__}: {exc}).") from None
+    extra = [n for n in names if n != "schema.json" and not _plain_member(n)]
+    if extra:
+        raise ProjectError(
+            f"Refusing to load {path}: it holds a member skops never writes ({extra[0]!r}); "
+            "the file may have been tampered with."
+        )
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # a schema skops cannot parse: nothing has been built yet
+        raise ProjectError(f"{damaged} ({type(exc).__name__}: {exc}).") from None
+    refused = [t for t in untrusted if t not in TRUSTED_TYPES]
+    if refused:
+        raise ProjectError(
+            f"Refusing to load {path}: it asks for {refused[0]}, which workbench models never contain "
+            + (f"(and {len(refused) - 1} more untrusted type(s)) " if len(refused) > 1 else "")
+            + "- the file may have been tampered with or made by another program."
+        )
+    try:
+        return sio.loads(data, trusted=untrusted)
+    except Exception as exc:  # every type was trusted, but the state was damaged
+        raise ProjectError(f"{damaged} ({type(exc).__name__}: {exc}).") from None
+
+
+def _plain_member(name: str) -> bool:
+    return "/" not in name and "\\" not in name and name.endswith(_MODEL_MEMBER_SUFFIXES)

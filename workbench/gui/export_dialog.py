@@ -83,7 +83,7 @@ class ExportDialog(QDialog):
         jobs.jobEvent.connect(self._event)
 
     def start(self) -> None:
-        from workbench.engine.onnx.run_export import export_run
+        from workbench.engine import export_run
 
         root, run_id = self.project_root, self.record.run_id
         job = FunctionJob(f"Export {self.record.label} to ONNX", lambda ctx: export_run(root, run_id, ctx=ctx))

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -48,6 +49,43 @@ from workbench.gui.widgets import CopyableTableView, ErrorLabel
 SYNC_SORT_MAX_ROWS = 200_000
 
 FILE_FILTER = "Data files (*.csv *.tsv *.txt *.parquet *.pq *.xlsx *.xls *.json *.jsonl *.ndjson);;All files (*)"
+
+
+def warning_key(w: dict[str, Any]) -> str:
+    """How an ignored warning is remembered: its code and column(s)."""
+    return f"{w.get('code', '')}:{','.join(w.get('columns') or []) or w.get('column') or ''}"
+
+
+class WarningActions(QWidget):
+    """The one-click actions of a profile warning, at the right end of its row.
+
+    "Drop column" leaves the column out of the model's features (the Model
+    tab shows it unticked); "Ignore" hides the warning for this dataset,
+    remembered with the form's settings.
+    """
+
+    def __init__(self, warning: dict[str, Any], session: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 4, 0)
+        layout.addStretch(1)
+        self.drop_button = self.ignore_button = None
+        column = warning.get("column")
+        actions = warning.get("actions") or []
+        if "drop_column" in actions and column:
+            self.drop_button = QToolButton()
+            self.drop_button.setText(f"Drop {column}")
+            self.drop_button.setToolTip(f"Leave '{column}' out of the model's features")
+            self.drop_button.setEnabled(column in session.features)
+            self.drop_button.clicked.connect(lambda: (session.drop_feature(column),
+                                                      self.drop_button.setEnabled(False)))
+            layout.addWidget(self.drop_button)
+        if "ignore" in actions or not actions:
+            self.ignore_button = QToolButton()
+            self.ignore_button.setText("Ignore")
+            self.ignore_button.setToolTip("Hide this warning for this dataset")
+            self.ignore_button.clicked.connect(lambda: session.ignore_warning(warning_key(warning)))
+            layout.addWidget(self.ignore_button)
 
 
 class ColumnProfilePanel(QWidget):
@@ -367,12 +405,17 @@ class DatasetInspector(QWidget):
             self.tabs.setTabText(3, "Warnings (…)" if s.profiling else "Warnings")
             self._draw_target()
             return
-        for w in profile_data.warnings(s.profile):
+        shown = [w for w in profile_data.warnings(s.profile) if warning_key(w) not in s.ignored_warnings]
+        for w in shown:
             item = QListWidgetItem(icon("warning", "#d68a1c"),
                                    (f"{w['column']}: " if w.get("column") else "") + w["message"])
             item.setData(Qt.ItemDataRole.UserRole, w.get("column"))
+            item.setToolTip(w["message"])
             self.warning_list.addItem(item)
-        self.tabs.setTabText(3, f"Warnings ({self.warning_list.count()})")
+            row = WarningActions(w, s)
+            self.warning_list.setItemWidget(item, row)
+        ignored = len(profile_data.warnings(s.profile)) - len(shown)
+        self.tabs.setTabText(3, f"Warnings ({len(shown)})" + (f", {ignored} ignored" if ignored else ""))
         corr = profile_data.correlations(s.profile)
         if corr is not None and len(corr[0]) >= 2:
             names, matrix = corr

@@ -99,6 +99,23 @@ def grown_range(lo: float, hi: float, current: tuple[float, float] | None, *,
     return new_lo, new_hi
 
 
+def _algorithm_iterative(key: str | None) -> bool:
+    from workbench.engine import WorkbenchError, get_algorithm
+
+    if not key:
+        return False
+    try:
+        return bool(get_algorithm(key).capabilities.iterative)
+    except WorkbenchError:
+        return False
+
+
+def _is_iterative(job: Any) -> bool:
+    """Whether a training job's algorithm reports iterations (else: one opaque fit)."""
+    spec = getattr(job, "spec", None)
+    return _algorithm_iterative(getattr(spec, "algorithm", None))
+
+
 class LiveTrainingView(QWidget):
     """Curves of the newest training job (or of a finished run's history)."""
 
@@ -124,6 +141,7 @@ class LiveTrainingView(QWidget):
         self._resources_dirty = False
         self._resources_drawn_at = 0.0
         self._t0: float | None = None
+        self._one_step = False  # the job followed fits in one call (busy bar, no curves expected)
 
         self.title = QLabel("No training yet — press Train on the Model tab")
         self.title.setStyleSheet("font-weight: 600; font-size: 12pt;")
@@ -132,7 +150,7 @@ class LiveTrainingView(QWidget):
         self.progress.setMaximumWidth(260)
         self.elapsed = QLabel()
         self.cancel_button = QPushButton(icon("cancel"), "Cancel")
-        self.cancel_button.setToolTip("Stop this training run (Esc)")
+        self.cancel_button.setToolTip("Stop this training run (Esc while this view has focus)")
         self.cancel_button.clicked.connect(self._cancel)
         self.cancel_button.setEnabled(False)
         head = QHBoxLayout()
@@ -202,6 +220,7 @@ class LiveTrainingView(QWidget):
         jobs.jobStarted.connect(self._job_started)
         jobs.jobEvent.connect(self._job_event)
         jobs.jobFinished.connect(self._job_finished)
+        jobs.forceStopAvailable.connect(self._offer_force_stop)
 
     # -- following a job ----------------------------------------------------------
     def _job_started(self, job_id: int) -> None:
@@ -211,6 +230,10 @@ class LiveTrainingView(QWidget):
         self.reset(entry.title)
         self.job_id = job_id
         self._live = True
+        self._one_step = not _is_iterative(entry.job)
+        if self._one_step:
+            # Nothing to count in a one-step fit: a busy bar, not a frozen "Fitting 5%".
+            self.progress.setRange(0, 0)
         self.cancel_button.setEnabled(True)
         self.state.setPixmap(state_icon("running").pixmap(16, 16))
         self.timer.start()
@@ -236,6 +259,8 @@ class LiveTrainingView(QWidget):
             return
         entry = self.jobs.entry(job_id)
         self.cancel_button.setEnabled(False)
+        self.cancel_button.setText("Cancel")
+        self.progress.setRange(0, 100)
         self.timer.stop()
         self._show_progress()
         self._live = False
@@ -252,12 +277,20 @@ class LiveTrainingView(QWidget):
         self._refresh_resources()
         self._mark_best(self._recorded_best(entry))
         if not self.buffers:
-            self._no_curves()
+            self._no_curves(entry.state.value, not self._one_step)
 
-    def _no_curves(self) -> None:
+    def _no_curves(self, state: str = "completed", iterative: bool = False) -> None:
+        # Say what is true of this run: a cancelled XGBoost did not "train in one step".
+        if state == "cancelled":
+            text = "Cancelled before any iteration was reported."
+        elif state == "failed":
+            text = "The run failed before any iteration was reported: see the log below."
+        elif iterative:
+            text = "No per-iteration curves were recorded for this run.\nSee the Results tab for its scores."
+        else:
+            text = "No per-iteration curves: this algorithm trains in one step.\nSee the Results tab for its scores."
         for plot in (self.loss_plot, self.metric_plot):
-            show_message(plot, "No per-iteration curves: this algorithm trains in one step.\n"
-                                "See the Results tab for its scores.")
+            show_message(plot, text)
 
     def _recorded_best(self, entry: Any) -> int | None:
         # The run's result.json knows the best iteration the fitter reported
@@ -275,9 +308,23 @@ class LiveTrainingView(QWidget):
         except Exception:  # noqa: BLE001 - the marker is a nicety
             return None
 
+    def _offer_force_stop(self, job_id: int) -> None:
+        if job_id == self.job_id:
+            self.cancel_button.setText("Force stop")
+            self.cancel_button.setToolTip("The fit is inside one library call a thread cannot interrupt: "
+                                          "stop waiting for it (it ends in the background, its result dropped)")
+            self.cancel_button.setEnabled(True)
+            self.log.appendPlainText("⚠ Cancel requested, but a library call is running that a thread "
+                                     "cannot interrupt. Force stop lets the queue move on.")
+
     def _cancel(self) -> None:
-        if self.job_id is not None:
-            self.jobs.cancel(self.job_id)
+        if self.job_id is not None and self.cancel_button.text() == "Force stop":
+            self.jobs.force_stop(self.job_id)
+            return
+        from workbench.gui.cancel_confirm import ask_to_cancel
+
+        if self.job_id is not None and ask_to_cancel(self, self.jobs, self.job_id):
+            self.cancel_button.setEnabled(False)  # until the job ends, or Force stop is offered
             self.cancelRequested.emit(self.job_id)
 
     # -- data ------------------------------------------------------------------------
@@ -306,6 +353,15 @@ class LiveTrainingView(QWidget):
         self._best_shown = False
         for line in self.best_lines:
             line.hide()
+            line.setValue(0)
+            line.label.setFormat("best")
+        # Nothing of the previous run's axes survives: labels and ranges back to neutral.
+        for plot, label in ((self.loss_plot, "loss"), (self.metric_plot, "score")):
+            item = plot.getPlotItem()
+            item.setLabel("left", label)
+            item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        self._one_step = False
+        self.progress.setRange(0, 100)
         self.log.clear()
         self._progress = None
         self.progress.setValue(0)
@@ -484,3 +540,12 @@ class LiveTrainingView(QWidget):
         self._mark_best(best)
         if not history:
             self._no_curves()
+
+    def show_record(self, title: str, result: dict[str, Any]) -> None:
+        """Replay a finished run (its history, best marker and the right empty message)."""
+        history = result.get("history") or []
+        if history:
+            self.show_history(title, history, result.get("best_iteration"))
+        else:
+            self.reset(title)
+            self._no_curves(str(result.get("status") or "completed"), _algorithm_iterative(result.get("algorithm")))

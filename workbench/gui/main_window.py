@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QInputDialog,
@@ -25,13 +26,16 @@ from PySide6.QtWidgets import (
 
 from workbench.gui import settings as ui_settings
 from workbench.gui.export_dialog import ExportDialog, export_available
+from workbench.gui.help_menu import add_help_menu
 from workbench.gui.icons import app_icon, icon
 from workbench.gui.jobs import COMPUTE_LANE, JobsModel, JobState, process_runner_factory
 from workbench.gui.jobs_panel import JobsPanel
 from workbench.gui.project_model import ProjectModel, display_label
 from workbench.gui.project_tree import ProjectTree
+from workbench.gui.run_actions import RunActions
 from workbench.gui.session import Session
 from workbench.gui.start_page import StartPage
+from workbench.gui.widgets import scrolling
 
 TAB_DATA, TAB_MODEL, TAB_TRAINING, TAB_RESULTS, TAB_RUNS = range(5)
 # The workspace is built after the window's first paint; a window that is
@@ -51,6 +55,7 @@ class MainWindow(QMainWindow):
         self.jobs = JobsModel(self)
         self.project = ProjectModel(self)
         self.session = Session(self.project, self.jobs, self)
+        self.run_actions = RunActions(self.session, self)
 
         # -- views -------------------------------------------------------------------
         # Only what the start screen needs is built now; the workspace views
@@ -70,9 +75,12 @@ class MainWindow(QMainWindow):
         self._wire()
         self.statusBar().showMessage("Ready")
         self.resize(1360, 860)
-        self.resizeDocks([self.tree_dock], [310], Qt.Orientation.Horizontal)
+        # The project panel keeps its names readable however the window is sized.
+        self.tree_dock.setMinimumWidth(210)
+        self.resizeDocks([self.tree_dock], [280], Qt.Orientation.Horizontal)
         self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
         self._restore_state()
+        self.fit_to_screen()
         self._update_actions()
         # Shown first, then built: a zero-delay timer alone fires BEFORE the
         # first paint (measured: the window appeared only after the ~1 s
@@ -121,8 +129,9 @@ class MainWindow(QMainWindow):
         self.results = ResultsView()
         self.runs_table = RunsTable(self.project)
         model_tab = QSplitter(Qt.Orientation.Horizontal)
-        model_tab.addWidget(self.roles)
-        model_tab.addWidget(self.model_form)
+        model_tab.addWidget(scrolling(self.roles))
+        model_tab.addWidget(scrolling(self.model_form))
+        model_tab.setChildrenCollapsible(False)
         model_tab.setSizes([520, 480])
         tabs = QTabWidget()
         tabs.setDocumentMode(True)
@@ -132,11 +141,16 @@ class MainWindow(QMainWindow):
         tabs.addTab(self.results, icon("results"), "Results")
         tabs.addTab(self.runs_table, icon("compare"), "Runs")
         self._add_tuning_tab(tabs)
+        self._add_compare_and_predict_tabs(tabs)
         self.stack.addWidget(tabs)
         self.tabs = tabs
         self.runs_table.runSelected.connect(self.show_run)
         self.runs_table.tuneSelected.connect(self.show_tune)
+        for view in (self.runs_table, self.results):
+            view.loadSettingsRequested.connect(self._load_run_settings)
+            view.runAgainRequested.connect(self.run_actions.run_again)
         self.model_form.trainStarted.connect(lambda _job: self.tabs.setCurrentIndex(TAB_TRAINING))
+        self._esc_cancels(self.live_view)
         self.inspector.status.connect(self.statusBar().showMessage)
         self._update_actions()
 
@@ -168,8 +182,8 @@ class MainWindow(QMainWindow):
         self.add_action = self._action("&Add dataset…", "add-dataset", self._add_dataset, "Ctrl+Shift+A")
         self.train_action = self._action("&Train", "train", self._train, None,
                                          "Train with the settings on the Model tab (Ctrl+Return)")
-        self.cancel_action = self._action("&Cancel job", "cancel", self.jobs.cancel_current, None,
-                                          "Cancel the newest running job (Esc)")
+        self.cancel_action = self._action("&Cancel job", "cancel", self.cancel_current_job, None,
+                                          "Cancel the newest running job (Esc in the Training view or Jobs panel)")
         self.export_action = self._action("&Export to ONNX…", "export", self._export_selected, None,
                                           "Export the selected run's model to ONNX")
         self.quit_action = self._action("&Quit", None, self.close, QKeySequence.StandardKey.Quit)
@@ -196,8 +210,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&View")
         menu.addAction(self.tree_dock.toggleViewAction())
         menu.addAction(self.jobs_dock.toggleViewAction())
-        menu = self.menuBar().addMenu("&Help")
-        menu.addAction(self._action("&About", None, self._about))
+        self.theme_menu = self._theme_menu(menu)
+        add_help_menu(self)
 
         toolbar = QToolBar("Main")
         toolbar.setObjectName("toolbar-main")
@@ -207,9 +221,21 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addActions([self.add_action, self.train_action, self.cancel_action, self.export_action])
         self.addToolBar(toolbar)
-        # Esc cancels the current job from anywhere in the window (not only a focused widget).
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.jobs.cancel_current,
-                  context=Qt.ShortcutContext.WindowShortcut)
+        # Esc cancels only where jobs are what the person looks at (the Jobs
+        # panel here, the Training view once built); in a form field it keeps
+        # Qt's meaning (close a popup, revert an edit) and never touches a job.
+        self._esc_cancels(self.jobs_panel)
+
+    def _esc_cancels(self, widget) -> None:
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), widget, activated=self.cancel_current_job,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    def cancel_current_job(self) -> bool:
+        """Cancel the newest running job, asking first when it has run a while."""
+        from workbench.gui.cancel_confirm import ask_to_cancel
+
+        current = self.jobs.current()
+        return ask_to_cancel(self, self.jobs, current.job_id if current is not None else None)
 
     # -- wiring ------------------------------------------------------------------------------
     def _wire(self) -> None:
@@ -219,6 +245,11 @@ class MainWindow(QMainWindow):
         self.tree.datasetActivated.connect(self._dataset_activated)
         self.tree.runActivated.connect(self.show_run)
         self.tree.exportRequested.connect(self.export_run)
+        self.tree.loadSettingsRequested.connect(self._load_run_settings)
+        self.tree.runAgainRequested.connect(self.run_actions.run_again)
+        self.run_actions.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.run_actions.trainStarted.connect(lambda _job: self.tabs is not None
+                                              and self.tabs.setCurrentIndex(TAB_TRAINING))
         self.session.loadFailed.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
         self.jobs.jobStarted.connect(self._job_started)
         self.jobs.jobFinished.connect(self._job_finished)
@@ -251,6 +282,48 @@ class MainWindow(QMainWindow):
         self.jobs.jobEvent.connect(self._tuning_event)
         self._tuning_algorithm(self.session.algorithm)
 
+    def _add_compare_and_predict_tabs(self, tabs: QTabWidget) -> None:
+        from workbench.gui.compare_view import CompareView
+        from workbench.gui.predict_view import PredictView
+
+        self.compare_view = CompareView(self.jobs, lambda: self.project.root, self._compare_spec,
+                                        self.session.resolved_task)
+        self.predict_view = PredictView(self.jobs, self.project)
+        tabs.addTab(self.compare_view, icon("compare"), "Compare")
+        tabs.addTab(self.predict_view, icon("run"), "Predict")
+        from workbench.gui.drilldown import DrillDown
+
+        self.drilldown = DrillDown(self.jobs, self.project, self)
+        self.results.confusionCellClicked.connect(
+            lambda actual, predicted: self.drilldown.show_cell(self.results.record.run_id, actual, predicted))
+        self.results.regressionBoxSelected.connect(
+            lambda *box: self.drilldown.show_box(self.results.record.run_id, *box))
+        self.compare_view.runOpened.connect(self.show_run)
+        self.compare_view.tuneRequested.connect(self._tune_from_run)
+        self.compare_view.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.compare_view.runsAdded.connect(self.project.runs_updated)
+        self.predict_view.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        for signal in (self.session.taskChanged, self.session.datasetChanged):
+            signal.connect(lambda *_: self.compare_view.refresh_algorithms())
+        self.compare_view.refresh_algorithms()
+
+    def _compare_spec(self) -> Any:
+        """The Model tab's spec (data, target, preparation); the algorithm is the compare's."""
+        chosen = self.session.algorithm
+        self.session.algorithm = chosen or "baseline"  # build_spec insists on one; each row replaces it
+        try:
+            return self.session.build_spec()
+        finally:
+            self.session.algorithm = chosen
+
+    def _tune_from_run(self, algorithm: str, run_id: str) -> None:
+        """"Tune this": a search of the row's algorithm, starting from its run's settings."""
+        params = (self.project.run(run_id).result or {}).get("params") or {}
+        self.session.set_algorithm(algorithm, params)
+        if self.tuning_view is not None:
+            self.tabs.setCurrentIndex(self.tabs.indexOf(self.tuning_view.parentWidget()))
+            self.tuning_setup.request_start()  # its own checks; emits start_requested
+
     def _tuning_algorithm(self, key: str) -> None:
         from workbench.engine import WorkbenchError, get_algorithm
 
@@ -264,8 +337,7 @@ class MainWindow(QMainWindow):
 
     def start_tuning(self, settings: dict) -> int | None:
         """Search the Model tab's algorithm with ``settings`` (TuneJob keywords)."""
-        from workbench.engine import WorkbenchError
-        from workbench.engine.tuning.job import TuneJob
+        from workbench.engine import TuneJob, WorkbenchError
 
         try:
             spec = self.session.build_spec()
@@ -293,6 +365,11 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(TAB_MODEL)
         self.statusBar().showMessage("Best parameters copied to the model form; press Train.", 10000)
 
+    def _load_run_settings(self, run_id: str) -> None:
+        self.ensure_workspace()
+        if self.run_actions.load_settings(run_id):
+            self.tabs.setCurrentIndex(TAB_MODEL)
+
     def _add_dataset(self) -> None:
         self.ensure_workspace()
         self.tabs.setCurrentIndex(TAB_DATA)
@@ -315,17 +392,14 @@ class MainWindow(QMainWindow):
         self.results.show_run(record)
         if self.jobs.current("train") is None:
             # Nothing is training: let the Training tab replay this run's curves.
-            result = record.result or {}
-            self.live_view.show_history(display_label(record), result.get("history") or [],
-                                        result.get("best_iteration"))
+            self.live_view.show_record(display_label(record), record.result or {})
         if self.tabs.currentIndex() != TAB_RUNS:
             self.tabs.setCurrentIndex(TAB_RESULTS)
         self._update_actions()
 
     def show_tune(self, tune_id: str) -> None:
         """Show a finished search in the Tune tab (a search running now keeps the tab)."""
-        from workbench.engine import WorkbenchError
-        from workbench.engine.tuning.records import load_tune
+        from workbench.engine import WorkbenchError, load_tune
 
         if self.tuning_view is None:
             return
@@ -469,7 +543,7 @@ class MainWindow(QMainWindow):
     @staticmethod
     def _process_executor_class() -> Any:
         try:
-            from workbench.engine.jobs.process import ProcessExecutor
+            from workbench.engine import ProcessExecutor
         except ImportError:
             return None
         return ProcessExecutor
@@ -481,7 +555,7 @@ class MainWindow(QMainWindow):
     def _jobs_at_once_menu(self, parent) -> Any:
         from PySide6.QtGui import QActionGroup
 
-        from workbench.engine.jobs.threads import cpu_count
+        from workbench.engine import cpu_count
 
         menu = parent.addMenu("&Jobs at once")
         menu.setToolTipsVisible(True)
@@ -505,7 +579,7 @@ class MainWindow(QMainWindow):
             self._apply_executor_setting()
 
     def _apply_executor_setting(self) -> None:
-        from workbench.engine.jobs.threads import default_threads_per_job
+        from workbench.engine import default_threads_per_job
 
         cls = self._process_executor_class()
         if cls is not None and ui_settings.executor_kind() == "process":
@@ -532,6 +606,22 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
             self.restoreState(state)
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (xvfb's 1280 px cut the right edge off)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame_extra = self.frameGeometry().size() - self.geometry().size()
+        width = min(self.width(), free.width() - frame_extra.width())
+        height = min(self.height(), free.height() - frame_extra.height())
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        x = min(max(self.x(), free.left()), free.right() - width)
+        y = min(max(self.y(), free.top()), free.bottom() - height)
+        if (x, y) != (self.x(), self.y()):
+            self.move(x, y)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         running = [e for e in self.jobs.active() if e.kind == "train"]
@@ -568,9 +658,17 @@ class MainWindow(QMainWindow):
         self.inspector.add_files(paths)
         event.acceptProposedAction()
 
-    def _about(self) -> None:
-        import workbench
+    def _theme_menu(self, parent) -> Any:
+        from PySide6.QtGui import QActionGroup
 
-        QMessageBox.about(self, "Training Workbench",
-                          f"<b>Training Workbench</b> {workbench.__version__}<br>"
-                          "Train, evaluate and export models on tabular data — offline.")
+        from workbench.gui import theme
+
+        menu = parent.addMenu("&Theme")
+        group = QActionGroup(menu)
+        for name in theme.THEMES:
+            action = menu.addAction(name.capitalize(), lambda n=name: theme.set_theme(n))
+            action.setCheckable(True)
+            action.setChecked(name == theme.current_theme())
+            action.setData(name)
+            group.addAction(action)
+        return menu

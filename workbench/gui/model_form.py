@@ -96,6 +96,7 @@ class ModelForm(QWidget):
         session.taskChanged.connect(self._task_changed)
         session.datasetChanged.connect(lambda _name: self._update_train_enabled())
         session.frameLoaded.connect(self._update_train_enabled)
+        session.formRestored.connect(self._form_restored)
         self._task_changed(session.resolved_task())
 
     # -- algorithms -----------------------------------------------------------------
@@ -106,7 +107,8 @@ class ModelForm(QWidget):
         self.task_label.setText(task + ("  (inferred from the target)" if self.session.task_choice == "auto" else ""))
         from workbench.engine import algorithms
 
-        previous = self.algorithm_combo.currentData()
+        # The session's algorithm (restored with the dataset's form) when the task has it.
+        previous = self.session.algorithm or self.algorithm_combo.currentData()
         self.algorithm_combo.blockSignals(True)
         self.algorithm_combo.clear()
         for algo in algorithms(task):
@@ -147,20 +149,44 @@ class ModelForm(QWidget):
         self.device_combo.setVisible(caps.gpu)
         self.device_label.setVisible(caps.gpu)
         self.param_form = ParamForm(algo, self._task)
+        # Same algorithm as the session's (a restored form): keep its parameters.
+        params = dict(self.session.params) if algo.key == self.session.algorithm else {}
+        if params:
+            self.param_form.set_values(params)
         self.param_form.validityChanged.connect(lambda _v: self._update_train_enabled())
         self.param_form.changed.connect(self._params_changed)
         self.scroll.setWidget(self.param_form)
-        self.session.set_algorithm(algo.key, {})
+        self.session.set_algorithm(algo.key, self.param_form.changed_values() if params else {})
         self._update_train_enabled()
+
+    def _form_restored(self) -> None:
+        """Show the algorithm, parameters and device of the form just restored."""
+        s = self.session
+        self.device_combo.blockSignals(True)
+        self.device_combo.setCurrentText(s.device)
+        self.device_combo.blockSignals(False)
+        if not s.algorithm:
+            # A fresh form: the task's first algorithm, not the previous dataset's.
+            if self.algorithm_combo.currentIndex() != 0 and self.algorithm_combo.count():
+                self.algorithm_combo.setCurrentIndex(0)
+            else:
+                self._algorithm_chosen()
+        elif self.algorithm_combo.currentData() != s.algorithm:
+            self.select_algorithm(s.algorithm)  # rebuilds the form with the session's params
+        elif self.param_form is not None and self.current_algorithm() is not None:
+            params = dict(s.params)
+            self.param_form.reset()
+            self.param_form.set_values(params)
+            s.params = self.param_form.changed_values()
 
     def _params_changed(self) -> None:
         self.error.clear_message()
         if self.param_form is not None and self.param_form.is_valid():
-            self.session.params = self.param_form.changed_values()
+            self.session.set_option("params", self.param_form.changed_values())
         self._update_train_enabled()
 
     def _device_chosen(self, device: str) -> None:
-        self.session.device = device
+        self.session.set_option("device", device)
 
     def _reset(self) -> None:
         if self.param_form is not None:

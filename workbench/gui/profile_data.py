@@ -46,7 +46,8 @@ def warnings(profile: Any) -> list[dict[str, Any]]:
     out = []
     for w in items:
         if isinstance(w, dict):
-            out.append({"column": w.get("column"), "code": w.get("code", ""), "message": w.get("message", "")})
+            out.append({"column": w.get("column"), "code": w.get("code", ""), "message": w.get("message", ""),
+                         "actions": list(w.get("actions") or []), "columns": list(w.get("columns") or [])})
         else:
             out.append({"column": getattr(w, "column", None), "code": getattr(w, "code", ""),
                         "message": getattr(w, "message", str(w))})

@@ -52,6 +52,8 @@ class ProjectTree(QWidget):
     datasetActivated = Signal(str)
     runActivated = Signal(str)
     exportRequested = Signal(str)
+    loadSettingsRequested = Signal(str)  # run id
+    runAgainRequested = Signal(str)  # run id
 
     def __init__(self, project: ProjectModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -166,6 +168,10 @@ class ProjectTree(QWidget):
             menu.addAction(icon("rename"), "Rename…", lambda: self.rename_dataset(key))
             menu.addAction(icon("delete"), "Remove from project…", lambda: self.remove_dataset(key))
         else:
+            from workbench.gui.run_actions import add_run_actions
+
+            add_run_actions(menu, key, self.loadSettingsRequested, self.runAgainRequested)
+            menu.addSeparator()
             export = menu.addAction(icon("export"), "Export to ONNX…", lambda: self.exportRequested.emit(key))
             export.setEnabled(self._can_export(key))
             menu.addAction(icon("rename"), "Rename…", lambda: self.rename_run(key))

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -130,6 +130,11 @@ class PlotTab(QWidget):
 class ResultsView(QWidget):
     """Tabs of evaluation views for one run."""
 
+    loadSettingsRequested = Signal(str)  # run id
+    runAgainRequested = Signal(str)  # run id
+    confusionCellClicked = Signal(str, str)  # actual label, predicted label (drill down to rows)
+    regressionBoxSelected = Signal(float, float, float, float)  # actual lo, hi, predicted lo, hi
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.record: Any = None
@@ -141,6 +146,14 @@ class ResultsView(QWidget):
         self.subheader = QLabel()
         self.subheader.setObjectName("hint")
         self.subheader.setWordWrap(True)
+        from workbench.gui.run_actions import LOAD_SETTINGS_TEXT, RUN_AGAIN_TEXT
+
+        self.load_settings_button = QPushButton(icon("settings"), LOAD_SETTINGS_TEXT)
+        self.load_settings_button.clicked.connect(
+            lambda: self.record is not None and self.loadSettingsRequested.emit(self.record.run_id))
+        self.run_again_button = QPushButton(icon("train"), RUN_AGAIN_TEXT)
+        self.run_again_button.clicked.connect(
+            lambda: self.record is not None and self.runAgainRequested.emit(self.record.run_id))
 
         # Metrics
         self.metrics_table, self.metrics_model = make_table(["Metric", "Test", "CV mean", "CV std"])
@@ -156,6 +169,10 @@ class ResultsView(QWidget):
         self.log_text.setMaximumBlockCount(20000)
 
         self.tabs = QTabWidget()
+        # Every tab in sight at 1024 px: long names elide rather than hide
+        # behind scroll arrows.
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.tab_index: dict[str, int] = {}
         self._pending_views: list[str] = []
         self.tabs.currentChanged.connect(self._tab_changed)
@@ -164,7 +181,11 @@ class ResultsView(QWidget):
         self.tab_index["metrics"] = self.tabs.addTab(metrics_tab, icon("results"), "Metrics")
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.header)
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.load_settings_button)
+        top.addWidget(self.run_again_button)
+        layout.addLayout(top)
         layout.addWidget(self.subheader)
         layout.addWidget(self.tabs, 1)
         self.clear()
@@ -186,6 +207,9 @@ class ResultsView(QWidget):
             return
         if attr == "confusion":
             self.confusion = Heatmap(cmap="CET-L6")
+            from workbench.gui.drilldown import connect_cell_clicks
+
+            connect_cell_clicks(self.confusion, self._confusion_cell)
             return
         _attr, title, x, y, legend = next(p for p in self._PLOTS if p[0] == attr)
         plot = make_plot(title, x, y)
@@ -251,10 +275,20 @@ class ResultsView(QWidget):
         self.result = {}
         self.header.setText("Select a run in the project tree to see its results")
         self.subheader.setText("")
+        self.load_settings_button.setVisible(False)
+        self.run_again_button.setVisible(False)
         for key in self.tab_index:
             self.tabs.setTabVisible(self.tab_index[key], key in ("metrics",))
         self.metrics_model.removeRows(0, self.metrics_model.rowCount())
         self.class_model.removeRows(0, self.class_model.rowCount())
+
+    def _relayout_tab_bar(self) -> None:
+        # QTabBar keeps the old tab positions after setTabVisible until the
+        # next resize (gaps, scroll arrows, a hidden Residuals tab); setting
+        # the icon size marks its layout dirty, so it is redone now.
+        bar = self.tabs.tabBar()
+        bar.setIconSize(bar.iconSize())
+        bar.updateGeometry()
 
     def show_run(self, record: Any) -> None:
         """Draw every view for ``record`` (an engine RunRecord)."""
@@ -271,6 +305,8 @@ class ResultsView(QWidget):
         status = record.status
         task = r.get("task") or "?"
         self.header.setText(display_label(record))
+        self.load_settings_button.setVisible(True)
+        self.run_again_button.setVisible(True)
         created = datetime.fromtimestamp(record.created).strftime("%Y-%m-%d %H:%M")
         bits = [f"{status}", f"{record.algorithm}", task, created]
         if r.get("device"):
@@ -299,6 +335,7 @@ class ResultsView(QWidget):
         current_key = next((k for k, i in self.tab_index.items() if i == self.tabs.currentIndex()), "metrics")
         for key, show in visible.items():
             self.tabs.setTabVisible(self.tab_index[key], show)
+        self._relayout_tab_bar()
         if not visible.get(current_key):
             self.tabs.setCurrentIndex(self.tab_index["metrics"])
         # The view in sight is drawn now, the others one per event-loop turn
@@ -360,6 +397,10 @@ class ResultsView(QWidget):
         metrics = dict(r.get("metrics") or {})
         if not metrics and self.record is not None:
             metrics = dict(self.record.metrics or {})
+        # Only a completed run was scored on its test rows; a cancelled or
+        # failed one shows what it last reported (validation during the fit).
+        status = str(r.get("status") or getattr(self.record, "status", "") or "")
+        m.setHorizontalHeaderItem(1, QStandardItem("Test" if status == "completed" else "Last reported"))
         for name in list(metrics) + [k for k in cv if k not in metrics]:
             c = cv.get(name) or {}
             m.appendRow([text_item(name), number_item(metrics.get(name)),
@@ -409,6 +450,11 @@ class ResultsView(QWidget):
                                              pen=pg.mkPen(SERIES_COLORS[i % len(SERIES_COLORS)], width=2)))
             item.setRange(xRange=(0, 1), yRange=(0, 1.02))
 
+    def _confusion_cell(self, row: int, column: int) -> None:
+        labels = (confusion_data(self.result.get("evaluation") or {}) or {}).get("labels") or []
+        if row < len(labels) and column < len(labels):
+            self.confusionCellClicked.emit(str(labels[row]), str(labels[column]))
+
     def _draw_regression(self) -> None:
         ev = self.result.get("evaluation") or {}
         sample = ev.get("sample")
@@ -422,6 +468,9 @@ class ResultsView(QWidget):
         resid = np.asarray(sample.get("residual", y_true - y_pred), float)
         brush = pg.mkBrush(SERIES_COLORS[0] + "80")
         self.scatter_plot.plot(y_true, y_pred, pen=None, symbol="o", symbolSize=5, symbolBrush=brush, symbolPen=None)
+        from workbench.gui.drilldown import add_selection_box
+
+        self.selection_box = add_selection_box(self.scatter_plot, y_true, y_pred, self.regressionBoxSelected.emit)
         if y_true.size:
             lo = float(np.nanmin([y_true.min(), y_pred.min()]))
             hi = float(np.nanmax([y_true.max(), y_pred.max()]))

@@ -37,7 +37,7 @@ PREP_COLUMNS = ("Column", "Impute", "Scale", "Encode", "Drop")
 
 
 def _prep_choices() -> dict[str, tuple[str, ...]]:
-    from workbench.engine.spec import ENCODE_CHOICES, IMPUTE_CHOICES, SCALE_CHOICES
+    from workbench.engine import ENCODE_CHOICES, IMPUTE_CHOICES, SCALE_CHOICES
 
     return {"Impute": IMPUTE_CHOICES, "Scale": SCALE_CHOICES, "Encode": ENCODE_CHOICES, "Drop": ("no", "yes")}
 
@@ -86,13 +86,13 @@ class RolesPanel(QWidget):
         self.test_size.setSingleStep(0.05)
         self.test_size.setValue(session.test_size)
         self.test_size.setToolTip("Fraction of rows held out for the final evaluation")
-        self.test_size.valueChanged.connect(lambda v: setattr(session, "test_size", float(v)))
+        self.test_size.valueChanged.connect(lambda v: session.set_option("test_size", float(v)))
         self.validation_fraction = QDoubleSpinBox()
         self.validation_fraction.setRange(0.05, 0.45)
         self.validation_fraction.setSingleStep(0.05)
         self.validation_fraction.setValue(session.validation_fraction)
         self.validation_fraction.valueChanged.connect(
-            lambda v: setattr(session, "validation_fraction", float(v)))
+            lambda v: session.set_option("validation_fraction", float(v)))
         self.cv_folds = QSpinBox()
         self.cv_folds.setRange(0, 20)
         self.cv_folds.setSpecialValueText("none")
@@ -101,11 +101,17 @@ class RolesPanel(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Random seed for the split and the model (same seed, same result)")
-        self.seed.valueChanged.connect(lambda v: setattr(session, "seed", int(v)))
+        self.seed.valueChanged.connect(lambda v: session.set_option("seed", int(v)))
+
+        # "guessed" beside a target nobody chose (a new dataset), until one is chosen.
+        self.target_hint = QLabel()
+        self.target_hint.setObjectName("hint")
+        self.target_hint.setWordWrap(True)
 
         roles_box = QGroupBox("Target and split")
         form = QFormLayout(roles_box)
         form.addRow("Target:", self.target_combo)
+        form.addRow("", self.target_hint)
         form.addRow("Task:", self.task_combo)
         form.addRow("", self.task_hint)
         form.addRow("Test size:", self.test_size)
@@ -163,6 +169,7 @@ class RolesPanel(QWidget):
         session.rolesChanged.connect(self._roles_changed)
         session.taskChanged.connect(self._task_changed)
         session.algorithmChanged.connect(lambda _key: self._algorithm_changed())
+        session.formRestored.connect(self._form_restored)
         self._frame_loaded()
         self._algorithm_changed()
 
@@ -183,6 +190,10 @@ class RolesPanel(QWidget):
         try:
             index = self.target_combo.findData(s.target) if s.target else 0
             self.target_combo.setCurrentIndex(max(index, 0))
+            self.target_hint.setText(
+                f"Guessed from the column names — is '{s.target}' what you want to predict?"
+                if s.target_guessed and s.target else "")
+            self.target_hint.setVisible(bool(self.target_hint.text()))
             self.features.clear()
             for column in s.columns():
                 if column == s.target:
@@ -216,6 +227,19 @@ class RolesPanel(QWidget):
             items[0].setEditable(False)
             self.prep_model.appendRow(items)
 
+    def _form_restored(self) -> None:
+        """Show the split, CV, seed and task of the form just restored."""
+        s = self.session
+        for widget, value in ((self.test_size, s.test_size), (self.validation_fraction, s.validation_fraction),
+                              (self.cv_folds, s.cv), (self.seed, s.seed)):
+            widget.blockSignals(True)
+            widget.setValue(value)
+            widget.blockSignals(False)
+        self.task_combo.blockSignals(True)
+        self.task_combo.setCurrentText(s.task_choice)
+        self.task_combo.blockSignals(False)
+        self._task_changed(s.resolved_task())
+
     def _task_changed(self, task: str) -> None:
         auto = self.session.task_choice == "auto"
         self.task_hint.setText(f"→ {task}" if auto else "")
@@ -240,7 +264,7 @@ class RolesPanel(QWidget):
             value = 2 if self.session.cv == 0 else 0
             self.cv_folds.setValue(value)
             return
-        self.session.cv = int(value)
+        self.session.set_option("cv", int(value))
 
     def _feature_toggled(self, _item: QListWidgetItem) -> None:
         if self._updating:
@@ -272,6 +296,7 @@ class RolesPanel(QWidget):
                 self.session.preparation.pop(column, None)
         finally:
             self._updating = False
+        self.session.form_edited()
 
     def prep_index(self, column: str, field: str) -> QModelIndex:
         """Index of ``field`` (Impute/Scale/Encode/Drop) of ``column`` (for tests)."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QStandardItem
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QMenu, QVBoxLayout, QWidget
 
 from workbench.gui.icons import icon, state_icon
 from workbench.gui.project_model import ProjectModel, display_label
@@ -61,7 +61,7 @@ def short_params(params: dict[str, Any]) -> tuple[str, str]:
 
 
 def _direction(metric: str) -> str:
-    from workbench.engine.training.evaluation import metric_direction
+    from workbench.engine import metric_direction
 
     return metric_direction(metric)
 
@@ -71,6 +71,8 @@ class RunsTable(QWidget):
 
     runSelected = Signal(str)
     tuneSelected = Signal(str)
+    loadSettingsRequested = Signal(str)  # run id: put its settings into the Model tab
+    runAgainRequested = Signal(str)  # run id: train its spec again
 
     def __init__(self, project: ProjectModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +82,8 @@ class RunsTable(QWidget):
         self.view, self.model = make_table(LEAD_COLUMNS + INFO_COLUMNS + TAIL_COLUMNS)
         self.view.setSelectionBehavior(self.view.SelectionBehavior.SelectRows)
         self.view.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         self.rank_metric_combo = QComboBox()
         self.rank_metric_combo.setMinimumWidth(150)
         self.rank_metric_combo.setToolTip("The metric that ranks the rows (in its own direction)")
@@ -99,9 +103,24 @@ class RunsTable(QWidget):
         bar.addSpacing(16)
         bar.addWidget(self.summary, 1)
         bar.addWidget(self.only_completed)
+        # Runs side by side: filter by dataset/target; 2+ selected rows -> diff and curves.
+        from PySide6.QtWidgets import QSplitter
+
+        from workbench.gui.runs_compare import RunFilter, RunsDiff
+
+        self.run_filter = RunFilter()
+        self.run_filter.changed.connect(self._apply_filter)
+        self.diff = RunsDiff()
+        self.view.setSelectionMode(self.view.SelectionMode.ExtendedSelection)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(self.diff)
+        split.setSizes([500, 260])
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.run_filter)
+        layout.addWidget(split, 1)
         project.runsChanged.connect(self.refresh)
         project.projectChanged.connect(self.refresh)
         self.refresh()
@@ -126,8 +145,7 @@ class RunsTable(QWidget):
 
     def _details(self) -> dict[tuple[str, str], tuple[str, float | None, float | None]]:
         """(kind, id) -> (dataset, created, seconds): what the board rows do not carry."""
-        from workbench.engine import WorkbenchError
-        from workbench.engine.tuning.records import list_tunes
+        from workbench.engine import WorkbenchError, list_tunes
 
         out: dict[tuple[str, str], tuple[str, float | None, float | None]] = {}
         if not self.project.is_open:
@@ -171,6 +189,8 @@ class RunsTable(QWidget):
         else:
             self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # by rank
         self._set_summary(rows)
+        if hasattr(self, "run_filter"):  # refresh() also runs before the filter exists
+            self._apply_filter()
 
     def _metric_names(self, rows: list[dict[str, Any]]) -> list[str]:
         """Metrics of any row, the ranking one first, then in first-seen order."""
@@ -202,7 +222,7 @@ class RunsTable(QWidget):
         rank.setData((kind, row_id), ROW_KEY_ROLE)
         kind_item = text_item("search" if kind == "tune" else "run")
         kind_item.setIcon(icon("search" if kind == "tune" else "run"))
-        label = text_item(self._label(row, created))
+        label = text_item(self._label(row, created, dataset))
         label.setToolTip(row_id)
         status = text_item(row["status"] or "")
         status.setIcon(state_icon(row["status"] or "queued"))
@@ -238,12 +258,12 @@ class RunsTable(QWidget):
         return f"{mean:.4f} ± {std:.4f}" if std is not None else f"{mean:.4f}"
 
     @staticmethod
-    def _label(row: dict[str, Any], created: float | None) -> str:
+    def _label(row: dict[str, Any], created: float | None, dataset: str = "") -> str:
         if row["kind"] == "tune" or created is None:
             return row["label"]
         # Named like the project tree names the run.
         return display_label(SimpleNamespace(label=row["label"], run_id=row["id"], algorithm=row["algorithm"],
-                                             created=created))
+                                             created=created, dataset=dataset if dataset != "?" else ""))
 
     def _set_header_hints(self, headers: list[str], metric_names: list[str], cv_names: list[str]) -> None:
         """First click sorts best first; the ranking metric's header is bold."""
@@ -305,6 +325,40 @@ class RunsTable(QWidget):
     def set_metric(self, name: str) -> None:
         """Rank by ``name`` (as choosing it in the combo does)."""
         self.rank_metric_combo.setCurrentIndex(self.rank_metric_combo.findData(name))
+
+    def _context_menu(self, pos) -> None:
+        from workbench.gui.run_actions import add_run_actions
+
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        key = self.model.item(index.row(), 0).data(ROW_KEY_ROLE)
+        if not key or key[0] != "run":
+            return
+        menu = QMenu(self)
+        add_run_actions(menu, key[1], self.loadSettingsRequested, self.runAgainRequested)
+        menu.exec(self.view.viewport().mapToGlobal(pos))
+
+    def _apply_filter(self) -> None:
+        """Hide rows of other datasets/targets than the filter's."""
+        from workbench.gui.runs_compare import run_dataset_target
+
+        where = run_dataset_target(self.project)
+        self.run_filter.set_choices(list(where.values()))
+        for r in range(self.model.rowCount()):
+            key = self.model.item(r, 0).data(ROW_KEY_ROLE)
+            dataset, target = where.get(tuple(key), ("", "")) if key else ("", "")
+            self.view.setRowHidden(r, not self.run_filter.accepts(dataset, target))
+
+    def visible_run_ids(self) -> list[str]:
+        return [rid for r, (kind, rid) in enumerate(self.row_keys()) if kind == "run" and not self.view.isRowHidden(r)]
+
+    def _selection_changed(self) -> None:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        keys = [self.model.item(r, 0).data(ROW_KEY_ROLE) for r in rows]
+        run_ids = [k[1] for k in keys if k and k[0] == "run"]
+        if len(run_ids) >= 2:
+            self.diff.set_runs([self.project.run(rid) for rid in run_ids])
 
     def _row_changed(self, current, _previous) -> None:
         if not current.isValid():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from workbench.gui.jobs import DATA_LANE, FunctionJob, JobEntry, JobsModel, JobState
 from workbench.gui.project_model import ProjectModel
@@ -29,6 +29,9 @@ PREVIEW_LANE = "preview"
 # when no worker has inferred it yet (well under 10 ms); longer ones from
 # their first rows until the worker's answer arrives.
 SYNC_TASK_ROWS = 100_000
+# Form edits are written to the project's forms.json this long after the last
+# one (a spin box scrolled through 20 values is one write, not 20).
+SAVE_FORM_DELAY_MS = 400
 
 
 def _infer_task(df: Any, target: str | None) -> str | None:
@@ -39,17 +42,24 @@ def _infer_task(df: Any, target: str | None) -> str | None:
     return str(infer_task(df[target]))
 
 
-def _load_frame(project: Any, name: str, default_target: str | None, ctx: Any) -> tuple[Any, Any, Any, Any]:
-    """Worker: the whole frame, its schema, the default target and its task."""
-    from workbench.engine import infer_schema
+def _load_frame(project: Any, name: str, state: Any, ctx: Any) -> tuple[Any, Any, Any, Any]:
+    """Worker: the whole frame, its schema, the form state to apply and its target's task.
+
+    ``state`` is the dataset's saved form, or None for a dataset never set
+    up: then its target is guessed from the column names (``target_guessed``).
+    """
+    from workbench.engine import guess_target, infer_schema
 
     df = project.load_dataset(name, ctx=ctx.sub(0.0, 0.8))
     ctx.check()
     ctx.progress(0.8, "Inferring column types")
-    target = default_target if default_target in df.columns else None
+    if state.target is not None and state.target not in df.columns:
+        state.target = None  # the column went away since the form was saved
+    if state.target_guessed:
+        state.target = guess_target([str(c) for c in df.columns])
     schema = infer_schema(df)
     ctx.check()
-    return df, schema, target, _infer_task(df, target)
+    return df, schema, state, _infer_task(df, state.target)
 
 
 def _profile_frame(df: Any, schema: Any, target: str | None, ctx: Any) -> tuple[Any, str, str | None]:
@@ -83,6 +93,9 @@ class Session(QObject):
     taskChanged = Signal(str)  # the resolved task
     algorithmChanged = Signal(str)
     busyChanged = Signal(bool)
+    # The whole form was set from a saved state (dataset opened, run's
+    # settings loaded): views re-read split, task, algorithm and parameters.
+    formRestored = Signal()
 
     def __init__(self, project: ProjectModel, jobs: JobsModel, parent: QObject | None = None):
         super().__init__(parent)
@@ -111,11 +124,22 @@ class Session(QObject):
         self.algorithm: str = ""
         self.params: dict[str, Any] = {}
         self.device: str = "auto"
+        # Profile warnings the person chose to ignore for this dataset ("code:column").
+        self.ignored_warnings: set[str] = set()
+        # The target was guessed from the column names, not chosen (say so).
+        self.target_guessed: bool = False
+        # Form state applied when the frame arrives ("Load settings into the form").
+        self._pending_state: Any = None
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_FORM_DELAY_MS)
+        self._save_timer.timeout.connect(self.save_form)
         self._preview_job: int | None = None
         self._load_job: int | None = None
         self._profile_job: int | None = None
         self._profiled_target: str | None = None
         self._tasks: dict[str, str] = {}  # target -> task inferred by a worker
+        project.aboutToChange.connect(self.save_form)
         project.projectChanged.connect(self._on_project_changed)
 
     # -- dataset -------------------------------------------------------------
@@ -130,6 +154,7 @@ class Session(QObject):
         """
         if name == self.dataset and (self.frame is not None or self._pending(self._load_job)):
             return
+        self.save_form()  # the dataset left keeps its settings
         self._cancel_dataset_jobs()
         self._clear_dataset(name)
         self.datasetChanged.emit(name)
@@ -138,14 +163,14 @@ class Session(QObject):
             self.busyChanged.emit(False)
             return
         project = self.project.project
-        default_target = self._default_target(name)
+        state = self._initial_state(name)
         self.busyChanged.emit(True)
         self._preview_job = self.jobs.submit_job(
             FunctionJob(f"Preview {name}", lambda ctx: project.preview_dataset(name, PREVIEW_ROWS)),
             kind="preview", lane=PREVIEW_LANE, on_done=self._preview_done,
         )
         self._load_job = self.jobs.submit_job(
-            FunctionJob(f"Load {name}", lambda ctx: _load_frame(project, name, default_target, ctx)),
+            FunctionJob(f"Load {name}", lambda ctx: _load_frame(project, name, state, ctx)),
             kind="load", lane=DATA_LANE, on_done=self._loaded,
         )
 
@@ -171,10 +196,34 @@ class Session(QObject):
         self.profiling = False
         self.profile_error = ""
         self.target = None
+        self.target_guessed = False
         self.features = []
         self.preparation = {}
+        self.ignored_warnings = set()
         self._tasks = {}
         self._profiled_target = None
+
+    def _initial_state(self, name: str) -> Any:
+        """The form to apply once ``name`` loads: pending, saved, or a fresh one.
+
+        A fresh form never inherits the previous dataset's split, CV, seed or
+        algorithm; its target comes from the project's defaults, else it is
+        guessed in the worker (``target_guessed``).
+        """
+        from workbench.engine import FormState, load_form_state
+
+        state, self._pending_state = self._pending_state, None
+        if state is None and self.project.is_open:
+            state = load_form_state(self.project.root, name)
+        if state is not None:
+            state.target_guessed = False
+            return state
+        state = FormState(target=self._default_target(name))
+        defaults = getattr(self.project.project, "defaults", None)
+        if isinstance(defaults, dict) and defaults.get("task") in TASK_CHOICES:
+            state.task = str(defaults["task"])
+        state.target_guessed = state.target is None
+        return state
 
     def _default_target(self, name: str) -> str | None:
         # A project may suggest a target for a dataset (workbench.toml defaults).
@@ -204,14 +253,100 @@ class Session(QObject):
             if entry.state == JobState.FAILED:
                 self.loadFailed.emit(entry.error)
             return
-        df, schema, target, task = entry.result
+        df, schema, state, task = entry.result
         self.frame, self.schema = df, schema
         self.preview = self.preview_total_rows = None
-        if target is not None and task is not None:
-            self._tasks[target] = task
+        if state.target is not None and task is not None:
+            self._tasks[state.target] = task
         self.frameLoaded.emit()
-        self._apply_target(target)
+        self.apply_form_state(state)
         self._start_profile()
+
+    # -- the form's settings, per dataset --------------------------------------------
+    def form_state(self) -> Any:
+        """The current choices as a FormState (what forms.json keeps for this dataset)."""
+        from dataclasses import asdict
+
+        from workbench.engine import FormState
+
+        all_features = [c for c in self.columns() if c != self.target
+                        and self.column_kind(c) not in ("id", "text")]
+        return FormState(
+            target=self.target, task=self.task_choice,
+            # None = "every usable column", so columns added to the file later are used too.
+            features=None if self.features == all_features else list(self.features),
+            preparation={c: asdict(p) for c, p in self.preparation.items()},
+            test_size=self.test_size, validation_fraction=self.validation_fraction,
+            cv=self.cv, seed=self.seed, algorithm=self.algorithm, params=dict(self.params),
+            device=self.device, ignored_warnings=sorted(self.ignored_warnings),
+        )
+
+    def apply_form_state(self, state: Any) -> None:
+        """Set every choice from ``state``; columns the frame lacks are dropped."""
+        from workbench.engine import ColumnPrep
+
+        columns = self.columns()
+        self.task_choice = state.task if state.task in TASK_CHOICES else "auto"
+        self.test_size, self.validation_fraction = float(state.test_size), float(state.validation_fraction)
+        self.cv, self.seed, self.device = int(state.cv), int(state.seed), state.device
+        self.algorithm, self.params = state.algorithm, dict(state.params)
+        self.ignored_warnings = set(state.ignored_warnings)
+        self.target_guessed = bool(getattr(state, "target_guessed", False)) and state.target is not None
+        self.preparation = {}
+        for column, prep in (state.preparation or {}).items():
+            if column in columns and isinstance(prep, dict):
+                try:
+                    self.preparation[column] = ColumnPrep(**{**prep, "clip": tuple(prep["clip"])
+                                                             if prep.get("clip") else None})
+                except TypeError:
+                    pass  # a hand-edited entry the engine does not know: keep "auto"
+        self._apply_target(state.target if state.target in columns else None, notify=False)
+        if state.features is not None:
+            self.features = [c for c in state.features if c in columns and c != self.target]
+        self.rolesChanged.emit()
+        self.taskChanged.emit(self.resolved_task())
+        self.algorithmChanged.emit(self.algorithm)
+        self.formRestored.emit()
+        self._save_timer.stop()  # restoring is not an edit
+
+    def form_edited(self) -> None:
+        """A choice changed: write the form to the project folder shortly."""
+        if self.frame is not None and self.dataset:
+            self._save_timer.start()
+
+    def save_form(self) -> None:
+        """Write the current dataset's form to forms.json now (if it was edited)."""
+        if not self._save_timer.isActive():
+            return
+        self._save_timer.stop()
+        from workbench.engine import WorkbenchError, save_form_state
+
+        if not (self.project.is_open and self.dataset and self.frame is not None):
+            return
+        try:
+            save_form_state(self.project.root, self.dataset, self.form_state())
+        except (OSError, WorkbenchError) as exc:  # a read-only project still trains
+            self.loadFailed.emit(f"Could not save the form's settings: {exc}")
+
+    def load_settings(self, spec: Any) -> None:
+        """Put a run's settings (its RunSpec) into the form, switching to its dataset."""
+        from workbench.engine import FormState
+
+        state = FormState.from_spec(spec.to_dict())
+        if spec.dataset == self.dataset and self.frame is not None:
+            self.apply_form_state(state)
+            self.form_edited()
+            self.save_form_now()
+            return
+        self.save_form()
+        self._pending_state = state
+        if spec.dataset == self.dataset:
+            return  # still loading: the state is applied when the frame arrives
+        self.select_dataset(spec.dataset)
+
+    def save_form_now(self) -> None:
+        self.form_edited()
+        self.save_form()
 
     def _start_profile(self) -> None:
         """Profile the frame for the current target in a data-lane job."""
@@ -261,23 +396,27 @@ class Session(QObject):
         return [str(c) for c in self.frame.columns] if self.frame is not None else []
 
     def set_target(self, target: str | None) -> None:
+        self.target_guessed = False
         self._apply_target(target)
+        self.form_edited()
         if self.frame is not None and self.target != self._profiled_target:
             # Imbalance and leakage warnings depend on the target.
             self._start_profile()
 
-    def _apply_target(self, target: str | None) -> None:
+    def _apply_target(self, target: str | None, notify: bool = True) -> None:
         if target == "":
             target = None
         self.target = target
         kinds = {c: self.column_kind(c) for c in self.columns()}
         self.features = [c for c in self.columns() if c != target and kinds[c] not in ("id", "text")]
-        self.rolesChanged.emit()
-        self.taskChanged.emit(self.resolved_task())
+        if notify:
+            self.rolesChanged.emit()
+            self.taskChanged.emit(self.resolved_task())
 
     def set_features(self, features: list[str]) -> None:
         self.features = [f for f in features if f != self.target]
         self.rolesChanged.emit()
+        self.form_edited()
 
     def set_preparation(self, column: str, prep: Any | None) -> None:
         if prep is None:
@@ -285,10 +424,32 @@ class Session(QObject):
         else:
             self.preparation[column] = prep
         self.rolesChanged.emit()
+        self.form_edited()
+
+    def drop_feature(self, column: str) -> None:
+        """Leave ``column`` out of the model (a warning's "Drop column")."""
+        self.set_features([c for c in self.features if c != column])
+
+    def ignore_warning(self, key: str) -> None:
+        """Hide a profile warning for this dataset ("code:column"), remembered with the form."""
+        self.ignored_warnings.add(key)
+        self.profileChanged.emit()
+        self.form_edited()
 
     def set_task_choice(self, choice: str) -> None:
+        if choice == self.task_choice:
+            return
         self.task_choice = choice
         self.taskChanged.emit(self.resolved_task())
+        self.form_edited()
+
+    def set_option(self, name: str, value: Any) -> None:
+        """Set a split/seed/device/params choice (test_size, validation_fraction, cv, seed, device, params)."""
+        if name not in ("test_size", "validation_fraction", "cv", "seed", "device", "params"):
+            raise AttributeError(name)
+        if getattr(self, name) != value:
+            setattr(self, name, value)
+            self.form_edited()
 
     def resolved_task(self) -> str:
         """The task the run will have: the explicit choice, else inferred from the target.
@@ -323,9 +484,12 @@ class Session(QObject):
             return False
 
     def set_algorithm(self, key: str, params: dict[str, Any] | None = None) -> None:
+        if key == self.algorithm and dict(params or {}) == self.params:
+            return
         self.algorithm = key
         self.params = dict(params or {})
         self.algorithmChanged.emit(key)
+        self.form_edited()
 
     # -- spec ---------------------------------------------------------------------
     def build_spec(self) -> Any:
@@ -358,6 +522,8 @@ class Session(QObject):
         return spec.validate()
 
     def _on_project_changed(self) -> None:
+        self._save_timer.stop()  # saved on close (see ProjectModel.aboutToClose); never into the next project
+        self._pending_state = None
         self._cancel_dataset_jobs()
         self._clear_dataset("")
         self.busyChanged.emit(False)
@@ -375,6 +541,13 @@ class Session(QObject):
         from workbench.engine import TrainJob
 
         spec = self.build_spec()
+        self.save_form_now()  # what was trained is what comes back on reopen
+        return self.run_spec(spec)
+
+    def run_spec(self, spec: Any) -> int:
+        """Queue a TrainJob for ``spec`` as it is ("Run again" on a run)."""
+        from workbench.engine import TrainJob
+
         job = TrainJob(str(self.project.root), spec)
         self.project.runs_updated()  # the run folder appears as soon as it starts
         return self.jobs.submit_job(job, kind="train", title=job.title, on_done=self._training_done)

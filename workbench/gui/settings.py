@@ -50,14 +50,14 @@ def set_executor_kind(kind: str) -> None:
 def default_jobs_at_once() -> int:
     """Half the cores: two all-core fits side by side are slower than one after
     the other (FINDINGS.md), but a few capped jobs share a big machine well."""
-    from workbench.engine.jobs.threads import cpu_count
+    from workbench.engine import cpu_count
 
     return max(1, cpu_count() // 2)
 
 
 def jobs_at_once() -> int:
     """Training jobs run at the same time (1 .. cores); see :func:`default_jobs_at_once`."""
-    from workbench.engine.jobs.threads import cpu_count
+    from workbench.engine import cpu_count
 
     try:
         value = int(settings().value("jobsAtOnce", default_jobs_at_once()))

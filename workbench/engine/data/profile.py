@@ -42,6 +42,8 @@ from workbench.engine.data.schema import (
 from workbench.engine.data.schema import (
     sample_rows as number_sample_rows,
 )
+from workbench.engine.data.quality import dataset_warnings
+from workbench.engine.data.column_profile import ColumnProfile
 from workbench.engine.data.target_checks import target_checks
 
 __all__ = ["ColumnProfile", "Profile", "profile_dataset", "WARNING_CODES"]
@@ -55,51 +57,20 @@ WARNING_CODES = (
     "imbalance",
     "leakage",
     "high_cardinality",
+    # dataset level (workbench.engine.data.quality)
+    "duplicate_rows",
+    "wide_data",
+    "high_correlation",
+    "numbers_as_text",
+    "impossible_zeros",
 )
+DROPPABLE = frozenset({"all_missing", "high_missing", "constant"})
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 TOP_N = 10
 HISTOGRAM_BINS = 30
-HIGH_MISSING = 0.30
+HIGH_MISSING = 0.20  # a fifth of a column missing is worth a look before training
 HIGH_CARDINALITY = 50
 CORRELATION_SAMPLE = 50_000
-
-
-@dataclass
-class ColumnProfile:
-    """Statistics of one column. Fields that do not apply to the kind are None."""
-
-    name: str
-    kind: str
-    dtype: str
-    missing: int
-    missing_fraction: float
-    n_unique: int
-    # numeric: min, max, mean, std, q05..q95, n_infinite; datetime: min, max (ISO)
-    stats: dict[str, Any] | None = None
-    # categorical / boolean / text / id: [{"value": v, "count": n}, ...] most frequent first
-    top: list[dict[str, Any]] | None = None
-    # numeric / datetime: {"counts": [...], "edges": [...]} with len(edges) == len(counts) + 1;
-    # datetime edges are days since 1970-01-01 plus "edge_labels" (ISO strings);
-    # the counts sum to the finite, non-missing values
-    histogram: dict[str, list[Any]] | None = None
-    # False when n_unique is an estimate (long high-cardinality float columns)
-    n_unique_exact: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        return json_safe(
-            {
-                "name": self.name,
-                "kind": self.kind,
-                "dtype": self.dtype,
-                "missing": self.missing,
-                "missing_fraction": self.missing_fraction,
-                "n_unique": self.n_unique,
-                "n_unique_exact": self.n_unique_exact,
-                "stats": self.stats,
-                "top": self.top,
-                "histogram": self.histogram,
-            }
-        )
 
 
 @dataclass
@@ -242,6 +213,10 @@ def profile_dataset(
             class_balance, target_warnings = target_job.result()
             warnings += target_warnings
     ctx.check()
+    quality = dataset_warnings(df, columns, correlation, duplicates, target)
+    as_text = {w["column"] for w in quality if w["code"] == "numbers_as_text"}
+    # "many distinct values" of a numeric column read as text is the same problem, said worse.
+    warnings = [w for w in warnings if not (w["code"] == "high_cardinality" and w["column"] in as_text)] + quality
 
     sample_rows = {}
     if sample_index is not None:
@@ -448,13 +423,15 @@ def _column_warnings(col: ColumnProfile, rows: int, *, is_target: bool) -> list[
     out = []
 
     def warn(code: str, message: str) -> None:
-        out.append({"column": col.name, "code": code, "message": message})
+        # A column with nothing to learn from can go in one click.
+        actions = ["drop_column", "ignore"] if code in DROPPABLE and not is_target else ["ignore"]
+        out.append({"column": col.name, "code": code, "message": message, "actions": actions})
 
     present = rows - col.missing
     if present == 0:
         warn("all_missing", f"'{col.name}' has no values at all; it carries no information.")
         return out
-    if col.missing / rows > HIGH_MISSING:
+    if col.missing / rows >= HIGH_MISSING:
         warn(
             "high_missing",
             f"'{col.name}' is missing in {col.missing / rows:.0%} of rows "

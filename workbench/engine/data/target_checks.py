@@ -7,17 +7,15 @@ whose every value goes with exactly one class.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from workbench.engine.json_values import json_safe
+from workbench.engine.data.column_profile import ColumnProfile
 from workbench.engine.data.correlation import one_blas_thread, pairwise_corr
 from workbench.engine.data.schema import Schema
-
-if TYPE_CHECKING:
-    from workbench.engine.data.profile import ColumnProfile
 
 IMBALANCE_RATIO = 0.10  # minority / majority below this -> imbalance
 IMBALANCE_MIN_ROWS = 20  # or fewer rows than this in the smallest class

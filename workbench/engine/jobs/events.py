@@ -27,6 +27,7 @@ __all__ = [
     "Failure",
     "ResourceSample",
     "Trial",
+    "CompareRow",
     "event_from_dict",
     "CancelToken",
     "JobContext",
@@ -130,8 +131,29 @@ class Trial(Event):
     best_score: float | None = None
 
 
+@dataclass(frozen=True)
+class CompareRow(Event):
+    """One algorithm of a comparison has finished (the table fills live).
+
+    ``score``/``std`` are the chosen metric's mean and spread over the CV
+    folds (or the holdout score, ``std`` None, without CV); ``fold_scores``
+    feed the paired test against the best row.  ``status`` is the run's:
+    ``completed``, ``failed`` or ``cancelled`` (score None unless completed).
+    """
+
+    kind: ClassVar[str] = "compare_row"
+    algorithm: str = ""
+    run_id: str | None = None
+    status: str = "completed"
+    score: float | None = None
+    std: float | None = None
+    fold_scores: list[float | None] = field(default_factory=list)
+    fit_s: float | None = None
+    message: str = ""
+
+
 _EVENT_TYPES: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (Progress, Iteration, Log, Result, Failure, ResourceSample, Trial)
+    cls.kind: cls for cls in (Progress, Iteration, Log, Result, Failure, ResourceSample, Trial, CompareRow)
 }
 
 
@@ -190,7 +212,7 @@ class JobContext:
         self.cancel_token = cancel or CancelToken()
         self._min_interval = min_interval
         self._span = _span
-        self._root = _parent._root if _parent is not None else self
+        self._root: JobContext = _parent._root if _parent is not None else self
         self._last_progress_t = 0.0
         self._last_fraction = -1.0
 

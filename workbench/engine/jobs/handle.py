@@ -190,7 +190,7 @@ class JobHandle:
         while True:
             with self._cond:
                 if not self._cond.wait_for(
-                    lambda: index < len(self._events) or self._state.finished, timeout
+                    lambda: index < len(self._events) or self._state.finished, timeout  # noqa: B023 (called here)
                 ):
                     raise TimeoutError(f"no event from {self.title} within {timeout} s")
                 batch = self._events[index:]
@@ -341,30 +341,19 @@ def _record_resources(job: Job, sample: Any) -> None:
 
 
 def _finalize_run(job: Job, status: str, message: str) -> None:
-    """Give a dead or stopped training job's run folder a final status."""
-    project_root = getattr(job, "project_root", None)
-    run_id = getattr(job, "run_id", None)
-    if not project_root or not run_id:
+    """Give a dead or stopped job's run folder a final status.
+
+    The job knows its run folder (``finalize_unfinished``, see
+    ``workbench.engine.project.runs.RunFolderOwner``); this package knows
+    nothing of runs.
+    """
+    finalize = getattr(job, "finalize_unfinished", None)
+    if finalize is None:
         return
     try:
-        from workbench.engine.project.runs import finalize_run
-    except ImportError:
-        finalize_run = _write_result_if_missing
-    try:
-        finalize_run(str(project_root), str(run_id), status, message)
+        finalize(status, message)
     except Exception:
-        log.exception("could not finalize run %s", run_id)
-
-
-def _write_result_if_missing(project_root: str, run_id: str, status: str, message: str) -> None:
-    """Fallback for ``runs.finalize_run``: write a minimal result.json."""
-    from workbench.engine.fsutil import atomic_write_text
-
-    folder = Path(project_root) / "runs" / run_id
-    result = folder / "result.json"
-    if folder.is_dir() and not result.exists():
-        payload = {"status": status, "message": message, "metrics": {}}
-        atomic_write_text(result, json.dumps(payload, indent=2))
+        log.exception("could not finalize the run of %r", job)
 
 
 def _finalize_if_unfinished(job: Job, outcome_state: JobState, message: str) -> None:

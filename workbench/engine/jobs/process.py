@@ -47,10 +47,13 @@ from workbench.engine.jobs.handle import (  # noqa: F401 - re-exported: the exec
 )
 from workbench.engine.jobs.threads import default_threads_per_job
 from workbench.engine.jobs.worker import (  # noqa: F401
+    STOP_MESSAGE,
     WORKER_NICENESS,
     _death_message,
     _SharedCancelToken,
     _worker_main,
+    job_message,
+    load_worker_message,
 )
 
 __all__ = [
@@ -361,7 +364,7 @@ class ProcessExecutor:
                 handle, payload = self._pending.popleft()
             worker.cancel_flag.value = 0
             try:
-                worker.conn.send(("job", handle.id, payload, type(handle._job).__module__))
+                worker.conn.send_bytes(job_message(handle.id, payload, handle._job))
             except OSError:
                 worker.conn_open = False  # its death is handled via its sentinel
                 with self._lock:
@@ -429,9 +432,27 @@ class ProcessExecutor:
     def _read_messages(self, worker: _Worker) -> None:
         try:
             while worker.conn.poll():
-                self._handle_message(worker, worker.conn.recv())
+                data = worker.conn.recv_bytes()
+                try:
+                    message = load_worker_message(data)
+                except pickle.UnpicklingError as exc:  # names code, not data: never rebuilt
+                    self._refuse_worker(worker, str(exc))
+                    return
+                self._handle_message(worker, message)
         except Exception:  # EOF, or a message cut short by a kill
             worker.conn_open = False
+
+    def _refuse_worker(self, worker: _Worker, reason: str) -> None:
+        """Stop a worker that sent something other than plain data; its job fails."""
+        worker.conn_open = False
+        if worker.handle is not None and worker.stop_reason is None:
+            worker.stop_reason = (
+                JobState.FAILED,
+                "UnsafeWorkerMessage",
+                f"The job's output was refused ({reason}): a job may only report plain data "
+                "(numbers, text, lists, dicts).",
+            )
+        worker.signal_tree(signal.SIGKILL)
 
     def _handle_message(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         kind = message[0]
@@ -450,7 +471,7 @@ class ProcessExecutor:
             failure = event_from_dict(failure_dict) if failure_dict else None
             worker.handle = None
             worker.cancel_deadline = None
-            message_text = failure.message if failure else CANCELLED_MESSAGE
+            message_text = failure.message if isinstance(failure, Failure) else CANCELLED_MESSAGE
             _finalize_if_unfinished(handle._job, state, message_text)
             handle._finish(state, result, failure)  # type: ignore[arg-type]
 
@@ -562,7 +583,7 @@ class ProcessExecutor:
         for worker in self._workers:
             if worker.ready and worker.conn_open:
                 try:
-                    worker.conn.send(("stop",))
+                    worker.conn.send_bytes(STOP_MESSAGE)
                 except OSError:
                     pass
             else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import json
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.util  # registers its exit handler before ours (atexit is LIFO)
@@ -60,37 +61,91 @@ def _die_with_parent(parent_pid: int) -> None:
 
 WORKER_NICENESS = 10
 
-# What a job payload may be built from.  The payload comes only from the app
-# that spawned this worker, over a private pipe (never from a file), but a
-# job is data plus a class: refusing anything else means even a tampered
-# payload cannot name os.system or the like.
-_SAFE_BUILTINS = frozenset(
+# What crosses the worker pipe, by exact name.  The pipe is private to the app
+# and its worker, but a pickle names callables, and unpickling calls them: so
+# neither side rebuilds anything but plain data and the exact classes below
+# (no prefixes: "numpy." alone would admit numpy.load, "workbench." every
+# helper).  Jobs go as (JSON header, pickled job); the job's own class is
+# named in the header and must be the payload's top-level object.
+_PLAIN_BUILTINS = frozenset(
     {"dict", "list", "tuple", "set", "frozenset", "str", "int", "float", "bool", "bytes",
-     "bytearray", "complex", "slice", "range"}
+     "bytearray", "complex"}
 )
-_SAFE_MODULE_PREFIXES = ("workbench.", "pathlib", "collections", "datetime", "copyreg", "numpy", "pandas")
+_NUMPY_SCALARS = frozenset({
+    ("numpy", "dtype"),
+    ("numpy._core.multiarray", "scalar"),  # numpy >= 2
+    ("numpy.core.multiarray", "scalar"),  # numpy < 2
+})
+#: Data classes a job may hold: its spec and what a spec holds.
+JOB_DATA_TYPES = frozenset({
+    ("workbench.engine.spec", "RunSpec"),
+    ("workbench.engine.spec", "ColumnPrep"),
+    ("workbench.engine.tuning.space", "ParamRange"),
+    ("pathlib", "PosixPath"),
+    ("pathlib", "WindowsPath"),
+    ("pathlib", "PurePosixPath"),
+    ("pathlib", "PureWindowsPath"),
+    ("pathlib._local", "PosixPath"),  # Python >= 3.13
+    ("pathlib._local", "WindowsPath"),
+    ("pathlib._local", "PurePosixPath"),
+    ("pathlib._local", "PureWindowsPath"),
+    ("collections", "OrderedDict"),
+}) | _NUMPY_SCALARS
 
 
-class _JobUnpickler(pickle.Unpickler):
-    def __init__(self, file: Any, job_module: str) -> None:
-        super().__init__(file)
-        self._job_module = job_module
+class _ExactUnpickler(pickle.Unpickler):
+    """Rebuilds plain data and the exact (module, name) pairs it is given."""
+
+    def __init__(self, data: bytes, allowed: frozenset[tuple[str, str]], what: str) -> None:
+        import io
+
+        super().__init__(io.BytesIO(data))
+        self._allowed = allowed
+        self._what = what
 
     def find_class(self, module: str, name: str) -> Any:
-        if module == "builtins":
-            allowed = name in _SAFE_BUILTINS
-        else:
-            allowed = module == self._job_module or module.startswith(_SAFE_MODULE_PREFIXES)
-        if not allowed:
-            raise pickle.UnpicklingError(f"a job may not contain {module}.{name}")
+        if not ((module == "builtins" and name in _PLAIN_BUILTINS) or (module, name) in self._allowed):
+            raise pickle.UnpicklingError(f"{self._what} may not contain {module}.{name}")
         return super().find_class(module, name)
 
 
-def load_job(payload: bytes, job_module: str) -> Any:
-    """Rebuild a job sent by the app, allowing only its own class and plain data."""
-    import io
+def load_job(payload: bytes, job_module: str, job_class: str | None = None) -> Any:
+    """Rebuild a job sent by the app: an instance of exactly ``job_module.job_class``
+    holding only plain data and :data:`JOB_DATA_TYPES`.
 
-    return _JobUnpickler(io.BytesIO(payload), job_module).load()
+    ``job_class`` None (older callers) allows any class of ``job_module``.
+    """
+    if job_class is None:
+        allowed_job = lambda module, name: module == job_module  # noqa: E731
+    else:
+        allowed_job = lambda module, name: (module, name) == (job_module, job_class)  # noqa: E731
+
+    class _JobUnpickler(_ExactUnpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            if allowed_job(module, name):
+                return pickle.Unpickler.find_class(self, module, name)
+            return super().find_class(module, name)
+
+    job = _JobUnpickler(payload, JOB_DATA_TYPES, "a job").load()
+    kind = type(job)
+    if not allowed_job(kind.__module__, kind.__qualname__) or not hasattr(job, "run"):
+        raise pickle.UnpicklingError(f"a job payload must be a {job_module} job, not {kind.__qualname__}")
+    return job
+
+
+def load_worker_message(data: bytes) -> Any:
+    """A message from a worker (events, results): plain data and numpy scalars only."""
+    return _ExactUnpickler(data, _NUMPY_SCALARS, "a worker message").load()
+
+
+def job_message(job_id: str, payload: bytes, job: Any) -> bytes:
+    """The bytes the app sends a worker for one job: a JSON header line, then the pickle."""
+    kind = type(job)
+    header = {"kind": "job", "id": job_id, "module": kind.__module__, "class": kind.__qualname__}
+    return json.dumps(header).encode() + b"\n" + payload
+
+
+STOP_MESSAGE = json.dumps({"kind": "stop"}).encode() + b"\n"
 
 
 def _worker_main(
@@ -124,19 +179,24 @@ def _worker_main(
     send_lock = threading.Lock()  # jobs may emit from their own threads
     while True:
         try:
-            message = conn.recv()
+            data = conn.recv_bytes()  # bytes, never an unpickled message
         except (EOFError, OSError):
             return  # the app went away
-        if message[0] != "job":
+        header_line, _, payload = data.partition(b"\n")
+        try:
+            header = json.loads(header_line)
+        except ValueError:
             return
-        _, job_id, payload, job_module = message
+        if not isinstance(header, dict) or header.get("kind") != "job":
+            return
+        job_id, job_module, job_class = str(header["id"]), str(header["module"]), str(header["class"])
 
         def emit(event: Event, job_id: str = job_id) -> None:
             with send_lock:
                 conn.send(("event", job_id, event.to_dict()))
 
         try:
-            job = load_job(payload, job_module)
+            job = load_job(payload, job_module, job_class)
         except Exception as exc:
             failure = _failure_from(exc)
             failure = Failure(

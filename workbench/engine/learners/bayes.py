@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
 from workbench.engine.learners.common import CLF
 
 
@@ -14,7 +14,7 @@ def _gaussian_nb(params: dict[str, Any], ctx: BuildContext) -> Any:
     return GaussianNB(**params)
 
 
-register(Algorithm(
+NAIVE_BAYES = Algorithm(
     key="naive_bayes",
     name="Gaussian naive Bayes",
     tasks=(CLF,),
@@ -28,4 +28,4 @@ register(Algorithm(
     ),
     factory=_gaussian_nb,
     capabilities=Capabilities(onnx=True, importances=False),
-))
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
 from workbench.engine.learners.common import (
     CLF_REG,
     REG,
@@ -50,7 +50,7 @@ def _hist_gradient_boosting(params: dict[str, Any], ctx: BuildContext) -> Any:
     )
 
 
-register(Algorithm(
+GRADIENT_BOOSTING = Algorithm(
     key="gradient_boosting",
     name="Gradient boosting",
     tasks=CLF_REG,
@@ -76,9 +76,9 @@ register(Algorithm(
     capabilities=_BOOSTING_CAPS,
     fitter=fit_gradient_boosting,
     scale_numeric=False,
-))
+)
 
-register(Algorithm(
+HIST_GRADIENT_BOOSTING = Algorithm(
     key="hist_gradient_boosting",
     name="Histogram gradient boosting",
     tasks=CLF_REG,
@@ -119,4 +119,4 @@ register(Algorithm(
     capabilities=Capabilities(iterative=True, early_stopping=True, onnx=True, importances=False),
     fitter=fit_hist_gradient_boosting,
     scale_numeric=False,
-))
+)

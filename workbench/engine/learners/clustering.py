@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
 from workbench.engine.errors import SpecError
 from workbench.engine.learners.common import CLUSTER
 
@@ -33,7 +33,7 @@ def _agglomerative(params: dict[str, Any], ctx: BuildContext) -> Any:
     return AgglomerativeClustering(**params)
 
 
-register(Algorithm(
+KMEANS = Algorithm(
     key="kmeans",
     name="k-means",
     tasks=(CLUSTER,),
@@ -59,9 +59,9 @@ register(Algorithm(
     ),
     factory=_kmeans,
     capabilities=Capabilities(onnx=True, importances=False),
-))
+)
 
-register(Algorithm(
+AGGLOMERATIVE = Algorithm(
     key="agglomerative",
     name="Agglomerative clustering",
     tasks=(CLUSTER,),
@@ -83,4 +83,4 @@ register(Algorithm(
     factory=_agglomerative,
     # No predict(): it labels only the rows it was fitted on, so no ONNX model.
     capabilities=Capabilities(onnx=False, importances=False),
-))
+)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import ParamSpec
+from workbench.engine.learners.base import ParamSpec
 
 CLF = "classification"
 REG = "regression"
@@ -102,3 +102,16 @@ def pick(task: str, classifier: Any, regressor: Any) -> Any:
 def only(params: dict[str, Any], *names: str) -> dict[str, Any]:
     """The subset of ``params`` named, skipping those absent for this task."""
     return {n: params[n] for n in names if n in params}
+
+
+def shuffled_folds(task: str, n_splits: int, seed: int) -> Any:
+    """Seeded, shuffled (stratified for classes) folds for a learner's inner CV.
+
+    scikit-learn's ``cv=5`` means folds in row order: on a file sorted by
+    date or by class, stacking's members were scored on unlike rows and
+    seattle-weather stacking fell to 0.608 while its members scored 0.77.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    cls = StratifiedKFold if task == CLF else KFold
+    return cls(n_splits=int(n_splits), shuffle=True, random_state=seed)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
-from workbench.engine.learners.common import CLF, CLF_REG, REG, max_depth, n_estimators, pick
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
+from workbench.engine.learners.common import CLF, CLF_REG, REG, max_depth, n_estimators, pick, shuffled_folds
 from workbench.engine.learners.iterative import fit_growing_ensemble
 
 
@@ -65,7 +65,7 @@ def _stacking(params: dict[str, Any], ctx: BuildContext) -> Any:
     from sklearn.linear_model import LogisticRegression, Ridge
 
     members = _members(params, ctx)
-    common = dict(cv=params["cv"], passthrough=params["passthrough"], n_jobs=1)
+    common = dict(cv=shuffled_folds(ctx.task, params["cv"], ctx.seed), passthrough=params["passthrough"], n_jobs=1)
     if ctx.task == CLF:
         return StackingClassifier(members, final_estimator=LogisticRegression(C=params["final_C"]), **common)
     return StackingRegressor(members, final_estimator=Ridge(alpha=params["final_alpha"]), **common)
@@ -76,7 +76,7 @@ _MEMBER_SIZE = ParamSpec(
     help="Trees in the forest member and iterations of the boosting member.",
 )
 
-register(Algorithm(
+BAGGING = Algorithm(
     key="bagging",
     name="Bagging (trees)",
     tasks=CLF_REG,
@@ -106,9 +106,9 @@ register(Algorithm(
     capabilities=Capabilities(iterative=True, onnx=True, importances=False),
     fitter=fit_growing_ensemble,
     scale_numeric=False,
-))
+)
 
-register(Algorithm(
+VOTING = Algorithm(
     key="voting",
     name="Voting ensemble",
     tasks=CLF_REG,
@@ -123,9 +123,9 @@ register(Algorithm(
     factory=_voting,
     capabilities=Capabilities(onnx=True, importances=False),
     scale_numeric=False,
-))
+)
 
-register(Algorithm(
+STACKING = Algorithm(
     key="stacking",
     name="Stacking ensemble",
     tasks=CLF_REG,
@@ -154,4 +154,4 @@ register(Algorithm(
     factory=_stacking,
     capabilities=Capabilities(onnx=True, importances=False),
     scale_numeric=False,
-))
+)

@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from workbench.engine.catalog import FitData, FitInfo
+from workbench.engine.learners.base import FitData, FitInfo
+from workbench.engine.errors import TrainingError
 
 TRAIN_SAMPLE_ROWS = 10_000
 # Below this many training rows an OpenMP fit runs on one thread: each
@@ -439,12 +440,18 @@ class _HistGBProbe:
 
     scikit-learn has no callback for HistGradientBoosting, but with early
     stopping enabled it calls ``scoring(est, X_binned, y)`` after each
-    iteration: first on a training subsample (<= 10 000 rows, its own), then
-    on the validation data passed as ``X_val``.  We use that call as the
+    iteration: on a training subsample (<= 10 000 rows, its own) and, when
+    ``X_val`` is given, on the validation rows.  We use that call as the
     per-iteration hook: raw scores are advanced with only the newest trees
     (O(n) per iteration), metrics are emitted, the cancel token is checked,
     and the returned value (minus the loss: higher is better) drives
     scikit-learn's own early stopping when the user asked for it.
+
+    Which call is which is decided by what the data IS (the validation rows:
+    their count and their targets), not by the order of the calls: the order
+    is a private detail of scikit-learn, and if it changed, train and
+    validation curves would silently swap.  A pattern we do not know (two
+    calls of one kind in one iteration) fails the run loudly.
     """
 
     def __init__(self, data: FitData, reporter: Reporter, with_valid: bool) -> None:
@@ -452,7 +459,9 @@ class _HistGBProbe:
         self.reporter = reporter
         self.with_valid = with_valid
         self._raw: dict[int, list[Any]] = {}  # id(X) -> [X, raw, n_trees_applied]
-        self._pending_train: dict[str, float] | None = None
+        # step -> {"train": metrics, "valid": metrics} until both are in
+        self._pending: dict[int, dict[str, dict[str, float]]] = {}
+        self._valid_y = np.asarray(data.y_valid) if with_valid else None
         # The fit's OpenMP threads idle while the probe runs: use them all.
         self.n_threads = 1
 
@@ -478,24 +487,39 @@ class _HistGBProbe:
         # Poisson/gamma losses use a log link: use the loss's own inverse link.
         return regression_metrics(y, est._loss.link.inverse(raw[:, 0]))
 
+    def _is_validation(self, X: Any, y: Any) -> bool:
+        valid_y = self._valid_y
+        return (
+            valid_y is not None
+            and X.shape[0] == valid_y.shape[0]
+            and np.array_equal(np.asarray(y, dtype=np.float64), valid_y.astype(np.float64))
+        )
+
     def __call__(self, est: Any, X: Any, y: Any) -> float:
         if self.data.task == "classification":
             y = np.searchsorted(est.classes_, y)  # sklearn hands labels back; we want codes
         scores = self._metrics(est, X, y)
         step = len(est._predictors)
-        if self._pending_train is None:
-            self._pending_train = scores
-            if self.with_valid:
-                return -primary_loss(scores)
-            train, valid = scores, {}
-        else:
-            train, valid = self._pending_train, scores
-        self._pending_train = None
-        if step > 0:  # the first call scores the constant baseline model
-            self.reporter.step(step, train, valid)
+        role = "valid" if self._is_validation(X, y) else "train"
+        seen = self._pending.setdefault(step, {})
+        if role in seen:
+            import sklearn
+
+            raise TrainingError(
+                f"scikit-learn {sklearn.__version__} scored the {role} rows twice in iteration {step} of "
+                "HistGradientBoosting; the live-curve hook does not know this pattern (tested up to the "
+                "scikit-learn bound in pyproject.toml)."
+            )
+        seen[role] = scores
+        if not self.with_valid or len(seen) == 2:
+            del self._pending[step]
+            if step > 0:  # the first call scores the constant baseline model
+                self.reporter.step(step, seen["train"], seen.get("valid", {}))
+            else:
+                self.reporter.check()
         else:
             self.reporter.check()
-        return -primary_loss(valid or train)
+        return -primary_loss(scores)
 
 
 def fit_hist_gradient_boosting(estimator: Any, data: FitData) -> FitInfo:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
 from workbench.engine.errors import SpecError
 from workbench.engine.learners.common import CLF, CLF_REG, REG, class_weight, early_stopping_rounds, pick
 from workbench.engine.learners.iterative import fit_epochs
@@ -37,14 +37,30 @@ _SELECTION = ParamSpec(
 )
 
 
+def _check_logistic(params: dict[str, Any], facts: Any = None) -> None:
+    """Solver/penalty pairs scikit-learn refuses, said before any fit."""
+    solver, l1_ratio = params["solver"], params["l1_ratio"]
+    if solver == "liblinear" and 0 < l1_ratio < 1:
+        raise SpecError(
+            f"logistic_regression: l1_ratio={l1_ratio} (elastic net) needs solver=saga; "
+            "liblinear takes only l1_ratio=0 or 1."
+        )
+    if l1_ratio > 0 and solver not in ("saga", "liblinear"):
+        raise SpecError(
+            f"logistic_regression: l1_ratio={l1_ratio} (an L1 penalty) needs solver=saga "
+            f"(or liblinear for l1_ratio=1); solver={solver} supports only l1_ratio=0."
+        )
+    if solver == "liblinear" and facts is not None and facts.n_classes > 2:
+        raise SpecError(
+            f"logistic_regression: solver=liblinear handles two classes only; the target has "
+            f"{facts.n_classes}. Use solver=lbfgs or saga."
+        )
+
+
 def _logistic(params: dict[str, Any], ctx: BuildContext) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    if params["l1_ratio"] > 0 and params["solver"] not in ("saga", "liblinear"):
-        raise SpecError(
-            f"logistic_regression: l1_ratio={params['l1_ratio']} (an L1 penalty) needs solver=saga "
-            f"(or liblinear for l1_ratio=1); solver={params['solver']} supports only l1_ratio=0."
-        )
+    _check_logistic(params)  # tuning builds estimators without the pre-run check
     return LogisticRegression(random_state=ctx.seed, **params)
 
 
@@ -84,7 +100,7 @@ def _sgd(params: dict[str, Any], ctx: BuildContext) -> Any:
     )
 
 
-register(Algorithm(
+LOGISTIC_REGRESSION = Algorithm(
     key="logistic_regression",
     name="Logistic regression",
     tasks=(CLF,),
@@ -114,10 +130,11 @@ register(Algorithm(
         _FIT_INTERCEPT,
     ),
     factory=_logistic,
+    check=_check_logistic,
     capabilities=_LINEAR_CAPS,
-))
+)
 
-register(Algorithm(
+LINEAR_REGRESSION = Algorithm(
     key="linear_regression",
     name="Linear regression",
     tasks=(REG,),
@@ -131,9 +148,9 @@ register(Algorithm(
     ),
     factory=_linear,
     capabilities=_LINEAR_CAPS,
-))
+)
 
-register(Algorithm(
+RIDGE = Algorithm(
     key="ridge",
     name="Ridge",
     tasks=CLF_REG,
@@ -141,9 +158,9 @@ register(Algorithm(
     params=(_ALPHA, class_weight(), _FIT_INTERCEPT),
     factory=_ridge,
     capabilities=_LINEAR_CAPS,
-))
+)
 
-register(Algorithm(
+LASSO = Algorithm(
     key="lasso",
     name="Lasso",
     tasks=(REG,),
@@ -151,9 +168,9 @@ register(Algorithm(
     params=(_ALPHA, _MAX_ITER, _TOL, _SELECTION, _FIT_INTERCEPT),
     factory=_lasso,
     capabilities=_LINEAR_CAPS,
-))
+)
 
-register(Algorithm(
+ELASTIC_NET = Algorithm(
     key="elastic_net",
     name="Elastic net",
     tasks=(REG,),
@@ -161,9 +178,9 @@ register(Algorithm(
     params=(_ALPHA, _L1_RATIO, _MAX_ITER, _TOL, _SELECTION, _FIT_INTERCEPT),
     factory=_elastic_net,
     capabilities=_LINEAR_CAPS,
-))
+)
 
-register(Algorithm(
+SGD = Algorithm(
     key="sgd",
     name="SGD linear model",
     tasks=CLF_REG,
@@ -217,4 +234,4 @@ register(Algorithm(
     factory=_sgd,
     capabilities=Capabilities(iterative=True, early_stopping=True, onnx=True, importances=True),
     fitter=fit_epochs,
-))
+)

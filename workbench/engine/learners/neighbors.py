@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
 from workbench.engine.learners.common import CLF_REG, pick
 
 
@@ -14,7 +14,7 @@ def _knn(params: dict[str, Any], ctx: BuildContext) -> Any:
     return pick(ctx.task, KNeighborsClassifier, KNeighborsRegressor)(n_jobs=ctx.n_threads, **params)
 
 
-register(Algorithm(
+KNN = Algorithm(
     key="knn",
     name="k-nearest neighbours",
     tasks=CLF_REG,
@@ -22,6 +22,7 @@ register(Algorithm(
     params=(
         ParamSpec(
             "n_neighbors", "int", 5, low=1, high=10_000, log=True, search_low=1, search_high=100,
+            at_most="fit_rows",
             help="How many neighbours vote; more gives smoother, less noisy predictions.",
         ),
         ParamSpec(
@@ -40,4 +41,4 @@ register(Algorithm(
     ),
     factory=_knn,
     capabilities=Capabilities(onnx=True, importances=False),
-))
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
 from workbench.engine.learners.common import CLF_REG, early_stopping_rounds, pick
 from workbench.engine.learners.iterative import fit_epochs
 
@@ -31,7 +31,7 @@ def _mlp(params: dict[str, Any], ctx: BuildContext) -> Any:
     )
 
 
-register(Algorithm(
+MLP = Algorithm(
     key="mlp",
     name="Neural network (MLP)",
     tasks=CLF_REG,
@@ -79,4 +79,4 @@ register(Algorithm(
     factory=_mlp,
     capabilities=Capabilities(iterative=True, early_stopping=True, onnx=True, importances=False),
     fitter=fit_epochs,
-))
+)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
-from workbench.engine.learners.common import CLF, CLF_REG, REG, class_weight
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
+from workbench.engine.learners.common import CLF, CLF_REG, REG, class_weight, shuffled_folds
 
 
 def _svm(params: dict[str, Any], ctx: BuildContext) -> Any:
@@ -24,10 +24,10 @@ def _svm(params: dict[str, Any], ctx: BuildContext) -> Any:
     # and it converts to ONNX.
     from sklearn.calibration import CalibratedClassifierCV
 
-    return CalibratedClassifierCV(svc, method="sigmoid", ensemble=False)
+    return CalibratedClassifierCV(svc, method="sigmoid", ensemble=False, cv=shuffled_folds(CLF, 5, ctx.seed))
 
 
-register(Algorithm(
+SVM = Algorithm(
     key="svm",
     name="Support vector machine",
     tasks=CLF_REG,
@@ -62,4 +62,4 @@ register(Algorithm(
     ),
     factory=_svm,
     capabilities=Capabilities(onnx=True, importances=False),
-))
+)

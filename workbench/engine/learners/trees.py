@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, ParamSpec, register
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
 from workbench.engine.learners.common import (
     CLF,
     CLF_REG,
@@ -78,7 +78,7 @@ def _forest_params(bootstrap: bool) -> tuple[ParamSpec, ...]:
     )
 
 
-register(Algorithm(
+DECISION_TREE = Algorithm(
     key="decision_tree",
     name="Decision tree",
     tasks=CLF_REG,
@@ -98,9 +98,9 @@ register(Algorithm(
     factory=_decision_tree,
     capabilities=_TREE_CAPS,
     scale_numeric=False,
-))
+)
 
-register(Algorithm(
+RANDOM_FOREST = Algorithm(
     key="random_forest",
     name="Random forest",
     tasks=CLF_REG,
@@ -110,9 +110,9 @@ register(Algorithm(
     capabilities=_FOREST_CAPS,
     fitter=fit_growing_ensemble,
     scale_numeric=False,
-))
+)
 
-register(Algorithm(
+EXTRA_TREES = Algorithm(
     key="extra_trees",
     name="Extra trees",
     tasks=CLF_REG,
@@ -122,4 +122,4 @@ register(Algorithm(
     capabilities=_FOREST_CAPS,
     fitter=fit_growing_ensemble,
     scale_numeric=False,
-))
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from workbench.engine.catalog import Algorithm, BuildContext, Capabilities, FitData, FitInfo, ParamSpec, register
+from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, FitData, FitInfo, ParamSpec
 from workbench.engine.errors import TrainingError
 from workbench.engine.learners.common import CLF, CLF_REG, early_stopping_rounds, learning_rate, n_estimators
 from workbench.engine.learners.iterative import Reporter, has_valid, train_sample
@@ -85,7 +85,9 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
     valid = has_valid(data)
     eval_set = [(Xs, ys)] + ([(data.X_valid, data.y_valid)] if valid else [])
 
-    class LiveMetrics(xgb.callback.TrainingCallback):
+    callback_base: Any = xgb.callback.TrainingCallback  # xgboost is imported lazily
+
+    class LiveMetrics(callback_base):
         def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
             train = _renamed(evals_log.get("validation_0", {}), names)
             scores = _renamed(evals_log.get("validation_1", {}), names)
@@ -116,7 +118,7 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
     return info
 
 
-register(Algorithm(
+XGBOOST = Algorithm(
     key="xgboost",
     name="XGBoost",
     tasks=CLF_REG,
@@ -159,4 +161,4 @@ register(Algorithm(
     capabilities=Capabilities(iterative=True, early_stopping=True, gpu=True, onnx=True, importances=True),
     fitter=fit_xgboost,
     scale_numeric=False,
-))
+)

@@ -5,11 +5,12 @@
   (``learners.target_scaling.StandardizedMLPRegressor``);
 * XGBoost's scikit-learn wrappers (onnxmltools' converter, registered into
   skl2onnx so an XGBoost model inside our Pipeline converts in one go);
-* two fixes to skl2onnx's HistGradientBoosting conversion: its split
+* one fix to skl2onnx's HistGradientBoosting conversion: its split
   thresholds are rounded to float32 the way skl2onnx already does for every
-  other scikit-learn tree (see :func:`_patch_hist_gradient_boosting_thresholds`),
-  and its missing-value flags are written as ints (protobuf 7 rejects
-  booleans there).
+  other scikit-learn tree (see :func:`_patch_hist_gradient_boosting_thresholds`).
+  (skl2onnx also writes HistGradientBoosting's missing-value flags as
+  booleans, which protobuf 7 rejects: the ``protobuf<7`` pin in
+  pyproject.toml is the one fix for that, docs/decisions.md.)
 
 :func:`register_converters` installs all of them; it is idempotent and cheap
 after the first call.  skl2onnx, onnx and xgboost are imported inside it, so
@@ -36,42 +37,18 @@ def register_converters() -> None:
     with _lock:
         if _done:
             return
-        _patch_hist_gradient_boosting_flags()
         _patch_hist_gradient_boosting_thresholds()
         _register_xgboost()
+        _register_lightgbm()
+        _register_catboost()
         _register_preparation()
         _register_learners()
         _done = True
 
 
 # --------------------------------------------------------------------------
-# HistGradientBoosting under protobuf 7
+# HistGradientBoosting thresholds
 # --------------------------------------------------------------------------
-def _patch_hist_gradient_boosting_flags() -> None:
-    """Make skl2onnx write ``nodes_missing_value_tracks_true`` as ints.
-
-    skl2onnx's HistGradientBoosting path passes ``node["missing_go_to_left"]``
-    (a numpy bool/uint8) and ``False`` for leaves into an ``ints`` attribute.
-    protobuf 6 silently accepts booleans there; protobuf 7 raises "Expected an
-    int, got a boolean".  Wrapping ``add_node`` to pass ``int(flag)`` writes
-    the very same model under both versions.
-    """
-    from skl2onnx.common import tree_ensemble
-
-    original = tree_ensemble.add_node
-    if getattr(original, "_workbench_int_flags", False):
-        return
-
-    def add_node(*args: Any, **kwargs: Any) -> Any:
-        flag = kwargs.get("nodes_missing_value_tracks_true")
-        if flag is not None:
-            kwargs["nodes_missing_value_tracks_true"] = int(flag)
-        return original(*args, **kwargs)
-
-    add_node._workbench_int_flags = True  # type: ignore[attr-defined]
-    tree_ensemble.add_node = add_node
-
-
 def _patch_hist_gradient_boosting_thresholds() -> None:
     """Convert HistGradientBoosting thresholds with skl2onnx's float32 adjustment.
 
@@ -85,24 +62,47 @@ def _patch_hist_gradient_boosting_thresholds() -> None:
     ``adjust_threshold_for_sklearn`` (threshold -> largest float32 <= it,
     which splits every float32 value the same way) but passes False for
     HistGradientBoosting; this wrapper passes True.
+
+    The argument is set by NAME through ``inspect.signature(...).bind``, so a
+    reordered signature cannot flip another argument; a signature without it
+    stops the export at once (:class:`ExportError`) instead of converting
+    with silently wrong thresholds.
     """
+    import inspect
+
     from skl2onnx.operator_converters import random_forest
 
     original = random_forest.add_tree_to_attribute_pairs_hist_gradient_boosting
     if getattr(original, "_workbench_adjusted", False):
         return
+    signature = inspect.signature(original)
+    check_patchable(signature, "adjust_threshold_for_sklearn", "add_tree_to_attribute_pairs_hist_gradient_boosting")
 
     def add_tree(*args: Any, **kwargs: Any) -> Any:
-        # Positional layout: (attr_pairs, is_classifier, tree, tree_id,
-        # tree_weight, weight_id_bias, leaf_weights_are_counts, adjust, ...).
-        if len(args) > 7:
-            args = (*args[:7], True, *args[8:])
-        else:
-            kwargs["adjust_threshold_for_sklearn"] = True
-        return original(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.arguments["adjust_threshold_for_sklearn"] = True
+        return original(*bound.args, **bound.kwargs)
 
     add_tree._workbench_adjusted = True  # type: ignore[attr-defined]
     random_forest.add_tree_to_attribute_pairs_hist_gradient_boosting = add_tree
+
+
+def check_patchable(signature: Any, parameter: str, function: str) -> None:
+    """Raise ExportError unless ``signature`` still takes ``parameter``.
+
+    A patched library function whose shape changed must stop the export, not
+    convert a model that predicts something else.
+    """
+    if parameter not in signature.parameters:
+        import skl2onnx
+
+        from workbench.engine.errors import ExportError
+
+        raise ExportError(
+            f"skl2onnx {skl2onnx.__version__} changed {function}{signature}: it no longer takes "
+            f"'{parameter}', which the workbench sets to keep HistGradientBoosting exports exact. "
+            "Install the skl2onnx version pinned in pyproject.toml."
+        )
 
 
 # --------------------------------------------------------------------------
@@ -132,6 +132,92 @@ def _register_xgboost() -> None:
         "XGBoostXGBRegressor",
         calculate_linear_regressor_output_shapes,
         convert_xgboost,
+    )
+
+
+def _register_lightgbm() -> None:
+    try:
+        from lightgbm import LGBMClassifier, LGBMRegressor
+    except ImportError:  # LightGBM is optional (workbench[boosting])
+        return
+    from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    update_registered_converter(
+        LGBMClassifier, "LightGbmLGBMClassifier", calculate_linear_classifier_output_shapes, convert_lightgbm,
+        options={"nocl": [True, False], "zipmap": [True, False, "columns"]},
+    )
+    update_registered_converter(
+        LGBMRegressor, "LightGbmLGBMRegressor", calculate_linear_regressor_output_shapes, convert_lightgbm,
+        options={"split": None},
+    )
+
+
+def _register_catboost() -> None:
+    try:
+        from catboost import CatBoostRegressor
+
+        from workbench.engine.learners.catboost_model import FlatCatBoostClassifier
+    except ImportError:  # CatBoost is optional (workbench[boosting])
+        return
+    from skl2onnx import update_registered_converter
+    from skl2onnx._supported_operators import sklearn_classifier_list
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    # skl2onnx gives a model label + probabilities outputs only if it knows
+    # it is a classifier; CatBoost does not derive from ClassifierMixin.
+    if FlatCatBoostClassifier not in sklearn_classifier_list:
+        sklearn_classifier_list.append(FlatCatBoostClassifier)
+    update_registered_converter(
+        FlatCatBoostClassifier, "WorkbenchCatBoostClassifier", calculate_linear_classifier_output_shapes,
+        _convert_catboost, options={"nocl": [True, False], "zipmap": [True, False, "columns"]},
+    )
+    update_registered_converter(
+        CatBoostRegressor, "WorkbenchCatBoostRegressor", calculate_linear_regressor_output_shapes,
+        _convert_catboost,
+    )
+
+
+def _convert_catboost(scope: Any, operator: Any, container: Any) -> None:
+    """CatBoost's own ONNX export of the trees, inlined after our preparation.
+
+    CatBoost writes a one-node graph (``TreeEnsembleClassifier`` /
+    ``TreeEnsembleRegressor`` on a float ``features`` tensor; a classifier
+    adds a ZipMap).  That node is copied as it is, its input wired to the
+    prepared matrix and its outputs to the pipeline's ``label`` and
+    ``probabilities`` tensors (no ZipMap: our graphs output plain tensors).
+    """
+    import os
+    import tempfile
+
+    import onnx
+    from onnx import helper
+
+    op = operator.raw_operator
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "catboost.onnx")
+        op.save_model(path, format="onnx")
+        exported = onnx.load(path)
+    trees = [n for n in exported.graph.node if n.op_type.startswith("TreeEnsemble")]
+    if len(trees) != 1:
+        raise NotImplementedError(
+            f"CatBoost's ONNX export has {len(trees)} tree nodes (expected 1): "
+            + ", ".join(n.op_type for n in exported.graph.node)
+        )
+    node = trees[0]
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
+    outputs = [o.full_name for o in operator.outputs[: len(node.output)]]
+    container.add_node(
+        node.op_type, [operator.inputs[0].full_name], outputs, op_domain="ai.onnx.ml", op_version=1,
+        name=scope.get_unique_operator_name(f"CatBoost{node.op_type}"), **attrs,
     )
 
 
@@ -168,6 +254,91 @@ def _register_learners() -> None:
         calculate_linear_regressor_output_shapes,
         _convert_standardized_mlp,
     )
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+
+    update_registered_converter(
+        DummyClassifier, "WorkbenchDummyClassifier", calculate_linear_classifier_output_shapes,
+        _convert_dummy_classifier, options={"zipmap": [False, True, "columns"], "nocl": [False, True]},
+    )
+    update_registered_converter(
+        DummyRegressor, "WorkbenchDummyRegressor", calculate_linear_regressor_output_shapes,
+        _convert_dummy_regressor,
+    )
+
+
+def _rows_times(scope: Any, container: Any, x: str, row: Any, out: str) -> None:
+    """``out`` = the constant ``row`` (1 x K) repeated once per row of ``x``.
+
+    Built from ``Shape(x)[0]`` and ``Expand``, never from arithmetic on ``x``:
+    a baseline must not turn a missing input value into a missing prediction.
+    """
+    import numpy as np
+
+    row = np.asarray(row).reshape(1, -1)
+    shape = scope.get_unique_variable_name("shape")
+    container.add_node("Shape", [x], [shape], name=scope.get_unique_operator_name("Shape"))
+    n = scope.get_unique_variable_name("n")
+    container.add_node(
+        "Slice", [shape, _const(scope, container, np.array([0], np.int64)),
+                  _const(scope, container, np.array([1], np.int64))], [n],
+        name=scope.get_unique_operator_name("Slice"),
+    )
+    target = scope.get_unique_variable_name("target_shape")
+    container.add_node(
+        "Concat", [n, _const(scope, container, np.array([row.shape[1]], np.int64))], [target], axis=0,
+        name=scope.get_unique_operator_name("Concat"),
+    )
+    container.add_node(
+        "Expand", [_const(scope, container, row), target], [out], name=scope.get_unique_operator_name("Expand"),
+    )
+
+
+def _const(scope: Any, container: Any, value: Any) -> str:
+    """A Constant node holding ``value`` (numbers or strings)."""
+    from onnx import numpy_helper
+
+    name = scope.get_unique_variable_name("const")
+    container.add_node(
+        "Constant", [], [name], value=numpy_helper.from_array(value, name),
+        name=scope.get_unique_operator_name("Constant"),
+    )
+    return name
+
+
+def _convert_dummy_classifier(scope: Any, operator: Any, container: Any) -> None:
+    """Labels: the class native ``predict`` gives every row; probabilities: its ``predict_proba`` row."""
+    import numpy as np
+
+    op = operator.raw_operator
+    if op.strategy not in ("prior", "most_frequent"):
+        raise NotImplementedError(f"DummyClassifier(strategy={op.strategy!r}) has no ONNX converter")
+    classes = np.asarray(op.classes_)
+    prior = np.asarray(op.class_prior_, dtype=np.float64)
+    top = int(np.argmax(prior))  # what DummyClassifier.predict returns (first of equals)
+    proba = prior if op.strategy == "prior" else np.eye(len(classes))[top]
+    x = operator.inputs[0].full_name
+    _rows_times(scope, container, x, proba.astype(np.float32), operator.outputs[1].full_name)
+    label = classes[top]
+    if classes.dtype.kind in "iub":
+        label_row = np.array([int(label)], dtype=np.int64)
+    else:
+        label_row = np.array([str(label)], dtype=object)
+    wide = scope.get_unique_variable_name("label2d")
+    _rows_times(scope, container, x, label_row, wide)
+    container.add_node(
+        "Reshape", [wide, _const(scope, container, np.array([-1], np.int64))], [operator.outputs[0].full_name],
+        name=scope.get_unique_operator_name("Reshape"),
+    )
+
+
+def _convert_dummy_regressor(scope: Any, operator: Any, container: Any) -> None:
+    """The constant ``predict`` gives every row, as an (N, 1) float tensor."""
+    import numpy as np
+
+    op = operator.raw_operator
+    value = np.asarray(op.constant_, dtype=np.float32).reshape(1, -1)
+    _rows_times(scope, container, operator.inputs[0].full_name, value, operator.outputs[0].full_name)
 
 
 def _convert_standardized_mlp(scope: Any, operator: Any, container: Any) -> None:

@@ -5,9 +5,10 @@ column, named exactly like the column: numeric, boolean and datetime columns
 as ``float32 [N, 1]`` (NaN for missing, datetimes as days since 1970-01-01),
 categorical columns as ``string [N, 1]`` ("" for missing).  Outputs:
 
-* classification: ``label`` (int64 class code 0..K-1) and ``probabilities``
-  (float32 ``[N, K]``, a plain tensor, no ZipMap); the metadata's
-  ``classes`` maps codes to the original labels;
+* classification: ``label`` (the original class values: strings for a
+  string target, int64 for integers; see :mod:`.labels`) and
+  ``probabilities`` (float32 ``[N, K]``, a plain tensor, no ZipMap) whose
+  columns follow the metadata's ``classes`` list;
 * regression: ``variable`` (float32 ``[N, 1]``);
 * clustering: ``label`` (int64 cluster) and ``scores`` (distances).
 
@@ -33,6 +34,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.engine.catalog import display_name
 from workbench.engine.errors import ExportError
 from workbench.engine.fsutil import atomic_write_bytes
 from workbench.engine.json_values import json_safe
@@ -51,9 +53,9 @@ INPUT_FORMAT = (
     "Numeric, boolean and datetime features: float32, NaN for missing; "
     "boolean as 0/1; datetime as days since 1970-01-01T00:00:00 UTC "
     "(fractional days carry the time of day). Categorical features: string, "
-    "'' (empty string) for missing. Classifier outputs: 'label' (int64 code) "
-    "and 'probabilities' (float32 [N, K]); metadata 'classes' maps code i to "
-    "its label. Regression output: 'variable'. Clustering: 'label', 'scores'."
+    "'' (empty string) for missing. Classifier outputs: 'label' (the class "
+    "itself: string for a text target, int64 for whole numbers) and "
+    "'probabilities' (float32 [N, K]), column i being metadata 'classes'[i]. Regression output: 'variable'. Clustering: 'label', 'scores'."
 )
 
 
@@ -66,6 +68,7 @@ def export_onnx(
     metrics: dict[str, Any] | None = None,
     target_opset: dict[str, int] | int | None = None,
     ctx: "JobContext | None" = None,
+    reference_profile: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Convert ``model`` to ONNX, check parity on ``X_check``, write ``path``.
 
@@ -85,6 +88,9 @@ def export_onnx(
         Overrides :data:`DEFAULT_OPSET` (mostly for tests).
     ctx
         Optional job context for progress, logging and cancellation.
+    reference_profile
+        The training rows' profile (:mod:`workbench.engine.monitoring.reference`),
+        stored in the metadata so drift can be checked from the file alone.
 
     Returns
     -------
@@ -125,7 +131,8 @@ def export_onnx(
     parity = None
     if X_check is not None and len(X_check):
         parity = check_parity(model, onx.SerializeToString(), X_check)
-    metadata = build_metadata(model, run_id=run_id, metrics=metrics, opset=opset, parity=parity)
+    metadata = build_metadata(model, run_id=run_id, metrics=metrics, opset=opset, parity=parity,
+                              reference_profile=reference_profile)
     _set_metadata(onx, metadata)
     data = onx.SerializeToString()
     if ctx is not None:
@@ -153,15 +160,6 @@ def _opset(target_opset: dict[str, int] | int | None) -> dict[str, int]:
     if isinstance(target_opset, int):
         return {"": target_opset, "ai.onnx.ml": DEFAULT_OPSET["ai.onnx.ml"]}
     return dict(target_opset)
-
-
-def algorithm_name(model: "TrainedModel") -> str:
-    try:
-        from workbench.engine.catalog import get_algorithm
-
-        return get_algorithm(model.info.algorithm).name
-    except Exception:
-        return model.info.algorithm
 
 
 def _check_capability(model: "TrainedModel") -> None:
@@ -232,7 +230,7 @@ def _name_inputs_like_columns(onx: Any, model: "TrainedModel") -> None:
     produced = [i.name for i in onx.graph.input]
     if len(produced) != len(columns):
         raise ExportError(
-            f"Could not export {algorithm_name(model)} to ONNX: the converted graph has "
+            f"Could not export {display_name(model.info.algorithm)} to ONNX: the converted graph has "
             f"{len(produced)} inputs for {len(columns)} feature columns."
         )
     mapping = dict(zip(produced, columns))
@@ -308,6 +306,7 @@ def convert_model(model: "TrainedModel", opset: dict[str, int] | None = None) ->
     from skl2onnx import convert_sklearn
 
     from workbench.engine.onnx.converters import register_converters
+    from workbench.engine.onnx.labels import add_class_label_output
     from workbench.engine.onnx.trees import split_tree_ensembles
 
     opset = opset or dict(DEFAULT_OPSET)
@@ -339,6 +338,8 @@ def convert_model(model: "TrainedModel", opset: dict[str, int] | None = None) ->
     # (onnxruntime walks every tree of a node per 128 rows): 3-5x faster
     # batches, same inputs and outputs (see onnx_trees).
     split_tree_ensembles(onx)
+    if model.task == "classification":
+        add_class_label_output(onx, model.info.classes)
     return onx
 
 
@@ -392,7 +393,7 @@ def _conversion_view(pipeline: Any) -> Any:
 
 
 def _explain_conversion_error(model: "TrainedModel", exc: Exception) -> str:
-    name = algorithm_name(model)
+    name = display_name(model.info.algorithm)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "Expected an int, got a boolean" in repr(exc) + repr(exc.__cause__):
         return (
@@ -435,17 +436,22 @@ def build_metadata(
     metrics: dict[str, Any] | None = None,
     opset: dict[str, int] | None = None,
     parity: dict[str, Any] | None = None,
+    reference_profile: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """The ``metadata_props`` written into the model (all values strings).
 
     Keys: ``workbench_format`` (this layout's version), ``features`` (JSON
     list of ``{"name", "kind", "onnx_type"}`` in input order), ``target``,
-    ``task``, ``algorithm``, ``classes`` (JSON list; code i -> label),
+    ``task``, ``algorithm``, ``classes`` (JSON list; probability column i -> class),
+    ``label_values`` ("classes" for a classifier: ``label`` holds class values),
+    ``reference_profile`` (JSON, when given: the training rows' profile for drift checks),
     ``has_probabilities`` ("true"/"false"),
     ``metrics`` (JSON), ``run_id``, ``workbench_version``, ``versions``
     (JSON), ``opset`` (JSON), ``parity`` (JSON or ""), ``input_format``.
     """
     from workbench import __version__
+    from workbench.engine.monitoring.reference import METADATA_KEY as PROFILE_KEY
+    from workbench.engine.onnx.labels import LABEL_HOLDS_CLASSES, LABEL_VALUES_KEY
 
     info = model.info
     features = [
@@ -453,7 +459,8 @@ def build_metadata(
         for f in info.features
     ]
     return {
-        "workbench_format": "1",
+        # 2: a classifier's "label" holds class values, not codes.
+        "workbench_format": "2",
         "features": json.dumps(features),
         "target": info.target or "",
         "task": info.task,
@@ -467,6 +474,10 @@ def build_metadata(
         "opset": json.dumps(opset or DEFAULT_OPSET),
         "parity": json.dumps(json_safe(parity)) if parity is not None else "",
         "input_format": INPUT_FORMAT,
+        **({LABEL_VALUES_KEY: LABEL_HOLDS_CLASSES} if info.task == "classification" else {}),
+        # Binary classifiers: the chosen cut on P(classes[1]) ("" = the label output's own rule).
+        "threshold": "" if getattr(info, "threshold", None) is None else repr(float(info.threshold)),
+        **({PROFILE_KEY: json.dumps(reference_profile)} if reference_profile else {}),
     }
 
 

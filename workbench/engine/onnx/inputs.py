@@ -39,7 +39,7 @@ from workbench.engine.model import FeatureInfo, coerce_columns
 SMALL_ROWS = 256
 
 Feeds = dict[str, np.ndarray]
-InputData = pd.DataFrame | Mapping[str, Any] | Sequence[Mapping[str, Any]]
+type InputData = pd.DataFrame | Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
 # The words coerce_columns maps for boolean columns (after strip/lower).
 _BOOL_WORDS = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "yes": 1.0, "no": 0.0,
@@ -125,7 +125,7 @@ class FeedBuilder:
                 return None
         for i in string_pos:
             dt = dtypes[i]
-            if not (dt == object or isinstance(dt, pd.StringDtype)
+            if not (dt == object or isinstance(dt, pd.StringDtype)  # noqa: E721 (numpy dtype equality)
                     or (isinstance(dt, np.dtype) and dt.kind in "iub")):
                 return None
         n = len(df)

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.engine.catalog import display_name
 from workbench.engine.errors import ExportError
+from workbench.engine.onnx.labels import class_codes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,7 +54,6 @@ def check_parity(model: "TrainedModel", onnx_bytes: bytes, X_check: "pd.DataFram
     """
     import onnxruntime as ort
 
-    from workbench.engine.onnx.export import algorithm_name  # here: onnx_export imports this module
 
     frame = model.coerce(X_check)
     options = ort.SessionOptions()
@@ -62,7 +63,7 @@ def check_parity(model: "TrainedModel", onnx_bytes: bytes, X_check: "pd.DataFram
         outputs = session.run(None, onnx_feeds(model, frame))
     except Exception as exc:
         raise ExportError(
-            f"The exported {algorithm_name(model)} model does not run in onnxruntime: "
+            f"The exported {display_name(model.info.algorithm)} model does not run in onnxruntime: "
             f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         ) from exc
     named = dict(zip([o.name for o in session.get_outputs()], outputs))
@@ -93,7 +94,12 @@ def check_parity(model: "TrainedModel", onnx_bytes: bytes, X_check: "pd.DataFram
         }
 
     native_labels = np.asarray(pipeline.predict(frame)).astype(np.int64).ravel()
-    onnx_labels = np.asarray(named["label"]).astype(np.int64).ravel()
+    if model.task == "classification":
+        # The graph's label holds class values (onnx.labels): map them back to
+        # codes; a value that is not one of the classes (-1) counts as a mismatch.
+        onnx_labels = class_codes(named["label"], model.info.classes)
+    else:
+        onnx_labels = np.asarray(named["label"]).astype(np.int64).ravel()
     differ = native_labels != onnx_labels
     max_diff = 0.0
     ties = np.zeros(rows, dtype=bool)

@@ -23,6 +23,7 @@ from workbench.engine.errors import DataError
 from workbench.engine.fsutil import atomic_write_text
 from workbench.engine.model import FeatureInfo, coerce_features
 from workbench.engine.onnx.inputs import FeedBuilder, InputData, as_frame
+from workbench.engine.onnx.labels import LABEL_HOLDS_CLASSES, LABEL_VALUES_KEY, labels_from_output
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.engine.jobs.events import JobContext
@@ -61,7 +62,7 @@ class OnnxPredictor:
     task : str
         "classification", "regression" or "clustering".
     classes : list
-        Class labels; code i of the ``label`` output is ``classes[i]``.
+        Class labels, in the order of the probability columns.
     metadata : dict
         The model's raw ``metadata_props``.
     """
@@ -95,7 +96,8 @@ class OnnxPredictor:
         self.target = self.metadata.get("target") or None
         self.classes: list[Any] = json.loads(self.metadata.get("classes") or "[]")
         self.output_names = [o.name for o in self.session.get_outputs()]
-        self._class_array = np.asarray(self.classes, dtype=object)
+        # Files exported before format 2 hold class codes in "label".
+        self.label_holds_classes = self.metadata.get(LABEL_VALUES_KEY) == LABEL_HOLDS_CLASSES
         self._inputs = FeedBuilder(self.features)
 
     # -- description -----------------------------------------------------
@@ -159,10 +161,23 @@ class OnnxPredictor:
     def _labels(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
         if self.task == "regression":
             return np.asarray(outputs[self.output_names[0]], dtype=float).ravel()
-        codes = np.asarray(outputs["label"]).astype(np.int64).ravel()
-        if self.task == "classification" and self.classes:
-            return self._class_array[codes]
-        return codes
+        if self.task == "classification":
+            # -- decision threshold (issue 15, explain helper): a binary model's chosen
+            # cut on P(classes[1]) is in the metadata; the graph's own label uses 0.5.
+            threshold = self.metadata.get("threshold")
+            if threshold and len(self.classes) == 2 and "probabilities" in outputs:
+                positive = np.asarray(outputs["probabilities"], dtype=float)[:, 1] >= float(threshold)
+                return np.asarray(self.classes, dtype=object)[positive.astype(int)]
+            return labels_from_output(outputs["label"], self.classes, self.label_holds_classes)
+        return np.asarray(outputs["label"]).astype(np.int64).ravel()
+
+    def predict_with_proba(self, data: InputData) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(predictions, probabilities or None)`` from one run of the graph."""
+        outputs = self.run(data)
+        proba = None
+        if self.task == "classification" and "probabilities" in outputs:
+            proba = np.asarray(outputs["probabilities"], dtype=float)
+        return self._labels(outputs), proba
 
     def predict(self, data: InputData) -> np.ndarray:
         """Labels (classification), values (regression) or cluster ids.

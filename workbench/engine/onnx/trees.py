@@ -177,7 +177,7 @@ def _split_node(node: Any, graph: Any, names: _NameMaker, min_nodes: int,
     weight_fields = {src: dst for src, dst in zip(
         _WEIGHT_FIELDS[kind], _WEIGHT_FIELDS["TreeEnsembleRegressor"]) if src in a}
     if mode == "binary":
-        fixed = {"n_targets": 1}  # all weights are of one class: target 0
+        fixed: dict[str, Any] = {"n_targets": 1}  # all weights are of one class: target 0
     else:
         fixed = {"n_targets": n_targets}
 

@@ -7,6 +7,12 @@ A project is a folder a person can read, diff and put in git::
       data/                 datasets copied in by ``data add``
       runs/<run-id>/        one folder per run (see runs.py)
       .workbench-cache/     Parquet copies of datasets for fast reloads (safe to delete)
+      .workbench.lock       held while a process rewrites a project file (see lock.py)
+
+Every read-modify-write of a project file happens under :func:`project_lock`
+and re-reads the file inside it, so concurrent writers (two terminals, the
+GUI and the CLI) lose nothing.  Temp files have recognisable names
+(:mod:`workbench.engine.fsutil`) and stale ones are swept when a project opens.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import tomli_w
 
 from workbench.engine.errors import DataError, ProjectError
-from workbench.engine.fsutil import atomic_write_text
+from workbench.engine.fsutil import atomic_write_text, copy_and_hash, sweep_stale_temps, temp_path_for
+from workbench.engine.project.lock import project_lock
+from workbench.engine.project.run_folder import RUNS_DIR, RunFolder
 from workbench.engine.project.runs import RunRecord
 
 PROJECT_FILE = "workbench.toml"
@@ -47,6 +55,30 @@ class DatasetEntry:
         if self.columns is not None:
             d["columns"] = self.columns
         return d
+
+
+def _read_config(file: Path) -> dict[str, Any]:
+    try:
+        config = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProjectError(f"{file} is missing; is {file.parent} still a workbench project?") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"{file} is not valid TOML: {exc}.") from None
+    if config.get("format", FORMAT) > FORMAT:
+        raise ProjectError(
+            f"{file} was written by a newer workbench (format {config['format']}); upgrade to open it."
+        )
+    config.setdefault("datasets", {})
+    config.setdefault("defaults", {})
+    return config
+
+
+def _read_index(index_file: Path) -> dict[str, Any]:
+    try:
+        index = json.loads(index_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return index if isinstance(index, dict) else {}
 
 
 def _clean_name(stem: str) -> str:
@@ -73,7 +105,10 @@ class Project:
         (root / "runs").mkdir(exist_ok=True)
         config = {"name": name or root.name, "format": FORMAT, "defaults": {}, "datasets": {}}
         project = cls(root, config)
-        project._save()
+        with project_lock(root):
+            if (root / PROJECT_FILE).exists():
+                raise ProjectError(f"{root} is already a workbench project.")
+            project._save()
         return project
 
     @classmethod
@@ -87,21 +122,49 @@ class Project:
                 f"{root} is not a workbench project (no {PROJECT_FILE}). "
                 f"Create one with 'workbench init {path}'."
             )
+        config = _read_config(file)
         try:
-            config = tomllib.loads(file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ProjectError(f"{file} is not valid TOML: {exc}.") from None
-        if config.get("format", FORMAT) > FORMAT:
-            raise ProjectError(
-                f"{file} was written by a newer workbench (format {config['format']}); upgrade to open it."
-            )
-        config.setdefault("datasets", {})
-        config.setdefault("defaults", {})
-        (root / "runs").mkdir(exist_ok=True)
-        return cls(root, config)
+            (root / "runs").mkdir(exist_ok=True)
+        except OSError:
+            pass  # a read-only project still opens
+        project = cls(root, config)
+        project.sweep_leftovers()
+        return project
 
     def _save(self) -> None:
         atomic_write_text(self.root / PROJECT_FILE, tomli_w.dumps(self._config))
+
+    def _update(self, change: Callable[[dict[str, Any]], Any]) -> Any:
+        """Apply ``change`` to workbench.toml as it is on disk now, and save.
+
+        Re-read inside the lock: another process may have written since this
+        Project was opened, and writing back a stale copy would drop its work.
+        """
+        with project_lock(self.root):
+            self._config = _read_config(self.root / PROJECT_FILE)
+            out = change(self._config)
+            self._save()
+            return out
+
+    def sweep_leftovers(self) -> list[Path]:
+        """Remove what killed writers left: stale temp files and half-deleted runs."""
+        removed: list[Path] = []
+        folders = [self.root, self.root / "data", self.root / CACHE_DIR, self.runs_dir, self.root / "tunes"]
+        for parent in (self.runs_dir, self.root / "tunes"):
+            try:
+                folders += [p for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
+            except OSError:
+                pass
+        for folder in folders:
+            removed += sweep_stale_temps(folder)
+        try:
+            trash = [p for p in self.runs_dir.iterdir() if p.name.startswith(".deleted-") and p.is_dir()]
+        except OSError:
+            trash = []
+        for p in trash:  # a delete_run killed after its rename
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+        return removed
 
     # -- properties --------------------------------------------------------
     @property
@@ -158,29 +221,41 @@ class Project:
             raise ProjectError(
                 f"Invalid dataset name '{name}': use letters, digits, '_', '-' or '.' (max 64)."
             )
-        if name in self._config["datasets"]:
-            raise ProjectError(f"A dataset named '{name}' already exists; choose another --name.")
+        self._refuse_taken_name(name)  # early, before the slow load; checked again under the lock
         frame = load_table(src, ctx.sub(0.0, 0.8) if ctx else None)
-        sha = fingerprint(src)
         inside = src.is_relative_to(self.root)
         if copy is None:
             copy = not inside
-        if copy and not inside:
-            dest = self.root / "data" / src.name
-            if dest.exists():
-                dest = self.root / "data" / f"{name}{src.suffix}"
-            if dest.exists():
-                raise ProjectError(f"{dest} already exists in the project.")
-            dest.parent.mkdir(exist_ok=True)
-            tmp = dest.with_name(f".{dest.name}.tmp")
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, dest)
-            rel = dest.relative_to(self.root).as_posix()
-        else:
-            rel = src.relative_to(self.root).as_posix() if inside else str(src)
-        entry = DatasetEntry(name=name, path=rel, sha256=sha, rows=len(frame), columns=frame.shape[1])
-        self._config["datasets"][name] = entry.to_toml()
-        self._save()
+        tmp: Path | None = None
+        try:
+            if copy and not inside:
+                # Copied under a temp name first: a kill mid-copy leaves only
+                # a recognisable temp file (swept later), never a half file
+                # that looks like data.
+                (self.root / "data").mkdir(exist_ok=True)
+                tmp = temp_path_for(self.root / "data" / src.name)
+                sha = copy_and_hash(src, tmp)
+            else:
+                sha = fingerprint(src)
+
+            def register(config: dict[str, Any]) -> DatasetEntry:
+                self._refuse_taken_name(name)
+                if tmp is not None:
+                    dest = self._free_data_path(src, name, sha)
+                    os.replace(tmp, dest)
+                    rel = dest.relative_to(self.root).as_posix()
+                else:
+                    rel = src.relative_to(self.root).as_posix() if inside else str(src)
+                entry = DatasetEntry(name=name, path=rel, sha256=sha, rows=len(frame), columns=frame.shape[1])
+                config["datasets"][name] = entry.to_toml()
+                return entry
+
+            # Rename and registration are one locked step: a kill between them
+            # leaves a copy no dataset names, which the next add adopts.
+            entry = self._update(register)
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
         self._write_cache(sha, frame)
         # The first load (and a preview) need not hash the file again.
         self._remember_fingerprint(self.dataset_path(name), sha)
@@ -198,74 +273,112 @@ class Project:
             raise DataError(f"{folder} is a folder of Parquet files: add it with --link (it is never copied).")
         if not _NAME_RE.match(name):
             raise ProjectError(f"Invalid dataset name '{name}': use letters, digits, '_', '-' or '.' (max 64).")
-        if name in self._config["datasets"]:
-            raise ProjectError(f"A dataset named '{name}' already exists; choose another --name.")
+        self._refuse_taken_name(name)
         info = describe(folder)
         sha = fingerprint_folder(folder)
         rel = folder.relative_to(self.root).as_posix() if folder.is_relative_to(self.root) else str(folder)
         entry = DatasetEntry(name=name, path=rel, sha256=sha, rows=info["rows"], columns=len(info["columns"]))
-        self._config["datasets"][name] = entry.to_toml()
-        self._save()
+
+        def register(config: dict[str, Any]) -> DatasetEntry:
+            self._refuse_taken_name(name)
+            config["datasets"][name] = entry.to_toml()
+            return entry
+
+        self._update(register)
         if ctx:
             ctx.progress(1.0, f"Linked {name}: {info['rows']:,} rows in {info['parts']} Parquet parts")
         return entry
 
+    def _refuse_taken_name(self, name: str) -> None:
+        if name in self._config["datasets"]:
+            raise ProjectError(f"A dataset named '{name}' already exists; choose another --name.")
+
+    def _free_data_path(self, src: Path, name: str, sha: str) -> Path:
+        """Where a copy of ``src`` goes in ``data/``.
+
+        A file there that no dataset names and that holds the same bytes is
+        the leftover of a killed add: it is taken over.  Any other file is
+        the user's, and the copy gets the next free name instead.
+        """
+        from workbench.engine.data.loading import fingerprint
+
+        data = self.root / "data"
+        registered = {(self.root / d.get("path", "")).resolve() for d in self._config["datasets"].values()}
+        suffix = src.suffix
+        candidates = [data / src.name, data / f"{name}{suffix}"]
+        candidates += [data / f"{name}-{i}{suffix}" for i in range(2, 1000)]
+        for dest in candidates:
+            if not dest.exists():
+                return dest
+            if dest.resolve() in registered or not dest.is_file():
+                continue
+            try:
+                if dest.stat().st_size == src.stat().st_size and fingerprint(dest) == sha:
+                    return dest
+            except (OSError, DataError):
+                continue
+        raise ProjectError(f"No free file name for '{name}' in {data}; tidy that folder and try again.")
+
     def remove_dataset(self, name: str) -> None:
-        self.dataset(name)
-        del self._config["datasets"][name]
-        self._save()
+        def remove(config: dict[str, Any]) -> None:
+            self.dataset(name)
+            del config["datasets"][name]
+
+        self._update(remove)
 
     def rename_dataset(self, old: str, new: str) -> None:
-        self.dataset(old)
         if not _NAME_RE.match(new):
             raise ProjectError(f"Invalid dataset name '{new}'.")
-        if new in self._config["datasets"]:
-            raise ProjectError(f"A dataset named '{new}' already exists.")
-        self._config["datasets"][new] = self._config["datasets"].pop(old)
-        if self._config["defaults"].get("dataset") == old:
-            self._config["defaults"]["dataset"] = new
-        self._save()
+
+        def rename(config: dict[str, Any]) -> None:
+            self.dataset(old)
+            if new in config["datasets"]:
+                raise ProjectError(f"A dataset named '{new}' already exists.")
+            config["datasets"][new] = config["datasets"].pop(old)
+            if config["defaults"].get("dataset") == old:
+                config["defaults"]["dataset"] = new
+
+        self._update(rename)
 
     def current_fingerprint(self, name: str) -> str:
-        """SHA-256 of the dataset file now, cached by (size, mtime)."""
+        """SHA-256 of the dataset file's bytes now: always hashed, never taken
+        from the (size, mtime) index.
+
+        This is the fingerprint a run records and a replay (``train --spec``)
+        is checked against, so it must mean "these bytes": a same-size edit
+        with the mtime put back keeps size and mtime but not the content.
+        Hashing runs at ~1 GB/s, far below the cost of a fit.
+        """
         from workbench.engine.data.loading import fingerprint
 
         path = self.dataset_path(name)
         if not path.exists():
             raise DataError(f"The file of dataset '{name}' is missing: {path}.")
-        if path.is_dir():
-            # A folder's mtime misses a part rewritten in place: always hash it.
+        if path.is_dir():  # partitioned Parquet: every part's name and bytes
             from workbench.engine.data.partitioned import fingerprint_folder
 
             return fingerprint_folder(path)
         st = path.stat()
-        index_file = self.root / CACHE_DIR / "index.json"
-        try:
-            index = json.loads(index_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            index = {}
-        key = str(path)
-        hit = index.get(key)
-        if hit and hit.get("size") == st.st_size and hit.get("mtime_ns") == st.st_mtime_ns:
-            return hit["sha256"]
         sha = fingerprint(path)
         self._remember_fingerprint(path, sha, st)
         return sha
 
     def _remember_fingerprint(self, path: Path, sha: str, st: os.stat_result | None = None) -> None:
-        """Record ``sha`` for the file's current size and mtime in the cache index."""
+        """Record ``sha`` for the file's (size, mtime) in the cache index.
+
+        The index only lets a *read* of the Parquet cache skip hashing the
+        source again (previews, reloads in the app).
+        """
         index_file = self.root / CACHE_DIR / "index.json"
         try:
             st = st or path.stat()
-            try:
-                index = json.loads(index_file.read_text())
-            except (FileNotFoundError, json.JSONDecodeError):
-                index = {}
-            index[str(path)] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}
             index_file.parent.mkdir(exist_ok=True)
-            atomic_write_text(index_file, json.dumps(index, indent=1))
-        except OSError:
-            pass  # a read-only project still works, just without the cache
+            with project_lock(self.root):
+                index = _read_index(index_file)
+                index[str(path)] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}
+                atomic_write_text(index_file, json.dumps(index, indent=1))
+        except (OSError, ProjectError):
+            pass  # a read-only or busy project still works, just without the cache
 
     def _known_fingerprint(self, name: str) -> str | None:
         """The dataset file's SHA-256 if the cache index knows it for the file's
@@ -312,8 +425,14 @@ class Project:
         except Exception:  # a broken cache is only a cache: no preview
             return None
 
-    def load_dataset(self, name: str, ctx=None):
-        """The dataset as a DataFrame, from the Parquet cache when it is fresh."""
+    def load_dataset(self, name: str, ctx=None, *, fingerprint: str | None = None):
+        """The dataset as a DataFrame, from the Parquet cache when it is fresh.
+
+        The cache is keyed on the content hash.  Give the file's
+        ``fingerprint`` (from :meth:`current_fingerprint`) when the frame must
+        be exactly those bytes (training); without it a (size, mtime) match in
+        the index stands for the hash, which is fine for looking at the data.
+        """
         import pandas as pd
 
         from workbench.engine.data.loading import load_table
@@ -323,6 +442,8 @@ class Project:
 
             return read_folder(self.dataset_path(name))
         sha = self.current_fingerprint(name)
+
+        sha = fingerprint or self._known_fingerprint(name) or self.current_fingerprint(name)
         cached = self.root / CACHE_DIR / f"{sha}.parquet"
         if cached.exists():
             try:
@@ -342,9 +463,9 @@ class Project:
         path = self.root / CACHE_DIR / f"{sha}.parquet"
         if path.exists():
             return
+        tmp = temp_path_for(path)  # one per writer: two trains may cache at once
         try:
             path.parent.mkdir(exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp")
             frame.to_parquet(tmp, index=False)
             os.replace(tmp, path)
         except Exception:
@@ -356,27 +477,37 @@ class Project:
     # -- runs --------------------------------------------------------------
     @property
     def runs_dir(self) -> Path:
-        return self.root / "runs"
+        return self.root / RUNS_DIR
 
     def runs(self) -> list[RunRecord]:
         """All runs, oldest first."""
         if not self.runs_dir.exists():
             return []
-        records = [
-            RunRecord(p.name, p)
-            for p in self.runs_dir.iterdir()
-            if p.is_dir() and not p.name.startswith(".") and (p / "spec.json").exists()
-        ]
-        return sorted(records, key=lambda r: (r.created, r.run_id))
+        records = []
+        for p in self.runs_dir.iterdir():
+            if p.name.startswith(".") or not p.is_dir():
+                continue
+            folder = RunFolder(p)
+            # A folder with a result but no spec is a damaged run: listed, not hidden.
+            if folder.spec_path.exists() or folder.result_path.exists():
+                records.append(RunRecord(p.name, p))
+
+        def created(record: RunRecord) -> float:
+            try:
+                return record.created
+            except OSError:  # deleted by another process meanwhile
+                return 0.0
+
+        return sorted(records, key=lambda r: (created(r), r.run_id))
 
     def run(self, run_id: str) -> RunRecord:
-        folder = self.runs_dir / run_id
-        if not (folder / "spec.json").exists():
+        folder = RunFolder.of(self.root, run_id)
+        if not (folder.spec_path.exists() or folder.result_path.exists()):
             matches = [r for r in self.runs() if r.run_id.startswith(run_id)]
             if len(matches) == 1:
                 return matches[0]
             raise ProjectError(f"No run '{run_id}' in {self.name}. See 'workbench runs {self.root}'.")
-        return RunRecord(run_id, folder)
+        return RunRecord(run_id, folder.path)
 
     def delete_run(self, run_id: str) -> None:
         record = self.run(run_id)

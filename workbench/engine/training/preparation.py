@@ -385,10 +385,10 @@ def build_preprocessor(
         sparse_threshold=0,
         verbose_feature_names_out=_needs_prefixes(plan),
     )
-    steps: list[tuple[str, Any]] = [("columns", columns)]
-    steps += _selection_steps(spec, task or getattr(spec, "task", None))
-    steps.append(("float32", ToFloat32()))
-    return Pipeline(steps), plan.features
+    pipeline_steps: list[tuple[str, Any]] = [("columns", columns)]
+    pipeline_steps += _selection_steps(spec, task or getattr(spec, "task", None))
+    pipeline_steps.append(("float32", ToFloat32()))
+    return Pipeline(pipeline_steps), plan.features
 
 
 def _needs_prefixes(plan: PreparationPlan) -> bool:

@@ -205,7 +205,12 @@ def holdout_split(setup: Setup, spec: RunSpec):
         raise DataError(f"Cannot split {n} rows with --test-size {spec.test_size}: {exc}") from None
     if len(train_idx) < 2 or len(test_idx) < 1:
         raise DataError(f"Too few rows ({n}) for --test-size {spec.test_size}.")
-    return np.sort(train_idx), np.sort(test_idx)
+    # Training rows stay in the split's seeded random order, not file order:
+    # files are often sorted (by date, by class), and whatever depends on row
+    # order downstream (kNN breaking distance ties, a learner's inner folds)
+    # then saw one kind of row first (a titanic kNN scored 0.379 under a
+    # 0.621 majority rate; 0.705 on shuffled rows).
+    return np.asarray(train_idx), np.sort(test_idx)
 
 
 def cv_folds(setup: Setup, spec: RunSpec, train_idx: np.ndarray):

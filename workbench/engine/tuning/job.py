@@ -62,8 +62,7 @@ from workbench.engine.tuning.space import (
 )
 from workbench.engine.spec import RunSpec
 from workbench.engine.tuning.objective import (
-    PRUNE_STARTUP_TRIALS,
-    PRUNE_WARMUP_STEPS,
+    prune_settings,
     PruneHook,
     objective_metrics,
 )
@@ -285,6 +284,12 @@ class TuneJob:
             message = "No trial completed." + (f" First error: {failed[0].get('message')}" if failed else "")
         result = search.result(resolved, status, message, settings, t_start, notes)
         writer.finish(result)
+        if search.prune_settings:
+            ctx.log(
+                f"Trials: {result['n_complete']} complete, {result['n_pruned']} pruned, {result['n_failed']} failed "
+                f"(pruning starts after {search.prune_settings['n_startup_trials']} complete trials and "
+                f"{search.prune_settings['n_warmup_steps']} iterations)."
+            )
         if status == "failed":
             raise TrainingError(f"Tuning {algorithm.name} failed: {message}")
         ctx.progress(1.0, "Done")
@@ -359,13 +364,15 @@ class _Search:
         self.stop = threading.Event()
         self.t0 = time.monotonic()
         seed = job.seed
+        sampler: optuna.samplers.BaseSampler
         if job.strategy == "bayes":
             sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(3, (plan.n_trials or 20) // 4)))
         else:
             sampler = optuna.samplers.RandomSampler(seed=seed)
+        self.prune_settings = prune_settings(plan.n_trials, problem.setup.params) if problem.prune else None
         pruner = (
-            optuna.pruners.MedianPruner(n_startup_trials=PRUNE_STARTUP_TRIALS, n_warmup_steps=PRUNE_WARMUP_STEPS)
-            if problem.prune else optuna.pruners.NopPruner()
+            optuna.pruners.MedianPruner(**self.prune_settings)
+            if self.prune_settings else optuna.pruners.NopPruner()
         )
         self.client = client
         self.journal_path = None
@@ -489,7 +496,7 @@ class _Search:
         with self.lock:
             if record["state"] == "complete":
                 self.study.tell(trial, record["score"])
-                if better(record["score"], self.best and self.best["score"], self.problem.direction):
+                if better(record["score"], self.best["score"] if self.best else None, self.problem.direction):
                     self.best = record
             else:
                 state = TrialState.PRUNED if record["state"] == "pruned" else TrialState.FAIL
@@ -597,7 +604,9 @@ def score_params(problem: _Problem, fixed: Mapping[str, Any], params: dict[str, 
 
     p = problem
     full = p.algorithm.validate_params({**fixed, **params}, p.setup.task)
-    fitter = _Fitter(p.algorithm, replace(p.setup, params=full), p.spec, p.bctx)
+    # A pruned search needs a live validation curve even without early
+    # stopping: the pruned fold's model trains on the rest of its rows.
+    fitter = _Fitter(p.algorithm, replace(p.setup, params=full), p.spec, p.bctx, hold_out_valid=p.prune)
     X, y = p.setup.X, p.setup.y
     fold_scores = []
     for i, (tr, va) in enumerate(p.folds):

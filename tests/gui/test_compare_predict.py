@@ -1,0 +1,169 @@
+"""The Compare and Predict tabs, driven as a person would."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+from PySide6.QtCore import Qt
+
+from workbench.gui.jobs import JobState
+from workbench.gui.main_window import TAB_MODEL, TAB_RESULTS
+
+from .conftest import wait_idle
+
+SHOTS = os.environ.get("WORKBENCH_SCREENSHOTS")  # a folder: save screenshots there
+
+
+def _shot(widget, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(SHOTS) / name))
+
+
+def _choose(combo, data) -> None:
+    index = combo.findData(data)
+    assert index >= 0, f"{data!r} not offered"
+    combo.setCurrentIndex(index)
+
+
+def test_compare_fills_a_ranked_table_and_opens_a_run(qtbot, window):
+    window.tabs.setCurrentIndex(TAB_MODEL)
+    _choose(window.roles.target_combo, "label")
+    view = window.compare_view
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.algorithm_list.count() > 5, timeout=5000)
+    view.set_checked(["logistic_regression", "naive_bayes"])
+    view.cv_spin.setValue(3)
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    assert view.job_id is not None
+    assert view.cancel_button.isEnabled()
+    wait_idle(qtbot, window.jobs, timeout=120000)
+    entry = [e for e in window.jobs.entries() if e.kind == "compare"][-1]
+    assert entry.state == JobState.COMPLETED, entry.error
+    assert sorted(view.row_algorithms()) == ["baseline", "logistic_regression", "naive_bayes"]
+    assert view.row_algorithms()[-1] == "baseline"
+    assert view.table.item(0, 4).text() == "best"
+    assert view.table.item(2, 4).text() == "worse"
+    _shot(window, "compare_tab.png")
+
+    # The runs are ordinary runs; a double-click opens one in Results.
+    run_id = view.table.item(0, 0).data(Qt.ItemDataRole.UserRole)
+    assert window.project.run(run_id).status == "completed"
+    rect = view.table.visualItemRect(view.table.item(0, 0))
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert view.open_button.isEnabled() and view.tune_button.isEnabled()
+    qtbot.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.tabs.currentIndex() == TAB_RESULTS
+    assert window.results.record.run_id == run_id
+
+
+def test_compare_cancel_keeps_finished_rows(qtbot, window):
+    window.tabs.setCurrentIndex(TAB_MODEL)
+    _choose(window.roles.target_combo, "label")
+    view = window.compare_view
+    view.refresh_algorithms()
+    view.set_checked(["random_forest", "extra_trees", "gradient_boosting"])
+    view.start()
+    qtbot.waitUntil(lambda: len(view.rows) >= 1, timeout=60000)  # the baseline is in
+    view.cancel()
+    wait_idle(qtbot, window.jobs, timeout=60000)
+    assert "baseline" in view.row_algorithms()
+    assert "kept" in view.summary.text()
+
+
+def test_predict_tab_marks_problem_rows_and_tries_single_rows(qtbot, window, tmp_path):
+    from workbench.engine import RunSpec, TrainJob
+
+    job = TrainJob(window.project.root, RunSpec(dataset="customers", algorithm="logistic_regression",
+                                                target="label", learning_curve=False))
+    job.run()
+    window.project.runs_updated()
+    data = pd.read_csv(window.project.root / "data" / "customers.csv").head(30).drop(columns=["label"])
+    data["x1"] = data["x1"].astype(object)
+    data.loc[3, "x1"] = "oops"
+    data["batch"] = "b7"
+    data.to_csv(tmp_path / "new.csv", index=False)
+
+    view = window.predict_view
+    window.tabs.setCurrentWidget(view)
+    _choose(view.model_combo, "run:" + job.run_id)
+    view.set_data_source("file:", str(tmp_path / "new.csv"))
+    qtbot.mouseClick(view.predict_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 30, timeout=30000)
+    text = view.notes.text()
+    assert "'x1' should hold numbers but has 'oops'" in text
+    assert "Ignored 1 column(s) the model does not use: batch." in text
+    headers = [view.model.headerData(c, Qt.Orientation.Horizontal) for c in range(view.model.columnCount())]
+    assert {"prediction", "proba_yes", "proba_no"} <= set(headers)
+    assert view.model.is_problem(3)
+    assert view.model.data(view.model.index(3, headers.index("x1"))) == "oops"  # as the file said
+    assert view.model.data(view.model.index(3, 0), Qt.ItemDataRole.BackgroundRole) is not None
+
+    # Try one row: prefilled with typical values; a change updates the prediction.
+    form = view.try_row
+    assert set(form.fields) == {"x1", "x2", "color", "amount"}
+    qtbot.waitUntil(lambda: form.result_label.text().startswith("Prediction:"), timeout=10000)
+    form.set_value("x1", "3")
+    qtbot.waitUntil(lambda: "yes:" in form.result_label.text()
+                    and form.result_label.text().split("  ")[0].endswith("yes"), timeout=10000)
+    form.set_value("x1", "-4")
+    qtbot.waitUntil(lambda: form.result_label.text().startswith("Prediction: no"), timeout=10000)
+    _shot(window, "predict_tab.png")
+
+    saved = tmp_path / "out.csv"
+    view.save(str(saved))
+    wait_idle(qtbot, window.jobs)
+    assert len(pd.read_csv(saved)) == 30
+
+
+def test_confusion_cell_click_lists_its_test_rows(qtbot, window):
+    from workbench.engine import RunSpec, TrainJob
+
+    job = TrainJob(window.project.root, RunSpec(dataset="customers", algorithm="naive_bayes", target="label",
+                                                learning_curve=False))
+    job.run()
+    window.project.runs_updated()
+    window.show_run(job.run_id)
+    results = window.results
+    results.show_tab("confusion")
+    qtbot.waitUntil(lambda: results.confusion.matrix.size == 4, timeout=10000)
+    counts = results.result["evaluation"]["confusion_matrix"]["counts"]
+    labels = results.result["evaluation"]["confusion_matrix"]["labels"]
+    # Click the centre of cell (actual row 0, predicted column 1) as a person would.
+    heat = results.confusion
+    qtbot.waitUntil(lambda: heat.isVisible(), timeout=5000)
+    scene_pos = heat.plot.vb.mapViewToScene(__import__("PySide6.QtCore", fromlist=["QPointF"]).QPointF(1.5, 0.5))
+    view_pos = heat.mapFromScene(scene_pos)
+    qtbot.mouseClick(heat.viewport(), Qt.MouseButton.LeftButton, pos=view_pos)
+    qtbot.waitUntil(lambda: window.drilldown.dialog is not None and window.drilldown.dialog.isVisible(),
+                    timeout=30000)
+    dialog = window.drilldown.dialog
+    assert dialog.model.rowCount() == counts[0][1]
+    frame = dialog.model.frame()
+    assert {"x1", "color", "label", "prediction", "proba_yes"} <= set(frame.columns)
+    assert set(frame["label"].astype(str)) <= {str(labels[0])}
+    assert set(frame["prediction"].astype(str)) <= {str(labels[1])}
+    _shot(dialog, "confusion_drilldown.png")
+
+
+def test_regression_box_lists_rows_inside(qtbot, window):
+    from workbench.engine import RunSpec, TrainJob
+
+    job = TrainJob(window.project.root, RunSpec(dataset="houses", algorithm="ridge", target="price",
+                                                learning_curve=False))
+    job.run()
+    window.project.runs_updated()
+    window.show_run(job.run_id)
+    results = window.results
+    results.show_tab("regression")
+    qtbot.waitUntil(lambda: getattr(results, "selection_box", None) is not None, timeout=10000)
+    box = results.selection_box
+    box.setPos((0.0, 0.0))
+    box.setSize((10.0, 10.0))
+    box.sigRegionChangeFinished.emit(box)  # what a drag's release sends
+    qtbot.waitUntil(lambda: window.drilldown.dialog is not None, timeout=30000)
+    frame = window.drilldown.dialog.model.frame()
+    assert len(frame) > 0
+    assert frame["price"].between(0, 10).all() and frame["prediction"].between(0, 10).all()

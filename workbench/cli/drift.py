@@ -1,0 +1,50 @@
+"""``workbench drift PROJECT RUN FILE``: has the data moved on since training?
+
+FILE is a data file or a ``workbench serve --log`` file.  Exit status 0
+either way (drift is a finding, not an error); ``--fail-on-drift`` makes a
+drifted verdict exit 3, for scripts and schedulers.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+EXIT_DRIFT = 3
+
+
+def add_parser(subparsers: Any) -> None:
+    s = subparsers.add_parser(
+        "drift", help="compare new data (or a serve log) with a run's training data, per feature")
+    s.add_argument("project")
+    s.add_argument("run")
+    s.add_argument("file", help="a data file, or a JSON-lines log written by 'workbench serve --log'")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--fail-on-drift", action="store_true", help=f"exit {EXIT_DRIFT} when drift is found")
+    s.set_defaults(func=cmd_drift)
+
+
+def print_report(report: dict[str, Any], *, as_json: bool, stream: Any = None) -> None:
+    from workbench.cli.support import clean_nan, print_json
+    from workbench.engine import drift_summary_lines
+
+    if as_json:
+        print_json(clean_nan(public_report(report)))
+        return
+    for line in drift_summary_lines(report):
+        print(line, file=stream or sys.stdout)
+
+
+def public_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without the plotting data (histograms) the window uses."""
+    out = dict(report)
+    out["features"] = [{k: v for k, v in f.items() if k != "histogram"} for f in report["features"]]
+    return out
+
+
+def cmd_drift(args: Any) -> int:
+    from workbench.engine import drift_for_run
+
+    report = drift_for_run(args.project, args.run, args.file)
+    print_report(report, as_json=args.json)
+    return EXIT_DRIFT if args.fail_on_drift and report["drifted"] else 0

@@ -1,0 +1,259 @@
+"""The Predict tab: a run's model (or any .onnx file) on a data file or dataset.
+
+Loading, predicting and saving run as jobs; the predictions show in the
+virtual table (rows whose input had a problem tinted, the problem in the
+tooltip), and the "Try one row" form beside it predicts single rows as you
+type.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.engine import JobState
+from workbench.gui.jobs import DATA_LANE, FunctionJob
+from workbench.gui.table_model import DataFrameModel
+from workbench.gui.try_row import TryRowForm
+
+PROBLEM_TINT = QColor(255, 170, 0, 70)
+# Combo item data: "<kind>:<value>" (a tuple would come back from Qt as a list).
+RUN_ITEM, ONNX_ITEM, DATASET_ITEM, FILE_ITEM = "run:", "onnx:", "dataset:", "file:"
+
+
+def _split(data: str) -> tuple[str, str]:
+    kind, _, value = data.partition(":")
+    return kind + ":", value
+
+
+class PredictionsModel(DataFrameModel):
+    """The predictions frame; rows whose input had a problem are tinted."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(None, parent)
+        self.problem_rows = np.zeros(0, dtype=bool)
+        self.problem_text = ""
+
+    def set_predictions(self, frame: Any, problem_rows: np.ndarray, problem_text: str) -> None:
+        self.problem_rows = np.asarray(problem_rows, dtype=bool)
+        self.problem_text = problem_text
+        self.set_frame(frame)
+
+    def is_problem(self, row: int) -> bool:
+        r = self.frame_row(row)
+        return bool(r < len(self.problem_rows) and self.problem_rows[r])
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if index.isValid() and self.is_problem(index.row()):
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return PROBLEM_TINT
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return self.problem_text
+        return super().data(index, role)
+
+
+def _predict(source: str, data: str, project_root: str) -> dict[str, Any]:
+    """Runs in a job: open the model, load the data, predict every row."""
+    from workbench.engine import Project, load_table, open_predictor, predict_table, row_defaults
+
+    kind, value = _split(source)
+    predictor = open_predictor(value) if kind == ONNX_ITEM else open_predictor(project_root, value)
+    dkind, dvalue = _split(data)
+    frame = load_table(dvalue) if dkind == FILE_ITEM else Project.open(project_root).load_dataset(dvalue)
+    table = predict_table(predictor, frame, strict=False)
+    choices = {}
+    for f in predictor.features:
+        if f.kind != "numeric" and f.name in frame.columns:
+            choices[f.name] = frame[f.name].dropna().value_counts().index[:50].tolist()
+    return {"predictor": predictor, "table": table, "defaults": row_defaults(frame, predictor.features),
+            "choices": choices}
+
+
+class PredictView(QWidget):
+    """Pick a model and data, predict, look, save; try single rows."""
+
+    status = Signal(str)
+
+    def __init__(self, jobs: Any, project: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.jobs = jobs
+        self.project = project
+        self.job_id: int | None = None
+        self.table_result: Any = None
+
+        self.model_combo = QComboBox()
+        self.model_combo.setMinimumContentsLength(28)
+        self.onnx_button = QPushButton(".onnx file…")
+        self.data_combo = QComboBox()
+        self.data_combo.setMinimumContentsLength(28)
+        self.file_button = QPushButton("Data file…")
+        self.predict_button = QPushButton("Predict")
+        self.save_button = QPushButton("Save as CSV…")
+        self.save_button.setEnabled(False)
+        self.notes = QLabel("Pick a run (or an exported .onnx model) and a dataset (or a data file).")
+        self.notes.setWordWrap(True)
+
+        form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.model_combo, 1)
+        row.addWidget(self.onnx_button)
+        form.addRow("Model:", row)
+        row = QHBoxLayout()
+        row.addWidget(self.data_combo, 1)
+        row.addWidget(self.file_button)
+        form.addRow("Data:", row)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.predict_button)
+        buttons.addWidget(self.save_button)
+        buttons.addStretch(1)
+
+        self.model = PredictionsModel(self)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setSortIndicatorShown(True)
+        self.try_row = TryRowForm()
+        try_box = QGroupBox("Try one row")
+        QVBoxLayout(try_box).addWidget(self.try_row)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.view)
+        split.addWidget(try_box)
+        split.setSizes([800, 320])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(form)
+        lay.addLayout(buttons)
+        lay.addWidget(self.notes)
+        lay.addWidget(split, 1)
+
+        self.onnx_button.clicked.connect(self._choose_onnx)
+        self.file_button.clicked.connect(self._choose_file)
+        self.predict_button.clicked.connect(self.predict)
+        self.save_button.clicked.connect(self._choose_save)
+        project.projectChanged.connect(self.refresh)
+        project.runsChanged.connect(self.refresh)
+        project.datasetsChanged.connect(self.refresh)
+        self.refresh()
+
+    # -- choices ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Runs with a saved model and the project's datasets (extra picks kept)."""
+        keep_model, keep_data = self.model_combo.currentData(), self.data_combo.currentData()
+        self.model_combo.clear()
+        self.data_combo.clear()
+        if self.project.is_open:
+            for record in reversed(self.project.runs()):
+                if record.status == "completed" and record.has_model:
+                    self.model_combo.addItem(f"{record.run_id}  ({record.algorithm})", RUN_ITEM + record.run_id)
+            for name in self.project.datasets():
+                self.data_combo.addItem(name, DATASET_ITEM + name)
+        for combo, keep in ((self.model_combo, keep_model), (self.data_combo, keep_data)):
+            if keep and combo.findData(keep) < 0:
+                combo.insertItem(0, Path(_split(keep)[1]).name, keep)
+            if keep:
+                combo.setCurrentIndex(combo.findData(keep))
+
+    def set_model_source(self, kind: str, value: str) -> None:
+        """Choose a run (``RUN_ITEM, run_id``) or an ONNX file (``ONNX_ITEM, path``)."""
+        data = kind + value
+        if self.model_combo.findData(data) < 0:
+            self.model_combo.insertItem(0, Path(value).name if kind == ONNX_ITEM else value, data)
+        self.model_combo.setCurrentIndex(self.model_combo.findData(data))
+
+    def set_data_source(self, kind: str, value: str) -> None:
+        """Choose a dataset (``DATASET_ITEM, name``) or a file (``FILE_ITEM, path``)."""
+        data = kind + value
+        if self.data_combo.findData(data) < 0:
+            self.data_combo.insertItem(0, Path(value).name if kind == FILE_ITEM else value, data)
+        self.data_combo.setCurrentIndex(self.data_combo.findData(data))
+
+    def _choose_onnx(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "ONNX model", "", "ONNX models (*.onnx)")
+        if path:
+            self.set_model_source(ONNX_ITEM, path)
+
+    def _choose_file(self) -> None:
+        from workbench.engine import SUPPORTED_EXTENSIONS
+
+        patterns = " ".join(f"*{e}" for e in SUPPORTED_EXTENSIONS)
+        path, _ = QFileDialog.getOpenFileName(self, "Data to predict", "", f"Data files ({patterns})")
+        if path:
+            self.set_data_source(FILE_ITEM, path)
+
+    # -- predicting -----------------------------------------------------------------------
+    def predict(self) -> int | None:
+        source, data = self.model_combo.currentData(), self.data_combo.currentData()
+        if not source or not data:
+            self.notes.setText("Pick a model and data first.")
+            return None
+        root = str(self.project.root) if self.project.is_open else ""
+        self.predict_button.setEnabled(False)
+        self.notes.setText("Predicting…")
+        job = FunctionJob(f"Predict with {Path(_split(source)[1]).name}", lambda ctx: _predict(source, data, root))
+        self.job_id = self.jobs.submit_job(job, kind="predict", lane=DATA_LANE, on_done=self._done)
+        return self.job_id
+
+    def _done(self, entry: Any) -> None:
+        self.predict_button.setEnabled(True)
+        self.job_id = None
+        if entry.state != JobState.COMPLETED:
+            self.notes.setText(f"Cannot predict: {entry.error}" if entry.error else "Prediction cancelled.")
+            return
+        result = entry.result
+        table = result["table"]
+        self.table_result = table
+        check = table.check
+        problems = int(check.problem_rows.sum())
+        lines = [f"{len(table.frame):,} predictions."]
+        if check.bad:
+            lines.append(check.bad_message() + " Those values were treated as missing.")
+        lines += check.notes
+        if problems:
+            lines.append(f"{problems:,} row(s) had an input problem (tinted; hover for details).")
+        self.notes.setText(" ".join(lines))
+        self.model.set_predictions(table.frame, check.problem_rows, " ".join(
+            [check.bad_message()] if check.bad else []) or "A feature value is missing here (imputed).")
+        self.save_button.setEnabled(True)
+        self.try_row.set_model(result["predictor"], result["defaults"], result["choices"])
+        self.status.emit(lines[0])
+
+    # -- saving -------------------------------------------------------------------------
+    def _choose_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save predictions", "predictions.csv", "CSV (*.csv)")
+        if path:
+            self.save(path)
+
+    def save(self, path: str, on_saved: Callable[[], None] | None = None) -> int | None:
+        """Write the predictions as CSV in a job (a big table takes seconds)."""
+        if self.table_result is None:
+            return None
+        from workbench.engine import atomic_write_text
+
+        frame = self.table_result.frame
+
+        def done(entry: Any) -> None:
+            ok = entry.state == JobState.COMPLETED
+            self.notes.setText(f"Saved {len(frame):,} predictions to {path}." if ok else f"Not saved: {entry.error}")
+            if on_saved:
+                on_saved()
+
+        job = FunctionJob(f"Save {Path(path).name}", lambda ctx: atomic_write_text(path, frame.to_csv(index=False)))
+        return self.jobs.submit_job(job, kind="save", lane=DATA_LANE, on_done=done)
