@@ -129,7 +129,7 @@ def cmd_cluster_local(args: argparse.Namespace) -> int:
 
 
 def cmd_cluster_info(args: argparse.Namespace) -> int:
-    from workbench.cli.support import _print_json
+    from workbench.cli.support import print_json
     from workbench.engine import cluster_summary, connect_cluster, scheduler_from_env
 
     address = scheduler_from_env(args.scheduler)
@@ -141,7 +141,7 @@ def cmd_cluster_info(args: argparse.Namespace) -> int:
     finally:
         client.close()
     if args.json:
-        _print_json(summary)
+        print_json(summary)
     else:
         gib = summary["memory_bytes"] / 2**30
         print(f"{summary['address']}: {summary['workers']} workers, {summary['cores']} threads, {gib:.1f} GiB")

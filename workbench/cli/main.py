@@ -450,9 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_leaderboard)
 
-<<<<<<< HEAD
     cluster_cli.add_parser(sub)
-=======
     drift.add_parser(sub)
     serve.add_parser(sub)
     retrain.add_parser(sub)
@@ -460,7 +458,6 @@ def build_parser() -> argparse.ArgumentParser:
     explain_cli.add_parser(sub)
     threshold_cli.add_parser(sub)
     report_cli.add_parser(sub)
->>>>>>> main
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")

@@ -112,16 +112,10 @@ def run_tune_command(args: argparse.Namespace) -> int:
     """
     from workbench.cli.support import (
         EXIT_CANCELLED,
-<<<<<<< HEAD
-        _clean_nan,
-        _print_json,
-        _ProgressPrinter,
-        run_job_in_process,
-=======
         clean_nan,
         print_json,
         ProgressPrinter,
->>>>>>> main
+        run_job_in_process,
         run_job_interruptibly,
     )
     from workbench.engine import (
@@ -160,12 +154,8 @@ def run_tune_command(args: argparse.Namespace) -> int:
         print(f"Search {job.tune_id}: {job.title}", file=sys.stderr)
     cancelled = False
     try:
-<<<<<<< HEAD
         runner = run_job_in_process if args.executor == "process" else run_job_interruptibly
-        result = runner(job, _ProgressPrinter(quiet=args.json))
-=======
-        result = run_job_interruptibly(job, ProgressPrinter(quiet=args.json))
->>>>>>> main
+        result = runner(job, ProgressPrinter(quiet=args.json))
     except Cancelled:
         result = tune_result_so_far(project.root, job)
         cancelled = True

@@ -78,18 +78,15 @@ _EXPORTS: dict[str, str] = {
     "JobState": "jobs.handle",
     "JobFailed": "jobs.handle",
     "ProcessExecutor": "jobs.process",
-<<<<<<< HEAD
     "DaskExecutor": "jobs.cluster",
     "DaskXGBoostJob": "training.distributed",
     "cluster_summary": "jobs.cluster",
     "connect_cluster": "jobs.cluster",
     "scheduler_from_env": "jobs.cluster",
     "ClusterError": "errors",
-=======
     "cpu_count": "jobs.threads",
     "default_threads_per_job": "jobs.threads",
     "cap_threads": "jobs.threads",
->>>>>>> main
     # tuning
     "Trial": "jobs.events",
     "TuneJob": "tuning.job",
