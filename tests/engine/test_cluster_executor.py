@@ -58,9 +58,12 @@ class DieJob:
 
 @pytest.fixture(scope="module")
 def cluster():
+    import dask
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    # As `workbench cluster local` does: a job that kills its worker is not
+    # retried on the next one (it would kill that one too).
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       memory_limit="1GiB", silence_logs=40) as lc:
         yield lc
 
@@ -151,6 +154,9 @@ def test_a_training_run_on_the_cluster_matches_the_local_run(executor, tmp_path)
 
 def test_tuning_trials_run_on_both_workers_and_keep_finished_ones(cluster, tmp_path):
     import shutil
+
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=60)  # a worker restarted by an earlier test may still be starting
 
     from workbench.engine import TuneJob
 

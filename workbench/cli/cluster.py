@@ -106,12 +106,17 @@ def cmd_cluster_local(args: argparse.Namespace) -> int:
         from distributed import LocalCluster
     except ImportError:
         raise CliError("Dask is not installed: pip install 'workbench[dask]'.") from None
+    import dask
+
     try:
-        cluster = LocalCluster(
-            n_workers=args.workers, threads_per_worker=args.threads_per_worker,
-            memory_limit=args.memory_limit, scheduler_port=args.port, dashboard_address=None,
-            processes=True, silence_logs=40,
-        )
+        # A training job that kills its worker (out of memory, a crash) would
+        # kill the next one too: fail it at the first death, don't retry it.
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            cluster = LocalCluster(
+                n_workers=args.workers, threads_per_worker=args.threads_per_worker,
+                memory_limit=args.memory_limit, scheduler_port=args.port, dashboard_address=None,
+                processes=True, silence_logs=40,
+            )
     except (ValueError, TypeError) as exc:
         raise CliError(f"Could not start the local cluster: {exc}") from None
     with cluster:
