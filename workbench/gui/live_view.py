@@ -174,6 +174,10 @@ class LiveTrainingView(QWidget):
             # whole plot and repaint at every curve update (~5 % of a core
             # and most of the long frames while a fit runs).
             plot.showGrid(x=False, y=False)
+            # Fixed axis sizes: a tick label one digit wider must not re-lay
+            # out the whole plot on the GUI thread while a fit runs.
+            plot.getPlotItem().getAxis("left").setWidth(64)
+            plot.getPlotItem().getAxis("bottom").setHeight(40)
         self.metric_plot.setXLink(self.loss_plot)
         self.best_lines = []
         for plot in (self.loss_plot, self.metric_plot):
