@@ -68,6 +68,8 @@ _EXPORTS: dict[str, str] = {
     "save_form_state": "project.form_state",
     "guess_target": "project.form_state",
     "finalize_run": "project.runs",
+    "RunFolder": "project.run_folder",
+    "RunResult": "project.run_folder",
     # jobs
     "TrainJob": "training.job",
     "infer_task": "training.problem",

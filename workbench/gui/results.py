@@ -397,6 +397,10 @@ class ResultsView(QWidget):
         metrics = dict(r.get("metrics") or {})
         if not metrics and self.record is not None:
             metrics = dict(self.record.metrics or {})
+        # Only a completed run was scored on its test rows; a cancelled or
+        # failed one shows what it last reported (validation during the fit).
+        status = str(r.get("status") or getattr(self.record, "status", "") or "")
+        m.setHorizontalHeaderItem(1, QStandardItem("Test" if status == "completed" else "Last reported"))
         for name in list(metrics) + [k for k in cv if k not in metrics]:
             c = cv.get(name) or {}
             m.appendRow([text_item(name), number_item(metrics.get(name)),
