@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QInputDialog,
@@ -29,11 +30,13 @@ from workbench.gui.help_menu import add_help_menu
 from workbench.gui.icons import app_icon, icon
 from workbench.gui.jobs import COMPUTE_LANE, JobsModel, JobState, process_runner_factory
 from workbench.gui.jobs_panel import JobsPanel
+from workbench.gui.lifecycle import LifecycleActions
 from workbench.gui.project_model import ProjectModel, display_label
 from workbench.gui.project_tree import ProjectTree
 from workbench.gui.run_actions import RunActions
 from workbench.gui.session import Session
 from workbench.gui.start_page import StartPage
+from workbench.gui.widgets import scrolling
 
 TAB_DATA, TAB_MODEL, TAB_TRAINING, TAB_RESULTS, TAB_RUNS = range(5)
 # The workspace is built after the window's first paint; a window that is
@@ -54,6 +57,7 @@ class MainWindow(QMainWindow):
         self.project = ProjectModel(self)
         self.session = Session(self.project, self.jobs, self)
         self.run_actions = RunActions(self.session, self)
+        self.lifecycle = LifecycleActions(self.project, self.jobs, self)
 
         # -- views -------------------------------------------------------------------
         # Only what the start screen needs is built now; the workspace views
@@ -73,9 +77,12 @@ class MainWindow(QMainWindow):
         self._wire()
         self.statusBar().showMessage("Ready")
         self.resize(1360, 860)
-        self.resizeDocks([self.tree_dock], [310], Qt.Orientation.Horizontal)
+        # The project panel keeps its names readable however the window is sized.
+        self.tree_dock.setMinimumWidth(210)
+        self.resizeDocks([self.tree_dock], [280], Qt.Orientation.Horizontal)
         self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
         self._restore_state()
+        self.fit_to_screen()
         self._update_actions()
         # Shown first, then built: a zero-delay timer alone fires BEFORE the
         # first paint (measured: the window appeared only after the ~1 s
@@ -122,10 +129,12 @@ class MainWindow(QMainWindow):
         self.model_form = ModelForm(self.session)
         self.live_view = LiveTrainingView(self.jobs)
         self.results = ResultsView()
+        self._add_explain_tabs()
         self.runs_table = RunsTable(self.project)
         model_tab = QSplitter(Qt.Orientation.Horizontal)
-        model_tab.addWidget(self.roles)
-        model_tab.addWidget(self.model_form)
+        model_tab.addWidget(scrolling(self.roles))
+        model_tab.addWidget(scrolling(self.model_form))
+        model_tab.setChildrenCollapsible(False)
         model_tab.setSizes([520, 480])
         tabs = QTabWidget()
         tabs.setDocumentMode(True)
@@ -143,6 +152,7 @@ class MainWindow(QMainWindow):
         for view in (self.runs_table, self.results):
             view.loadSettingsRequested.connect(self._load_run_settings)
             view.runAgainRequested.connect(self.run_actions.run_again)
+        self.runs_table.lifecycleRequested.connect(self.lifecycle.handle)
         self.model_form.trainStarted.connect(lambda _job: self.tabs.setCurrentIndex(TAB_TRAINING))
         self._esc_cancels(self.live_view)
         self.inspector.status.connect(self.statusBar().showMessage)
@@ -180,6 +190,8 @@ class MainWindow(QMainWindow):
                                           "Cancel the newest running job (Esc in the Training view or Jobs panel)")
         self.export_action = self._action("&Export to ONNX…", "export", self._export_selected, None,
                                           "Export the selected run's model to ONNX")
+        self.report_action = self._action("Save &report…", "save", self.save_report, None,
+                                          "Save the shown run as one self-contained HTML report (opens offline)")
         self.quit_action = self._action("&Quit", None, self.close, QKeySequence.StandardKey.Quit)
         self.process_action = QAction("Train in a separate &process", self, checkable=True)
         self.process_action.setToolTip("A hung or crashing fit can then be stopped without harming the app")
@@ -197,7 +209,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&Data")
         menu.addAction(self.add_action)
         menu = self.menuBar().addMenu("&Run")
-        menu.addActions([self.train_action, self.cancel_action, self.export_action])
+        menu.addActions([self.train_action, self.cancel_action, self.export_action, self.report_action])
         menu.addSeparator()
         menu.addAction(self.process_action)
         self.jobs_at_once_menu = self._jobs_at_once_menu(menu)
@@ -241,6 +253,8 @@ class MainWindow(QMainWindow):
         self.tree.exportRequested.connect(self.export_run)
         self.tree.loadSettingsRequested.connect(self._load_run_settings)
         self.tree.runAgainRequested.connect(self.run_actions.run_again)
+        self.tree.lifecycleRequested.connect(self.lifecycle.handle)
+        self.lifecycle.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.run_actions.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.run_actions.trainStarted.connect(lambda _job: self.tabs is not None
                                               and self.tabs.setCurrentIndex(TAB_TRAINING))
@@ -285,6 +299,13 @@ class MainWindow(QMainWindow):
         self.predict_view = PredictView(self.jobs, self.project)
         tabs.addTab(self.compare_view, icon("compare"), "Compare")
         tabs.addTab(self.predict_view, icon("run"), "Predict")
+        from workbench.gui.drilldown import DrillDown
+
+        self.drilldown = DrillDown(self.jobs, self.project, self)
+        self.results.confusionCellClicked.connect(
+            lambda actual, predicted: self.drilldown.show_cell(self.results.record.run_id, actual, predicted))
+        self.results.regressionBoxSelected.connect(
+            lambda *box: self.drilldown.show_box(self.results.record.run_id, *box))
         self.compare_view.runOpened.connect(self.show_run)
         self.compare_view.tuneRequested.connect(self._tune_from_run)
         self.compare_view.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
@@ -412,11 +433,9 @@ class MainWindow(QMainWindow):
         entry = self.jobs.entry(job_id)
         self.statusBar().showMessage(f"Started: {entry.title}", 5000)
         if entry.kind == "train":
-            self.project.runs_updated()
-            if self.tabs is not None:
-                # Not all at once when the run is shown, and not in the same
-                # event-loop turn as the live view's reset for this job.
-                QTimer.singleShot(250, self, self.results.prebuild_plots)
+            # The tree lists the new run folder, in its own event-loop turn
+            # (not in the one that resets the live view for this job).
+            QTimer.singleShot(0, self, self.project.runs_updated)
 
     def _job_finished(self, job_id: int) -> None:
         entry = self.jobs.entry(job_id)
@@ -427,11 +446,13 @@ class MainWindow(QMainWindow):
         if entry.kind == "export":
             self.project.runs_updated()
         if entry.kind == "train":
+            # The session's on_done has refreshed the runs already.
             run_id = getattr(entry.job, "run_id", None)
-            self.project.runs_updated()
             if run_id and entry.state == JobState.COMPLETED and self.tabs is not None:
                 try:
-                    self.results.show_run(self.project.run(run_id))
+                    # Built after the run, a plot per event-loop turn, not in the
+                    # turn that ends the job (~30 ms a pyqtgraph plot).
+                    self.results.show_run_soon(self.project.run(run_id))
                 except Exception:  # noqa: BLE001 - the tree still lists the run
                     pass
 
@@ -511,6 +532,39 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(icon("folder"), path, lambda p=path: self.open_project(p))
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # -- explanations, calibration and the report (issue 15) ------------------------------------
+    def _add_explain_tabs(self) -> None:
+        from workbench.gui.calibration_view import CalibrationPanel
+        from workbench.gui.explain_view import ExplainPanel
+
+        self.explain_panel = ExplainPanel(self.jobs)
+        self.calibration_panel = CalibrationPanel(self.jobs)
+        self.results.add_run_tab("explain", self.explain_panel, "Explain", "search")
+        self.results.add_run_tab("calibration", self.calibration_panel, "Calibration", "target")
+
+    def save_report(self, path: str | None = None) -> int | None:
+        """Write the shown run's HTML report (a job); asks where unless ``path`` is given."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from workbench.engine import ReportJob
+
+        record = self.results.record if self.tabs is not None else None
+        if record is None:
+            self.statusBar().showMessage("Select a run first: the report describes one run.", 10000)
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save report", f"{record.run_id}.html", "HTML files (*.html)")
+            if not path:
+                return None
+
+        def done(entry) -> None:
+            text = f"Report saved to {path}" if entry.result else f"Report {entry.state}: {entry.error}"
+            # After the generic "job finished" message, which follows on_done.
+            QTimer.singleShot(0, self, lambda: self.statusBar().showMessage(text, 15000))
+
+        return self.jobs.submit_job(ReportJob(str(self.project.root), record.run_id, path), kind="report",
+                                    on_done=done)
 
     # -- export ------------------------------------------------------------------------------------
     def _export_selected(self) -> None:
@@ -593,6 +647,22 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
             self.restoreState(state)
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (xvfb's 1280 px cut the right edge off)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame_extra = self.frameGeometry().size() - self.geometry().size()
+        width = min(self.width(), free.width() - frame_extra.width())
+        height = min(self.height(), free.height() - frame_extra.height())
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        x = min(max(self.x(), free.left()), free.right() - width)
+        y = min(max(self.y(), free.top()), free.bottom() - height)
+        if (x, y) != (self.x(), self.y()):
+            self.move(x, y)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         running = [e for e in self.jobs.active() if e.kind == "train"]
