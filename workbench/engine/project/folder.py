@@ -214,9 +214,9 @@ class Project:
         src = Path(file).expanduser().resolve()
         if not src.exists():
             raise DataError(f"File not found: {file}.")
-        if src.is_dir():
-            raise DataError(f"{file} is a folder, not a data file.")
         name = name or _clean_name(src.stem)
+        if src.is_dir():
+            return self._add_partitioned(src, name, copy, ctx)
         if not _NAME_RE.match(name):
             raise ProjectError(
                 f"Invalid dataset name '{name}': use letters, digits, '_', '-' or '.' (max 64)."
@@ -261,6 +261,32 @@ class Project:
         self._remember_fingerprint(self.dataset_path(name), sha)
         if ctx:
             ctx.progress(1.0, f"Added {name}: {len(frame):,} rows x {frame.shape[1]} columns")
+        return entry
+
+    def _add_partitioned(self, folder: Path, name: str, copy: bool | None, ctx=None) -> DatasetEntry:
+        """Link a folder of Parquet files in place (it may not fit in memory: never copied)."""
+        from workbench.engine.data.partitioned import describe, fingerprint_folder, is_partitioned
+
+        if not is_partitioned(folder):
+            raise DataError(f"{folder} is a folder without Parquet files; add a data file, or a folder of *.parquet.")
+        if copy:
+            raise DataError(f"{folder} is a folder of Parquet files: add it with --link (it is never copied).")
+        if not _NAME_RE.match(name):
+            raise ProjectError(f"Invalid dataset name '{name}': use letters, digits, '_', '-' or '.' (max 64).")
+        self._refuse_taken_name(name)
+        info = describe(folder)
+        sha = fingerprint_folder(folder)
+        rel = folder.relative_to(self.root).as_posix() if folder.is_relative_to(self.root) else str(folder)
+        entry = DatasetEntry(name=name, path=rel, sha256=sha, rows=info["rows"], columns=len(info["columns"]))
+
+        def register(config: dict[str, Any]) -> DatasetEntry:
+            self._refuse_taken_name(name)
+            config["datasets"][name] = entry.to_toml()
+            return entry
+
+        self._update(register)
+        if ctx:
+            ctx.progress(1.0, f"Linked {name}: {info['rows']:,} rows in {info['parts']} Parquet parts")
         return entry
 
     def _refuse_taken_name(self, name: str) -> None:
@@ -329,6 +355,10 @@ class Project:
         path = self.dataset_path(name)
         if not path.exists():
             raise DataError(f"The file of dataset '{name}' is missing: {path}.")
+        if path.is_dir():  # partitioned Parquet: every part's name and bytes
+            from workbench.engine.data.partitioned import fingerprint_folder
+
+            return fingerprint_folder(path)
         st = path.stat()
         sha = fingerprint(path)
         self._remember_fingerprint(path, sha, st)
@@ -405,6 +435,12 @@ class Project:
         the index stands for the hash, which is fine for looking at the data.
         """
         from workbench.engine.data.loading import load_table
+
+        if self.dataset_path(name).is_dir():  # partitioned Parquet: read in place, never cached
+            from workbench.engine.data.partitioned import read_folder
+
+            return read_folder(self.dataset_path(name))
+        sha = self.current_fingerprint(name)
 
         sha = fingerprint or self._known_fingerprint(name) or self.current_fingerprint(name)
         frame = self._read_cache(sha)
