@@ -19,6 +19,8 @@ from workbench.cli import threshold as threshold_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
     EXIT_ERROR,
+    check_output_path,
+    exit_now,
     CliError,
     clean_nan,
     format_value,
@@ -155,10 +157,16 @@ def cmd_train(args) -> int:
     try:
         summary = runner(job, ProgressPrinter(quiet=args.json))
     except Cancelled:
+        # A Ctrl-C while the data loads stops the job before its run folder
+        # exists: there is nothing to list, so say so instead of naming a run.
+        started = (project.root / "runs" / job.run_id).is_dir()
         if args.json:
-            print_json({"run_id": job.run_id, "status": "cancelled", "task": spec.task,
-                         "algorithm": spec.algorithm, "metrics": {}, "device": None})
-        print(f"Run {job.run_id} cancelled.", file=sys.stderr)
+            print_json({"run_id": job.run_id if started else None, "status": "cancelled", "task": spec.task,
+                        "algorithm": spec.algorithm, "metrics": {}, "device": None})
+        if started:
+            print(f"Run {job.run_id} cancelled.", file=sys.stderr)
+        else:
+            print("Cancelled before training started; nothing was started or recorded.", file=sys.stderr)
         return EXIT_CANCELLED
     summary = clean_nan(summary)
     if args.json:
@@ -278,6 +286,8 @@ def cmd_predict(args) -> int:
 def cmd_export(args) -> int:
     from workbench.engine import export_run
 
+    if args.output:
+        check_output_path(args.output)
     report = export_run(args.project, args.run, args.output)
     report = clean_nan(report)
     if args.json:
@@ -449,7 +459,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run one command; as a program (``argv`` None) a cancelled command exits at once."""
+    code = _main(list(sys.argv[1:] if argv is None else argv))
+    if argv is None and code == EXIT_CANCELLED:
+        exit_now(code)
+    return code
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -468,7 +485,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
+        # Before a job's own Ctrl-C handler is installed (imports, opening the project).
+        print("Interrupted; nothing was started." if args.command == "train" else "Interrupted.", file=sys.stderr)
         return EXIT_CANCELLED
     except BaseException as exc:
         from workbench.engine import Cancelled, WorkbenchError
