@@ -248,10 +248,8 @@ class TrainJob(RunFolderOwner):
             if spec.device == "cuda":
                 return "cpu", f"{algorithm.name} has no GPU implementation; training on the CPU."
             return "cpu", None
-        try:
-            from workbench.engine.training.device import resolve_device
-        except ImportError:  # pragma: no cover - device module missing
-            return "cpu", None
+        from workbench.engine.training.device import resolve_device
+
         return resolve_device(spec.device)
 
     def _partial_result(self, writer: RunWriter, spec: RunSpec, status: str, message: str) -> dict[str, Any]:

@@ -206,7 +206,9 @@ class TuneJob:
         )
         train_idx, _test_idx = holdout_split(setup, spec)
         folds = self._folds(setup, spec, train_idx)
-        cores = _cpu_count()
+        from workbench.engine.jobs.threads import cpu_count
+
+        cores = cpu_count()
         n_jobs = min(self.n_jobs, cores)
         device = self._device(algorithm, spec)
         bctx = BuildContext(
@@ -297,10 +299,8 @@ class TuneJob:
     def _device(self, algorithm: Any, spec: RunSpec) -> str:
         if not algorithm.capabilities.gpu:
             return "cpu"
-        try:
-            from workbench.engine.training.device import resolve_device
-        except ImportError:  # pragma: no cover
-            return "cpu"
+        from workbench.engine.training.device import resolve_device
+
         return resolve_device(spec.device)[0]
 
     def _plan(self, space: SearchSpace, notes: list[str]) -> "_Plan":
@@ -571,14 +571,6 @@ def _headline(task: str) -> str:
     from workbench.engine.training.evaluation import headline_metric
 
     return headline_metric(task)
-
-
-def _cpu_count() -> int:
-    try:
-        from workbench.engine.jobs.threads import cpu_count
-    except ImportError:  # pragma: no cover
-        return os.cpu_count() or 1
-    return cpu_count()
 
 
 def _fmt_score(score: float | None, std: float | None) -> str:
