@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV="${WORKBENCH_VENV:-.venv}"
-EXTRAS="${WORKBENCH_EXTRAS:-cpu,test}"
+EXTRAS="${WORKBENCH_EXTRAS:-cpu,boosting,test}"
 
 # --- Qt's system libraries (FINDINGS.md: what a bare Debian 12 lacks) -------
 QT_OFFSCREEN_PKGS="libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3"

@@ -19,6 +19,7 @@ from workbench.engine.spec import RunSpec
 # Small settings for speed; applied only where the algorithm has the parameter.
 SMALL_PARAMS = {
     "n_estimators": 12,
+    "iterations": 20,
     "max_iter": 60,
     "max_depth": 5,
     "n_neighbors": 7,

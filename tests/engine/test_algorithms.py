@@ -21,6 +21,8 @@ SMALL = {
     "gradient_boosting": {"n_estimators": 20},
     "hist_gradient_boosting": {"max_iter": 20},
     "xgboost": {"n_estimators": 20},
+    "lightgbm": {"n_estimators": 20},
+    "catboost": {"iterations": 30},
     "mlp": {"max_iter": 40, "hidden_units": 16, "batch_size": 32, "learning_rate_init": 0.02},
     "decision_tree": {"max_depth": 4},
     "sgd": {"max_iter": 20},

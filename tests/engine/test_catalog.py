@@ -85,11 +85,11 @@ def test_to_dict_is_json(algo):
 
 def test_capabilities_are_honest():
     caps = {a.key: a.capabilities for a in ALL}
-    assert [k for k, c in caps.items() if c.gpu] == ["xgboost"]
+    assert [k for k, c in caps.items() if c.gpu] == ["xgboost", "lightgbm", "catboost"]
     assert not caps["agglomerative"].onnx  # no predict(): nothing to export
     for key in ("xgboost", "hist_gradient_boosting", "gradient_boosting", "mlp", "random_forest"):
         assert caps[key].iterative, key
-    for key in ("xgboost", "hist_gradient_boosting", "gradient_boosting", "mlp"):
+    for key in ("xgboost", "hist_gradient_boosting", "gradient_boosting", "mlp", "lightgbm", "catboost"):
         assert caps[key].early_stopping, key
     for key in TREES:
         assert not get_algorithm(key).scale_numeric, key  # scaled trees break ONNX parity

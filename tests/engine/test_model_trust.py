@@ -187,6 +187,7 @@ SMALL = {
     "gradient_boosting": {"n_estimators": 3}, "hist_gradient_boosting": {"max_iter": 3},
     "xgboost": {"n_estimators": 3}, "mlp": {"max_iter": 5}, "voting": {"n_estimators": 3},
     "stacking": {"n_estimators": 3, "cv": 2}, "sgd": {"max_iter": 5},
+    "lightgbm": {"n_estimators": 3}, "catboost": {"iterations": 3},
 }
 # Settings that put further types into a model file (distance metrics,
 # optimisers, calibration, feature selection, per-column preparation).

@@ -151,3 +151,61 @@ def test_a_new_run_records_the_fingerprint_of_the_data_it_trained_on(penguins):
     # ...and it trained on the edited bytes, not a stale cached copy.
     frame = penguins.load_dataset("penguins", fingerprint=record.spec.fingerprint)
     assert "Torgersun" in set(frame["island"])
+
+
+def _two_runs(project):
+    spec = RunSpec(dataset="penguins", algorithm="naive_bayes", target="sex")
+    return [project.run(TrainJob(project.root, spec).run()["run_id"]) for _ in range(2)]
+
+
+@pytest.mark.parametrize("damage", ["result", "spec", "events"])
+def test_one_damaged_run_never_hides_the_others(penguins, damage):
+    good, bad = _two_runs(penguins)
+    if damage == "result":
+        (bad.folder / "result.json").write_text('{"status": "completed", "metr')
+    elif damage == "spec":
+        (bad.folder / "spec.json").write_bytes(b"\x00\x00garbage")
+    else:  # killed mid-write of a multi-byte character, before result.json
+        (bad.folder / "result.json").unlink()
+        with open(bad.folder / "events.jsonl", "ab") as fh:
+            fh.write('{"kind": "log", "message": "café'.encode()[:-1])
+    listed = {r.run_id: r.summary() for r in penguins.runs()}
+    assert listed[good.run_id]["status"] == "completed"
+    if damage == "events":
+        assert listed[bad.run_id]["status"] == "interrupted"
+    else:
+        assert listed[bad.run_id]["status"] == "damaged"
+        assert f"{damage}.json is corrupt" in listed[bad.run_id]["message"]
+        assert "\n" not in listed[bad.run_id]["message"]
+    from workbench.engine.tuning.leaderboard import leaderboard
+
+    assert [row["id"] for row in leaderboard(penguins)] == [good.run_id]
+
+
+def test_a_reused_pid_does_not_keep_a_dead_run_running(penguins):
+    spec = RunSpec(dataset="penguins", algorithm="naive_bayes", target="sex")
+    folder = penguins.runs_dir / "20260101-000000-naive_bayes-beef"
+    RunWriter(folder, spec)  # this process, alive: running
+    assert penguins.run(folder.name).status == "running"
+    # The run's process died long ago; its pid now belongs to a process that
+    # started after the lock was written (here: this test's own process).
+    os.utime(folder / "run.lock", (1e9, 1e9))
+    assert penguins.run(folder.name).status == "interrupted"
+
+
+def test_run_result_reads_old_and_odd_files_and_writes_them_back_unchanged(tmp_path):
+    from workbench.engine import RunFolder, RunResult
+
+    old = {"status": "completed", "metrics": {"accuracy": 0.9}, "algorithm": "knn", "timings": "n/a",
+           "custom": {"kept": True}}
+    r = RunResult.from_dict(old)
+    assert r.status == "completed" and r.metrics == {"accuracy": 0.9} and r.timings == {}
+    assert r.to_dict() == {"status": "completed", "metrics": {"accuracy": 0.9}, "algorithm": "knn",
+                           "timings": {}, "custom": {"kept": True}}
+    folder = RunFolder(tmp_path / "runs" / "x")
+    folder.path.mkdir(parents=True)
+    folder.write_result(r)
+    folder.update_result(lambda res: setattr(res, "onnx", {"path": "model.onnx"}))
+    back = json.loads(folder.result_path.read_text())
+    assert list(back) == ["status", "metrics", "algorithm", "timings", "custom", "onnx"]
+    assert folder.read_result().onnx == {"path": "model.onnx"}

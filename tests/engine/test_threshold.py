@@ -52,6 +52,11 @@ def test_saved_threshold_changes_native_and_onnx_predictions(run):
     onnx_labels = OnnxPredictor(record.onnx_path).predict(frame)
     assert (onnx_labels == expected).all()
     assert record.result["threshold"]["value"] == 0.9
+    # What `workbench serve` answers with, from the ONNX file or the run folder.
+    from workbench.engine.serving.backends import NativeBackend, OnnxBackend
+
+    assert (OnnxBackend(record.onnx_path).predict(frame)[0] == expected).all()
+    assert (NativeBackend(project.root, run_id).predict(frame)[0] == expected).all()
     set_threshold(project.root, run_id, None)
     assert (record.load_model().predict(frame) == before).all()
     assert (OnnxPredictor(record.onnx_path).predict(frame) == before).all()

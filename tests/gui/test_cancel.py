@@ -93,3 +93,39 @@ def test_cancelling_a_long_job_asks_first_and_can_stop_asking(qtbot, window, mon
         qtbot.waitUntil(lambda: window.jobs.entry(second).state.finished, timeout=10000)
     finally:
         release2.set()
+
+
+def test_a_thread_that_cannot_stop_says_so_and_force_stop_frees_the_queue(qtbot, window, monkeypatch):
+    """Like an SVM fit: one library call that never looks at the cancel token."""
+    import time
+
+    from workbench.gui.jobs import JobsModel
+
+    monkeypatch.setattr(JobsModel, "FORCE_STOP_AFTER_S", 0.3)
+    release = threading.Event()
+    stuck = window.jobs.submit_job(FunctionJob("Train svm", lambda ctx: release.wait(30)), kind="train")
+    queued = window.jobs.submit_job(FunctionJob("Train next", lambda ctx: "done"), kind="train")
+    try:
+        qtbot.waitUntil(lambda: window.jobs.entry(stuck).state == JobState.RUNNING, timeout=10000)
+        assert window.jobs.entry(queued).state == JobState.QUEUED  # one fit at a time in threads
+        window.tabs.setCurrentIndex(TAB_TRAINING)
+        qtbot.mouseClick(window.jobs_panel.cancel_button(stuck), Qt.MouseButton.LeftButton)
+        entry = window.jobs.entry(stuck)
+        assert entry.state == JobState.CANCELLING and "cannot be interrupted in a thread" in entry.message
+        elapsed = entry.elapsed
+        qtbot.waitUntil(lambda: window.jobs_panel.cancel_button(stuck) is not None
+                        and window.jobs_panel.cancel_button(stuck).text() == "Force stop", timeout=5000)
+        assert entry.elapsed > elapsed  # the clock keeps running while it cancels
+        assert window.live_view.cancel_button.text() == "Force stop"
+        started = time.monotonic()
+        qtbot.mouseClick(window.jobs_panel.cancel_button(stuck), Qt.MouseButton.LeftButton)
+        assert entry.state == JobState.CANCELLED and "force-stopped" in entry.message
+        # The queue moves on while the abandoned call is still inside the library.
+        qtbot.waitUntil(lambda: window.jobs.entry(queued).state == JobState.COMPLETED, timeout=5000)
+        assert time.monotonic() - started < 2.0
+        assert entry.runner.is_running()
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not window.jobs.entry(stuck).runner.is_running(), timeout=10000)
+    qtbot.wait(100)
+    assert window.jobs.entry(stuck).state == JobState.CANCELLED

@@ -116,3 +116,54 @@ def test_predict_tab_marks_problem_rows_and_tries_single_rows(qtbot, window, tmp
     view.save(str(saved))
     wait_idle(qtbot, window.jobs)
     assert len(pd.read_csv(saved)) == 30
+
+
+def test_confusion_cell_click_lists_its_test_rows(qtbot, window):
+    from workbench.engine import RunSpec, TrainJob
+
+    job = TrainJob(window.project.root, RunSpec(dataset="customers", algorithm="naive_bayes", target="label",
+                                                learning_curve=False))
+    job.run()
+    window.project.runs_updated()
+    window.show_run(job.run_id)
+    results = window.results
+    results.show_tab("confusion")
+    qtbot.waitUntil(lambda: results.confusion.matrix.size == 4, timeout=10000)
+    counts = results.result["evaluation"]["confusion_matrix"]["counts"]
+    labels = results.result["evaluation"]["confusion_matrix"]["labels"]
+    # Click the centre of cell (actual row 0, predicted column 1) as a person would.
+    heat = results.confusion
+    qtbot.waitUntil(lambda: heat.isVisible(), timeout=5000)
+    scene_pos = heat.plot.vb.mapViewToScene(__import__("PySide6.QtCore", fromlist=["QPointF"]).QPointF(1.5, 0.5))
+    view_pos = heat.mapFromScene(scene_pos)
+    qtbot.mouseClick(heat.viewport(), Qt.MouseButton.LeftButton, pos=view_pos)
+    qtbot.waitUntil(lambda: window.drilldown.dialog is not None and window.drilldown.dialog.isVisible(),
+                    timeout=30000)
+    dialog = window.drilldown.dialog
+    assert dialog.model.rowCount() == counts[0][1]
+    frame = dialog.model.frame()
+    assert {"x1", "color", "label", "prediction", "proba_yes"} <= set(frame.columns)
+    assert set(frame["label"].astype(str)) <= {str(labels[0])}
+    assert set(frame["prediction"].astype(str)) <= {str(labels[1])}
+    _shot(dialog, "confusion_drilldown.png")
+
+
+def test_regression_box_lists_rows_inside(qtbot, window):
+    from workbench.engine import RunSpec, TrainJob
+
+    job = TrainJob(window.project.root, RunSpec(dataset="houses", algorithm="ridge", target="price",
+                                                learning_curve=False))
+    job.run()
+    window.project.runs_updated()
+    window.show_run(job.run_id)
+    results = window.results
+    results.show_tab("regression")
+    qtbot.waitUntil(lambda: getattr(results, "selection_box", None) is not None, timeout=10000)
+    box = results.selection_box
+    box.setPos((0.0, 0.0))
+    box.setSize((10.0, 10.0))
+    box.sigRegionChangeFinished.emit(box)  # what a drag's release sends
+    qtbot.waitUntil(lambda: window.drilldown.dialog is not None, timeout=30000)
+    frame = window.drilldown.dialog.model.frame()
+    assert len(frame) > 0
+    assert frame["price"].between(0, 10).all() and frame["prediction"].between(0, 10).all()

@@ -175,3 +175,17 @@ def test_plots_are_made_one_at_a_time_ahead_of_the_first_run(qtbot, trained_proj
     view.show_run(record)
     view.finish_drawing()
     assert view.roc_plot is roc and view.roc_plot.getPlotItem().listDataItems()
+
+
+def test_a_cancelled_runs_metrics_are_not_called_test_scores(qtbot, results):
+    import time
+    from types import SimpleNamespace
+
+    record = SimpleNamespace(run_id="r1", label="r1", algorithm="xgboost", dataset="diamonds",
+                             created=time.time(), status="cancelled", has_model=False, metrics={},
+                             result={"status": "cancelled", "metrics": {"rmse": 512.0}, "task": "regression"},
+                             spec=SimpleNamespace(to_json=lambda: "{}"), events=lambda: [])
+    show(qtbot, results, record)
+    header = results.metrics_model.horizontalHeaderItem(1).text()
+    assert header != "Test" and "Last reported" in header
+    assert results.metrics_model.item(0, 0).text() == "rmse"

@@ -121,3 +121,17 @@ def test_setup_widget_shows_a_bad_range_where_the_user_typed_it(qtbot):
     with qtbot.assertNotEmitted(w.start_requested):
         qtbot.mouseClick(w.start_button, Qt.MouseButton.LeftButton)
     assert "low must be < high" in w.error.text() and not w.error.isHidden()
+
+
+def test_slice_axes_come_from_the_data_on_a_log_scale(view):
+    values = [0.1, 0.5, 3.0, 40.0, 1000.0]
+    view.set_result({
+        "trials": [], "importances": {},
+        "slices": {"C": {"values": values, "scores": [0.71, 0.74, 0.8, 0.79, 0.77]}},
+        "settings": {"space": {"ranges": [{"name": "C", "log": True}]}},
+    })
+    (x0, x1), (y0, y1) = view.slice_plot.getPlotItem().viewRange()
+    # The axis is in decades: 0.1 … 1000 is -1 … 3, with a small margin.
+    assert -1.5 < x0 <= -1 and 3 <= x1 < 3.5, (x0, x1)
+    assert 0.6 < y0 <= 0.71 and 0.8 <= y1 < 0.9, (y0, y1)
+    assert view.slice_plot.getPlotItem().getAxis("bottom").logMode

@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from workbench.cli import drift, serve
+from workbench.cli import drift, retrain, serve
 from workbench.cli import compare as compare_cli
 from workbench.cli import explain as explain_cli
+from workbench.cli import report as report_cli
 from workbench.cli import threshold as threshold_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
@@ -189,11 +190,14 @@ def cmd_runs(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from workbench.engine import Project
+    from workbench.engine import Project, ProjectError, RunResult
 
     project = Project.open(args.project)
     record = project.run(args.run)
-    result = record.result or {}
+    damage = record.damage
+    if damage:  # one line saying which file is wrong, not a traceback
+        raise ProjectError(f"Run {record.run_id} is damaged: {damage}")
+    result = record.run_result or RunResult()  # None while running or interrupted
     data = {
         "run_id": record.run_id,
         "label": record.label,
@@ -201,23 +205,23 @@ def cmd_show(args) -> int:
         "algorithm": record.algorithm,
         "spec": record.spec.to_dict(),
         "metrics": record.metrics,
-        "cv": result.get("cv"),
-        "best_iteration": result.get("best_iteration"),
-        "device": result.get("device"),
-        "timings": result.get("timings"),
-        "message": result.get("message"),
-        "evaluation": result.get("evaluation"),
-        "onnx": result.get("onnx"),
+        "cv": result.cv,
+        "best_iteration": result.best_iteration,
+        "device": result.device,
+        "timings": result.timings or None,
+        "message": result.message or None,
+        "evaluation": result.evaluation or None,
+        "onnx": result.onnx,
         "resources": record.resource_summary(),
-        "versions": result.get("versions"),
-        "baseline": result.get("baseline"),
-        "baseline_cv": result.get("baseline_cv"),
-        "threshold": (result.get("threshold") or {}).get("value"),
+        "versions": result.versions or None,
+        "baseline": result.baseline,
+        "baseline_cv": result.baseline_cv,
+        "threshold": (result.threshold or {}).get("value"),
     }
-    if result.get("baseline") and result.get("task") in ("classification", "regression"):
+    if result.baseline and result.task in ("classification", "regression"):
         from workbench.engine import beats_baseline
 
-        data["beats_baseline"], data["baseline_note"] = beats_baseline(result["task"], data["metrics"], result["baseline"])
+        data["beats_baseline"], data["baseline_note"] = beats_baseline(result.task, data["metrics"], result.baseline)
     data = clean_nan(data)
     if args.json:
         print_json(data)
@@ -432,9 +436,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     drift.add_parser(sub)
     serve.add_parser(sub)
+    retrain.add_parser(sub)
     compare_cli.add_parser(sub)
     explain_cli.add_parser(sub)
     threshold_cli.add_parser(sub)
+    report_cli.add_parser(sub)
 
     s = sub.add_parser("gui", help="open the desktop app")
     s.add_argument("project", nargs="?")
@@ -478,6 +484,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         if isinstance(exc, WorkbenchError):
             print(f"error: {exc}".replace("\n", " "), file=sys.stderr)
+        elif isinstance(exc, MemoryError):
+            print("error: out of memory. Use a smaller file or fewer rows, close other programs, "
+                  "or run on a machine with more memory.", file=sys.stderr)
         else:
             print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)".replace("\n", " "),
                   file=sys.stderr)

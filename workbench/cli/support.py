@@ -122,8 +122,12 @@ class ProgressPrinter:
         from workbench.engine import Iteration, Log, Progress
 
         if isinstance(event, Log):
-            if event.level in ("warning", "error") and "Traceback" not in event.message:
-                print(f"{event.level}: {event.message}", file=sys.stderr)
+            # An error ends the command, which prints it once (main); a
+            # traceback stays in the run's events.jsonl (and --debug).
+            if event.level == "error" or "Traceback (most recent call last)" in event.message:
+                return
+            if event.level == "warning":
+                print(f"warning: {event.message}", file=sys.stderr)
             elif not self.quiet:
                 print(event.message, file=sys.stderr)
             return

@@ -68,6 +68,8 @@ _EXPORTS: dict[str, str] = {
     "save_form_state": "project.form_state",
     "guess_target": "project.form_state",
     "finalize_run": "project.runs",
+    "RunFolder": "project.run_folder",
+    "RunResult": "project.run_folder",
     # jobs
     "TrainJob": "training.job",
     "infer_task": "training.problem",
@@ -128,11 +130,15 @@ _EXPORTS: dict[str, str] = {
     "BinaryDiagnosticsJob": "explain.threshold",
     "set_threshold": "explain.threshold",
     "beats_baseline": "training.baseline",
+    "ReportJob": "report.html",
     # serving
     "ModelServer": "serving.server",
     "ServeOptions": "serving.server",
     "ServeJob": "serving.server",
     "ensure_onnx": "serving.server",
+    # retraining
+    "RetrainJob": "lifecycle.retrain",
+    "read_lineage": "lifecycle.retrain",
     # drift monitoring
     "drift_report": "monitoring.drift",
     "drift_summary_lines": "monitoring.drift",

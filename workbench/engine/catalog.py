@@ -18,6 +18,7 @@ from workbench.engine.learners.base import (  # noqa: F401  (re-exported: the ca
     Algorithm,
     BuildContext,
     Capabilities,
+    DataFacts,
     FitData,
     FitInfo,
     ParamKind,

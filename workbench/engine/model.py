@@ -55,10 +55,21 @@ TRUSTED_TYPES = frozenset({
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.utils._bunch.Bunch",  # named_estimators_ of voting and stacking
+    # the seeded, shuffled inner folds of stacking and SVM calibration
+    "sklearn.model_selection._split.KFold",
+    "sklearn.model_selection._split.StratifiedKFold",
     "workbench.engine.learners.target_scaling.StandardizedMLPRegressor",
     "xgboost.core.Booster",
     "xgboost.sklearn.XGBClassifier",
     "xgboost.sklearn.XGBRegressor",
+    # LightGBM and CatBoost (workbench[boosting]): their boosters rebuild
+    # from their own model text/blob, never by calling code from the file.
+    "collections.OrderedDict",  # LightGBM keeps its parameters in one
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+    "catboost.core.CatBoostRegressor",
+    "workbench.engine.learners.catboost_model.FlatCatBoostClassifier",
 })
 
 # What skops writes into its zip: the schema, numpy arrays, XGBoost boosters.

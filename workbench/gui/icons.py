@@ -23,6 +23,7 @@ STATE_COLORS = {
     "failed": "#d64545",
     "cancelled": "#8a8f98",
     "interrupted": "#d68a1c",
+    "damaged": "#d64545",
     "running": "#2f7fd6",
     "cancelling": "#d68a1c",
     "queued": "#8a8f98",

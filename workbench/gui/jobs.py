@@ -99,6 +99,8 @@ class JobEntry:
     token: CancelToken = field(default_factory=CancelToken)
     on_done: Callable[["JobEntry"], None] | None = None
     runner: Any = None
+    cancel_requested: float | None = None  # when Cancel was pressed (monotonic)
+    force_stop_offered: bool = False  # the runner could not stop it: "Force stop" is offered
     shown: tuple[Any, ...] = ()  # what the jobs table last showed (see JobsModel._drain)
 
     @property
@@ -282,9 +284,13 @@ class JobsModel(QAbstractTableModel):
     jobStarted = Signal(int)
     jobFinished = Signal(int)
     idleChanged = Signal(bool)
+    # A cancelled job still runs FORCE_STOP_AFTER_S later in a runner that
+    # cannot interrupt a library call (a thread): the views offer "Force stop".
+    forceStopAvailable = Signal(int)
 
     COLUMNS = ("Job", "State", "Progress", "Elapsed", "")
     POLL_MS = 40
+    FORCE_STOP_AFTER_S = 2.0
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -297,6 +303,9 @@ class JobsModel(QAbstractTableModel):
         self._runner_factory: RunnerFactory = ThreadRunner
         self._factories: dict[str, RunnerFactory] = {}
         self._lane_limits: dict[str, int] = {}
+        # Runners of force-stopped jobs, kept alive until their call returns
+        # (a QThread object destroyed while it runs aborts the process).
+        self._abandoned: list[Any] = []
 
     # -- configuration ---------------------------------------------------
     def set_runner_factory(self, factory: RunnerFactory | None, kinds: tuple[str, ...] = ()) -> None:
@@ -387,9 +396,30 @@ class JobsModel(QAbstractTableModel):
             self._schedule()
         elif e.state == JobState.RUNNING:
             e.state = JobState.CANCELLING
-            e.message = "cancelling…"
+            e.cancel_requested = time.monotonic()
+            # Said at once: a thread stops at the fit's next check, never inside one library call.
+            e.message = ("cancelling… (stops at the next iteration; a single library call cannot be "
+                         "interrupted in a thread)" if getattr(e.runner, "name", "") == "thread" else "cancelling…")
             e.runner.cancel()
             self._row_changed(e)
+
+    def force_stop(self, job_id: int) -> bool:
+        """Stop waiting for a cancelled job its runner cannot interrupt.
+
+        The job is marked cancelled now and its lane is free for the next job;
+        the library call it is in finishes in the background and whatever it
+        returns is dropped (the run folder says "cancelled").
+        """
+        e = self.entry(job_id)
+        if e.state != JobState.CANCELLING:
+            return False
+        if e.runner is not None and e.runner.is_running():
+            self._abandoned.append(e.runner)
+        self._finish(e, _Done(JobState.CANCELLED))
+        e.message = "force-stopped (the abandoned library call ends in the background)"
+        self._row_changed(e)
+        self._schedule()
+        return True
 
     def cancel_current(self) -> bool:
         """Cancel the newest running job (Esc). Returns whether there was one."""
@@ -458,12 +488,21 @@ class JobsModel(QAbstractTableModel):
                     e.runner.join(5.0)  # the worker has returned; this is immediate
                 self._finish(e, item)
                 continue
+            if e.state.finished:
+                continue  # a force-stopped job's late events belong to no view
             if isinstance(item, Progress):
                 e.fraction = item.fraction
                 if item.message and e.state != JobState.CANCELLING:
                     e.message = item.message
             self.jobEvent.emit(job_id, item)
+        now = time.monotonic()
         for e in self._entries:
+            if (e.state == JobState.CANCELLING and not e.force_stop_offered and e.cancel_requested is not None
+                    and now - e.cancel_requested >= self.FORCE_STOP_AFTER_S
+                    and getattr(e.runner, "name", "") == "thread"):
+                e.force_stop_offered = True
+                e.message = "cancelling — a library call is running and a thread cannot stop it: Force stop?"
+                self.forceStopAvailable.emit(e.job_id)
             if e.state in (JobState.RUNNING, JobState.CANCELLING):
                 # Repaint a row only when what it shows changed (state text,
                 # whole percent, elapsed second): the queue is drained 25 times
@@ -472,8 +511,9 @@ class JobsModel(QAbstractTableModel):
                 if shown != e.shown:
                     e.shown = shown
                     self._row_changed(e, columns=(1, 2, 3))
+        self._abandoned = [r for r in self._abandoned if r.is_running()]
         self._schedule()
-        if self.is_idle() and self._queue.empty():
+        if self.is_idle() and self._queue.empty() and not self._abandoned:
             self._timer.stop()
 
     def _finish(self, e: JobEntry, done: _Done) -> None:

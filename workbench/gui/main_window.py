@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QInputDialog,
@@ -34,6 +35,7 @@ from workbench.gui.project_tree import ProjectTree
 from workbench.gui.run_actions import RunActions
 from workbench.gui.session import Session
 from workbench.gui.start_page import StartPage
+from workbench.gui.widgets import scrolling
 
 TAB_DATA, TAB_MODEL, TAB_TRAINING, TAB_RESULTS, TAB_RUNS = range(5)
 # The workspace is built after the window's first paint; a window that is
@@ -73,9 +75,12 @@ class MainWindow(QMainWindow):
         self._wire()
         self.statusBar().showMessage("Ready")
         self.resize(1360, 860)
-        self.resizeDocks([self.tree_dock], [310], Qt.Orientation.Horizontal)
+        # The project panel keeps its names readable however the window is sized.
+        self.tree_dock.setMinimumWidth(210)
+        self.resizeDocks([self.tree_dock], [280], Qt.Orientation.Horizontal)
         self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
         self._restore_state()
+        self.fit_to_screen()
         self._update_actions()
         # Shown first, then built: a zero-delay timer alone fires BEFORE the
         # first paint (measured: the window appeared only after the ~1 s
@@ -124,8 +129,9 @@ class MainWindow(QMainWindow):
         self.results = ResultsView()
         self.runs_table = RunsTable(self.project)
         model_tab = QSplitter(Qt.Orientation.Horizontal)
-        model_tab.addWidget(self.roles)
-        model_tab.addWidget(self.model_form)
+        model_tab.addWidget(scrolling(self.roles))
+        model_tab.addWidget(scrolling(self.model_form))
+        model_tab.setChildrenCollapsible(False)
         model_tab.setSizes([520, 480])
         tabs = QTabWidget()
         tabs.setDocumentMode(True)
@@ -281,6 +287,13 @@ class MainWindow(QMainWindow):
         self.predict_view = PredictView(self.jobs, self.project)
         tabs.addTab(self.compare_view, icon("compare"), "Compare")
         tabs.addTab(self.predict_view, icon("run"), "Predict")
+        from workbench.gui.drilldown import DrillDown
+
+        self.drilldown = DrillDown(self.jobs, self.project, self)
+        self.results.confusionCellClicked.connect(
+            lambda actual, predicted: self.drilldown.show_cell(self.results.record.run_id, actual, predicted))
+        self.results.regressionBoxSelected.connect(
+            lambda *box: self.drilldown.show_box(self.results.record.run_id, *box))
         self.compare_view.runOpened.connect(self.show_run)
         self.compare_view.tuneRequested.connect(self._tune_from_run)
         self.compare_view.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
@@ -579,6 +592,22 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray):
             self.restoreState(state)
+
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (xvfb's 1280 px cut the right edge off)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame_extra = self.frameGeometry().size() - self.geometry().size()
+        width = min(self.width(), free.width() - frame_extra.width())
+        height = min(self.height(), free.height() - frame_extra.height())
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        x = min(max(self.x(), free.left()), free.right() - width)
+        y = min(max(self.y(), free.top()), free.bottom() - height)
+        if (x, y) != (self.x(), self.y()):
+            self.move(x, y)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         running = [e for e in self.jobs.active() if e.kind == "train"]

@@ -132,6 +132,8 @@ class ResultsView(QWidget):
 
     loadSettingsRequested = Signal(str)  # run id
     runAgainRequested = Signal(str)  # run id
+    confusionCellClicked = Signal(str, str)  # actual label, predicted label (drill down to rows)
+    regressionBoxSelected = Signal(float, float, float, float)  # actual lo, hi, predicted lo, hi
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,6 +169,10 @@ class ResultsView(QWidget):
         self.log_text.setMaximumBlockCount(20000)
 
         self.tabs = QTabWidget()
+        # Every tab in sight at 1024 px: long names elide rather than hide
+        # behind scroll arrows.
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.tab_index: dict[str, int] = {}
         self._pending_views: list[str] = []
         self.tabs.currentChanged.connect(self._tab_changed)
@@ -201,6 +207,9 @@ class ResultsView(QWidget):
             return
         if attr == "confusion":
             self.confusion = Heatmap(cmap="CET-L6")
+            from workbench.gui.drilldown import connect_cell_clicks
+
+            connect_cell_clicks(self.confusion, self._confusion_cell)
             return
         _attr, title, x, y, legend = next(p for p in self._PLOTS if p[0] == attr)
         plot = make_plot(title, x, y)
@@ -273,6 +282,14 @@ class ResultsView(QWidget):
         self.metrics_model.removeRows(0, self.metrics_model.rowCount())
         self.class_model.removeRows(0, self.class_model.rowCount())
 
+    def _relayout_tab_bar(self) -> None:
+        # QTabBar keeps the old tab positions after setTabVisible until the
+        # next resize (gaps, scroll arrows, a hidden Residuals tab); setting
+        # the icon size marks its layout dirty, so it is redone now.
+        bar = self.tabs.tabBar()
+        bar.setIconSize(bar.iconSize())
+        bar.updateGeometry()
+
     def show_run(self, record: Any) -> None:
         """Draw every view for ``record`` (an engine RunRecord)."""
         from workbench.engine import WorkbenchError
@@ -318,6 +335,7 @@ class ResultsView(QWidget):
         current_key = next((k for k, i in self.tab_index.items() if i == self.tabs.currentIndex()), "metrics")
         for key, show in visible.items():
             self.tabs.setTabVisible(self.tab_index[key], show)
+        self._relayout_tab_bar()
         if not visible.get(current_key):
             self.tabs.setCurrentIndex(self.tab_index["metrics"])
         # The view in sight is drawn now, the others one per event-loop turn
@@ -379,6 +397,10 @@ class ResultsView(QWidget):
         metrics = dict(r.get("metrics") or {})
         if not metrics and self.record is not None:
             metrics = dict(self.record.metrics or {})
+        # Only a completed run was scored on its test rows; a cancelled or
+        # failed one shows what it last reported (validation during the fit).
+        status = str(r.get("status") or getattr(self.record, "status", "") or "")
+        m.setHorizontalHeaderItem(1, QStandardItem("Test" if status == "completed" else "Last reported"))
         for name in list(metrics) + [k for k in cv if k not in metrics]:
             c = cv.get(name) or {}
             m.appendRow([text_item(name), number_item(metrics.get(name)),
@@ -428,6 +450,11 @@ class ResultsView(QWidget):
                                              pen=pg.mkPen(SERIES_COLORS[i % len(SERIES_COLORS)], width=2)))
             item.setRange(xRange=(0, 1), yRange=(0, 1.02))
 
+    def _confusion_cell(self, row: int, column: int) -> None:
+        labels = (confusion_data(self.result.get("evaluation") or {}) or {}).get("labels") or []
+        if row < len(labels) and column < len(labels):
+            self.confusionCellClicked.emit(str(labels[row]), str(labels[column]))
+
     def _draw_regression(self) -> None:
         ev = self.result.get("evaluation") or {}
         sample = ev.get("sample")
@@ -441,6 +468,9 @@ class ResultsView(QWidget):
         resid = np.asarray(sample.get("residual", y_true - y_pred), float)
         brush = pg.mkBrush(SERIES_COLORS[0] + "80")
         self.scatter_plot.plot(y_true, y_pred, pen=None, symbol="o", symbolSize=5, symbolBrush=brush, symbolPen=None)
+        from workbench.gui.drilldown import add_selection_box
+
+        self.selection_box = add_selection_box(self.scatter_plot, y_true, y_pred, self.regressionBoxSelected.emit)
         if y_true.size:
             lo = float(np.nanmin([y_true.min(), y_pred.min()]))
             hi = float(np.nanmax([y_true.max(), y_pred.max()]))

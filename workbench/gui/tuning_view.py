@@ -297,8 +297,15 @@ class TuningView(QWidget):
         log = name in self._log_params
         if numeric and len(numeric) == len(values):
             xs = np.asarray([values[i] for i in numeric], dtype=float)
-            plot.setLogMode(x=log and bool(np.all(xs > 0)), y=False)
-            plot.addItem(pg.ScatterPlotItem(x=xs, y=scores, size=8, pen=None, brush=pg.mkBrush(SERIES_COLORS[0])))
+            log = log and bool(np.all(xs > 0))
+            # A PlotDataItem (not a bare ScatterPlotItem) follows the axis' log
+            # mode: the scatter drew raw values on a log axis (1e-100 … 1e200).
+            plot.setLogMode(x=log, y=False)
+            plot.plot(xs, scores, pen=None, symbol="o", symbolSize=8, symbolPen=None,
+                      symbolBrush=pg.mkBrush(SERIES_COLORS[0]))
+            shown = np.log10(xs) if log else xs
+            _fit_range(plot, shown, scores)
+            return
         else:
             # Choices (and numbers mixed with "none"): one column per value.
             labels = sorted({_text(v) for v in values}, key=lambda s: (s == "none", s))
@@ -308,11 +315,26 @@ class TuningView(QWidget):
             plot.setLogMode(x=False, y=False)
             plot.addItem(pg.ScatterPlotItem(x=xs, y=scores, size=8, pen=None, brush=pg.mkBrush(SERIES_COLORS[2])))
             plot.getAxis("bottom").setTicks([[(i, label) for i, label in enumerate(labels)]])
-        plot.enableAutoRange()
+            _fit_range(plot, np.array([-0.5, len(labels) - 0.5]), scores)
 
     def _emit_train_best(self) -> None:
         if self.best is not None:
             self.train_best_requested.emit(dict(self.best["params"]))
+
+
+def _fit_range(plot: pg.PlotItem, xs: np.ndarray, ys: np.ndarray) -> None:
+    """Axis ranges from the data (x already in the axis' units), with a margin."""
+    def span(values: np.ndarray) -> tuple[float, float]:
+        finite = values[np.isfinite(values)]
+        if not finite.size:
+            return 0.0, 1.0
+        lo, hi = float(finite.min()), float(finite.max())
+        pad = (hi - lo) * 0.05 or max(abs(lo) * 0.05, 0.5)
+        return lo - pad, hi + pad
+
+    plot.disableAutoRange()
+    plot.setXRange(*span(np.asarray(xs, dtype=float)), padding=0)
+    plot.setYRange(*span(np.asarray(ys, dtype=float)), padding=0)
 
 
 class TuningSetupWidget(QWidget):

@@ -164,7 +164,7 @@ class ExplainJob:
         predictions = model.predict(raw_rows)
         labels = list(model.classes)
         rows_out = []
-        values = X.to_dict(orient="records")
+        values = [{c: X[c].iloc[i] for c in names} for i in range(len(X))]
         for i in range(len(X)):
             row: dict[str, Any] = {
                 "index": _plain(raw_rows.index[i]),
@@ -220,6 +220,9 @@ def _trim_rows(data: dict[str, Any], n: int) -> dict[str, Any]:
 
 
 def _plain(v: Any) -> Any:
+    if isinstance(v, np.float32):
+        # The canonical frame holds float32: 19.6 must not read 19.600000381469727.
+        return float(str(v)) if np.isfinite(v) else None
     if isinstance(v, np.generic):
         return v.item()
     if isinstance(v, float) and not np.isfinite(v):

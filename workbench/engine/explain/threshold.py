@@ -163,9 +163,8 @@ def set_threshold(project_root: str | os.PathLike, run_id: str, threshold: float
     value = None if threshold is None else float(threshold)
     info["threshold"] = value
     atomic_write_text(info_path, json.dumps(info, indent=2))
-    result = record.result or {}
-    result["threshold"] = {"value": value, "positive_class": info["classes"][1]}
-    atomic_write_text(record.folder / "result.json", json.dumps(result, indent=2, default=str))
+    chosen = {"value": value, "positive_class": info["classes"][1]}
+    record.run_folder.update_result(lambda result: setattr(result, "threshold", chosen))
     written = ["model.json", "result.json"]
     if record.onnx_path is not None:
         _set_onnx_threshold(record.onnx_path, value)

@@ -50,6 +50,9 @@ class ParamSpec:
     search_low: float | None = None
     search_high: float | None = None
     tunable: bool = True
+    #: A :class:`DataFacts` field this value may not exceed (e.g. neighbours
+    #: <= "fit_rows"); checked against the data before a run folder exists.
+    at_most: str | None = None
 
     # -- validation ------------------------------------------------------
     def _range_text(self) -> str:
@@ -217,6 +220,21 @@ def plain_fit(estimator: Any, data: FitData) -> FitInfo:
 
 
 @dataclass(frozen=True)
+class DataFacts:
+    """What parameter checks may know about the data before any fit.
+
+    ``fit_rows`` is the fewest rows any fit of the run sees (a CV fold's
+    training part, less the validation rows of iterative learners).
+    """
+
+    task: str
+    fit_rows: int
+    n_features: int
+    n_classes: int = 0
+    y_min: float | None = None  # regression targets only
+
+
+@dataclass(frozen=True)
 class Algorithm:
     """One catalog entry (a family serving one or more tasks).
 
@@ -237,6 +255,10 @@ class Algorithm:
     fitter: Callable[[Any, FitData], FitInfo] = plain_fit
     scale_numeric: bool = True
     description: str = ""
+    #: ``check(params, facts)`` raises SpecError for parameter combinations
+    #: that cannot fit this data (e.g. a solver without the chosen penalty);
+    #: run before the run folder exists, beside each ParamSpec's ``at_most``.
+    check: Callable[[dict[str, Any], "DataFacts"], None] | None = None
 
     def params_for(self, task: str) -> tuple[ParamSpec, ...]:
         return tuple(p for p in self.params if p.applies_to(task))

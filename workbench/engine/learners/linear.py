@@ -37,14 +37,30 @@ _SELECTION = ParamSpec(
 )
 
 
+def _check_logistic(params: dict[str, Any], facts: Any = None) -> None:
+    """Solver/penalty pairs scikit-learn refuses, said before any fit."""
+    solver, l1_ratio = params["solver"], params["l1_ratio"]
+    if solver == "liblinear" and 0 < l1_ratio < 1:
+        raise SpecError(
+            f"logistic_regression: l1_ratio={l1_ratio} (elastic net) needs solver=saga; "
+            "liblinear takes only l1_ratio=0 or 1."
+        )
+    if l1_ratio > 0 and solver not in ("saga", "liblinear"):
+        raise SpecError(
+            f"logistic_regression: l1_ratio={l1_ratio} (an L1 penalty) needs solver=saga "
+            f"(or liblinear for l1_ratio=1); solver={solver} supports only l1_ratio=0."
+        )
+    if solver == "liblinear" and facts is not None and facts.n_classes > 2:
+        raise SpecError(
+            f"logistic_regression: solver=liblinear handles two classes only; the target has "
+            f"{facts.n_classes}. Use solver=lbfgs or saga."
+        )
+
+
 def _logistic(params: dict[str, Any], ctx: BuildContext) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    if params["l1_ratio"] > 0 and params["solver"] not in ("saga", "liblinear"):
-        raise SpecError(
-            f"logistic_regression: l1_ratio={params['l1_ratio']} (an L1 penalty) needs solver=saga "
-            f"(or liblinear for l1_ratio=1); solver={params['solver']} supports only l1_ratio=0."
-        )
+    _check_logistic(params)  # tuning builds estimators without the pre-run check
     return LogisticRegression(random_state=ctx.seed, **params)
 
 
@@ -114,6 +130,7 @@ LOGISTIC_REGRESSION = Algorithm(
         _FIT_INTERCEPT,
     ),
     factory=_logistic,
+    check=_check_logistic,
     capabilities=_LINEAR_CAPS,
 )
 

@@ -22,6 +22,7 @@ KNN = Algorithm(
     params=(
         ParamSpec(
             "n_neighbors", "int", 5, low=1, high=10_000, log=True, search_low=1, search_high=100,
+            at_most="fit_rows",
             help="How many neighbours vote; more gives smoother, less noisy predictions.",
         ),
         ParamSpec(

@@ -39,6 +39,8 @@ def register_converters() -> None:
             return
         _patch_hist_gradient_boosting_thresholds()
         _register_xgboost()
+        _register_lightgbm()
+        _register_catboost()
         _register_preparation()
         _register_learners()
         _done = True
@@ -130,6 +132,92 @@ def _register_xgboost() -> None:
         "XGBoostXGBRegressor",
         calculate_linear_regressor_output_shapes,
         convert_xgboost,
+    )
+
+
+def _register_lightgbm() -> None:
+    try:
+        from lightgbm import LGBMClassifier, LGBMRegressor
+    except ImportError:  # LightGBM is optional (workbench[boosting])
+        return
+    from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    update_registered_converter(
+        LGBMClassifier, "LightGbmLGBMClassifier", calculate_linear_classifier_output_shapes, convert_lightgbm,
+        options={"nocl": [True, False], "zipmap": [True, False, "columns"]},
+    )
+    update_registered_converter(
+        LGBMRegressor, "LightGbmLGBMRegressor", calculate_linear_regressor_output_shapes, convert_lightgbm,
+        options={"split": None},
+    )
+
+
+def _register_catboost() -> None:
+    try:
+        from catboost import CatBoostRegressor
+
+        from workbench.engine.learners.catboost_model import FlatCatBoostClassifier
+    except ImportError:  # CatBoost is optional (workbench[boosting])
+        return
+    from skl2onnx import update_registered_converter
+    from skl2onnx._supported_operators import sklearn_classifier_list
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    # skl2onnx gives a model label + probabilities outputs only if it knows
+    # it is a classifier; CatBoost does not derive from ClassifierMixin.
+    if FlatCatBoostClassifier not in sklearn_classifier_list:
+        sklearn_classifier_list.append(FlatCatBoostClassifier)
+    update_registered_converter(
+        FlatCatBoostClassifier, "WorkbenchCatBoostClassifier", calculate_linear_classifier_output_shapes,
+        _convert_catboost, options={"nocl": [True, False], "zipmap": [True, False, "columns"]},
+    )
+    update_registered_converter(
+        CatBoostRegressor, "WorkbenchCatBoostRegressor", calculate_linear_regressor_output_shapes,
+        _convert_catboost,
+    )
+
+
+def _convert_catboost(scope: Any, operator: Any, container: Any) -> None:
+    """CatBoost's own ONNX export of the trees, inlined after our preparation.
+
+    CatBoost writes a one-node graph (``TreeEnsembleClassifier`` /
+    ``TreeEnsembleRegressor`` on a float ``features`` tensor; a classifier
+    adds a ZipMap).  That node is copied as it is, its input wired to the
+    prepared matrix and its outputs to the pipeline's ``label`` and
+    ``probabilities`` tensors (no ZipMap: our graphs output plain tensors).
+    """
+    import os
+    import tempfile
+
+    import onnx
+    from onnx import helper
+
+    op = operator.raw_operator
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "catboost.onnx")
+        op.save_model(path, format="onnx")
+        exported = onnx.load(path)
+    trees = [n for n in exported.graph.node if n.op_type.startswith("TreeEnsemble")]
+    if len(trees) != 1:
+        raise NotImplementedError(
+            f"CatBoost's ONNX export has {len(trees)} tree nodes (expected 1): "
+            + ", ".join(n.op_type for n in exported.graph.node)
+        )
+    node = trees[0]
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in attrs.items()}
+    outputs = [o.full_name for o in operator.outputs[: len(node.output)]]
+    container.add_node(
+        node.op_type, [operator.inputs[0].full_name], outputs, op_domain="ai.onnx.ml", op_version=1,
+        name=scope.get_unique_operator_name(f"CatBoost{node.op_type}"), **attrs,
     )
 
 

@@ -7,7 +7,6 @@ for data the model never saw.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -15,14 +14,13 @@ from typing import Any
 import numpy as np
 
 from workbench.engine.errors import ExportError, WorkbenchError
-from workbench.engine.fsutil import atomic_write_text
 
 PARITY_MAX_ROWS = 5000
 
 
 def held_out_rows(project, record) -> Any:
     """The run's held-out rows as a raw frame (None if they can't be found)."""
-    rows_file = record.folder / "test_rows.npy"
+    rows_file = record.run_folder.test_rows_path
     if not rows_file.exists():
         return None
     spec = record.spec
@@ -53,20 +51,21 @@ def export_run(project_dir: str | os.PathLike, run_id: str, output: str | os.Pat
     if not algorithm.capabilities.onnx:
         raise ExportError(f"{algorithm.name} models cannot be exported to ONNX (it has no predict step to convert).")
     model = record.load_model()
-    path = Path(output) if output else record.folder / "model.onnx"
-    result = record.result or {}
+    path = Path(output) if output else record.run_folder.onnx_path
+    result = record.run_result
     X_check = held_out_rows(project, record)
     report = export_onnx(
         model,
         path,
         X_check=X_check,
         run_id=record.run_id,
-        metrics=result.get("metrics"),
+        metrics=result.metrics if result else None,
         ctx=ctx,
         reference_profile=_reference_profile(project_dir, record),
     )
-    result["onnx"] = report
-    atomic_write_text(record.folder / "result.json", json.dumps(result, indent=2, default=str))
+    # Read-modify-write under the project lock: a label or another export
+    # written meanwhile is kept.
+    record.run_folder.update_result(lambda r: setattr(r, "onnx", report))
     return report
 
 

@@ -31,6 +31,7 @@ import tomli_w
 from workbench.engine.errors import DataError, ProjectError
 from workbench.engine.fsutil import atomic_write_text, copy_and_hash, sweep_stale_temps, temp_path_for
 from workbench.engine.project.lock import project_lock
+from workbench.engine.project.run_folder import RUNS_DIR, RunFolder
 from workbench.engine.project.runs import RunRecord
 
 PROJECT_FILE = "workbench.toml"
@@ -440,27 +441,37 @@ class Project:
     # -- runs --------------------------------------------------------------
     @property
     def runs_dir(self) -> Path:
-        return self.root / "runs"
+        return self.root / RUNS_DIR
 
     def runs(self) -> list[RunRecord]:
         """All runs, oldest first."""
         if not self.runs_dir.exists():
             return []
-        records = [
-            RunRecord(p.name, p)
-            for p in self.runs_dir.iterdir()
-            if p.is_dir() and not p.name.startswith(".") and (p / "spec.json").exists()
-        ]
-        return sorted(records, key=lambda r: (r.created, r.run_id))
+        records = []
+        for p in self.runs_dir.iterdir():
+            if p.name.startswith(".") or not p.is_dir():
+                continue
+            folder = RunFolder(p)
+            # A folder with a result but no spec is a damaged run: listed, not hidden.
+            if folder.spec_path.exists() or folder.result_path.exists():
+                records.append(RunRecord(p.name, p))
+
+        def created(record: RunRecord) -> float:
+            try:
+                return record.created
+            except OSError:  # deleted by another process meanwhile
+                return 0.0
+
+        return sorted(records, key=lambda r: (created(r), r.run_id))
 
     def run(self, run_id: str) -> RunRecord:
-        folder = self.runs_dir / run_id
-        if not (folder / "spec.json").exists():
+        folder = RunFolder.of(self.root, run_id)
+        if not (folder.spec_path.exists() or folder.result_path.exists()):
             matches = [r for r in self.runs() if r.run_id.startswith(run_id)]
             if len(matches) == 1:
                 return matches[0]
             raise ProjectError(f"No run '{run_id}' in {self.name}. See 'workbench runs {self.root}'.")
-        return RunRecord(run_id, folder)
+        return RunRecord(run_id, folder.path)
 
     def delete_run(self, run_id: str) -> None:
         record = self.run(run_id)

@@ -1,18 +1,12 @@
-"""Run folders: the on-disk record of one training run.
+"""Run folders as a run goes (:class:`RunWriter`) and as read back (:class:`RunRecord`).
 
-Layout (``runs/<run-id>/``)::
-
-    spec.json      the RunSpec, written before fitting starts
-    events.jsonl   one event per line, appended (and flushed) as the run goes
-    run.lock       the pid of the process running it; gone when it ends
-    result.json    written once at the end: status, metrics, evaluation...
-    model.skops    + model.json: the fitted pipeline (completed runs)
-    model.onnx     when exported
-    meta.json      user-facing extras (label)
-
-A run with no result.json whose lock's process is gone was interrupted (a
-crash or kill): it is shown as ``interrupted`` with the metrics its last
-iteration event had, so nothing before the crash is lost.
+Where each file lives and who writes ``result.json`` is :class:`RunFolder`'s
+business (run_folder.py); this module turns those files into what a user
+sees.  A run with no result.json whose lock's process is gone was
+interrupted (a crash or kill): it is shown as ``interrupted`` with the metrics
+its last iteration event had, so nothing before the crash is lost.  A run
+whose files cannot be read back is shown as ``damaged`` with the reason, and
+never stops the project's other runs from being listed.
 """
 
 from __future__ import annotations
@@ -20,18 +14,28 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from workbench.engine.errors import ProjectError
-from workbench.engine.jobs.events import Event, Iteration, ResourceSample, event_from_dict
+from workbench.engine.jobs.events import Event, ResourceSample
 from workbench.engine.fsutil import atomic_write_text
+from workbench.engine.project.run_events import metrics_from_events, read_events
+from workbench.engine.project.run_folder import (
+    DAMAGED,
+    RUN_STATUSES,
+    RunFolder,
+    RunResult,
+    read_json_file,
+)
 from workbench.engine.spec import RunSpec
 
-RUN_STATUSES = ("running", "completed", "failed", "cancelled", "interrupted")
+__all__ = [
+    "DAMAGED", "RUN_STATUSES", "RunFolder", "RunRecord", "RunResult", "RunWriter",
+    "finalize_run", "metrics_from_events", "new_run_id", "read_events",
+]
 
 
 def new_run_id(algorithm: str) -> str:
@@ -40,65 +44,14 @@ def new_run_id(algorithm: str) -> str:
     return f"{stamp}-{algorithm}-{secrets.token_hex(2)}"
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ProjectError(f"{path} is corrupt (not valid JSON).") from None
-
-
-def read_events(path: Path) -> list[Event]:
-    """Events of a run; a torn last line (crash mid-write) is skipped."""
-    events: list[Event] = []
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    events.append(event_from_dict(json.loads(line)))
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    continue
-    except FileNotFoundError:
-        pass
-    return events
-
-
-def metrics_from_events(events: list[Event]) -> dict[str, float]:
-    """The last iteration's validation (else training) metrics, prefixed."""
-    for event in reversed(events):
-        if isinstance(event, Iteration):
-            out = {f"valid_{k}": v for k, v in event.valid.items()}
-            out.update({f"train_{k}": v for k, v in event.train.items()})
-            out["iterations"] = float(event.step)
-            return out
-    return {}
-
-
 class RunWriter:
     """Writes a run folder while the run goes (used by the training job)."""
 
     def __init__(self, folder: Path, spec: RunSpec) -> None:
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=False)
-        (folder / "run.lock").write_text(str(os.getpid()))
-        atomic_write_text(folder / "spec.json", spec.to_json())
-        self._events = open(folder / "events.jsonl", "a", encoding="utf-8")
+        self.run_folder = RunFolder(folder)
+        self.folder = self.run_folder.path
+        self.run_folder.create(spec.to_json())
+        self._events = open(self.run_folder.events_path, "a", encoding="utf-8")
 
     def append(self, event: Event) -> None:
         if self._events.closed:
@@ -107,16 +60,14 @@ class RunWriter:
         # Flushed per event: a crash of this process loses nothing written.
         self._events.flush()
 
-    def finish(self, result: dict[str, Any]) -> None:
+    def finish(self, result: RunResult | dict[str, Any]) -> None:
         if not self._events.closed:
             self._events.flush()
             os.fsync(self._events.fileno())
             self._events.close()
-        atomic_write_text(self.folder / "result.json", json.dumps(result, indent=2, default=str))
-        try:
-            (self.folder / "run.lock").unlink()
-        except FileNotFoundError:
-            pass
+        if not isinstance(result, RunResult):
+            result = RunResult.from_dict(result)
+        self.run_folder.write_result(result)
 
 
 def finalize_run(project_root: str | os.PathLike, run_id: str, status: str, message: str = "") -> None:
@@ -126,96 +77,127 @@ def finalize_run(project_root: str | os.PathLike, run_id: str, status: str, mess
     ``status`` and the metrics the events had, unless the run already wrote
     its own result.
     """
-    if status not in RUN_STATUSES:
-        raise ValueError(status)
-    folder = Path(project_root) / "runs" / run_id
-    if not folder.is_dir() or (folder / "result.json").exists():
-        return
-    spec = _read_json(folder / "spec.json") or {}
-    events = read_events(folder / "events.jsonl")
-    result = {
-        "status": status,
-        "message": message,
-        "algorithm": spec.get("algorithm"),
-        "task": spec.get("task"),
-        "metrics": metrics_from_events(events),
-        "finished": time.time(),
-    }
-    atomic_write_text(folder / "result.json", json.dumps(result, indent=2, default=str))
-    try:
-        (folder / "run.lock").unlink()
-    except FileNotFoundError:
-        pass
+    RunFolder.of(project_root, run_id).finalize(status, message)
 
 
 @dataclass
 class RunRecord:
-    """A run folder as read back from disk."""
+    """A run folder as read back from disk.
+
+    Reading never raises for a damaged run: its status reads ``damaged`` and
+    :attr:`damage` says what is wrong, so one bad folder never hides the rest.
+    """
 
     run_id: str
     folder: Path
 
     @property
+    def run_folder(self) -> RunFolder:
+        return RunFolder(self.folder)
+
+    def _spec_dict(self) -> dict[str, Any]:
+        try:
+            return self.run_folder.read_spec() or {}
+        except ProjectError:
+            return {}
+
+    @property
     def spec(self) -> RunSpec:
-        data = _read_json(self.folder / "spec.json")
+        try:
+            data = self.run_folder.read_spec()
+        except ProjectError as exc:
+            raise ProjectError(f"Run {self.run_id} is damaged: {exc}") from None
         if data is None:
             raise ProjectError(f"Run {self.run_id} has no spec.json.")
-        return RunSpec.from_dict(data)
+        try:
+            return RunSpec.from_dict(data)
+        except Exception as exc:  # a hand-edited or truncated spec
+            raise ProjectError(f"Run {self.run_id} is damaged: spec.json is not a valid run spec ({exc}).") from None
+
+    @property
+    def damage(self) -> str | None:
+        """What makes this run unreadable (one line), or None when it reads fine."""
+        try:
+            self.run_folder.read_result()
+        except ProjectError as exc:
+            return str(exc)
+        try:
+            _ = self.spec  # parses it: a broken spec is damage too
+        except ProjectError as exc:
+            return str(exc).removeprefix(f"Run {self.run_id} is damaged: ")
+        return None
+
+    @property
+    def run_result(self) -> RunResult | None:
+        """The typed result; None while running or interrupted; a ``damaged``
+        result carrying the reason when result.json cannot be read."""
+        try:
+            return self.run_folder.read_result()
+        except ProjectError as exc:
+            return RunResult(status=DAMAGED, message=str(exc))
 
     @property
     def result(self) -> dict[str, Any] | None:
-        return _read_json(self.folder / "result.json")
+        """result.json as a dict (for readers not yet on :attr:`run_result`)."""
+        result = self.run_result
+        return None if result is None else result.to_dict()
 
     @property
     def status(self) -> str:
-        result = self.result
+        if self.damage:
+            return DAMAGED
+        result = self.run_result
         if result is not None:
-            return result.get("status", "failed")
-        lock = self.folder / "run.lock"
-        try:
-            pid = int(lock.read_text().strip() or 0)
-        except (FileNotFoundError, ValueError):
-            return "interrupted"
-        return "running" if _pid_alive(pid) else "interrupted"
+            return result.status
+        return "running" if self.run_folder.running() else "interrupted"
 
     @property
     def metrics(self) -> dict[str, float]:
-        result = self.result
-        if result is not None:
-            return result.get("metrics") or {}
+        result = self.run_result
+        if result is not None and result.status != DAMAGED:
+            return result.metrics
         return metrics_from_events(self.events())
 
     @property
     def algorithm(self) -> str:
-        result = self.result
-        if result and result.get("algorithm"):
-            return result["algorithm"]
-        data = _read_json(self.folder / "spec.json") or {}
-        return data.get("algorithm", "?")
+        result = self.run_result
+        if result and result.algorithm:
+            return result.algorithm
+        return self._spec_dict().get("algorithm") or "?"
 
     @property
     def created(self) -> float:
         try:
-            return (self.folder / "spec.json").stat().st_mtime
+            return self.run_folder.spec_path.stat().st_mtime
         except FileNotFoundError:
             return self.folder.stat().st_mtime
 
     @property
     def label(self) -> str:
-        meta = _read_json(self.folder / "meta.json") or {}
-        return meta.get("label") or self.run_id
+        try:
+            meta = read_json_file(self.run_folder.meta_path)
+        except ProjectError:
+            meta = None
+        return (meta.get("label") if isinstance(meta, dict) else None) or self.run_id
 
     def set_label(self, label: str) -> None:
-        meta = _read_json(self.folder / "meta.json") or {}
-        meta["label"] = label
-        atomic_write_text(self.folder / "meta.json", json.dumps(meta, indent=2))
+        from workbench.engine.project.lock import project_lock
+
+        with project_lock(self.run_folder.project_root):
+            try:
+                meta = read_json_file(self.run_folder.meta_path)
+            except ProjectError:
+                meta = None  # a damaged meta.json only held a label: replace it
+            meta = meta if isinstance(meta, dict) else {}
+            meta["label"] = label
+            atomic_write_text(self.run_folder.meta_path, json.dumps(meta, indent=2))
 
     def events(self) -> list[Event]:
-        return read_events(self.folder / "events.jsonl")
+        return read_events(self.run_folder.events_path)
 
     def resources(self) -> list[Event]:
         """CPU/memory (and GPU) samples taken while the run went (process executor)."""
-        return read_events(self.folder / "resources.jsonl")
+        return read_events(self.run_folder.resources_path)
 
     def resource_summary(self) -> dict[str, float] | None:
         samples = [s for s in self.resources() if isinstance(s, ResourceSample)]
@@ -231,11 +213,11 @@ class RunRecord:
 
     @property
     def has_model(self) -> bool:
-        return (self.folder / "model.skops").exists()
+        return self.run_folder.model_path.exists()
 
     @property
     def onnx_path(self) -> Path | None:
-        p = self.folder / "model.onnx"
+        p = self.run_folder.onnx_path
         return p if p.exists() else None
 
     def load_model(self):
@@ -244,18 +226,22 @@ class RunRecord:
         return TrainedModel.load(self.folder)
 
     def summary(self) -> dict[str, Any]:
-        """The JSON shape of ``workbench runs --json`` entries."""
-        result = self.result or {}
-        return {
+        """The JSON shape of ``workbench runs --json`` entries (never raises)."""
+        result = self.run_result
+        damage = self.damage
+        out = {
             "run_id": self.run_id,
             "label": self.label,
-            "status": self.status,
+            "status": DAMAGED if damage else (result.status if result else self.status),
             "algorithm": self.algorithm,
-            "task": result.get("task"),
-            "dataset": (_read_json(self.folder / "spec.json") or {}).get("dataset"),
+            "task": result.task if result else None,
+            "dataset": self._spec_dict().get("dataset"),
             "metrics": self.metrics,
             "created": datetime.fromtimestamp(self.created).isoformat(timespec="seconds"),
         }
+        if damage:
+            out["message"] = damage
+        return out
 
 
 class RunFolderOwner:

@@ -14,7 +14,6 @@ import platform
 import time
 import traceback
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,8 +24,10 @@ from workbench.engine.errors import Cancelled, DataError, SpecError, TrainingErr
 from workbench.engine.jobs.events import Event, Iteration, JobContext
 from workbench.engine.training.advice import clustering_columns_note, cost_warning, route_warnings
 from workbench.engine.training.baseline import baseline_scores, beats_baseline
+from workbench.engine.training.param_checks import check_params_against_data, describe_fit_error
 from workbench.engine.training.problem import Setup, build_setup, cv_folds, holdout_split
 from workbench.engine.project.runs import RunFolderOwner, RunWriter, metrics_from_events, new_run_id, read_events
+from workbench.engine.project.run_folder import RunFolder
 from workbench.engine.spec import RunSpec
 
 LEARNING_CURVE_AUTO_MAX_ROWS = 20_000
@@ -202,6 +203,7 @@ class TrainJob(RunFolderOwner):
         setup = build_setup(loaded.frame, spec, algorithm)
         train_idx, test_idx = holdout_split(setup, spec)
         folds = cv_folds(setup, spec, train_idx) if spec.cv >= 2 and setup.task != "clustering" else []
+        check_params_against_data(algorithm, setup, spec, train_idx, folds)  # before the run folder
         device, device_notice = self._device(algorithm, spec)
         resolved = replace(
             spec,
@@ -211,7 +213,7 @@ class TrainJob(RunFolderOwner):
             fingerprint=current,
         )
         # From here on there is a run folder, and it always gets a result.
-        writer = RunWriter(project.runs_dir / self.run_id, resolved)
+        writer = RunWriter(RunFolder.of(project.root, self.run_id).path, resolved)
 
         def tee(event: Event) -> None:
             writer.append(event)
@@ -223,8 +225,7 @@ class TrainJob(RunFolderOwner):
                 rctx.log(note, "warning" if "Dropped" in note or "GPU" in note or "CUDA" in note else "info")
             result = self._train(rctx, resolved, algorithm, setup, train_idx, test_idx, folds, device)
             result["timings"]["total_s"] = round(time.time() - t_start, 3)
-            project_folder = writer.folder
-            result["model_saved"] = (project_folder / "model.skops").exists()
+            result["model_saved"] = writer.run_folder.model_path.exists()
             writer.finish(result)
             return self._summary(result)
         except Cancelled:
@@ -238,7 +239,7 @@ class TrainJob(RunFolderOwner):
         except Exception as exc:  # a library bug or an odd dataset: record, then report plainly
             tb = traceback.format_exc()
             rctx.log(tb, "error")
-            message = f"{algorithm.name} failed: {type(exc).__name__}: {exc}"
+            message = describe_fit_error(algorithm, exc, len(train_idx), len(setup.features))
             writer.finish(self._partial_result(writer, resolved, "failed", message))
             raise TrainingError(message) from exc
 
@@ -250,7 +251,13 @@ class TrainJob(RunFolderOwner):
             return "cpu", None
         from workbench.engine.training.device import resolve_device
 
-        return resolve_device(spec.device)
+        device, notice = resolve_device(spec.device)
+        if spec.device == "cuda" and device == "cpu" and algorithm.key != "xgboost":
+            # The CUDA probe asks XGBoost (a CPU-only XGBoost wheel says no);
+            # LightGBM and CatBoost try the GPU themselves, fall back to the
+            # CPU and record the device they really used.
+            return "cuda", None
+        return device, notice
 
     def _partial_result(self, writer: RunWriter, spec: RunSpec, status: str, message: str) -> dict[str, Any]:
         events = read_events(writer.folder / "events.jsonl")
@@ -354,7 +361,7 @@ class TrainJob(RunFolderOwner):
         timings["fit_s"] = round(time.time() - t0, 3)
         device_used = info.device if algorithm.capabilities.gpu else "cpu"
         if device == "cuda" and device_used != "cuda":
-            ctx.warn("XGBoost fell back to the CPU although CUDA was selected.")
+            ctx.warn(f"{algorithm.name} fell back to the CPU although CUDA was selected.")
         for note in info.notes:
             ctx.log(note)
         ctx.check()
@@ -434,13 +441,14 @@ class TrainJob(RunFolderOwner):
                 versions=library_versions(),
             ),
         )
-        model.save(project_folder := Path(self.project_root) / "runs" / self.run_id)
+        run_folder = RunFolder.of(self.project_root, self.run_id)
+        model.save(project_folder := run_folder.path)
         # Held-out row indices let an ONNX export check parity on the same rows.
-        np.save(project_folder / "test_rows.npy", np.asarray(setup.X.index[test_idx]))
+        np.save(run_folder.test_rows_path, np.asarray(setup.X.index[test_idx]))
         # What the training rows looked like, for drift checks on new data (monitoring).
         save_reference_profile(project_folder, X.iloc[train_idx], setup.features, seed=spec.seed)
         ctx.progress(1.0, "Done")
-        events = read_events(project_folder / "events.jsonl")
+        events = read_events(run_folder.events_path)
         history = [{"step": e.step, "train": e.train, "valid": e.valid} for e in events if isinstance(e, Iteration)]
         best = info.best_iteration
         if best is None and history:

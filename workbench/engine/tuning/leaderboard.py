@@ -33,20 +33,17 @@ def _run_rows(project: Any, completed_only: bool = True) -> list[dict[str, Any]]
 
     rows = []
     for record in project.runs():
-        try:
-            status = record.status
-            result = record.result or {}
-        except WorkbenchError:  # a corrupt run folder is listed as failed, never scored
-            status, result = "failed", {}
+        status = record.status  # a damaged run folder reads "damaged", never scored
         if status != "completed" and completed_only:
             continue
-        params, task = result.get("params"), result.get("task")
-        if params is None:  # a run still going (or cancelled early) has no resolved params yet
+        result = record.run_result if status != "damaged" else None
+        params, task = (result.params, result.task) if result else ({}, None)
+        if not params:  # a run still going (or cancelled early) has no resolved params yet
             try:
                 params, task = record.spec.params, task or record.spec.task
             except WorkbenchError:
                 params = {}
-        cv = {k: {"mean": v.get("mean"), "std": v.get("std")} for k, v in (result.get("cv") or {}).items()
+        cv = {k: {"mean": v.get("mean"), "std": v.get("std")} for k, v in ((result and result.cv) or {}).items()
               if isinstance(v, dict)}
         rows.append({
             "kind": "run",
@@ -55,7 +52,7 @@ def _run_rows(project: Any, completed_only: bool = True) -> list[dict[str, Any]]
             "algorithm": record.algorithm,
             "task": task,
             "params": _key_params(record.algorithm, task, params),
-            "metrics": {k: v for k, v in (result.get("metrics") or {}).items() if isinstance(v, (int, float))},
+            "metrics": result.numeric_metrics() if result else {},
             "cv": cv or None,
             "status": status,
             "source": "test",

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 from workbench.engine.errors import ProjectError, SpecError
 from workbench.engine.fsutil import atomic_write_text
 from workbench.engine.json_values import json_safe
-from workbench.engine.project.runs import _pid_alive, _read_json
+from workbench.engine.project.lock import project_lock
+from workbench.engine.project.run_folder import lock_owner_alive, read_json_file as _read_json
 from workbench.engine.spec import RunSpec
 
 __all__ = ["TUNES_DIR", "TuneRecord", "best_run_spec", "list_tunes", "load_tune", "record_trained_run"]
@@ -93,11 +94,7 @@ class TuneRecord:
         result = self.result
         if result is not None:
             return result.get("status", "failed")
-        try:
-            pid = int((self.folder / "run.lock").read_text().strip() or 0)
-        except (FileNotFoundError, ValueError):
-            return "interrupted"
-        return "running" if _pid_alive(pid) else "interrupted"
+        return "running" if lock_owner_alive(self.folder / "run.lock") else "interrupted"
 
     @property
     def created(self) -> float:
@@ -168,11 +165,12 @@ def best_run_spec(tune_result: Mapping[str, Any]) -> RunSpec:
 def record_trained_run(project: Any, tune_id: str, run_id: str) -> None:
     """Note in the search's result.json that its best trial was trained as ``run_id``."""
     record = load_tune(project, tune_id)
-    result = record.result
-    if not result or not result.get("best"):
-        return
-    result["best"]["run_id"] = run_id
-    atomic_write_text(record.folder / "result.json", json.dumps(result, indent=2))
+    with project_lock(project.root):  # re-read inside the lock: another writer's change is kept
+        result = record.result
+        if not result or not result.get("best"):
+            return
+        result["best"]["run_id"] = run_id
+        atomic_write_text(record.folder / "result.json", json.dumps(result, indent=2))
 
 
 def tune_result_so_far(project_root: Any, job: Any) -> dict[str, Any]:

@@ -1,0 +1,65 @@
+"""Every failure is one line (issue 12.5): no traceback, no double printing,
+and no ``failed`` run for parameters that can be checked before the run."""
+
+from __future__ import annotations
+
+import pytest
+from cli_support import copy_sample
+
+from workbench.engine import Project
+
+
+def _one_error_line(err: str) -> str:
+    assert "Traceback" not in err, err
+    errors = [line for line in err.splitlines() if line.startswith("error")]
+    assert len(errors) == 1, err
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        (["--algorithm", "knn", "--param", "n_neighbors=5000"], "n_neighbors=5000 is more than the 275 rows"),
+        (["--algorithm", "knn", "--param", "n_neighbors=250", "--cv", "5"], "one cross-validation fold"),
+        (["--algorithm", "logistic_regression", "--param", "l1_ratio=0.5", "--param", "solver=liblinear"],
+         "needs solver=saga"),
+        (["--algorithm", "logistic_regression", "--param", "l1_ratio=1", "--param", "solver=liblinear"],
+         "two classes only"),
+    ],
+)
+def test_parameters_the_data_cannot_take_are_refused_before_the_run(cli, tmp_path, params, words):
+    proj = copy_sample("penguins_species", tmp_path)  # 344 rows, 3 classes
+    code, out, err = cli("train", proj, "penguins", *params)
+    assert code == 1
+    line = _one_error_line(err)
+    assert words in line, line
+    assert Project.open(proj).runs() == []  # no failed run folder
+
+
+def test_a_library_error_during_the_fit_is_one_actionable_line(cli, tmp_path, monkeypatch):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    def refuse(self, X, y):
+        raise ValueError("Expected something\nspanning two lines.")
+
+    monkeypatch.setattr(KNeighborsClassifier, "fit", refuse)
+    proj = copy_sample("penguins_species", tmp_path)
+    code, out, err = cli("train", proj, "penguins", "--algorithm", "knn")
+    assert code == 1
+    line = _one_error_line(err)
+    assert "cannot fit this data with these settings: Expected something spanning two lines." in line
+    assert "Change the parameters" in line
+    assert [r.status for r in Project.open(proj).runs()] == ["failed"]
+
+
+def test_running_out_of_memory_during_the_fit_is_one_line(cli, tmp_path, monkeypatch):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    def exhaust(self, X, y):
+        raise MemoryError()
+
+    monkeypatch.setattr(KNeighborsClassifier, "fit", exhaust)
+    proj = copy_sample("penguins_species", tmp_path)
+    code, out, err = cli("train", proj, "penguins", "--algorithm", "knn")
+    assert code == 1
+    assert "ran out of memory on 275 rows x 7 features" in _one_error_line(err)

@@ -1,0 +1,124 @@
+"""From an evaluation plot to the rows behind it.
+
+A click on a confusion-matrix cell, or a box drawn over the predicted-vs-
+actual plot, lists those held-out rows (original columns, prediction,
+probabilities) in a window.  The model re-predicts the run's held-out rows
+in a job, once per run (kept for the next click).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QDialog, QLabel, QTableView, QVBoxLayout, QWidget
+
+from workbench.engine import JobState
+from workbench.gui.jobs import DATA_LANE, FunctionJob
+from workbench.gui.table_model import DataFrameModel
+
+
+def connect_cell_clicks(heatmap: Any, callback: Callable[[int, int], None]) -> None:
+    """Call ``callback(row, column)`` when a cell of ``heatmap`` is clicked."""
+
+    def clicked(event: Any) -> None:
+        m = heatmap.matrix
+        if m.ndim != 2 or m.size == 0 or event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = heatmap.plot.vb.mapSceneToView(event.scenePos())
+        r, c = int(np.floor(point.y())), int(np.floor(point.x()))
+        if 0 <= r < m.shape[0] and 0 <= c < m.shape[1]:
+            callback(r, c)
+
+    heatmap.scene().sigMouseClicked.connect(clicked)
+
+
+def add_selection_box(plot: Any, x: np.ndarray, y: np.ndarray,
+                      callback: Callable[[float, float, float, float], None]) -> Any:
+    """A box over the scatter's middle; moving or resizing it calls ``callback(x0, x1, y0, y1)``."""
+    if x.size == 0:
+        return None
+    x0, x1 = np.nanpercentile(x, [25, 75])
+    y0, y1 = np.nanpercentile(y, [25, 75])
+    roi = pg.RectROI([x0, y0], [max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)], pen=pg.mkPen("#d9480f", width=2))
+    roi.setToolTip("Drag or resize the box: the rows inside it are listed")
+    roi.addScaleHandle([0, 0], [1, 1])
+    plot.getPlotItem().addItem(roi)
+
+    def changed(*_: Any) -> None:
+        (px, py), (w, h) = roi.pos(), roi.size()
+        callback(float(px), float(px + w), float(py), float(py + h))
+
+    roi.sigRegionChangeFinished.connect(changed)
+    return roi
+
+
+class RowsDialog(QDialog):
+    """A table of rows (virtual: big selections cost nothing to show)."""
+
+    def __init__(self, title: str, frame: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.model = DataFrameModel(frame, self)
+        view = QTableView()
+        view.setModel(self.model)
+        view.setSortingEnabled(True)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(f"{title}: {len(frame):,} row(s)"))
+        lay.addWidget(view)
+        self.resize(900, 420)
+
+
+class DrillDown(QObject):
+    """Turns "these cells / this box of run R" into a RowsDialog, via a job."""
+
+    def __init__(self, jobs: Any, project: Any, parent_widget: QWidget) -> None:
+        super().__init__(parent_widget)
+        self.jobs = jobs
+        self.project = project
+        self.parent_widget = parent_widget
+        self._tables: dict[str, Any] = {}  # run id -> held-out predictions
+        self.dialog: RowsDialog | None = None
+
+    def show_cell(self, run_id: str, actual: str, predicted: str) -> None:
+        from workbench.engine import cell_rows
+
+        self._with_table(run_id, lambda table, target: self._show(
+            f"Actual {actual}, predicted {predicted}", cell_rows(table, target, actual, predicted)))
+
+    def show_box(self, run_id: str, x0: float, x1: float, y0: float, y1: float) -> None:
+        from workbench.engine import box_rows
+
+        self._with_table(run_id, lambda table, target: self._show(
+            f"Actual {x0:.4g}…{x1:.4g}, predicted {y0:.4g}…{y1:.4g}",
+            box_rows(table, target, (x0, x1), (y0, y1))))
+
+    def _with_table(self, run_id: str, then: Callable[[Any, str], None]) -> None:
+        record = self.project.run(run_id)
+        target = record.spec.target
+        if run_id in self._tables:
+            then(self._tables[run_id], target)
+            return
+        from workbench.engine import held_out_predictions
+
+        root = str(self.project.root)
+
+        def done(entry: Any) -> None:
+            if entry.state == JobState.COMPLETED:
+                self._tables[run_id] = entry.result
+                then(entry.result, target)
+            elif entry.error:
+                self._show(f"Cannot list the rows: {entry.error}", None)
+
+        self.jobs.submit_job(FunctionJob(f"Test rows of {run_id}", lambda ctx: held_out_predictions(root, run_id)),
+                             kind="rows", lane=DATA_LANE, on_done=done)
+
+    def _show(self, title: str, frame: Any) -> None:
+        import pandas as pd
+
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = RowsDialog(title, frame if frame is not None else pd.DataFrame(), self.parent_widget)
+        self.dialog.show()
