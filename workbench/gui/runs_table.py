@@ -103,9 +103,24 @@ class RunsTable(QWidget):
         bar.addSpacing(16)
         bar.addWidget(self.summary, 1)
         bar.addWidget(self.only_completed)
+        # Runs side by side: filter by dataset/target; 2+ selected rows -> diff and curves.
+        from PySide6.QtWidgets import QSplitter
+
+        from workbench.gui.runs_compare import RunFilter, RunsDiff
+
+        self.run_filter = RunFilter()
+        self.run_filter.changed.connect(self._apply_filter)
+        self.diff = RunsDiff()
+        self.view.setSelectionMode(self.view.SelectionMode.ExtendedSelection)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(self.diff)
+        split.setSizes([500, 260])
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.run_filter)
+        layout.addWidget(split, 1)
         project.runsChanged.connect(self.refresh)
         project.projectChanged.connect(self.refresh)
         self.refresh()
@@ -174,6 +189,8 @@ class RunsTable(QWidget):
         else:
             self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # by rank
         self._set_summary(rows)
+        if hasattr(self, "run_filter"):  # refresh() also runs before the filter exists
+            self._apply_filter()
 
     def _metric_names(self, rows: list[dict[str, Any]]) -> list[str]:
         """Metrics of any row, the ranking one first, then in first-seen order."""
@@ -321,6 +338,27 @@ class RunsTable(QWidget):
         menu = QMenu(self)
         add_run_actions(menu, key[1], self.loadSettingsRequested, self.runAgainRequested)
         menu.exec(self.view.viewport().mapToGlobal(pos))
+
+    def _apply_filter(self) -> None:
+        """Hide rows of other datasets/targets than the filter's."""
+        from workbench.gui.runs_compare import run_dataset_target
+
+        where = run_dataset_target(self.project)
+        self.run_filter.set_choices(list(where.values()))
+        for r in range(self.model.rowCount()):
+            key = self.model.item(r, 0).data(ROW_KEY_ROLE)
+            dataset, target = where.get(tuple(key), ("", "")) if key else ("", "")
+            self.view.setRowHidden(r, not self.run_filter.accepts(dataset, target))
+
+    def visible_run_ids(self) -> list[str]:
+        return [rid for r, (kind, rid) in enumerate(self.row_keys()) if kind == "run" and not self.view.isRowHidden(r)]
+
+    def _selection_changed(self) -> None:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        keys = [self.model.item(r, 0).data(ROW_KEY_ROLE) for r in rows]
+        run_ids = [k[1] for k in keys if k and k[0] == "run"]
+        if len(run_ids) >= 2:
+            self.diff.set_runs([self.project.run(rid) for rid in run_ids])
 
     def _row_changed(self, current, _previous) -> None:
         if not current.isValid():

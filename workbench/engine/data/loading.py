@@ -43,10 +43,13 @@ from workbench.engine.jobs.events import JobContext
 from workbench.engine.data.sniffing import (
     DELIMITER_NAMES,
     DELIMITERS,
+    MAX_COLUMNS,
     check_header,
+    check_width,
     decode_head,
     detect_delimiter,
     detect_encoding,
+    duplicate_names,
     is_probably_text,
     looks_like,
     raise_ragged,
@@ -67,6 +70,7 @@ SUPPORTED_EXTENSIONS: tuple[str, ...] = TEXT_EXTENSIONS + (
 
 _HASH_BLOCK = 1 << 20
 _HEAD_BYTES = 1 << 20  # text head used for encoding/delimiter/header checks
+_MAX_HEADER_BYTES = 64 << 20  # MAX_COLUMNS names of ~1 KB each: longer is not a header
 _SNIFF_LINES = 200
 # For the progress estimate only: pandas' parallel reader on 2 cores parses
 # ~400 MB/s of mixed CSV (bench/load_profile.py); a slower disk or machine
@@ -182,6 +186,7 @@ def _read_delimited(
     encoding: str | None,
 ) -> pd.DataFrame:
     reject_binary_text(path, head)
+    head = _head_with_header_line(path, head, size, delimiter)
     complete = len(head) >= size
     auto_encoding = encoding is None
     enc = encoding or detect_encoding(path, head, complete)
@@ -237,6 +242,26 @@ def _read_delimited(
     return df
 
 
+def _head_with_header_line(path: Path, head: bytes, size: int, delimiter: str | None) -> bytes:
+    """The head of the file, long enough to hold the whole header line.
+
+    A header too wide for the workbench is refused from its first bytes
+    (a 1M-column header is ~7 MB of names): counting delimiters is
+    instant, parsing them all is not.
+    """
+    while True:
+        line_end = head.find(b"\n")
+        first = head if line_end < 0 else head[:line_end]
+        marks = [delimiter.encode()] if delimiter and len(delimiter.encode()) == 1 else [d.encode() for d in DELIMITERS]
+        widest = max(first.count(m) for m in marks) + 1
+        if widest > MAX_COLUMNS:
+            check_width(path, widest, at_least=line_end < 0)
+        if line_end >= 0 or len(head) >= size or len(head) >= _MAX_HEADER_BYTES:
+            return head
+        with open(path, "rb") as fh:  # a header longer than the head: read more of it
+            head = fh.read(min(len(head) * 4, _MAX_HEADER_BYTES))
+
+
 def _read_text(
     path: Path, size: int, ctx: JobContext, options: dict[str, Any]
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -256,8 +281,10 @@ def _read_text(
 
     df = _poll(read, ctx, size)
     mixed = [
-        str(col) for col in df.columns
-        if df[col].dtype == object and pd.api.types.infer_dtype(df[col], skipna=True).startswith("mixed")
+        # Only object columns can be mixed; selecting them by dtype first keeps
+        # a 40,000-column file from building 40,000 Series here.
+        str(col) for col, dtype in df.dtypes.items() if pd.api.types.is_object_dtype(dtype)
+        if pd.api.types.infer_dtype(df[col], skipna=True).startswith("mixed")
     ]
     return df, mixed
 
@@ -327,6 +354,8 @@ def _read_parquet(path: Path, head: bytes, ctx: JobContext) -> pd.DataFrame:
 
     try:
         pf = pq.ParquetFile(path)
+        check_width(path, pf.metadata.num_columns)
+        _check_expanded_size(path, pf.metadata)
         names = pf.schema_arrow.names
         _check_names(path, names)
         tables = []
@@ -341,6 +370,36 @@ def _read_parquet(path: Path, head: bytes, ctx: JobContext) -> pd.DataFrame:
         raise DataError(f"{path.name} is not a readable Parquet file ({exc}).") from None
 
 
+def _check_expanded_size(path: Path, metadata: Any) -> None:
+    """Refuse a Parquet file whose data would not fit in memory once decompressed.
+
+    Compression ratios of 100-1000x are easy to make (a column of one
+    repeated value), so a small file can expand past the machine's memory;
+    the footer states the uncompressed size of every row group, so this is
+    known before a byte of data is read.  That size is still dictionary- and
+    run-length-encoded, so the estimate is also at least 8 bytes per cell
+    (a number, or a pointer to a string, in the DataFrame).
+    """
+    encoded = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    expanded = max(encoded, 8 * metadata.num_rows * metadata.num_columns)
+    try:
+        import psutil
+
+        available = psutil.virtual_memory().available
+    except Exception:  # no psutil or no /proc: nothing to compare with
+        return
+    if expanded > available:
+        raise DataError(
+            f"{path.name} expands to at least {_size_text(expanded)} in memory, more than the "
+            f"{_size_text(available)} of memory available. Use a machine with more memory, "
+            "or save a subset of its rows or columns."
+        )
+
+
+def _size_text(n: float) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
 def _raise_not_format(path: Path, head: bytes, expected: str) -> None:
     what = looks_like(head)
     if what is None and is_probably_text(head):
@@ -353,7 +412,8 @@ def _raise_not_format(path: Path, head: bytes, expected: str) -> None:
 
 def _check_names(path: Path, names: list[Any]) -> None:
     names = [str(n) for n in names]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    check_width(path, len(names))
+    dupes = duplicate_names(names)
     if dupes:
         raise DataError(
             f"{path.name}: duplicate column name(s) {', '.join(repr(d) for d in dupes)}. "
