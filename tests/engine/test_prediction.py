@@ -102,3 +102,19 @@ def test_confusion_cell_lists_its_test_rows(wine_run):
 def test_box_rows_selects_by_actual_and_predicted():
     table = pd.DataFrame({"y": [1.0, 2.0, 3.0], "prediction": [1.1, 2.5, 2.9]})
     assert box_rows(table, "y", (1.5, 3.5), (2.0, 2.6))["y"].tolist() == [2.0]
+
+
+def test_an_onnx_file_predicts_like_its_run_and_gets_the_same_checks(wine_run, tmp_path):
+    from workbench.engine import export_run
+
+    root, run_id = wine_run
+    path = tmp_path / "wine.onnx"
+    export_run(root, run_id, path)
+    frame = Project.open(root).load_dataset("wine").head(20)
+    native = predict_table(open_predictor(root, run_id), frame)
+    onnx = predict_table(open_predictor(path), frame)
+    assert onnx.check.extra == ["cultivar"]  # the target is not a feature: ignored, said
+    assert onnx.frame["prediction"].tolist() == native.frame["prediction"].tolist()
+    assert np.allclose(onnx.frame[onnx.probability_columns], native.frame[native.probability_columns], atol=1e-4)
+    with pytest.raises(DataError, match="lacks 1 feature column"):
+        predict_table(open_predictor(path), frame.drop(columns=["hue"]))

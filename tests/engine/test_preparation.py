@@ -110,15 +110,32 @@ def test_column_overrides_apply():
     assert sum(n.startswith("comment_") for n in names) == 6
 
 
-def test_high_cardinality_category_is_ordinal_encoded_and_noted():
-    df = pd.DataFrame({"code": [f"c{i}" for i in range(HIGH_CARDINALITY + 20)]})
-    schema = {"code": Col("categorical")}
+def test_name_like_column_is_dropped_not_ordinal_encoded():
+    # One value per row (car names, titles): no reusable signal, and an
+    # ordinal code would feed weight- and distance-based models an arbitrary order.
+    df = pd.DataFrame({"code": [f"c{i}" for i in range(HIGH_CARDINALITY + 20)], "x": np.arange(120.0)})
+    schema = {"code": Col("categorical"), "x": Col("numeric")}
     spec = RunSpec(dataset="d", algorithm="ridge")
-    plan = plan_preparation(schema, ["code"], spec, get_algorithm("ridge"), frame=df)
-    assert plan.columns["code"].encode == "ordinal"
-    assert any("ordinal" in note for note in plan.notes)
-    pipe, features = build_preprocessor(schema, ["code"], spec, get_algorithm("ridge"), frame=df)
-    assert pipe.fit_transform(coerce_features(df, features)).shape == (len(df), 1)
+    plan = plan_preparation(schema, ["code", "x"], spec, get_algorithm("ridge"), frame=df)
+    assert "code" not in plan.columns and "name-like" in plan.dropped["code"]
+    assert any("code" in w for w in plan.warnings)
+
+
+def test_high_cardinality_category_suits_the_learner():
+    # 150 categories, each on 10 rows: a real category, too many to one-hot in full.
+    df = pd.DataFrame({"shop": [f"s{i % 150}" for i in range(1500)]})
+    df.loc[:399, "shop"] = "s0"  # s0 is by far the most frequent
+    schema = {"shop": Col("categorical")}
+    spec = RunSpec(dataset="d", algorithm="ridge")
+    linear = plan_preparation(schema, ["shop"], spec, get_algorithm("ridge"), frame=df)
+    recipe = linear.columns["shop"]
+    assert recipe.encode == "onehot" and len(recipe.categories) == HIGH_CARDINALITY and "s0" in recipe.categories
+    assert any("most frequent" in note for note in linear.notes)
+    pipe, features = build_preprocessor(schema, ["shop"], spec, get_algorithm("ridge"), frame=df)
+    assert pipe.fit_transform(coerce_features(df, features)).shape == (len(df), HIGH_CARDINALITY)
+    forest = plan_preparation(schema, ["shop"], spec, get_algorithm("random_forest"), frame=df)
+    assert forest.columns["shop"].encode == "ordinal"  # trees can split codes apart
+    assert any("ordinal" in note for note in forest.notes)
 
 
 def test_unseen_category_at_predict_time_does_not_crash():

@@ -105,3 +105,28 @@ def test_atomic_writes_honour_the_umask(tmp_path):
         assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(old)
+
+
+def test_kill_9_at_any_moment_of_data_add_leaves_a_consistent_project(tmp_path):
+    """Killed at random moments: registered files exist, no temp file survives an open, re-adding works."""
+    import random
+    import signal
+
+    src = tmp_path / "big.csv"
+    src.write_text("a,b,y\n" + "".join(f"{i},{i % 7},{i % 2}\n" for i in range(300_000)))  # ~4 MB
+    project = Project.init(tmp_path / "p")
+    rng = random.Random(12)
+    for delay in sorted(rng.uniform(0.3, 4.0) for _ in range(3)):
+        proc = _cli("data", "add", project.root, src)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        reopened = Project.open(project.root)  # sweeps what the kill left
+        leftovers = [p.name for p in reopened.root.rglob("*.wbtmp")]
+        assert leftovers == []
+        for entry in reopened.datasets.values():
+            assert (reopened.root / entry.path).is_file()
+        if reopened.datasets:
+            reopened.remove_dataset("big")
+    entry = Project.open(project.root).add_dataset(src)  # never "already exists"
+    assert entry.path == "data/big.csv" and list(Project.open(project.root).datasets) == ["big"]

@@ -209,3 +209,22 @@ def test_run_result_reads_old_and_odd_files_and_writes_them_back_unchanged(tmp_p
     back = json.loads(folder.result_path.read_text())
     assert list(back) == ["status", "metrics", "algorithm", "timings", "custom", "onnx"]
     assert folder.read_result().onnx == {"path": "model.onnx"}
+
+
+def test_a_damaged_search_is_listed_as_such_and_the_leaderboard_still_works(penguins):
+    from workbench.engine.tuning.leaderboard import leaderboard
+    from workbench.engine.tuning.records import list_tunes
+
+    spec = {"run_spec": {"algorithm": "knn", "dataset": "penguins", "task": "classification"},
+            "search": {"strategy": "random", "metric": "accuracy", "direction": "max"}}
+    trial = {"number": 3, "state": "complete", "score": 0.8, "params": {"n_neighbors": 7}}
+    for tune_id, result in (("good", {"status": "completed", "trials": [trial], "best": trial}), ("bad", None)):
+        folder = penguins.root / "tunes" / tune_id
+        folder.mkdir(parents=True)
+        (folder / "spec.json").write_text(json.dumps(spec))
+        (folder / "result.json").write_text(json.dumps(result) if result else '{"status": "comp')
+        (folder / "trials.jsonl").write_bytes(json.dumps(trial).encode() + b'\n{"number": 4, "note": "caf\xc3')
+    summaries = {r.tune_id: r.summary() for r in list_tunes(penguins)}
+    assert summaries["bad"]["status"] == "damaged" and "result.json is corrupt" in summaries["bad"]["message"]
+    assert summaries["bad"]["n_trials"] == 1
+    assert [row["id"] for row in leaderboard(penguins)] == ["good"]

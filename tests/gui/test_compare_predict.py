@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
 from workbench.gui.jobs import JobState
 from workbench.gui.main_window import TAB_MODEL, TAB_RESULTS
@@ -26,6 +26,17 @@ def _choose(combo, data) -> None:
     index = combo.findData(data)
     assert index >= 0, f"{data!r} not offered"
     combo.setCurrentIndex(index)
+
+
+def _train(window, dataset: str, algorithm: str, target: str) -> str:
+    """A finished run (trained through the engine), listed in the window; its id."""
+    from workbench.engine import RunSpec, TrainJob
+
+    job = TrainJob(window.project.root, RunSpec(dataset=dataset, algorithm=algorithm, target=target,
+                                                learning_curve=False))
+    job.run()
+    window.project.runs_updated()
+    return job.run_id
 
 
 def test_compare_fills_a_ranked_table_and_opens_a_run(qtbot, window):
@@ -58,6 +69,17 @@ def test_compare_fills_a_ranked_table_and_opens_a_run(qtbot, window):
     assert window.tabs.currentIndex() == TAB_RESULTS
     assert window.results.record.run_id == run_id
 
+    # "Tune this" starts a search of the row's algorithm from its run's settings.
+    window.tabs.setCurrentWidget(view)
+    view.table.selectRow(0)
+    qtbot.mouseClick(view.tune_button, Qt.MouseButton.LeftButton)
+    tunes = [e for e in window.jobs.entries() if e.kind == "tune"]
+    assert len(tunes) == 1, window.tuning_setup.error.text()
+    assert window.session.algorithm == view.row_algorithms()[0]
+    assert tunes[0].job.spec.algorithm == view.row_algorithms()[0]
+    window.jobs.cancel(tunes[0].job_id)
+    wait_idle(qtbot, window.jobs, timeout=60000)
+
 
 def test_compare_cancel_keeps_finished_rows(qtbot, window):
     window.tabs.setCurrentIndex(TAB_MODEL)
@@ -74,12 +96,7 @@ def test_compare_cancel_keeps_finished_rows(qtbot, window):
 
 
 def test_predict_tab_marks_problem_rows_and_tries_single_rows(qtbot, window, tmp_path):
-    from workbench.engine import RunSpec, TrainJob
-
-    job = TrainJob(window.project.root, RunSpec(dataset="customers", algorithm="logistic_regression",
-                                                target="label", learning_curve=False))
-    job.run()
-    window.project.runs_updated()
+    run_id = _train(window, "customers", "logistic_regression", "label")
     data = pd.read_csv(window.project.root / "data" / "customers.csv").head(30).drop(columns=["label"])
     data["x1"] = data["x1"].astype(object)
     data.loc[3, "x1"] = "oops"
@@ -88,7 +105,7 @@ def test_predict_tab_marks_problem_rows_and_tries_single_rows(qtbot, window, tmp
 
     view = window.predict_view
     window.tabs.setCurrentWidget(view)
-    _choose(view.model_combo, "run:" + job.run_id)
+    _choose(view.model_combo, "run:" + run_id)
     view.set_data_source("file:", str(tmp_path / "new.csv"))
     qtbot.mouseClick(view.predict_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: view.model.rowCount() == 30, timeout=30000)
@@ -119,13 +136,7 @@ def test_predict_tab_marks_problem_rows_and_tries_single_rows(qtbot, window, tmp
 
 
 def test_confusion_cell_click_lists_its_test_rows(qtbot, window):
-    from workbench.engine import RunSpec, TrainJob
-
-    job = TrainJob(window.project.root, RunSpec(dataset="customers", algorithm="naive_bayes", target="label",
-                                                learning_curve=False))
-    job.run()
-    window.project.runs_updated()
-    window.show_run(job.run_id)
+    window.show_run(_train(window, "customers", "naive_bayes", "label"))
     results = window.results
     results.show_tab("confusion")
     qtbot.waitUntil(lambda: results.confusion.matrix.size == 4, timeout=10000)
@@ -134,7 +145,7 @@ def test_confusion_cell_click_lists_its_test_rows(qtbot, window):
     # Click the centre of cell (actual row 0, predicted column 1) as a person would.
     heat = results.confusion
     qtbot.waitUntil(lambda: heat.isVisible(), timeout=5000)
-    scene_pos = heat.plot.vb.mapViewToScene(__import__("PySide6.QtCore", fromlist=["QPointF"]).QPointF(1.5, 0.5))
+    scene_pos = heat.plot.vb.mapViewToScene(QPointF(1.5, 0.5))
     view_pos = heat.mapFromScene(scene_pos)
     qtbot.mouseClick(heat.viewport(), Qt.MouseButton.LeftButton, pos=view_pos)
     qtbot.waitUntil(lambda: window.drilldown.dialog is not None and window.drilldown.dialog.isVisible(),
@@ -149,13 +160,7 @@ def test_confusion_cell_click_lists_its_test_rows(qtbot, window):
 
 
 def test_regression_box_lists_rows_inside(qtbot, window):
-    from workbench.engine import RunSpec, TrainJob
-
-    job = TrainJob(window.project.root, RunSpec(dataset="houses", algorithm="ridge", target="price",
-                                                learning_curve=False))
-    job.run()
-    window.project.runs_updated()
-    window.show_run(job.run_id)
+    window.show_run(_train(window, "houses", "ridge", "price"))
     results = window.results
     results.show_tab("regression")
     qtbot.waitUntil(lambda: getattr(results, "selection_box", None) is not None, timeout=10000)

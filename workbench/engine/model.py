@@ -59,6 +59,7 @@ TRUSTED_TYPES = frozenset({
     "sklearn.model_selection._split.KFold",
     "sklearn.model_selection._split.StratifiedKFold",
     "workbench.engine.learners.target_scaling.StandardizedMLPRegressor",
+    "workbench.engine.learners.target_scaling.StandardizedSVR",
     "xgboost.core.Booster",
     "xgboost.sklearn.XGBClassifier",
     "xgboost.sklearn.XGBRegressor",

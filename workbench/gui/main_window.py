@@ -30,6 +30,7 @@ from workbench.gui.help_menu import add_help_menu
 from workbench.gui.icons import app_icon, icon
 from workbench.gui.jobs import COMPUTE_LANE, JobsModel, JobState, process_runner_factory
 from workbench.gui.jobs_panel import JobsPanel
+from workbench.gui.lifecycle import LifecycleActions
 from workbench.gui.project_model import ProjectModel, display_label
 from workbench.gui.project_tree import ProjectTree
 from workbench.gui.run_actions import RunActions
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         self.project = ProjectModel(self)
         self.session = Session(self.project, self.jobs, self)
         self.run_actions = RunActions(self.session, self)
+        self.lifecycle = LifecycleActions(self.project, self.jobs, self)
 
         # -- views -------------------------------------------------------------------
         # Only what the start screen needs is built now; the workspace views
@@ -149,6 +151,7 @@ class MainWindow(QMainWindow):
         for view in (self.runs_table, self.results):
             view.loadSettingsRequested.connect(self._load_run_settings)
             view.runAgainRequested.connect(self.run_actions.run_again)
+        self.runs_table.lifecycleRequested.connect(self.lifecycle.handle)
         self.model_form.trainStarted.connect(lambda _job: self.tabs.setCurrentIndex(TAB_TRAINING))
         self._esc_cancels(self.live_view)
         self.inspector.status.connect(self.statusBar().showMessage)
@@ -246,6 +249,8 @@ class MainWindow(QMainWindow):
         self.tree.exportRequested.connect(self.export_run)
         self.tree.loadSettingsRequested.connect(self._load_run_settings)
         self.tree.runAgainRequested.connect(self.run_actions.run_again)
+        self.tree.lifecycleRequested.connect(self.lifecycle.handle)
+        self.lifecycle.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.run_actions.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.run_actions.trainStarted.connect(lambda _job: self.tabs is not None
                                               and self.tabs.setCurrentIndex(TAB_TRAINING))

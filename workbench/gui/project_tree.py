@@ -54,6 +54,7 @@ class ProjectTree(QWidget):
     exportRequested = Signal(str)
     loadSettingsRequested = Signal(str)  # run id
     runAgainRequested = Signal(str)  # run id
+    lifecycleRequested = Signal(str, str)  # (serve | drift | retrain, run id)
 
     def __init__(self, project: ProjectModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -174,6 +175,9 @@ class ProjectTree(QWidget):
             menu.addSeparator()
             export = menu.addAction(icon("export"), "Export to ONNX…", lambda: self.exportRequested.emit(key))
             export.setEnabled(self._can_export(key))
+            from workbench.gui.lifecycle import add_lifecycle_actions
+
+            add_lifecycle_actions(menu, key, self.lifecycleRequested, enabled=self._can_export(key))
             menu.addAction(icon("rename"), "Rename…", lambda: self.rename_run(key))
             menu.addAction(icon("delete"), "Delete run…", lambda: self.delete_run(key))
         menu.exec(self.tree.viewport().mapToGlobal(pos))

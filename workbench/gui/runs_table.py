@@ -73,6 +73,7 @@ class RunsTable(QWidget):
     tuneSelected = Signal(str)
     loadSettingsRequested = Signal(str)  # run id: put its settings into the Model tab
     runAgainRequested = Signal(str)  # run id: train its spec again
+    lifecycleRequested = Signal(str, str)  # (serve | drift | retrain, run id)
 
     def __init__(self, project: ProjectModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -337,6 +338,10 @@ class RunsTable(QWidget):
             return
         menu = QMenu(self)
         add_run_actions(menu, key[1], self.loadSettingsRequested, self.runAgainRequested)
+        menu.addSeparator()
+        from workbench.gui.lifecycle import add_lifecycle_actions
+
+        add_lifecycle_actions(menu, key[1], self.lifecycleRequested)
         menu.exec(self.view.viewport().mapToGlobal(pos))
 
     def _apply_filter(self) -> None:

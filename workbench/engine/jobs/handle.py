@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import enum
 import itertools
-import json
 import logging
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from workbench.engine import errors
@@ -321,21 +319,17 @@ def execute_job(
 
 
 def _record_resources(job: Job, sample: Any) -> None:
-    """Append a resource sample to the run folder (``resources.jsonl``).
+    """Append a resource sample to the job's run folder (``resources.jsonl``).
 
     The worker writes the run's own events; samples are taken here, in the
-    parent, so they go to a file of their own beside them.
+    parent, so they go to a file of their own beside them.  Where that file
+    lives is the job's business: this package knows nothing of runs.
     """
-    project_root = getattr(job, "project_root", None)
-    run_id = getattr(job, "run_id", None)
-    if not project_root or not run_id:
-        return
-    folder = Path(project_root) / "runs" / str(run_id)
-    if not folder.is_dir():
+    record = getattr(job, "record_resources", None)  # see project.runs.RunFolderOwner
+    if record is None:
         return
     try:
-        with open(folder / "resources.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(sample.to_dict()) + "\n")
+        record(sample.to_dict())
     except OSError:
         pass  # resource history is a nicety; never fail a job for it
 

@@ -9,13 +9,17 @@ from workbench.engine.learners.common import CLF, CLF_REG, REG, class_weight, sh
 
 
 def _svm(params: dict[str, Any], ctx: BuildContext) -> Any:
-    from sklearn.svm import SVC, SVR
+    from sklearn.svm import SVC
 
     p = dict(params)
     probability = p.pop("probability", False)
     p["gamma"] = "scale" if p["gamma"] is None else p["gamma"]
     if ctx.task != CLF:
-        return SVR(**p)
+        # Learns the standardised target: SVR's epsilon and C are in target
+        # units, and on a raw target in the hundreds the defaults fit flat.
+        from workbench.engine.learners.target_scaling import StandardizedSVR
+
+        return StandardizedSVR(**p)
     svc = SVC(random_state=ctx.seed, **p)
     if not probability:
         return svc

@@ -1,4 +1,4 @@
-"""An MLP regressor that learns a standardised target.
+"""Regressors that learn a standardised target (MLP, SVR).
 
 scikit-learn's ``MLPRegressor`` fits the raw target: its weights start near
 zero and its output layer is linear, so a target around 150 with a spread of
@@ -28,41 +28,29 @@ from typing import Any
 
 import numpy as np
 from sklearn.neural_network import MLPRegressor
+from sklearn.svm import SVR
 
 
-class StandardizedMLPRegressor(MLPRegressor):
-    """``MLPRegressor`` fitted on the standardised target.
+class _StandardizedTarget:
+    """Learn ``(y - mean) / scale`` and predict in the original units (mixin).
 
     Attributes
     ----------
     y_mean_, y_scale_ : ndarray of shape (n_outputs,)
         Mean and standard deviation (1 where it is 0) of the target seen by
         the first ``fit``/``partial_fit``; ``predict`` returns
-        ``network output * y_scale_ + y_mean_``.
+        ``model output * y_scale_ + y_mean_``.
     """
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "StandardizedMLPRegressor":
-        _require_y(self, y)
-        # warm_start continues the same network: keep the scale it learnt in.
-        if not (self.warm_start and hasattr(self, "y_mean_")):
-            self._learn_scale(y, sample_weight)
-        return super().fit(X, self._scaled(y), sample_weight=sample_weight)
-
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "StandardizedMLPRegressor":
-        # The first call fixes the scale; later epochs must use the same one.
-        _require_y(self, y)
-        if not hasattr(self, "coefs_") or not hasattr(self, "y_mean_"):
-            self._learn_scale(y, sample_weight)
-        return super().partial_fit(X, self._scaled(y), sample_weight=sample_weight)
-
     def predict(self, X: Any) -> np.ndarray:
-        scaled = super().predict(X)
+        scaled = super().predict(X)  # type: ignore[misc]
         if scaled.ndim == 1:
             return scaled * self.y_scale_[0] + self.y_mean_[0]
         return scaled * self.y_scale_ + self.y_mean_
 
-    # -- helpers ----------------------------------------------------------------
     def _learn_scale(self, y: Any, sample_weight: Any = None) -> None:
+        if y is None:  # scikit-learn's wording (check_requires_y_none), before y is used
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         y = np.asarray(y, dtype=np.float64)
         y2 = y.reshape(len(y), -1)
         # Weighted like the fit itself: a row of weight 2 counts as two rows.
@@ -86,7 +74,36 @@ class StandardizedMLPRegressor(MLPRegressor):
         return (y - self.y_mean_) / self.y_scale_
 
 
-def _require_y(estimator: Any, y: Any) -> None:
-    # scikit-learn's wording (check_requires_y_none), before y is used here.
-    if y is None:
-        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None.")
+class StandardizedMLPRegressor(_StandardizedTarget, MLPRegressor):
+    """``MLPRegressor`` fitted on the standardised target (see the module docstring)."""
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "StandardizedMLPRegressor":
+        # warm_start continues the same network: keep the scale it learnt in.
+        if not (self.warm_start and hasattr(self, "y_mean_")):
+            self._learn_scale(y, sample_weight)
+        elif y is None:
+            self._learn_scale(y)  # refuses it
+        return super().fit(X, self._scaled(y), sample_weight=sample_weight)
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "StandardizedMLPRegressor":
+        # The first call fixes the scale; later epochs must use the same one.
+        if not hasattr(self, "coefs_") or not hasattr(self, "y_mean_"):
+            self._learn_scale(y, sample_weight)
+        elif y is None:
+            self._learn_scale(y)  # refuses it
+        return super().partial_fit(X, self._scaled(y), sample_weight=sample_weight)
+
+
+class StandardizedSVR(_StandardizedTarget, SVR):
+    """``SVR`` fitted on the standardised target.
+
+    SVR's ``epsilon`` (the error it ignores) and ``C`` are in target units:
+    with the defaults (0.1, 1) a target in the hundreds is fitted almost flat
+    (R2 0.065 on airquality, 0.496 on boston; 0.606 and 0.690 standardised).
+    On the standardised target the defaults mean "ignore errors under a tenth
+    of a standard deviation", whatever the units.
+    """
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "StandardizedSVR":
+        self._learn_scale(y, sample_weight)
+        return super().fit(X, self._scaled(y), sample_weight=sample_weight)

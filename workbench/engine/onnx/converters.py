@@ -244,14 +244,13 @@ def _register_learners() -> None:
     from skl2onnx import update_registered_converter
     from skl2onnx.common.shape_calculator import calculate_linear_regressor_output_shapes
 
-    from workbench.engine.learners.target_scaling import StandardizedMLPRegressor
+    from workbench.engine.learners.target_scaling import StandardizedMLPRegressor, StandardizedSVR
 
-    update_registered_converter(
-        StandardizedMLPRegressor,
-        "WorkbenchStandardizedMLPRegressor",
-        calculate_linear_regressor_output_shapes,
-        _convert_standardized_mlp,
-    )
+    for cls in (StandardizedMLPRegressor, StandardizedSVR):
+        update_registered_converter(
+            cls, f"Workbench{cls.__name__}", calculate_linear_regressor_output_shapes,
+            _convert_standardized_target,
+        )
     from sklearn.dummy import DummyClassifier, DummyRegressor
     from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
 
@@ -339,23 +338,25 @@ def _convert_dummy_regressor(scope: Any, operator: Any, container: Any) -> None:
     _rows_times(scope, container, operator.inputs[0].full_name, value, operator.outputs[0].full_name)
 
 
-def _convert_standardized_mlp(scope: Any, operator: Any, container: Any) -> None:
-    """skl2onnx's own MLPRegressor graph, then ``* y_scale_ + y_mean_``.
+def _convert_standardized_target(scope: Any, operator: Any, container: Any) -> None:
+    """skl2onnx's own graph of the plain regressor, then ``* y_scale_ + y_mean_``.
 
-    The network part is converted from a plain ``MLPRegressor`` holding the
-    same fitted weights (the subclass adds only the target scale), so it is
-    exactly the graph a plain MLP gets.
+    The model part is converted from a plain ``MLPRegressor`` / ``SVR``
+    holding the same fitted state (the subclass adds only the target scale),
+    so it is exactly the graph a plain model gets.
     """
     import numpy as np
     from sklearn.neural_network import MLPRegressor
+    from sklearn.svm import SVR
     from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
     from skl2onnx.algebra.onnx_ops import OnnxAdd, OnnxMul
 
     op = operator.raw_operator
-    network = MLPRegressor.__new__(MLPRegressor)
-    network.__dict__.update(op.__dict__)
+    base = MLPRegressor if isinstance(op, MLPRegressor) else SVR
+    plain = base.__new__(base)
+    plain.__dict__.update(op.__dict__)
     opv = container.target_opset
-    scaled = OnnxSubEstimator(network, operator.inputs[0], op_version=opv)
+    scaled = OnnxSubEstimator(plain, operator.inputs[0], op_version=opv)
     scale = np.asarray(op.y_scale_, dtype=np.float32).reshape(1, -1)
     mean = np.asarray(op.y_mean_, dtype=np.float32).reshape(1, -1)
     result = OnnxAdd(

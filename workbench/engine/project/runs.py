@@ -257,3 +257,12 @@ class RunFolderOwner:
     def finalize_unfinished(self, status: str, message: str) -> None:
         if getattr(self, "project_root", None) and getattr(self, "run_id", None):
             finalize_run(str(self.project_root), str(self.run_id), status, message)
+
+    def record_resources(self, sample: dict[str, Any]) -> None:
+        """Append one resource sample (taken by the executor) to ``resources.jsonl``."""
+        if not getattr(self, "project_root", None) or not getattr(self, "run_id", None):
+            return
+        folder = RunFolder.of(self.project_root, str(self.run_id))
+        if folder.path.is_dir():
+            with open(folder.resources_path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(sample) + "\n")

@@ -66,7 +66,7 @@ def build_setup(df: pd.DataFrame, spec: RunSpec, algorithm: Algorithm) -> Setup:
     """Validate the spec against the data and build the unfitted pieces."""
     from workbench.engine.data.schema import infer_schema
     from workbench.engine.model import coerce_features
-    from workbench.engine.training.preparation import build_preprocessor
+    from workbench.engine.training.preparation import build_preprocessor, plan_preparation
 
     columns = [str(c) for c in df.columns]
     notes: list[str] = []
@@ -120,18 +120,24 @@ def build_setup(df: pd.DataFrame, spec: RunSpec, algorithm: Algorithm) -> Setup:
         raise DataError("No feature columns left: every column is the target, ignored or dropped.")
 
     schema = infer_schema(df[feature_names])
-    preprocessor, infos = build_preprocessor(schema, feature_names, spec, algorithm)
+    # The frame lets preparation count categories and rows per column (a
+    # name-like column is dropped, a high-cardinality one encoded to suit
+    # the learner); its decisions go to the run log.
+    plan = plan_preparation(schema, feature_names, spec, algorithm, frame=df[feature_names])
+    preprocessor, infos = build_preprocessor(schema, feature_names, spec, algorithm, frame=df[feature_names])
     used = {f.name for f in infos}
     dropped = {}
     for col in feature_names:
         if col not in used:
             kind = schema[col].kind
             reason = {"id": "looks like an id", "text": "free text"}.get(kind, f"{kind} column not used")
-            dropped[col] = reason
+            dropped[col] = reason if kind in ("id", "text") else plan.dropped.get(col, reason)
     if dropped:
         notes.append(
             "Not used as features: " + ", ".join(f"{c} ({r})" for c, r in dropped.items()) + "."
         )
+    notes.extend(f"Preparation: {note}." for note in plan.notes)
+    notes.extend(f"Dropped {w}." for w in plan.warnings)  # "Dropped" makes it a warning in the log
     if not infos:
         raise DataError(
             "No usable feature: every candidate column is an id, free text or empty. "

@@ -18,7 +18,7 @@ from workbench.engine.errors import ProjectError, SpecError
 from workbench.engine.fsutil import atomic_write_text
 from workbench.engine.json_values import json_safe
 from workbench.engine.project.lock import project_lock
-from workbench.engine.project.run_folder import lock_owner_alive, read_json_file as _read_json
+from workbench.engine.project.run_folder import DAMAGED, lock_owner_alive, read_json_file as _read_json
 from workbench.engine.spec import RunSpec
 
 __all__ = ["TUNES_DIR", "TuneRecord", "best_run_spec", "list_tunes", "load_tune", "record_trained_run"]
@@ -79,18 +79,34 @@ class TuneRecord:
         """Finished trials in finishing order (readable while a search runs)."""
         out = []
         try:
-            with open(self.folder / "trials.jsonl", encoding="utf-8") as fh:
+            with open(self.folder / "trials.jsonl", "rb") as fh:  # bytes: a torn UTF-8 character is skipped too
                 for line in fh:
                     try:
-                        out.append(json.loads(line))
+                        trial = json.loads(line.decode("utf-8", errors="replace"))
                     except json.JSONDecodeError:
                         continue  # a torn last line after a crash
+                    if isinstance(trial, dict):
+                        out.append(trial)
         except FileNotFoundError:
             pass
         return out
 
     @property
+    def damage(self) -> str | None:
+        """What makes this search unreadable (one line), or None."""
+        for name in ("spec.json", "result.json"):
+            try:
+                data = _read_json(self.folder / name)
+            except ProjectError as exc:
+                return str(exc)
+            if data is not None and not isinstance(data, dict):
+                return f"{name} does not hold a JSON object."
+        return None
+
+    @property
     def status(self) -> str:
+        if self.damage:
+            return DAMAGED
         result = self.result
         if result is not None:
             return result.get("status", "failed")
@@ -101,7 +117,12 @@ class TuneRecord:
         return (self.folder / "spec.json").stat().st_mtime
 
     def summary(self) -> dict[str, Any]:
-        """Id, status, algorithm, metric and best trial (from disk)."""
+        """Id, status, algorithm, metric and best trial (from disk); never raises."""
+        damage = self.damage
+        if damage:  # listed with the reason; one bad search never hides the others
+            return {"tune_id": self.tune_id, "status": DAMAGED, "message": damage, "algorithm": None,
+                    "dataset": None, "task": None, "strategy": None, "metric": None, "direction": None,
+                    "n_trials": len(self.trials()), "best": None}
         spec = self.spec
         search = spec.get("search", {})
         result = self.result
