@@ -143,6 +143,7 @@ class ExplainJob:
             idx = rng.choice(len(reference), min(GLOBAL_MAX_ROWS, len(reference)), replace=False)
             global_part = tree_shap(model, reference.iloc[np.sort(idx)])["contributions"]
             sample["global_rows"] = int(len(idx))
+            sample["float32_rounding_spread"] = local["rounding_residual"]
             fallback_note = None
         except _NoTreeShap as exc:
             fallback_note = None if "not an XGBoost" in str(exc) else f"Exact TreeSHAP unavailable ({exc})."
