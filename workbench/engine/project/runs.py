@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench.engine.errors import ProjectError
-from workbench.engine.jobs.events import Event, Iteration, ResourceSample, event_from_dict
+from workbench.engine.jobs.events import Event, ResourceSample
 from workbench.engine.fsutil import atomic_write_text
+from workbench.engine.project.run_events import metrics_from_events, read_events
 from workbench.engine.project.run_folder import (
     DAMAGED,
     RUN_STATUSES,
@@ -41,39 +42,6 @@ def new_run_id(algorithm: str) -> str:
     """Sortable, readable and unique: ``20261121-143012-xgboost-3fa2``."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-{algorithm}-{secrets.token_hex(2)}"
-
-
-def read_events(path: Path) -> list[Event]:
-    """Events of a run; a torn last line (crash mid-write) is skipped.
-
-    Read as bytes and decoded per line: a write cut inside a multi-byte
-    character must not make the whole file unreadable.
-    """
-    events: list[Event] = []
-    try:
-        with open(path, "rb") as fh:
-            for raw in fh:
-                line = raw.decode("utf-8", errors="replace").strip()
-                if not line:
-                    continue
-                try:
-                    events.append(event_from_dict(json.loads(line)))
-                except (ValueError, KeyError, TypeError, AttributeError):
-                    continue
-    except FileNotFoundError:
-        pass
-    return events
-
-
-def metrics_from_events(events: list[Event]) -> dict[str, float]:
-    """The last iteration's validation (else training) metrics, prefixed."""
-    for event in reversed(events):
-        if isinstance(event, Iteration):
-            out = {f"valid_{k}": v for k, v in event.valid.items()}
-            out.update({f"train_{k}": v for k, v in event.train.items()})
-            out["iterations"] = float(event.step)
-            return out
-    return {}
 
 
 class RunWriter:
