@@ -433,11 +433,9 @@ class MainWindow(QMainWindow):
         entry = self.jobs.entry(job_id)
         self.statusBar().showMessage(f"Started: {entry.title}", 5000)
         if entry.kind == "train":
-            self.project.runs_updated()
-            if self.tabs is not None:
-                # Not all at once when the run is shown, and not in the same
-                # event-loop turn as the live view's reset for this job.
-                QTimer.singleShot(250, self, self.results.prebuild_plots)
+            # The tree lists the new run folder, in its own event-loop turn
+            # (not in the one that resets the live view for this job).
+            QTimer.singleShot(0, self, self.project.runs_updated)
 
     def _job_finished(self, job_id: int) -> None:
         entry = self.jobs.entry(job_id)
@@ -448,11 +446,13 @@ class MainWindow(QMainWindow):
         if entry.kind == "export":
             self.project.runs_updated()
         if entry.kind == "train":
+            # The session's on_done has refreshed the runs already.
             run_id = getattr(entry.job, "run_id", None)
-            self.project.runs_updated()
             if run_id and entry.state == JobState.COMPLETED and self.tabs is not None:
                 try:
-                    self.results.show_run(self.project.run(run_id))
+                    # Built after the run, a plot per event-loop turn, not in the
+                    # turn that ends the job (~30 ms a pyqtgraph plot).
+                    self.results.show_run_soon(self.project.run(run_id))
                 except Exception:  # noqa: BLE001 - the tree still lists the run
                     pass
 

@@ -182,6 +182,7 @@ class ResultsView(QWidget):
         self.tabs.currentChanged.connect(self._tab_changed)
         self._metrics_tab = metrics_tab
         self._plots_built = False
+        self._soon: Any = None  # a run waiting for its plots (show_run_soon)
         # Tabs added by other views (explanations, calibration): (key, widget, label, icon).
         self._extra_tabs: list[tuple[str, QWidget, str, str]] = []
         self.tab_index["metrics"] = self.tabs.addTab(metrics_tab, icon("results"), "Metrics")
@@ -222,6 +223,22 @@ class ResultsView(QWidget):
         if legend:
             add_legend(plot, legend)
         setattr(self, attr, plot)
+
+    def show_run_soon(self, record: Any) -> None:
+        """Show ``record`` once its plots exist, making them one per event-loop turn.
+
+        At the end of a training the window is busy (the live view's last
+        draw, the tree's refresh): the ~300 ms of plot making is spread out
+        instead.  A run the person picks meanwhile (``show_run``) wins.
+        """
+        self._soon = record
+        pending = [a for a in ("confusion", *(p[0] for p in self._PLOTS)) if not hasattr(self, a)]
+        if pending and not self._plots_built:
+            self._make_plot(pending[0])
+            QTimer.singleShot(0, self, lambda r=record: self._soon is r and self.show_run_soon(r))
+            return
+        self._soon = None
+        self.show_run(record)
 
     def prebuild_plots(self) -> None:
         """Make the plots one at a time from the event loop, ahead of the first run.
@@ -307,6 +324,8 @@ class ResultsView(QWidget):
     def show_run(self, record: Any) -> None:
         """Draw every view for ``record`` (an engine RunRecord)."""
         from workbench.engine import WorkbenchError
+
+        self._soon = None  # a run shown now replaces one waiting for its plots
 
         self._build_plots()
         self._pending_views = []  # a previous run's views are not drawn any more
