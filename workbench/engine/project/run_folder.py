@@ -273,7 +273,7 @@ class RunFolder:
         if not self.path.is_dir():
             return False
         from workbench.engine.project.lock import project_lock
-        from workbench.engine.project.runs import metrics_from_events, read_events
+        from workbench.engine.project.run_events import metrics_from_events, read_events
 
         with project_lock(self.project_root):
             if self.result_path.exists():
