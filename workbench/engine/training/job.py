@@ -243,10 +243,8 @@ class TrainJob(RunFolderOwner):
             if spec.device == "cuda":
                 return "cpu", f"{algorithm.name} has no GPU implementation; training on the CPU."
             return "cpu", None
-        try:
-            from workbench.engine.training.device import resolve_device
-        except ImportError:  # pragma: no cover - device module missing
-            return "cpu", None
+        from workbench.engine.training.device import resolve_device
+
         device, notice = resolve_device(spec.device)
         if spec.device == "cuda" and device == "cpu" and algorithm.key != "xgboost":
             # The CUDA probe asks XGBoost (a CPU-only XGBoost wheel says no);
