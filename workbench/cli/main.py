@@ -484,8 +484,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    # `--debug` is a global flag, but people type it anywhere
+    # (`workbench train ... --debug`): take it out wherever it stands.
+    end = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:end]
+    argv = [a for i, a in enumerate(argv) if not (i < end and a == "--debug")]
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.debug = debug
     try:
         if args.command is None:
             return _start_gui([])

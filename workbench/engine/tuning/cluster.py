@@ -77,7 +77,7 @@ def _remote_trial(problem: Any, fixed: dict[str, Any], params: dict[str, Any], j
     from distributed import get_worker
 
     from workbench.engine.jobs.threads import cap_threads
-    from workbench.engine.tuning.job import score_params
+    from workbench.engine.tuning.objective import score_params
 
     trial = None
     if problem.prune and journal:

@@ -63,8 +63,8 @@ from workbench.engine.tuning.space import (
 from workbench.engine.spec import RunSpec
 from workbench.engine.tuning.objective import (
     prune_settings,
-    PruneHook,
     objective_metrics,
+    score_params,
 )
 from workbench.engine.tuning.records import TUNES_DIR, TuneWriter, better
 
@@ -211,7 +211,9 @@ class TuneJob:
         )
         train_idx, _test_idx = holdout_split(setup, spec)
         folds = self._folds(setup, spec, train_idx)
-        cores = _cpu_count()
+        from workbench.engine.jobs.threads import cpu_count
+
+        cores = cpu_count()
         n_jobs = min(self.n_jobs, cores)
         device = self._device(algorithm, spec)
         bctx = BuildContext(
@@ -316,10 +318,8 @@ class TuneJob:
     def _device(self, algorithm: Any, spec: RunSpec) -> str:
         if not algorithm.capabilities.gpu:
             return "cpu"
-        try:
-            from workbench.engine.training.device import resolve_device
-        except ImportError:  # pragma: no cover
-            return "cpu"
+        from workbench.engine.training.device import resolve_device
+
         return resolve_device(spec.device)[0]
 
     def _plan(self, space: SearchSpace, notes: list[str]) -> "_Plan":
@@ -592,38 +592,6 @@ class _Search:
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-def score_params(problem: _Problem, fixed: Mapping[str, Any], params: dict[str, Any], trial: Any,
-                 cancel_token: Any) -> tuple[float, float | None, dict[str, Any]]:
-    """Cross-validated (or holdout) objective of ``params``: (score, std, metrics).
-
-    The one scorer of a trial, run in this process or on a cluster worker.
-    ``trial`` (optuna) receives the first fold's pruning reports; None: no pruning.
-    """
-    from workbench.engine.training import evaluation as ev
-    from workbench.engine.training.job import _Fitter, _predict
-
-    p = problem
-    full = p.algorithm.validate_params({**fixed, **params}, p.setup.task)
-    # A pruned search needs a live validation curve even without early
-    # stopping: the pruned fold's model trains on the rest of its rows.
-    fitter = _Fitter(p.algorithm, replace(p.setup, params=full), p.spec, p.bctx, hold_out_valid=p.prune)
-    X, y = p.setup.X, p.setup.y
-    fold_scores = []
-    for i, (tr, va) in enumerate(p.folds):
-        cancel_token.check()
-        hook = PruneHook(trial, p.metric, p.direction) if p.prune and trial is not None and i == 0 else None
-        pipe, _ = fitter.fit(X.iloc[tr], y[tr], JobContext(hook, cancel_token))
-        pred, proba = _predict(pipe, X.iloc[va], p.setup.task)
-        fold_scores.append(ev.score_predictions(p.setup.task, y[va], pred, proba, p.setup.classes))
-    summary = ev.cv_summary(fold_scores)
-    objective = summary.get(p.metric) or {}
-    if objective.get("mean") is None:
-        raise TrainingError(f"{p.metric} is undefined for this model's predictions.")
-    std = objective.get("std") if len(p.folds) > 1 else None
-    metrics = {k: v["mean"] for k, v in summary.items()}
-    return float(objective["mean"]), std, metrics
-
-
 def _slices(trials: list[dict[str, Any]], space: SearchSpace) -> dict[str, dict[str, list[Any]]]:
     """Per parameter: its value and the score of every completed trial."""
     complete = [t for t in trials if t["state"] == "complete"]
@@ -641,14 +609,6 @@ def _headline(task: str) -> str:
     from workbench.engine.training.evaluation import headline_metric
 
     return headline_metric(task)
-
-
-def _cpu_count() -> int:
-    try:
-        from workbench.engine.jobs.threads import cpu_count
-    except ImportError:  # pragma: no cover
-        return os.cpu_count() or 1
-    return cpu_count()
 
 
 def _fmt_score(score: float | None, std: float | None) -> str:
