@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui import settings as ui_settings
-from workbench.gui.export_dialog import ExportDialog, export_available
+from workbench.gui.export_dialog import ExportDialog
 from workbench.gui.help_menu import add_help_menu
 from workbench.gui.icons import app_icon, icon
 from workbench.gui.jobs import COMPUTE_LANE, JobsModel, JobState, process_runner_factory
@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.model_form = ModelForm(self.session)
         self.live_view = LiveTrainingView(self.jobs)
         self.results = ResultsView()
+        self._add_explain_tabs()
         self.runs_table = RunsTable(self.project)
         model_tab = QSplitter(Qt.Orientation.Horizontal)
         model_tab.addWidget(scrolling(self.roles))
@@ -189,10 +190,11 @@ class MainWindow(QMainWindow):
                                           "Cancel the newest running job (Esc in the Training view or Jobs panel)")
         self.export_action = self._action("&Export to ONNX…", "export", self._export_selected, None,
                                           "Export the selected run's model to ONNX")
+        self.report_action = self._action("Save &report…", "save", self.save_report, None,
+                                          "Save the shown run as one self-contained HTML report (opens offline)")
         self.quit_action = self._action("&Quit", None, self.close, QKeySequence.StandardKey.Quit)
         self.process_action = QAction("Train in a separate &process", self, checkable=True)
         self.process_action.setToolTip("A hung or crashing fit can then be stopped without harming the app")
-        self.process_action.setEnabled(self._process_executor_class() is not None)
         self.process_action.setChecked(ui_settings.executor_kind() == "process")
         self.process_action.toggled.connect(self._executor_toggled)
 
@@ -206,7 +208,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&Data")
         menu.addAction(self.add_action)
         menu = self.menuBar().addMenu("&Run")
-        menu.addActions([self.train_action, self.cancel_action, self.export_action])
+        menu.addActions([self.train_action, self.cancel_action, self.export_action, self.report_action])
         menu.addSeparator()
         menu.addAction(self.process_action)
         self.jobs_at_once_menu = self._jobs_at_once_menu(menu)
@@ -267,11 +269,8 @@ class MainWindow(QMainWindow):
 
     # -- hyperparameter search (views written by the tuning helper) ------------------
     def _add_tuning_tab(self, tabs: QTabWidget) -> None:
-        try:
-            from workbench.gui.tuning_view import TuningSetupWidget, TuningView
-        except ImportError:  # the engine's tuning module is optional
-            self.tuning_view = None
-            return
+        from workbench.gui.tuning_view import TuningSetupWidget, TuningView
+
         self.tuning_setup = TuningSetupWidget()
         self.tuning_view = TuningView()
         self._tune_job: int | None = None
@@ -325,9 +324,8 @@ class MainWindow(QMainWindow):
         """"Tune this": a search of the row's algorithm, starting from its run's settings."""
         params = (self.project.run(run_id).result or {}).get("params") or {}
         self.session.set_algorithm(algorithm, params)
-        if self.tuning_view is not None:
-            self.tabs.setCurrentIndex(self.tabs.indexOf(self.tuning_view.parentWidget()))
-            self.tuning_setup.request_start()  # its own checks; emits start_requested
+        self.tabs.setCurrentIndex(self.tabs.indexOf(self.tuning_view.parentWidget()))
+        self.tuning_setup.request_start()  # its own checks; emits start_requested
 
     def _tuning_algorithm(self, key: str) -> None:
         from workbench.engine import WorkbenchError, get_algorithm
@@ -406,8 +404,6 @@ class MainWindow(QMainWindow):
         """Show a finished search in the Tune tab (a search running now keeps the tab)."""
         from workbench.engine import WorkbenchError, load_tune
 
-        if self.tuning_view is None:
-            return
         self.tabs.setCurrentIndex(self.tabs.indexOf(self.tuning_view.parentWidget()))
         if self.jobs.current("tune") is not None:
             self.statusBar().showMessage("A search is running; its trials stay on the Tune tab.", 10000)
@@ -430,11 +426,9 @@ class MainWindow(QMainWindow):
         entry = self.jobs.entry(job_id)
         self.statusBar().showMessage(f"Started: {entry.title}", 5000)
         if entry.kind == "train":
-            self.project.runs_updated()
-            if self.tabs is not None:
-                # Not all at once when the run is shown, and not in the same
-                # event-loop turn as the live view's reset for this job.
-                QTimer.singleShot(250, self, self.results.prebuild_plots)
+            # The tree lists the new run folder, in its own event-loop turn
+            # (not in the one that resets the live view for this job).
+            QTimer.singleShot(0, self, self.project.runs_updated)
 
     def _job_finished(self, job_id: int) -> None:
         entry = self.jobs.entry(job_id)
@@ -445,11 +439,13 @@ class MainWindow(QMainWindow):
         if entry.kind == "export":
             self.project.runs_updated()
         if entry.kind == "train":
+            # The session's on_done has refreshed the runs already.
             run_id = getattr(entry.job, "run_id", None)
-            self.project.runs_updated()
             if run_id and entry.state == JobState.COMPLETED and self.tabs is not None:
                 try:
-                    self.results.show_run(self.project.run(run_id))
+                    # Built after the run, a plot per event-loop turn, not in the
+                    # turn that ends the job (~30 ms a pyqtgraph plot).
+                    self.results.show_run_soon(self.project.run(run_id))
                 except Exception:  # noqa: BLE001 - the tree still lists the run
                     pass
 
@@ -461,9 +457,7 @@ class MainWindow(QMainWindow):
         self.train_action.setEnabled(is_open)
         self.cancel_action.setEnabled(not self.jobs.is_idle())
         record = self.results.record if self.tabs is not None else None
-        self.export_action.setEnabled(
-            export_available() and record is not None and getattr(record, "has_model", False)
-        )
+        self.export_action.setEnabled(record is not None and getattr(record, "has_model", False))
         name = self.project.project.name if is_open else ""
         self.setWindowTitle(f"{name} — Training Workbench" if name else "Training Workbench")
         if not is_open:
@@ -530,15 +524,45 @@ class MainWindow(QMainWindow):
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none)").setEnabled(False)
 
+    # -- explanations, calibration and the report (issue 15) ------------------------------------
+    def _add_explain_tabs(self) -> None:
+        from workbench.gui.calibration_view import CalibrationPanel
+        from workbench.gui.explain_view import ExplainPanel
+
+        self.explain_panel = ExplainPanel(self.jobs)
+        self.calibration_panel = CalibrationPanel(self.jobs)
+        self.results.add_run_tab("explain", self.explain_panel, "Explain", "search")
+        self.results.add_run_tab("calibration", self.calibration_panel, "Calibration", "target")
+
+    def save_report(self, path: str | None = None) -> int | None:
+        """Write the shown run's HTML report (a job); asks where unless ``path`` is given."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from workbench.engine import ReportJob
+
+        record = self.results.record if self.tabs is not None else None
+        if record is None:
+            self.statusBar().showMessage("Select a run first: the report describes one run.", 10000)
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save report", f"{record.run_id}.html", "HTML files (*.html)")
+            if not path:
+                return None
+
+        def done(entry) -> None:
+            text = f"Report saved to {path}" if entry.result else f"Report {entry.state}: {entry.error}"
+            # After the generic "job finished" message, which follows on_done.
+            QTimer.singleShot(0, self, lambda: self.statusBar().showMessage(text, 15000))
+
+        return self.jobs.submit_job(ReportJob(str(self.project.root), record.run_id, path), kind="report",
+                                    on_done=done)
+
     # -- export ------------------------------------------------------------------------------------
     def _export_selected(self) -> None:
         if self.tabs is not None and self.results.record is not None:
             self.export_run(self.results.record.run_id)
 
     def export_run(self, run_id: str) -> ExportDialog | None:
-        if not export_available():
-            QMessageBox.information(self, "Export", "ONNX export is not available in this installation.")
-            return None
         dialog = ExportDialog(str(self.project.root), self.project.run(run_id), self.jobs, self)
         dialog.setModal(False)
         dialog.show()
@@ -547,10 +571,8 @@ class MainWindow(QMainWindow):
     # -- executor setting -----------------------------------------------------------------------------
     @staticmethod
     def _process_executor_class() -> Any:
-        try:
-            from workbench.engine import ProcessExecutor
-        except ImportError:
-            return None
+        from workbench.engine import ProcessExecutor
+
         return ProcessExecutor
 
     def _executor_toggled(self, on: bool) -> None:

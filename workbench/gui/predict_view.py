@@ -78,12 +78,15 @@ def _predict(source: str, data: str, project_root: str) -> dict[str, Any]:
     dkind, dvalue = _split(data)
     frame = load_table(dvalue) if dkind == FILE_ITEM else Project.open(project_root).load_dataset(dvalue)
     table = predict_table(predictor, frame, strict=False)
+    from workbench.gui.lifecycle import prediction_drift
+
+    drift = prediction_drift(kind == ONNX_ITEM, value, project_root, frame)
     choices = {}
     for f in predictor.features:
         if f.kind != "numeric" and f.name in frame.columns:
             choices[f.name] = frame[f.name].dropna().value_counts().index[:50].tolist()
     return {"predictor": predictor, "table": table, "defaults": row_defaults(frame, predictor.features),
-            "choices": choices}
+            "choices": choices, "drift": drift}
 
 
 class PredictView(QWidget):
@@ -107,6 +110,15 @@ class PredictView(QWidget):
         self.predict_button = QPushButton("Predict")
         self.save_button = QPushButton("Save as CSV…")
         self.save_button.setEnabled(False)
+        # -- why this prediction (issue 15, explain helper): the selected row's waterfall.
+        self.explain_button = QPushButton("Explain row…")
+        self.explain_button.setToolTip("Feature contributions to the selected row's prediction (a run's model)")
+        self.explain_button.setEnabled(False)
+        self.explain_dialog: Any = None
+        self.drift_button = QPushButton("Drift…")
+        self.drift_button.setToolTip("This data against the model's training data, feature by feature")
+        self.drift_button.setEnabled(False)
+        self.drift_report: dict[str, Any] | None = None
         self.notes = QLabel("Pick a run (or an exported .onnx model) and a dataset (or a data file).")
         self.notes.setWordWrap(True)
 
@@ -122,6 +134,8 @@ class PredictView(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.predict_button)
         buttons.addWidget(self.save_button)
+        buttons.addWidget(self.explain_button)
+        buttons.addWidget(self.drift_button)
         buttons.addStretch(1)
 
         self.model = PredictionsModel(self)
@@ -148,6 +162,8 @@ class PredictView(QWidget):
         self.file_button.clicked.connect(self._choose_file)
         self.predict_button.clicked.connect(self.predict)
         self.save_button.clicked.connect(self._choose_save)
+        self.explain_button.clicked.connect(self.explain_row)
+        self.drift_button.clicked.connect(self.show_drift)
         project.projectChanged.connect(self.refresh)
         project.runsChanged.connect(self.refresh)
         project.datasetsChanged.connect(self.refresh)
@@ -226,14 +242,54 @@ class PredictView(QWidget):
         if check.bad:
             lines.append(check.bad_message() + " Those values were treated as missing.")
         lines += check.notes
+        self.drift_report = result.get("drift")
+        self.drift_button.setEnabled(self.drift_report is not None)
+        if self.drift_report is not None:
+            from workbench.gui.lifecycle import drift_note
+
+            lines.append(drift_note(self.drift_report))
         if problems:
             lines.append(f"{problems:,} row(s) had an input problem (tinted; hover for details).")
         self.notes.setText(" ".join(lines))
         self.model.set_predictions(table.frame, check.problem_rows, " ".join(
             [check.bad_message()] if check.bad else []) or "A feature value is missing here (imputed).")
         self.save_button.setEnabled(True)
+        self.explain_button.setEnabled(_split(self.model_combo.currentData() or "")[0] == RUN_ITEM)
         self.try_row.set_model(result["predictor"], result["defaults"], result["choices"])
         self.status.emit(lines[0])
+
+    def explain_row(self) -> int | None:
+        """Explain the selected prediction (first row if none) in a job; shows a waterfall."""
+        from workbench.engine import ExplainJob
+        from workbench.gui.explain_view import RowExplanationDialog
+
+        kind, run_id = _split(self.model_combo.currentData() or "")
+        if self.table_result is None or kind != RUN_ITEM or not self.project.is_open:
+            return None
+        current = self.view.currentIndex()
+        position = self.model.frame_row(current.row() if current.isValid() else 0)
+        rows = self.table_result.frame.iloc[[position]]
+        job = ExplainJob(str(self.project.root), run_id, rows=1, frame=rows, dependence=False)
+
+        def done(entry: Any) -> None:
+            if entry.state != JobState.COMPLETED:
+                self.notes.setText(f"Cannot explain: {entry.error}" if entry.error else "Explanation cancelled.")
+                return
+            self.explain_dialog = RowExplanationDialog(entry.result, self)
+            self.explain_dialog.show()
+
+        return self.jobs.submit_job(job, kind="explain", on_done=done)
+
+    def show_drift(self) -> Any:
+        """Open the drift view of the last prediction's data."""
+        from workbench.gui.drift_view import DriftView
+
+        if self.drift_report is None:
+            return None
+        self.drift_view = DriftView(self.drift_report, "Drift of the predicted data")
+        self.drift_view.resize(1100, 700)
+        self.drift_view.show()
+        return self.drift_view
 
     # -- saving -------------------------------------------------------------------------
     def _choose_save(self) -> None:

@@ -227,10 +227,8 @@ def _convert_catboost(scope: Any, operator: Any, container: Any) -> None:
 def _register_preparation() -> None:
     from skl2onnx import update_registered_converter
 
-    try:
-        from workbench.engine.training import preparation
-    except ImportError:  # pragma: no cover - preparation is part of the engine
-        return
+    from workbench.engine.training import preparation
+
     table = {
         "ToFloat32": (_shape_same_width, _convert_to_float32),
         "DatetimeFeatures": (_shape_datetime_features, _convert_datetime_features),
