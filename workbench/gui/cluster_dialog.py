@@ -133,6 +133,7 @@ class ClusterDialog(QDialog):
         self.status.setStyleSheet("color: #c0392b;")
         self.status.setText(message)
         self.ok_button.setEnabled(False)
+        self.adjustSize()  # a wrapped message needs more lines than the dialog had
 
     def _drop_client(self) -> None:
         if self.client is not None:
