@@ -194,8 +194,6 @@ def run_job_interruptibly(job, on_event) -> Any:
             n = getattr(getattr(job, "spec", None), "n_threads", None) or os.cpu_count() or 1
             with cap_threads(n):
                 box["result"] = job.run(ctx)
-        except ImportError:
-            box["result"] = job.run(ctx)
         except BaseException as exc:  # handed to the main thread
             box["error"] = exc
 
