@@ -63,3 +63,27 @@ def test_running_out_of_memory_during_the_fit_is_one_line(cli, tmp_path, monkeyp
     code, out, err = cli("train", proj, "penguins", "--algorithm", "knn")
     assert code == 1
     assert "ran out of memory on 275 rows x 7 features" in _one_error_line(err)
+
+
+def test_predict_refuses_an_output_folder_that_does_not_exist(cli, tmp_path):
+    proj = copy_sample("penguins_species", tmp_path)
+    missing = tmp_path / "missing" / "dir" / "x.csv"
+    code, out, err = cli("predict", proj, "no-such-run", proj / "data" / "penguins.csv", "-o", missing)
+    assert code == 1
+    assert "does not exist" in _one_error_line(err) and str(missing.parent) in err
+    assert not (tmp_path / "missing").exists()
+
+
+def test_ctrl_c_before_training_starts_records_nothing(cli, tmp_path, monkeypatch):
+    import workbench.engine.training.job as training_job
+    from workbench.engine import Cancelled
+
+    def cancelled_while_loading(*args, **kwargs):
+        raise Cancelled()
+
+    monkeypatch.setattr(training_job, "load_for_spec", cancelled_while_loading)
+    proj = copy_sample("penguins_species", tmp_path)
+    code, out, err = cli("train", proj, "penguins", "--algorithm", "knn")
+    assert code == 130
+    assert "nothing was started" in err and "Run " not in err
+    assert Project.open(proj).runs() == []

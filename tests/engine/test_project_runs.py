@@ -228,3 +228,14 @@ def test_a_damaged_search_is_listed_as_such_and_the_leaderboard_still_works(peng
     assert summaries["bad"]["status"] == "damaged" and "result.json is corrupt" in summaries["bad"]["message"]
     assert summaries["bad"]["n_trials"] == 1
     assert [row["id"] for row in leaderboard(penguins)] == ["good"]
+
+
+def test_a_run_lock_is_stamped_with_its_owners_start_time(penguins):
+    """The lock carries the owner's start time (this machine's clock), not the file server's write time."""
+    spec = RunSpec(dataset="penguins", algorithm="naive_bayes", target="sex")
+    folder = penguins.runs_dir / "20260101-000000-naive_bayes-c10c"
+    RunWriter(folder, spec)
+    import psutil
+
+    assert abs((folder / "run.lock").stat().st_mtime - psutil.Process().create_time()) < 0.01
+    assert penguins.run(folder.name).status == "running"

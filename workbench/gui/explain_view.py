@@ -18,6 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -232,3 +233,20 @@ class ExplainPanel(QWidget):
             draw_dependence(self.dependence_plot, name, curves[name])
         else:
             empty_message(self.dependence_plot, "No partial dependence (over the time budget)")
+
+
+class RowExplanationDialog(QDialog):
+    """The waterfall of rows explained on demand (the Predict view's "Explain row")."""
+
+    def __init__(self, data: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Why this prediction")
+        self.data = data
+        self.plot = make_plot("", "model output", "")
+        label = QLabel(f"Method: {data['method_text']} · output explained: {data['output']}")
+        label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        layout.addWidget(self.plot, 1)
+        self.resize(720, 420)
+        draw_waterfall(self.plot, data["rows"][0])

@@ -19,7 +19,6 @@ drawn while the view is hidden (it catches up when shown).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -305,10 +304,10 @@ class LiveTrainingView(QWidget):
         if not (root and run_id):
             return None
         try:
-            from workbench.engine import RunRecord
+            from workbench.engine import RunFolder
 
-            result = RunRecord(run_id, Path(root) / "runs" / run_id).result or {}
-            best = result.get("best_iteration")
+            result = RunFolder.of(root, run_id).read_result()
+            best = result.best_iteration if result else None
             return int(best) if best is not None else None
         except Exception:  # noqa: BLE001 - the marker is a nicety
             return None

@@ -7,7 +7,7 @@ their fold scores can be paired.  The runs are ordinary runs: they appear in
 ``workbench runs`` and open like any other.
 
 Runs go one after another inside this job, each under the executor's thread
-cap, so a comparison never oversubscribes the machine (FINDINGS: two all-core
+cap, so a comparison never oversubscribes the machine (docs/findings.md: two all-core
 fits side by side are 25-50x slower).  The baseline goes first: it takes
 milliseconds and every later row is read against it.
 """

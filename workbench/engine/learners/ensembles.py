@@ -1,7 +1,7 @@
 """Meta-ensembles: bagging of trees, voting and stacking of fixed members.
 
 Voting and stacking mix linear models with trees.  Trees must see unscaled
-numbers (ONNX parity, FINDINGS.md), so these entries do not scale numeric
+numbers (ONNX parity, docs/findings.md), so these entries do not scale numeric
 columns; the linear members carry their own StandardScaler instead.
 """
 

@@ -9,7 +9,7 @@ classification, ``rmse`` + ``mae`` for regression.
 
 Training metrics are computed on a fixed random sample of at most
 ``TRAIN_SAMPLE_ROWS`` rows: scoring the whole training set every round costs
-as much as the training itself (FINDINGS.md).
+as much as the training itself (docs/findings.md).
 
 Metrics are plain numpy (no scikit-learn import at module level, so the
 catalog stays cheap to import).

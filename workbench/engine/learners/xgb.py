@@ -74,7 +74,7 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
     """Fit with a TrainingCallback emitting train(sample)/valid metrics per round.
 
     The training set is evaluated on a sample of <= 10 000 rows: evaluating
-    all of it each round costs 65-100% extra (FINDINGS.md).  A Cancelled
+    all of it each round costs 65-100% extra (docs/findings.md).  A Cancelled
     raised in the callback propagates out of XGBoost's Python training loop.
     """
     xgb = _import_xgboost()

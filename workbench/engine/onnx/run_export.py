@@ -20,6 +20,11 @@ PARITY_MAX_ROWS = 5000
 
 def held_out_rows(project, record) -> Any:
     """The run's held-out rows as a raw frame (None if they can't be found)."""
+    saved = record.folder / "holdout.parquet"  # runs trained on a cluster keep a sample of their own
+    if saved.exists():
+        import pandas as pd
+
+        return pd.read_parquet(saved).head(PARITY_MAX_ROWS)
     rows_file = record.run_folder.test_rows_path
     if not rows_file.exists():
         return None

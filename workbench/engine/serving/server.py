@@ -56,8 +56,13 @@ def ensure_onnx(project_dir: str | os.PathLike, run_id: str) -> Path:
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket (port 0: any free port), with a plain error when taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio turns Nagle off (TCP_NODELAY) only on
+    # sockets whose proto says TCP, and accepted sockets inherit proto 0 from
+    # a plain socket(); with Nagle on, every answer (headers, then body) waited
+    # for the client's delayed ACK: 45 ms a request (bench/serving.py).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
