@@ -33,7 +33,10 @@ def held_out_rows(project, record) -> Any:
         frame = project.load_dataset(spec.dataset)
     except WorkbenchError:
         return None
-    labels = np.load(rows_file, allow_pickle=False)
+    try:
+        labels = np.load(rows_file, allow_pickle=False)
+    except Exception:  # damaged (a bad header raises ValueError, SyntaxError, TokenError...): no parity rows
+        return None
     labels = [x for x in labels if x in frame.index][:PARITY_MAX_ROWS]
     return frame.loc[labels] if labels else None
 
