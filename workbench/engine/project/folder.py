@@ -531,13 +531,7 @@ class Project:
             if folder.spec_path.exists() or folder.result_path.exists():
                 records.append(RunRecord(p.name, p))
 
-        def created(record: RunRecord) -> float:
-            try:
-                return record.created
-            except OSError:  # deleted by another process meanwhile
-                return 0.0
-
-        return sorted(records, key=lambda r: (created(r), r.run_id))
+        return sorted(records, key=lambda r: (r.created, r.run_id))
 
     def run(self, run_id: str) -> RunRecord:
         folder = RunFolder.of(self.root, run_id)
