@@ -11,7 +11,7 @@ from typing import Any
 
 from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, FitData, FitInfo, ParamSpec
 from workbench.engine.errors import TrainingError
-from workbench.engine.learners.common import CLF, CLF_REG, early_stopping_rounds, learning_rate, n_estimators
+from workbench.engine.learners.common import CLF, CLF_REG, class_weight, early_stopping_rounds, learning_rate, n_estimators
 from workbench.engine.learners.iterative import Reporter, has_valid, train_sample
 
 # XGBoost's metric names -> ours (the same names for every learner).
@@ -33,6 +33,7 @@ def _xgboost(params: dict[str, Any], ctx: BuildContext) -> Any:
     xgb = _import_xgboost()
     p = dict(params)
     rounds = p.pop("early_stopping_rounds")
+    p.pop("class_weight", None)  # "balanced": per-row weights in our fitter
     common = dict(
         tree_method="hist",
         device=ctx.device,
@@ -101,7 +102,8 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
         overrides["early_stopping_rounds"] = None  # would stop on the train sample
     estimator.set_params(**overrides)
     try:
-        estimator.fit(data.X_train, data.y_train, eval_set=eval_set, verbose=False)
+        estimator.fit(data.X_train, data.y_train, eval_set=eval_set, verbose=False,
+                      sample_weight=data.sample_weight)
     finally:
         # The saved model must not hold the callback (it references the job).
         # Plain attributes: XGBModel.set_params on a fitted model re-sends every
@@ -155,6 +157,7 @@ XGBOOST = Algorithm(
             "gamma", "float", 0.0, low=0.0, high=1e6, search_high=5.0,
             help="Minimum loss reduction needed to split; raise it to prune weak splits.",
         ),
+        class_weight(),
         early_stopping_rounds(0),
     ),
     factory=_xgboost,

@@ -143,7 +143,8 @@ class ServeJob:
     def __init__(self, project_root: str | os.PathLike, run_id: str, options: ServeOptions | None = None) -> None:
         self.project_root = str(project_root)
         self.run_id = run_id
-        self.options = options or ServeOptions()
+        # Plain fields, not the dataclass: a process worker rebuilds only plain data.
+        self.options = vars(options or ServeOptions())
         self.title = f"Serve {run_id}"
 
     def run(self, ctx: Any = None) -> dict[str, Any]:
@@ -153,10 +154,10 @@ class ServeJob:
         ctx = ctx or JobContext()
         ctx.progress(0.0, "Preparing the ONNX model")
         path = ensure_onnx(self.project_root, self.run_id)
-        server = ModelServer(path, self.options)
+        server = ModelServer(path, ServeOptions(**self.options))
 
         def started(url: str) -> None:
-            ctx.progress(0.5, f"Serving at {url}")
+            ctx.progress(1.0, f"Serving at {url}")
             ctx.log(f"Serving {self.run_id} at {url} (POST {url}/predict, GET {url}/metadata); "
                     "cancel the job to stop.")
 
