@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "display_name": "catalog",
     # specs and models
     "RunSpec": "spec",
+    "build_run_spec": "training.spec_builder",
     "ColumnPrep": "spec",
     "ENCODE_CHOICES": "spec",
     "IMPUTE_CHOICES": "spec",
