@@ -135,3 +135,18 @@ def test_contributions_add_up_on_a_target_in_the_hundreds_of_thousands(tmp_path)
     for row, real in zip(out["rows"], predictions):
         assert out["base_value"] + sum(row["contributions"].values()) == pytest.approx(row["raw_output"], abs=1e-4)
         assert row["raw_output"] == pytest.approx(real, abs=1e-4)
+
+
+def test_explain_job_stops_when_cancelled(penguins):
+    from workbench.engine import CancelToken, Cancelled, JobContext
+
+    project, runs = penguins
+    token = CancelToken()
+    seen = []
+
+    def on_event(event):
+        seen.append(event)
+        token.cancel()  # at its first report ("Loading rows"): it must stop at the next check
+
+    with pytest.raises(Cancelled):
+        ExplainJob(project.root, runs["logistic_regression"], rows=5, use_cache=False).run(JobContext(on_event, token))

@@ -34,6 +34,8 @@ MIN_BUDGET_S = 3.0
 GLOBAL_MAX_ROWS = 2000   # rows TreeSHAP's global importance is averaged over
 PDP_MAX_ROWS = 300       # rows each partial-dependence curve averages
 PDP_FEATURES = 5
+PDP_ALWAYS = 3           # top features that always get a curve (on fewer rows if need be)
+PDP_MIN_ROWS = 50
 
 
 def _model_stamp(folder: Path) -> str:
@@ -158,19 +160,30 @@ class ExplainJob:
         order = np.argsort(-mean_abs, kind="stable")
         global_rank = [{"feature": names[i], "mean_abs": float(mean_abs[i])} for i in order]
 
-        # Partial dependence for the top features, within what is left of the budget.
+        # Partial dependence for the top features, within what is left of the
+        # budget: the first PDP_ALWAYS curves are always drawn (on fewer rows
+        # when time is short), the rest only while there is time.
         ctx.progress(0.6, "Partial dependence")
         pdp_idx = rng.choice(len(reference), min(PDP_MAX_ROWS, len(reference)), replace=False)
         pdp_frame = reference.iloc[np.sort(pdp_idx)].reset_index(drop=True)
         pdp: dict[str, Any] = {}
         skipped: list[str] = []
-        for name in [g["feature"] for g in global_rank[:PDP_FEATURES]] if self.dependence else []:
+        per_row_s: float | None = None  # seconds per sampled row of one curve, once measured
+        names_pdp = [g["feature"] for g in global_rank[:PDP_FEATURES]] if self.dependence else []
+        for k, name in enumerate(names_pdp):
             ctx.check()
-            if time.perf_counter() - started > budget:
+            left = budget - (time.perf_counter() - started)
+            if left <= 0 and len(pdp) >= PDP_ALWAYS:
                 skipped.append(name)
                 continue
-            pdp.update(partial_dependence_curves(model, pdp_frame, [name], seed=self.seed))
-        sample["pdp_rows"] = int(len(pdp_frame))
+            n_rows = len(pdp_frame)
+            if per_row_s:
+                share = max(left, 0.0) / max(1, min(len(names_pdp) - k, PDP_ALWAYS - len(pdp)) or 1)
+                n_rows = int(np.clip(share / per_row_s, min(PDP_MIN_ROWS, len(pdp_frame)), len(pdp_frame)))
+            t0 = time.perf_counter()
+            pdp.update(partial_dependence_curves(model, pdp_frame.iloc[:n_rows], [name], seed=self.seed))
+            per_row_s = (time.perf_counter() - t0) / max(1, n_rows)
+        sample["pdp_rows"] = max((c["rows"] for c in pdp.values()), default=int(len(pdp_frame)))
 
         predictions = model.predict(raw_rows)
         labels = list(model.classes)

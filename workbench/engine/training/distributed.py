@@ -164,7 +164,9 @@ class DaskXGBoostJob(TrainJob):
         try:
             cluster = cluster_summary(client)
             ctx.progress(0.02, f"Sampling {spec.dataset}")
+            t_sample = time.time()
             ddf, sample = self._sample(path, info["rows"], spec, client)
+            sample_s = round(time.time() - t_sample, 3)
             ctx.check()
             setup = build_setup(sample, spec, algorithm)
             if setup.task not in ("classification", "regression"):
@@ -191,6 +193,7 @@ class DaskXGBoostJob(TrainJob):
                     "scheduler": cluster["address"], "workers": cluster["workers"], "threads": cluster["cores"],
                     "rows": info["rows"], "parts": info["parts"], "sample_rows": len(sample),
                 }
+                result["timings"]["sample_s"] = sample_s
                 result["timings"]["total_s"] = round(time.time() - t_start, 3)
                 result["model_saved"] = (writer.folder / "model.skops").exists()
                 writer.finish(result)
@@ -285,11 +288,13 @@ class DaskXGBoostJob(TrainJob):
             params["num_class"] = len(classes)  # XGBClassifier.fit sets it; the low-level train does not
         num_rounds = int(estimator.n_estimators or 100)
 
+        t0 = time.time()
         dtrain = xgb.dask.DaskDMatrix(client, X_tr, y_tr)
         evals = [(dtrain, "train")]
         if valid_raw is not None:
             X_va, y_va = prepared(valid_raw)
             evals.append((xgb.dask.DaskDMatrix(client, X_va, y_va), "valid"))
+        timings["partitions_to_dmatrix_s"] = round(time.time() - t0, 3)
         key = uuid.uuid4().hex[:10]
         queue_name, cancel_name = f"workbench-xgb-{key}-rounds", f"workbench-xgb-{key}-cancel"
         queue = Queue(queue_name, client=client)
@@ -357,6 +362,7 @@ class DaskXGBoostJob(TrainJob):
 
         # A sample of held-out rows travels with the run: parity checks and
         # importances need real rows, and re-reading a cluster-sized dataset for them would not do.
+        t0 = time.time()
         holdout = client.compute(test_raw.head(HOLDOUT_ROWS, npartitions=-1, compute=False)).result()
         holdout = holdout[holdout[spec.target].notna()] if spec.target else holdout
         holdout.reset_index(drop=True).to_parquet(folder / "holdout.parquet")
@@ -374,6 +380,7 @@ class DaskXGBoostJob(TrainJob):
         except Exception as exc:  # importances are a nicety
             ctx.warn(f"Feature importances unavailable: {exc}")
 
+        timings["holdout_and_importances_s"] = round(time.time() - t0, 3)
         ctx.progress(0.97, "Saving model")
         model = TrainedModel(pipeline, ModelInfo(
             task=task, algorithm=algorithm.key, features=setup.features, target=spec.target, classes=classes,

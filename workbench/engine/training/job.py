@@ -78,8 +78,26 @@ class _Fitter:
             # (a 10 % validation slice cost regression R2 0.007 on average,
             # up to 0.066) and the live curve shows training metrics only.
             data.X_train, data.X_valid, data.y_train, data.y_valid = self._valid_split(Xt, y)
+        if self._balance_by_weights(estimator):
+            from workbench.engine.learners.gbm_support import balanced_weights
+
+            data.sample_weight = balanced_weights(data.y_train)
         info = self.algorithm.fitter(estimator, data) or FitInfo()
         return Pipeline([("prep", prep), ("model", estimator)]), info
+
+    def _balance_by_weights(self, estimator) -> bool:
+        """"Balance classes" for a learner that has no class_weight of its own: per-row weights.
+
+        Learners (or ensemble members) that take ``class_weight="balanced"``
+        themselves already have it; SGD, MLP, gradient boosting, XGBoost,
+        bagging and naive Bayes get balanced sample weights instead.
+        """
+        if self.setup.task != "classification" or self.setup.params.get("class_weight") != "balanced":
+            return False
+        params = estimator.get_params(deep=True)
+        native = any(k.rsplit("__", 1)[-1] in ("class_weight", "auto_class_weights")
+                     and str(v).lower() == "balanced" for k, v in params.items())
+        return not native
 
     @property
     def early_stopping(self) -> bool:

@@ -185,6 +185,7 @@ class TuneJob:
         """Run the search; returns the result (also written to result.json)."""
         import optuna
 
+        from workbench.engine.training.param_checks import check_params_against_data
         from workbench.engine.training.problem import build_setup, holdout_split
         from workbench.engine.training.job import load_for_spec
 
@@ -211,6 +212,8 @@ class TuneJob:
         )
         train_idx, _test_idx = holdout_split(setup, spec)
         folds = self._folds(setup, spec, train_idx)
+        # Fixed parameters the data cannot take fail every trial: say so before the tune folder.
+        check_params_against_data(algorithm, setup, spec, train_idx, folds)
         from workbench.engine.jobs.threads import cpu_count
 
         cores = cpu_count()
