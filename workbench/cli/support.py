@@ -251,6 +251,10 @@ def run_job_in_process(job, on_event) -> Any:
         print("Cancelling…", file=sys.stderr)
         cancelled.set()
         handle.cancel()
+        # Closing now keeps the executor from spawning a replacement for the
+        # worker it is about to stop: the command exits at once after the
+        # cancel, and a worker still starting up then printed an EOFError.
+        executor.shutdown(wait=False, cancel_jobs=True)
 
     if in_main:
         signal.signal(signal.SIGINT, on_sigint)
