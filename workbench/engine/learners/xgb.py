@@ -61,6 +61,15 @@ def _renamed(history: dict[str, list[float]], names: dict[str, str]) -> dict[str
     return out
 
 
+def _variance(y: Any) -> float | None:
+    """Population variance of a target (None when it is constant or empty)."""
+    import numpy as np
+
+    values = np.asarray(y, dtype="float64")
+    var = float(np.var(values)) if values.size else 0.0
+    return var if var > 0 else None
+
+
 def _device_used(booster: Any) -> str:
     """The device XGBoost really trained on ('cuda' may silently fall back)."""
     try:
@@ -88,10 +97,18 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
 
     callback_base: Any = xgb.callback.TrainingCallback  # xgboost is imported lazily
 
+    # Regression reports losses only; R² = 1 - MSE / Var(y) comes free from
+    # the rmse XGBoost already computes, so the live Metric panel has a score.
+    variances = ((_variance(ys), _variance(data.y_valid) if valid else None) if data.task != CLF
+                 else (None, None))
+
     class LiveMetrics(callback_base):
         def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
             train = _renamed(evals_log.get("validation_0", {}), names)
             scores = _renamed(evals_log.get("validation_1", {}), names)
+            for metrics, var in ((train, variances[0]), (scores, variances[1])):
+                if var and "rmse" in metrics:
+                    metrics["r2"] = 1.0 - metrics["rmse"] ** 2 / var
             reporter.step(epoch + 1, train, scores)
             return False
 
