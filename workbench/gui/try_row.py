@@ -12,7 +12,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 # Wait this long after the last keystroke before predicting (typing "123" is one request).
 DEBOUNCE_MS = 150
@@ -54,6 +63,9 @@ class TryRowForm(QWidget):
         self.result_label = QLabel("Pick a model to try single rows.")
         self.result_label.setWordWrap(True)
         self.result_label.setStyleSheet("font-weight: bold; padding: 4px;")
+        # Never squeezed below its text by the fields' scroll area.
+        self.result_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.setMinimumWidth(280)
         self._form_host = QWidget()
         self._form = QFormLayout(self._form_host)
         scroll = QScrollArea()
@@ -143,6 +155,6 @@ def _predict_one(predictor: Any, row: dict[str, Any], generation: int) -> tuple[
     text = f"Prediction: {value:.6g}" if isinstance(value, float) else f"Prediction: {value}"
     probs = [(c[len("proba_"):], float(frame[c].iloc[0])) for c in table.probability_columns]
     if probs:
-        text += "   " + "  ".join(f"{label}: {p:.3f}" for label, p in sorted(probs, key=lambda x: -x[1]))
+        text += "\n" + "  ".join(f"{label}: {p:.3f}" for label, p in sorted(probs, key=lambda x: -x[1]))
     notes = [n for n in table.check.notes if not n.startswith("Ignored")]
     return generation, text + ("\n" + " ".join(notes) if notes else "")
