@@ -2,7 +2,12 @@
 
 Usage::
 
-    QT_QPA_PLATFORM=offscreen python packaging/screenshots.py [OUTPUT_DIR]
+    QT_QPA_PLATFORM=offscreen python packaging/screenshots.py [OUTPUT_DIR] [--theme light|dark]
+        [--size 1440x900]
+
+The README's are the light ones at 1440×900; ``--theme dark`` (or a small
+``--size 1024x700``) into another folder shows every view in the other
+theme or on a small screen.
 
 Copies the bundled ``penguins_species`` sample project to a temporary folder
 (never trains inside the checkout), drives the window the way a person would
@@ -29,7 +34,15 @@ SIZE = (1440, 900)
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[0]) if argv else REPO / "docs" / "screenshots"
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", nargs="?", default=str(REPO / "docs" / "screenshots"))
+    parser.add_argument("--theme", choices=("light", "dark"), default="light")
+    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}")
+    args = parser.parse_args(argv)
+    size = tuple(int(v) for v in args.size.split("x"))
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="workbench-shots-"))
     sys.path.insert(0, str(REPO))
@@ -40,6 +53,9 @@ def main(argv: list[str]) -> int:
     from workbench.gui.app import create_application
 
     app = create_application([])
+    from workbench.gui.theme import set_theme
+
+    set_theme(args.theme)
     from workbench.gui.main_window import TAB_DATA, TAB_MODEL, TAB_RESULTS, TAB_RUNS, TAB_TRAINING, MainWindow
 
     def settle(seconds: float = 0.3) -> None:
@@ -68,7 +84,7 @@ def main(argv: list[str]) -> int:
     os.environ["WORKBENCH_SAMPLES"] = str(REPO / "sample_projects")
 
     window = MainWindow()
-    window.resize(*SIZE)
+    window.resize(*size)
     window.show()
     settle(0.5)
     shot(window, "start")
@@ -80,6 +96,8 @@ def main(argv: list[str]) -> int:
     shot(window, "inspector")
     window.inspector.tabs.setCurrentIndex(1)
     shot(window, "inspector-correlations")
+    window.inspector.tabs.setCurrentIndex(3)
+    shot(window, "inspector-warnings")
     window.inspector.tabs.setCurrentIndex(0)
 
     def train(algorithm: str, **params) -> int:

@@ -61,3 +61,30 @@ def test_a_high_cardinality_category_exports_with_parity(tmp_path):
     assert any("shop has 120 categories: one-hot of its 100 most frequent" in e.message for e in logs)
     report = export_run(project.root, result["run_id"])
     assert report["parity"]["within_tolerance"] and report["parity"]["label_agreement"] == 1.0
+
+
+def _shops(n: int = 400, seed: int = 4) -> pd.DataFrame:
+    """The class follows the price; the dealer (100 values, ~4 rows each) is noise.
+
+    Many dealers hold rows of one class only in the training part: Gaussian
+    NB gives their one-hot column a near-zero variance in the other class,
+    so the dealer, not the price, decides (as Manufacturer did on cars93).
+    """
+    rng = np.random.default_rng(seed)
+    price = rng.normal(100, 20, n)
+    label = np.where(price + rng.normal(0, 8, n) > 100, "high", "low")
+    dealer = [f"dealer {i}" for i in rng.integers(0, 100, n)]
+    return pd.DataFrame({"dealer": dealer, "price": price, "member": rng.random(n) < 0.5, "label": label})
+
+
+def test_naive_bayes_models_categories_as_categories(tmp_path):
+    from workbench.engine.model import TrainedModel
+    from workbench.engine.onnx.run_export import export_run
+
+    project = project_with(tmp_path, _shops())
+    result, _ = train_run(project, "naive_bayes", "label")
+    assert result["metrics"]["accuracy"] > 0.8
+    model = TrainedModel.load(project.runs_dir / result["run_id"]).pipeline.named_steps["model"]
+    assert (~model.binary_).sum() == 1  # price is the one Gaussian column
+    report = export_run(project.root, result["run_id"])
+    assert report["parity"]["within_tolerance"] and report["parity"]["label_agreement"] == 1.0

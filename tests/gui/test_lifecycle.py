@@ -111,3 +111,31 @@ def test_retrain_reports_the_winner_and_records_lineage(qtbot, lifecycle):
     lineage = json.loads((new.folder / "lineage.json").read_text())
     assert lineage["parent_run"] == run_id and lineage["fingerprint"] == new.spec.fingerprint
     assert report["comparison"]["rows"] == len(np.load(new.folder / "test_rows.npy"))
+
+
+def test_predict_tab_reports_drift_and_opens_the_drift_view(qtbot, window, tmp_path):
+    import pandas as pd
+    from PySide6.QtCore import Qt
+
+    from workbench.engine import RunSpec, TrainJob
+
+    job = TrainJob(window.project.root, RunSpec(dataset="customers", algorithm="logistic_regression",
+                                                target="label", learning_curve=False))
+    job.run()
+    window.project.runs_updated()
+    data = classification_frame(200, seed=2).drop(columns=["label"])
+    data["x2"] = data["x2"] + 2.5
+    data.to_csv(tmp_path / "new.csv", index=False)
+    view = window.predict_view
+    window.tabs.setCurrentWidget(view)
+    view.set_model_source("run:", job.run_id)
+    view.set_data_source("file:", str(tmp_path / "new.csv"))
+    qtbot.mouseClick(view.predict_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 200, timeout=60000)
+    assert "Drift against the training data in x2" in view.notes.text()
+    assert view.drift_button.isEnabled()
+    qtbot.mouseClick(view.drift_button, Qt.MouseButton.LeftButton)
+    drift = view.drift_view
+    qtbot.addWidget(drift)
+    assert [f["name"] for f in drift.features if f["drifted"]] == ["x2"]
+    drift.close()

@@ -218,3 +218,20 @@ def test_a_cancelled_iterative_run_does_not_claim_to_train_in_one_step(qtbot):
     texts = [i.toPlainText() for i in view.loss_plot.getPlotItem().items if hasattr(i, "toPlainText")]
     assert texts and not any("one step" in t for t in texts)
     assert any("Cancelled" in t for t in texts)
+
+
+def test_a_regression_run_with_losses_only_says_why_the_metric_panel_is_empty(qtbot):
+    class Losses:
+        title = "Train xgboost regression"
+
+        def run(self, ctx):
+            for step in range(1, 30):
+                ctx.iteration(step, {"rmse": 10 / step, "mae": 8 / step}, {"rmse": 11 / step, "mae": 9 / step})
+            return {"status": "completed"}
+
+    jobs, view = make_view(qtbot)
+    job_id = jobs.submit_job(Losses(), kind="train")
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=10000)
+    texts = [i.toPlainText() for i in view.metric_plot.getPlotItem().items if hasattr(i, "toPlainText")]
+    assert any("only losses" in t for t in texts)
+    assert view.loss_plot.getPlotItem().getAxis("left").labelText == "mae, rmse"

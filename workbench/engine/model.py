@@ -60,6 +60,7 @@ TRUSTED_TYPES = frozenset({
     "sklearn.model_selection._split.StratifiedKFold",
     "workbench.engine.learners.target_scaling.StandardizedMLPRegressor",
     "workbench.engine.learners.target_scaling.StandardizedSVR",
+    "workbench.engine.learners.mixed_nb.MixedNB",
     "xgboost.core.Booster",
     "xgboost.sklearn.XGBClassifier",
     "xgboost.sklearn.XGBRegressor",

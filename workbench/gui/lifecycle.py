@@ -221,3 +221,25 @@ def retrain_summary(report: dict[str, Any]) -> str:
     return (f"Retrained as {report['run_id']}: {c['metric']} old {fmt(old)}, new {fmt(new)} on "
             f"{c['rows']:,} new held-out rows — {verdict}.")
 
+
+
+def prediction_drift(onnx: bool, source: str, project_root: str, frame: Any) -> dict[str, Any] | None:
+    """Drift of the rows being predicted against the model's training rows (in a job).
+
+    None when the model carries no profile (an .onnx file from elsewhere or
+    from before profiles): predictions never fail for the sake of a drift check.
+    """
+    from workbench.engine import WorkbenchError, drift_for_onnx, drift_for_run
+
+    try:
+        return drift_for_onnx(source, frame) if onnx else drift_for_run(project_root, source, frame)
+    except WorkbenchError:
+        return None
+
+
+def drift_note(report: dict[str, Any]) -> str:
+    """One sentence for a status line."""
+    drifted = [str(f["name"]) for f in report["features"] if f["drifted"]]
+    if not drifted:
+        return "No drift against the training data."
+    return f"Drift against the training data in {', '.join(drifted)} (see Drift…)."

@@ -142,6 +142,7 @@ class LiveTrainingView(QWidget):
         self._resources_drawn_at = 0.0
         self._t0: float | None = None
         self._one_step = False  # the job followed fits in one call (busy bar, no curves expected)
+        self._metric_note: Any = None  # "losses only" message on the Metric panel
 
         self.title = QLabel("No training yet — press Train on the Model tab")
         self.title.setStyleSheet("font-weight: 600; font-size: 12pt;")
@@ -173,6 +174,10 @@ class LiveTrainingView(QWidget):
             # whole plot and repaint at every curve update (~5 % of a core
             # and most of the long frames while a fit runs).
             plot.showGrid(x=False, y=False)
+            # Fixed axis sizes: a tick label one digit wider must not re-lay
+            # out the whole plot on the GUI thread while a fit runs.
+            plot.getPlotItem().getAxis("left").setWidth(64)
+            plot.getPlotItem().getAxis("bottom").setHeight(40)
         self.metric_plot.setXLink(self.loss_plot)
         self.best_lines = []
         for plot in (self.loss_plot, self.metric_plot):
@@ -361,6 +366,7 @@ class LiveTrainingView(QWidget):
             item.setLabel("left", label)
             item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
         self._one_step = False
+        self._metric_note = None  # removed with the other text items above
         self.progress.setRange(0, 100)
         self.log.clear()
         self._progress = None
@@ -470,7 +476,20 @@ class LiveTrainingView(QWidget):
             if self._labels.get(plot_name) != label:
                 self._labels[plot_name] = label
                 plot.getPlotItem().setLabel("left", label)
+        self._note_losses_only()
         self._mark_best(None)
+
+    def _note_losses_only(self) -> None:
+        """Say why the Metric panel is empty when the learner reports losses only (XGBoost regression)."""
+        losses_only = bool(self.buffers) and not any(k[0] == "metric" for k in self.buffers)
+        if losses_only and self._metric_note is None:
+            self._metric_note = show_message(
+                self.metric_plot, "This learner reports only losses per iteration\n(see the Loss panel); "
+                                  "its test scores are on the Results tab.")
+        elif not losses_only and self._metric_note is not None:
+            self.metric_plot.removeItem(self._metric_note)
+            reset_ticks(self.metric_plot.getPlotItem())
+            self._metric_note = None
 
     def _set_range(self, name: str, plot: pg.PlotWidget, bounds: tuple[float, float], *, x: bool = False) -> None:
         self._ranges[name] = bounds

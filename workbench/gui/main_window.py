@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.model_form = ModelForm(self.session)
         self.live_view = LiveTrainingView(self.jobs)
         self.results = ResultsView()
+        self._add_explain_tabs()
         self.runs_table = RunsTable(self.project)
         model_tab = QSplitter(Qt.Orientation.Horizontal)
         model_tab.addWidget(scrolling(self.roles))
@@ -189,6 +190,8 @@ class MainWindow(QMainWindow):
                                           "Cancel the newest running job (Esc in the Training view or Jobs panel)")
         self.export_action = self._action("&Export to ONNX…", "export", self._export_selected, None,
                                           "Export the selected run's model to ONNX")
+        self.report_action = self._action("Save &report…", "save", self.save_report, None,
+                                          "Save the shown run as one self-contained HTML report (opens offline)")
         self.quit_action = self._action("&Quit", None, self.close, QKeySequence.StandardKey.Quit)
         self.process_action = QAction("Train in a separate &process", self, checkable=True)
         self.process_action.setToolTip("A hung or crashing fit can then be stopped without harming the app")
@@ -206,7 +209,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&Data")
         menu.addAction(self.add_action)
         menu = self.menuBar().addMenu("&Run")
-        menu.addActions([self.train_action, self.cancel_action, self.export_action])
+        menu.addActions([self.train_action, self.cancel_action, self.export_action, self.report_action])
         menu.addSeparator()
         menu.addAction(self.process_action)
         self.jobs_at_once_menu = self._jobs_at_once_menu(menu)
@@ -430,11 +433,9 @@ class MainWindow(QMainWindow):
         entry = self.jobs.entry(job_id)
         self.statusBar().showMessage(f"Started: {entry.title}", 5000)
         if entry.kind == "train":
-            self.project.runs_updated()
-            if self.tabs is not None:
-                # Not all at once when the run is shown, and not in the same
-                # event-loop turn as the live view's reset for this job.
-                QTimer.singleShot(250, self, self.results.prebuild_plots)
+            # The tree lists the new run folder, in its own event-loop turn
+            # (not in the one that resets the live view for this job).
+            QTimer.singleShot(0, self, self.project.runs_updated)
 
     def _job_finished(self, job_id: int) -> None:
         entry = self.jobs.entry(job_id)
@@ -445,11 +446,13 @@ class MainWindow(QMainWindow):
         if entry.kind == "export":
             self.project.runs_updated()
         if entry.kind == "train":
+            # The session's on_done has refreshed the runs already.
             run_id = getattr(entry.job, "run_id", None)
-            self.project.runs_updated()
             if run_id and entry.state == JobState.COMPLETED and self.tabs is not None:
                 try:
-                    self.results.show_run(self.project.run(run_id))
+                    # Built after the run, a plot per event-loop turn, not in the
+                    # turn that ends the job (~30 ms a pyqtgraph plot).
+                    self.results.show_run_soon(self.project.run(run_id))
                 except Exception:  # noqa: BLE001 - the tree still lists the run
                     pass
 
@@ -529,6 +532,39 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(icon("folder"), path, lambda p=path: self.open_project(p))
         if self.recent_menu.isEmpty():
             self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # -- explanations, calibration and the report (issue 15) ------------------------------------
+    def _add_explain_tabs(self) -> None:
+        from workbench.gui.calibration_view import CalibrationPanel
+        from workbench.gui.explain_view import ExplainPanel
+
+        self.explain_panel = ExplainPanel(self.jobs)
+        self.calibration_panel = CalibrationPanel(self.jobs)
+        self.results.add_run_tab("explain", self.explain_panel, "Explain", "search")
+        self.results.add_run_tab("calibration", self.calibration_panel, "Calibration", "target")
+
+    def save_report(self, path: str | None = None) -> int | None:
+        """Write the shown run's HTML report (a job); asks where unless ``path`` is given."""
+        from PySide6.QtWidgets import QFileDialog
+
+        from workbench.engine import ReportJob
+
+        record = self.results.record if self.tabs is not None else None
+        if record is None:
+            self.statusBar().showMessage("Select a run first: the report describes one run.", 10000)
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save report", f"{record.run_id}.html", "HTML files (*.html)")
+            if not path:
+                return None
+
+        def done(entry) -> None:
+            text = f"Report saved to {path}" if entry.result else f"Report {entry.state}: {entry.error}"
+            # After the generic "job finished" message, which follows on_done.
+            QTimer.singleShot(0, self, lambda: self.statusBar().showMessage(text, 15000))
+
+        return self.jobs.submit_job(ReportJob(str(self.project.root), record.run_id, path), kind="report",
+                                    on_done=done)
 
     # -- export ------------------------------------------------------------------------------------
     def _export_selected(self) -> None:

@@ -78,12 +78,15 @@ def _predict(source: str, data: str, project_root: str) -> dict[str, Any]:
     dkind, dvalue = _split(data)
     frame = load_table(dvalue) if dkind == FILE_ITEM else Project.open(project_root).load_dataset(dvalue)
     table = predict_table(predictor, frame, strict=False)
+    from workbench.gui.lifecycle import prediction_drift
+
+    drift = prediction_drift(kind == ONNX_ITEM, value, project_root, frame)
     choices = {}
     for f in predictor.features:
         if f.kind != "numeric" and f.name in frame.columns:
             choices[f.name] = frame[f.name].dropna().value_counts().index[:50].tolist()
     return {"predictor": predictor, "table": table, "defaults": row_defaults(frame, predictor.features),
-            "choices": choices}
+            "choices": choices, "drift": drift}
 
 
 class PredictView(QWidget):
@@ -107,6 +110,10 @@ class PredictView(QWidget):
         self.predict_button = QPushButton("Predict")
         self.save_button = QPushButton("Save as CSV…")
         self.save_button.setEnabled(False)
+        self.drift_button = QPushButton("Drift…")
+        self.drift_button.setToolTip("This data against the model's training data, feature by feature")
+        self.drift_button.setEnabled(False)
+        self.drift_report: dict[str, Any] | None = None
         self.notes = QLabel("Pick a run (or an exported .onnx model) and a dataset (or a data file).")
         self.notes.setWordWrap(True)
 
@@ -122,6 +129,7 @@ class PredictView(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.predict_button)
         buttons.addWidget(self.save_button)
+        buttons.addWidget(self.drift_button)
         buttons.addStretch(1)
 
         self.model = PredictionsModel(self)
@@ -150,6 +158,7 @@ class PredictView(QWidget):
         self.file_button.clicked.connect(self._choose_file)
         self.predict_button.clicked.connect(self.predict)
         self.save_button.clicked.connect(self._choose_save)
+        self.drift_button.clicked.connect(self.show_drift)
         project.projectChanged.connect(self.refresh)
         project.runsChanged.connect(self.refresh)
         project.datasetsChanged.connect(self.refresh)
@@ -228,6 +237,12 @@ class PredictView(QWidget):
         if check.bad:
             lines.append(check.bad_message() + " Those values were treated as missing.")
         lines += check.notes
+        self.drift_report = result.get("drift")
+        self.drift_button.setEnabled(self.drift_report is not None)
+        if self.drift_report is not None:
+            from workbench.gui.lifecycle import drift_note
+
+            lines.append(drift_note(self.drift_report))
         if problems:
             lines.append(f"{problems:,} row(s) had an input problem (tinted; hover for details).")
         self.notes.setText(" ".join(lines))
@@ -236,6 +251,17 @@ class PredictView(QWidget):
         self.save_button.setEnabled(True)
         self.try_row.set_model(result["predictor"], result["defaults"], result["choices"])
         self.status.emit(lines[0])
+
+    def show_drift(self) -> Any:
+        """Open the drift view of the last prediction's data."""
+        from workbench.gui.drift_view import DriftView
+
+        if self.drift_report is None:
+            return None
+        self.drift_view = DriftView(self.drift_report, "Drift of the predicted data")
+        self.drift_view.resize(1100, 700)
+        self.drift_view.show()
+        return self.drift_view
 
     # -- saving -------------------------------------------------------------------------
     def _choose_save(self) -> None:

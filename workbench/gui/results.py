@@ -156,9 +156,13 @@ class ResultsView(QWidget):
             lambda: self.record is not None and self.runAgainRequested.emit(self.record.run_id))
 
         # Metrics
-        self.metrics_table, self.metrics_model = make_table(["Metric", "Test", "CV mean", "CV std"])
+        self.metrics_table, self.metrics_model = make_table(["Metric", "Test", "CV mean", "CV std", "Baseline"])
+        # The baseline (majority class / mean) on the same split; warns when not beaten.
+        self.baseline_label = QLabel()
+        self.baseline_label.setWordWrap(True)
         self.class_table, self.class_model = make_table(["Class", "Precision", "Recall", "F1", "Support"])
         metrics_tab = QSplitter(Qt.Orientation.Vertical)
+        metrics_tab.addWidget(self.baseline_label)
         metrics_tab.addWidget(self.metrics_table)
         metrics_tab.addWidget(self.class_table)
 
@@ -178,6 +182,9 @@ class ResultsView(QWidget):
         self.tabs.currentChanged.connect(self._tab_changed)
         self._metrics_tab = metrics_tab
         self._plots_built = False
+        self._soon: Any = None  # a run waiting for its plots (show_run_soon)
+        # Tabs added by other views (explanations, calibration): (key, widget, label, icon).
+        self._extra_tabs: list[tuple[str, QWidget, str, str]] = []
         self.tab_index["metrics"] = self.tabs.addTab(metrics_tab, icon("results"), "Metrics")
 
         layout = QVBoxLayout(self)
@@ -216,6 +223,22 @@ class ResultsView(QWidget):
         if legend:
             add_legend(plot, legend)
         setattr(self, attr, plot)
+
+    def show_run_soon(self, record: Any) -> None:
+        """Show ``record`` once its plots exist, making them one per event-loop turn.
+
+        At the end of a training the window is busy (the live view's last
+        draw, the tree's refresh): the ~300 ms of plot making is spread out
+        instead.  A run the person picks meanwhile (``show_run``) wins.
+        """
+        self._soon = record
+        pending = [a for a in ("confusion", *(p[0] for p in self._PLOTS)) if not hasattr(self, a)]
+        if pending and not self._plots_built:
+            self._make_plot(pending[0])
+            QTimer.singleShot(0, self, lambda r=record: self._soon is r and self.show_run_soon(r))
+            return
+        self._soon = None
+        self.show_run(record)
 
     def prebuild_plots(self) -> None:
         """Make the plots one at a time from the event loop, ahead of the first run.
@@ -265,10 +288,18 @@ class ResultsView(QWidget):
             ("learning", PlotTab([self.learning_plot], ["learning-curve"]), "Learning curve", "run"),
             ("spec", self.spec_text, "Spec", "settings"),
             ("log", self.log_text, "Log", "log"),
+            *self._extra_tabs,
         ):
             self.tab_index[key] = self.tabs.addTab(widget, icon(ico), label)
 
     # -- public ------------------------------------------------------------------
+    def add_run_tab(self, key: str, widget: QWidget, label: str, ico: str) -> None:
+        """Add a tab that shows each run: ``widget`` has ``applies_to(result)`` and ``show_run(record)``."""
+        self._extra_tabs.append((key, widget, label, ico))
+        if self._plots_built:
+            self.tab_index[key] = self.tabs.addTab(widget, icon(ico), label)
+            self.tabs.setTabVisible(self.tab_index[key], False)
+
     def clear(self) -> None:
         self._pending_views = []
         self.record = None
@@ -293,6 +324,8 @@ class ResultsView(QWidget):
     def show_run(self, record: Any) -> None:
         """Draw every view for ``record`` (an engine RunRecord)."""
         from workbench.engine import WorkbenchError
+
+        self._soon = None  # a run shown now replaces one waiting for its plots
 
         self._build_plots()
         self._pending_views = []  # a previous run's views are not drawn any more
@@ -332,6 +365,9 @@ class ResultsView(QWidget):
             "spec": True,
             "log": True,
         }
+        for key, widget, _label, _ico in self._extra_tabs:
+            visible[key] = status == "completed" and widget.applies_to(r)
+            widget.show_run(record if visible[key] else None)
         current_key = next((k for k, i in self.tab_index.items() if i == self.tabs.currentIndex()), "metrics")
         for key, show in visible.items():
             self.tabs.setTabVisible(self.tab_index[key], show)
@@ -404,9 +440,11 @@ class ResultsView(QWidget):
         for name in list(metrics) + [k for k in cv if k not in metrics]:
             c = cv.get(name) or {}
             m.appendRow([text_item(name), number_item(metrics.get(name)),
-                         number_item(c.get("mean")), number_item(c.get("std"))])
+                         number_item(c.get("mean")), number_item(c.get("std")),
+                         number_item((r.get("baseline") or {}).get(name))])
         self.metrics_table.setColumnHidden(2, not cv)
         self.metrics_table.setColumnHidden(3, not cv)
+        self._draw_baseline(metrics)
         cm = self.class_model
         cm.removeRows(0, cm.rowCount())
         per_class = (r.get("evaluation") or {}).get("per_class") or []
@@ -414,6 +452,20 @@ class ResultsView(QWidget):
             cm.appendRow([text_item(row.get("label")), number_item(row.get("precision")),
                           number_item(row.get("recall")), number_item(row.get("f1")), number_item(row.get("support"))])
         self.class_table.setVisible(bool(per_class))
+
+    def _draw_baseline(self, metrics: dict[str, Any]) -> None:
+        baseline = self.result.get("baseline") or {}
+        task = self.result.get("task")
+        self.metrics_table.setColumnHidden(4, not baseline)
+        if not baseline or task not in ("classification", "regression"):
+            self.baseline_label.setVisible(False)
+            return
+        from workbench.engine import beats_baseline
+
+        good, sentence = beats_baseline(task, metrics, baseline)
+        self.baseline_label.setText(sentence if good else f"⚠ {sentence}")
+        self.baseline_label.setStyleSheet("" if good else "background:#fff4e5; border-left:4px solid #e69500; padding:4px;")
+        self.baseline_label.setVisible(bool(sentence))
 
     def _draw_confusion(self) -> None:
         conf = confusion_data(self.result.get("evaluation") or {})

@@ -253,8 +253,15 @@ def _register_learners() -> None:
             cls, f"Workbench{cls.__name__}", calculate_linear_regressor_output_shapes,
             _convert_standardized_target,
         )
-    from sklearn.dummy import DummyClassifier, DummyRegressor
     from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+
+    from workbench.engine.learners.mixed_nb import MixedNB
+
+    update_registered_converter(
+        MixedNB, "WorkbenchMixedNB", calculate_linear_classifier_output_shapes,
+        _convert_mixed_nb, options={"zipmap": [False, True, "columns"], "nocl": [False, True]},
+    )
+    from sklearn.dummy import DummyClassifier, DummyRegressor
 
     update_registered_converter(
         DummyClassifier, "WorkbenchDummyClassifier", calculate_linear_classifier_output_shapes,
@@ -264,6 +271,58 @@ def _register_learners() -> None:
         DummyRegressor, "WorkbenchDummyRegressor", calculate_linear_regressor_output_shapes,
         _convert_dummy_regressor,
     )
+
+
+def _convert_mixed_nb(scope: Any, operator: Any, container: Any) -> None:
+    """MixedNB's joint log-likelihood, softmax and argmax, in double precision.
+
+    jll = log prior - 1/2 sum log(2 pi var) - 1/2 sum (x_g - theta)^2 / var
+          + x_b @ (log p - log(1 - p))^T + sum log(1 - p)
+    Computed in double like the native model, so probabilities agree to
+    float64 rounding; the label is the first class of largest jll (ArgMax
+    takes the first maximum, as numpy does).
+    """
+    import numpy as np
+    from onnx import TensorProto
+
+    op = operator.raw_operator
+    x = _cast(container, scope, operator.inputs[0].full_name, TensorProto.DOUBLE)
+    k = len(op.classes_)
+    gaussian = np.flatnonzero(~op.binary_).astype(np.int64)
+    binary = np.flatnonzero(op.binary_).astype(np.int64)
+    const = np.asarray(op.class_log_prior_, dtype=np.float64).copy()
+    terms: list[str] = []
+
+    def node(kind: str, inputs: list[str], **attrs: Any) -> str:
+        out = scope.get_unique_variable_name(kind.lower())
+        container.add_node(kind, inputs, [out], name=scope.get_unique_operator_name(kind), **attrs)
+        return out
+
+    if len(gaussian):
+        const += -0.5 * np.sum(np.log(2.0 * np.pi * op.var_), axis=1)
+        xg = node("Gather", [x, _const(scope, container, gaussian)], axis=1)
+        xg3 = node("Unsqueeze", [xg, _const(scope, container, np.array([1], np.int64))])  # N,1,G
+        diff = node("Sub", [xg3, _const(scope, container, np.asarray(op.theta_, np.float64)[None])])  # N,K,G
+        weighted = node("Mul", [node("Mul", [diff, diff]),
+                                _const(scope, container, (-0.5 / np.asarray(op.var_, np.float64))[None])])
+        terms.append(node("ReduceSum", [weighted, _const(scope, container, np.array([2], np.int64))], keepdims=0))
+    if len(binary):
+        flp = np.asarray(op.feature_log_prob_, np.float64)
+        log_no = np.log1p(-np.exp(flp))
+        const += log_no.sum(axis=1)
+        xb = node("Gather", [x, _const(scope, container, binary)], axis=1)
+        terms.append(node("MatMul", [xb, _const(scope, container, (flp - log_no).T.copy())]))
+    jll = _const(scope, container, const.reshape(1, k))
+    for term in terms:
+        jll = node("Add", [jll, term])
+    proba = node("Softmax", [jll], axis=1)
+    container.add_node("Cast", [proba], [operator.outputs[1].full_name], to=TensorProto.FLOAT,
+                       name=scope.get_unique_operator_name("Cast"))
+    code = node("ArgMax", [jll], axis=1, keepdims=0)
+    classes = np.asarray(op.classes_)
+    table = classes.astype(np.int64) if classes.dtype.kind in "iub" else classes.astype(str).astype(object)
+    container.add_node("Gather", [_const(scope, container, table), code], [operator.outputs[0].full_name], axis=0,
+                       name=scope.get_unique_operator_name("Gather"))
 
 
 def _rows_times(scope: Any, container: Any, x: str, row: Any, out: str) -> None:
