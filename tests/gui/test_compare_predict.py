@@ -156,6 +156,7 @@ def test_confusion_cell_click_lists_its_test_rows(qtbot, window):
     assert set(frame["label"].astype(str)) <= {str(labels[0])}
     assert set(frame["prediction"].astype(str)) <= {str(labels[1])}
     _shot(dialog, "confusion_drilldown.png")
+    dialog.close()
 
 
 def test_regression_box_lists_rows_inside(qtbot, window):
@@ -171,3 +172,4 @@ def test_regression_box_lists_rows_inside(qtbot, window):
     frame = window.drilldown.dialog.model.frame()
     assert len(frame) > 0
     assert frame["price"].between(0, 10).all() and frame["prediction"].between(0, 10).all()
+    window.drilldown.dialog.close()
