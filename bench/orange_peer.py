@@ -18,7 +18,7 @@ random forest also the workbench's 10% validation rows left out):
 Ratio = workbench / Orange (< 1: the workbench is faster).
 
 GUI-thread behaviour is not measured here: Orange's learner widgets fit on
-the GUI thread (FINDINGS.md), so its window is frozen for the whole fit;
+the GUI thread (docs/findings.md), so its window is frozen for the whole fit;
 the workbench fits in a worker (see gui_responsiveness.py).
 
     timeout 1h .venv/bin/python bench/orange_peer.py --repeats 3 --wait

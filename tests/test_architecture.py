@@ -113,3 +113,16 @@ def test_no_import_cycles():
 
     graph = grimp.build_graph("workbench", cache_dir=None)
     assert _cycles(graph) == []
+
+
+def test_every_package_is_in_pyproject_packages():
+    """A package missing from the list is missing from the installed app."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "workbench").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert sorted(found - listed) == []

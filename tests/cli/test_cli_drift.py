@@ -70,6 +70,9 @@ def test_predict_with_drift_and_onnx_carries_the_profile(cli, trained):
     onnx_file = proj / "runs" / run_id / "model.onnx"
     code, _, err = cli("predict", "--model", onnx_file, tmp / "same.csv", "-o", tmp / "q.csv", "--drift")
     assert code == 0 and "Overall: no drift" in err
+    code, out, _ = cli("drift", "--model", onnx_file, tmp / "shifted.csv", "--json")
+    assert code == 0 and _flagged(json.loads(out)) == {"bill_length_mm", "island"}
+    assert cli("drift", "--model", onnx_file, proj, run_id, tmp / "same.csv")[0] == 1
 
 
 def test_runs_without_a_profile_rebuild_it_from_the_training_rows(cli, trained):

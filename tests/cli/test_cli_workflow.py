@@ -153,8 +153,12 @@ def test_ctrl_c_cancels_training_and_records_it(tmp_path):
     assert runs[-1]["metrics"].get("iterations", 0) >= 1
 
 
-def test_ctrl_c_stops_a_single_long_fit_in_a_worker_process(tmp_path):
-    """--process: Ctrl-C stops even a kernel SVM fit, which has no callback."""
+@pytest.mark.parametrize("mode", [["--process"], []], ids=["process", "in-process"])
+def test_ctrl_c_stops_a_single_long_fit(tmp_path, mode):
+    """Ctrl-C stops even a kernel SVM fit, which has no callback: in a worker
+    process (--process) it is killed; in-process the run is recorded and the
+    command leaves without waiting for the call (it crashed 3/14 times while
+    exiting around it, in 2.6-3.7 s).  bench/ctrl_c.py measures the seconds."""
     import numpy as np
     import pandas as pd
 
@@ -170,7 +174,7 @@ def test_ctrl_c_stops_a_single_long_fit_in_a_worker_process(tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1")
     p = subprocess.Popen(
         [sys.executable, "-m", "workbench.cli", "train", str(proj), "svm", "--target", "y",
-         "--algorithm", "svm", "--process", "--no-learning-curve"],
+         "--algorithm", "svm", *mode, "--no-learning-curve"],
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
     )
     deadline = time.time() + 90
@@ -186,7 +190,9 @@ def test_ctrl_c_stops_a_single_long_fit_in_a_worker_process(tmp_path):
     p.send_signal(signal.SIGINT)
     p.wait(timeout=15)
     stopped = time.time() - t0
-    assert p.returncode == 130, p.stderr.read()
-    assert stopped < 5, stopped
+    rest = p.stderr.read()
+    assert p.returncode == 130, rest  # a crash while exiting reads as -11 / 139
+    assert "Fatal Python error" not in rest and "Traceback" not in rest, rest
+    assert stopped < 5, stopped  # generous: a busy 2-core machine; the target is 2 s
     runs = json.loads(run_subprocess("runs", proj, "--json").stdout)
     assert runs[-1]["status"] == "cancelled"

@@ -115,3 +115,38 @@ def test_partial_dependence_matches_scikit_learn(penguins):
         ref = partial_dependence(model.pipeline, Xs, [name], kind="average", custom_values={name: grid},
                                  categorical_features=[name] if categorical else None)
         np.testing.assert_allclose(ours[name]["average"], ref["average"][-1], atol=1e-5)  # sklearn averages in float32
+
+
+def test_contributions_add_up_on_a_target_in_the_hundreds_of_thousands(tmp_path):
+    """float32 contributions alone missed the margin by ~0.3 here (1e-4 is the contract)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 600
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.choice(list("xyz"), n)})
+    df["price"] = 500_000 + 120_000 * df.a - 80_000 * df.b + (df.c == "x") * 50_000 + rng.normal(0, 1000, n)
+    df.to_csv(tmp_path / "houses.csv", index=False)
+    project = Project.init(tmp_path / "p")
+    project.add_dataset(tmp_path / "houses.csv")
+    run_id = _train(project, "houses", "price", "xgboost", n_estimators=50)
+    out = ExplainJob(project.root, run_id, rows=40, use_cache=False).run()
+    predictions = project.run(run_id).load_model().predict(
+        project.load_dataset("houses").loc[[r["index"] for r in out["rows"]]])
+    for row, real in zip(out["rows"], predictions):
+        assert out["base_value"] + sum(row["contributions"].values()) == pytest.approx(row["raw_output"], abs=1e-4)
+        assert row["raw_output"] == pytest.approx(real, abs=1e-4)
+
+
+def test_explain_job_stops_when_cancelled(penguins):
+    from workbench.engine import CancelToken, Cancelled, JobContext
+
+    project, runs = penguins
+    token = CancelToken()
+    seen = []
+
+    def on_event(event):
+        seen.append(event)
+        token.cancel()  # at its first report ("Loading rows"): it must stop at the next check
+
+    with pytest.raises(Cancelled):
+        ExplainJob(project.root, runs["logistic_regression"], rows=5, use_cache=False).run(JobContext(on_event, token))

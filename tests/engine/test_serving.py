@@ -203,3 +203,34 @@ def test_cli_serve_starts_answers_and_stops_on_ctrl_c(model_file):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_served_connections_have_nagle_off():
+    """A listening socket made with a plain socket() gave accepted connections
+    proto 0, so asyncio left Nagle on and each answer waited ~40 ms for the
+    client's delayed ACK."""
+    import asyncio
+    import socket
+
+    from workbench.engine.serving.server import bind
+
+    sock = bind("127.0.0.1", 0)
+    seen = {}
+
+    async def main() -> None:
+        def accepted(reader, writer) -> None:
+            seen["nodelay"] = writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            writer.close()
+
+        server = await asyncio.start_server(accepted, sock=sock)
+        _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.02)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(main())
+    assert seen["nodelay"] == 1

@@ -88,3 +88,30 @@ def test_save_report_from_the_window_writes_one_html_file(qtbot, trained_project
     text = out.read_text(encoding="utf-8")
     assert "<section id='dependence'>" in text and "https:" not in text
     window.shutdown()
+
+
+def test_predict_view_explains_the_selected_row(qtbot, trained_project, tmp_path):
+    from workbench.gui.predict_view import PredictView
+
+    jobs = JobsModel()
+    project = ProjectModel()
+    project.open(trained_project)
+    view = PredictView(jobs, project)
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    view.show()
+    run_id = run_of(project, "xgboost").run_id
+    view.set_model_source("run:", run_id)
+    view.set_data_source("dataset:", "customers")
+    qtbot.mouseClick(view.predict_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0 and view.explain_button.isEnabled(), timeout=60000)
+    view.view.setCurrentIndex(view.model.index(5, 0))
+    qtbot.mouseClick(view.explain_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.explain_dialog is not None, timeout=60000)
+    row = view.explain_dialog.data["rows"][0]
+    assert row["index"] == view.table_result.frame.index[view.model.frame_row(5)]
+    assert row["base_value"] + sum(row["contributions"].values()) == pytest.approx(row["raw_output"], abs=1e-4)
+    assert view.explain_dialog.data["partial_dependence"] == {}  # a quick per-row answer
+    qtbot.wait(300)  # the axes size themselves to their labels on the first paints
+    view.explain_dialog.grab().save(str(tmp_path / "row.png"))
+    jobs.shutdown()

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
-from workbench.gui.export_dialog import ExportDialog, export_available
+from workbench.gui.export_dialog import ExportDialog
 from workbench.gui.jobs import JobsModel, JobState
 from workbench.gui.main_window import TAB_MODEL
 from workbench.gui.project_model import ProjectModel
@@ -65,7 +65,6 @@ def test_device_combo_only_for_gpu_capable_algorithms(window):
     assert form.device_combo.isHidden()
 
 
-@pytest.mark.skipif(not export_available(), reason="engine has no ONNX export")
 def test_export_dialog_writes_onnx_and_shows_parity(qtbot, trained_project, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(trained_project, copy)

@@ -53,7 +53,10 @@ class FakeExecutor:
 def four_cores(monkeypatch):
     import workbench.engine.jobs.threads as threads
 
+    import workbench.engine as engine
+
     monkeypatch.setattr(threads, "cpu_count", lambda: 4)
+    monkeypatch.setattr(engine, "cpu_count", lambda: 4)  # what the front ends import
     monkeypatch.setattr(MainWindow, "_process_executor_class", staticmethod(lambda: FakeExecutor))
     FakeExecutor.made = []
     ui_settings.set_executor_kind("process")

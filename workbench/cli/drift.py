@@ -1,6 +1,8 @@
 """``workbench drift PROJECT RUN FILE``: has the data moved on since training?
 
-FILE is a data file or a ``workbench serve --log`` file.  Exit status 0
+FILE is a data file or a ``workbench serve --log`` file.  ``--model
+FILE.onnx`` uses the training profile stored in an exported model instead
+of a run (a service started with ``serve --model`` has no project).  Exit status 0
 either way (drift is a finding, not an error); ``--fail-on-drift`` makes a
 drifted verdict exit 3, for scripts and schedulers.
 """
@@ -16,9 +18,10 @@ EXIT_DRIFT = 3
 def add_parser(subparsers: Any) -> None:
     s = subparsers.add_parser(
         "drift", help="compare new data (or a serve log) with a run's training data, per feature")
-    s.add_argument("project")
-    s.add_argument("run")
-    s.add_argument("file", help="a data file, or a JSON-lines log written by 'workbench serve --log'")
+    s.add_argument("inputs", nargs="+", metavar="PROJECT RUN FILE",
+                   help="the run and the new data: a data file, or a JSON-lines log written by "
+                        "'workbench serve --log' (with --model: FILE alone)")
+    s.add_argument("--model", help="an exported .onnx file (its stored training profile) instead of PROJECT RUN")
     s.add_argument("--json", action="store_true")
     s.add_argument("--fail-on-drift", action="store_true", help=f"exit {EXIT_DRIFT} when drift is found")
     s.set_defaults(func=cmd_drift)
@@ -43,8 +46,16 @@ def public_report(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_drift(args: Any) -> int:
-    from workbench.engine import drift_for_run
+    from workbench.cli.support import CliError
+    from workbench.engine import drift_for_onnx, drift_for_run
 
-    report = drift_for_run(args.project, args.run, args.file)
+    if args.model:
+        if len(args.inputs) != 1:
+            raise CliError("drift --model FILE.onnx takes exactly one data FILE.")
+        report = drift_for_onnx(args.model, args.inputs[0])
+    elif len(args.inputs) == 3:
+        report = drift_for_run(*args.inputs)
+    else:
+        raise CliError("drift needs PROJECT RUN FILE (or --model FILE.onnx FILE).")
     print_report(report, as_json=args.json)
     return EXIT_DRIFT if args.fail_on_drift and report["drifted"] else 0

@@ -19,6 +19,8 @@ from workbench.cli import threshold as threshold_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
     EXIT_ERROR,
+    check_output_path,
+    exit_now,
     CliError,
     clean_nan,
     format_value,
@@ -151,14 +153,33 @@ def cmd_train(args) -> int:
         project = Project.open(args.project)
         spec = spec_from_args(args, project)
     job = TrainJob(project.root, spec)
-    runner = run_job_in_process if args.process else run_job_interruptibly
+    from workbench.cli.cluster import run_job_on_cluster, scheduler_address
+
+    address = scheduler_address(args)
+    if address and project.dataset_path(spec.dataset).is_dir():
+        # Partitioned Parquet: the data stays on the workers (xgboost.dask).
+        from workbench.engine import DaskXGBoostJob
+
+        job = DaskXGBoostJob(project.root, spec, address, run_id=job.run_id)
+        runner = run_job_interruptibly
+    elif address:
+        def runner(job, on_event):
+            return run_job_on_cluster(job, on_event, address)
+    else:
+        runner = run_job_in_process if (args.process or args.executor == "process") else run_job_interruptibly
     try:
         summary = runner(job, ProgressPrinter(quiet=args.json))
     except Cancelled:
+        # A Ctrl-C while the data loads stops the job before its run folder
+        # exists: there is nothing to list, so say so instead of naming a run.
+        started = (project.root / "runs" / job.run_id).is_dir()
         if args.json:
-            print_json({"run_id": job.run_id, "status": "cancelled", "task": spec.task,
-                         "algorithm": spec.algorithm, "metrics": {}, "device": None})
-        print(f"Run {job.run_id} cancelled.", file=sys.stderr)
+            print_json({"run_id": job.run_id if started else None, "status": "cancelled", "task": spec.task,
+                        "algorithm": spec.algorithm, "metrics": {}, "device": None})
+        if started:
+            print(f"Run {job.run_id} cancelled.", file=sys.stderr)
+        else:
+            print("Cancelled before training started; nothing was started or recorded.", file=sys.stderr)
         return EXIT_CANCELLED
     summary = clean_nan(summary)
     if args.json:
@@ -278,6 +299,8 @@ def cmd_predict(args) -> int:
 def cmd_export(args) -> int:
     from workbench.engine import export_run
 
+    if args.output:
+        check_output_path(args.output)
     report = export_run(args.project, args.run, args.output)
     report = clean_nan(report)
     if args.json:
@@ -319,6 +342,7 @@ def cmd_gui(args) -> int:
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     from workbench import __version__
+    from workbench.cli import cluster as cluster_cli
 
     p = argparse.ArgumentParser(
         prog="workbench",
@@ -376,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=pos_int, help="CPU threads for this run (default: all cores)")
     s.add_argument("--process", action="store_true",
                    help="fit in a worker process: Ctrl-C then stops even one long library call within ~2 s")
+    cluster_cli.add_executor_flags(s)
     lc = s.add_mutually_exclusive_group()
     lc.add_argument("--learning-curve", dest="learning_curve", action="store_true", default=None)
     lc.add_argument("--no-learning-curve", dest="learning_curve", action="store_false")
@@ -424,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jobs", type=pos_int, default=1, help="trials in parallel")
     s.add_argument("--test-size", type=fraction, default=0.2)
     s.add_argument("--train-best", action="store_true", help="train the best trial as a normal run afterwards")
+    cluster_cli.add_executor_flags(s)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_tune)
 
@@ -434,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_leaderboard)
 
+    cluster_cli.add_parser(sub)
     drift.add_parser(sub)
     serve.add_parser(sub)
     retrain.add_parser(sub)
@@ -449,9 +476,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run one command; as a program (``argv`` None) a cancelled command exits at once."""
+    code = _main(list(sys.argv[1:] if argv is None else argv))
+    if argv is None and code == EXIT_CANCELLED:
+        exit_now(code)
+    return code
+
+
+def _main(argv: list[str]) -> int:
+    # `--debug` is a global flag, but people type it anywhere
+    # (`workbench train ... --debug`): take it out wherever it stands.
+    end = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:end]
+    argv = [a for i, a in enumerate(argv) if not (i < end and a == "--debug")]
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.debug = debug
     try:
         if args.command is None:
             return _start_gui([])
@@ -468,7 +508,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
+        # Before a job's own Ctrl-C handler is installed (imports, opening the project).
+        print("Interrupted; nothing was started." if args.command == "train" else "Interrupted.", file=sys.stderr)
         return EXIT_CANCELLED
     except BaseException as exc:
         from workbench.engine import Cancelled, WorkbenchError
@@ -487,10 +528,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif isinstance(exc, MemoryError):
             print("error: out of memory. Use a smaller file or fewer rows, close other programs, "
                   "or run on a machine with more memory.", file=sys.stderr)
+        elif isinstance(exc, OSError | ImportError) and _out_of_address_space(exc):
+            print("error: not enough memory to load the libraries this command needs "
+                  f"({exc}); raise the process's memory limit (ulimit -v) or free memory.".replace("\n", " "),
+                  file=sys.stderr)
         else:
             print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)".replace("\n", " "),
                   file=sys.stderr)
         return EXIT_ERROR
+
+
+def _out_of_address_space(exc: BaseException) -> bool:
+    """A shared library could not be mapped: the memory limit is too low, not a broken install."""
+    text = str(exc)
+    return "failed to map segment" in text or "Cannot allocate memory" in text
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,9 +13,10 @@ import sys
 
 
 def run_predict_command(args: argparse.Namespace) -> int:
-    from workbench.cli.support import CliError
+    from workbench.cli.support import CliError, check_output_path
     from workbench.engine import atomic_write_text, load_table, open_predictor, predict_table
 
+    check_output_path(args.output)
     if args.model:
         if len(args.inputs) != 1:
             raise CliError("predict --model FILE.onnx takes exactly one DATA file.")

@@ -115,6 +115,7 @@ def run_tune_command(args: argparse.Namespace) -> int:
         clean_nan,
         print_json,
         ProgressPrinter,
+        run_job_in_process,
         run_job_interruptibly,
     )
     from workbench.engine import (
@@ -131,6 +132,11 @@ def run_tune_command(args: argparse.Namespace) -> int:
     algorithm = get_algorithm(args.algorithm)
     ranges = _check_ranges(args, algorithm)
     spec = _base_spec(args, project)
+    from workbench.cli.cluster import scheduler_address
+
+    # On a cluster the search stays here and every worker thread scores a
+    # trial (--jobs is the local thread count and does not apply).
+    scheduler = scheduler_address(args)
     job = TuneJob(
         project.root,
         spec,
@@ -142,12 +148,14 @@ def run_tune_command(args: argparse.Namespace) -> int:
         space_overrides=ranges,
         n_jobs=args.jobs,
         seed=args.seed,
+        scheduler=scheduler,
     )
     if not args.json:
         print(f"Search {job.tune_id}: {job.title}", file=sys.stderr)
     cancelled = False
     try:
-        result = run_job_interruptibly(job, ProgressPrinter(quiet=args.json))
+        runner = run_job_in_process if args.executor == "process" else run_job_interruptibly
+        result = runner(job, ProgressPrinter(quiet=args.json))
     except Cancelled:
         result = tune_result_so_far(project.root, job)
         cancelled = True

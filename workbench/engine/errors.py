@@ -33,6 +33,10 @@ class ExportError(WorkbenchError):
     """A model cannot be exported (e.g. to ONNX) or failed its parity check."""
 
 
+class ClusterError(WorkbenchError):
+    """A Dask cluster could not be reached, or lost a job (a worker died)."""
+
+
 class Cancelled(BaseException):
     """Raised inside a job when its cancel token is set.
 

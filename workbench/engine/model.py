@@ -6,7 +6,7 @@ and datetime as days since 1970-01-01) as float32 with NaN for missing,
 categorical as string with "" for missing.  :meth:`TrainedModel.coerce` turns
 any raw frame into exactly that, so the native pipeline and the ONNX graph see
 the same numbers (float32 casting before the estimator is what keeps trees'
-split thresholds in agreement; see FINDINGS.md).
+split thresholds in agreement; see docs/findings.md).
 """
 
 from __future__ import annotations

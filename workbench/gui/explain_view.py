@@ -18,6 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -166,6 +167,7 @@ class ExplainPanel(QWidget):
         if self.record is None:
             return None
         self._asked_for = self.record.run_id
+        self._cancel_previous()
         job = ExplainJob(project_root_of(self.record), self.record.run_id, rows=EXPLAIN_ROWS,
                          use_cache=self.data is None)
         self.method_label.setText("Explaining… (Jobs panel: progress and Cancel)")
@@ -173,6 +175,15 @@ class ExplainPanel(QWidget):
         run_id = self.record.run_id
         self._job_id = self.jobs.submit_job(job, kind="explain", on_done=lambda e: self._done(e, run_id))
         return self._job_id
+
+    def _cancel_previous(self) -> None:
+        """Clicking through runs must not queue an explanation per run passed."""
+        if self._job_id is not None:
+            try:
+                if not self.jobs.entry(self._job_id).state.finished:
+                    self.jobs.cancel(self._job_id)
+            except (KeyError, IndexError, ValueError):
+                pass
 
     def _done(self, entry: Any, run_id: str) -> None:
         self.explain_button.setEnabled(True)
@@ -232,3 +243,20 @@ class ExplainPanel(QWidget):
             draw_dependence(self.dependence_plot, name, curves[name])
         else:
             empty_message(self.dependence_plot, "No partial dependence (over the time budget)")
+
+
+class RowExplanationDialog(QDialog):
+    """The waterfall of rows explained on demand (the Predict view's "Explain row")."""
+
+    def __init__(self, data: dict[str, Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Why this prediction")
+        self.data = data
+        self.plot = make_plot("", "model output", "")
+        label = QLabel(f"Method: {data['method_text']} · output explained: {data['output']}")
+        label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        layout.addWidget(self.plot, 1)
+        self.resize(720, 420)
+        draw_waterfall(self.plot, data["rows"][0])

@@ -19,16 +19,6 @@ from workbench.gui.jobs import COMPUTE_LANE, FunctionJob, JobEntry, JobsModel, J
 from workbench.gui.widgets import ErrorLabel
 
 
-def export_available() -> bool:
-    """Whether the engine offers ONNX export (it may land after the GUI)."""
-    try:
-        import workbench.engine as engine
-
-        return callable(getattr(engine, "export_onnx", None))
-    except Exception:  # noqa: BLE001
-        return False
-
-
 def parity_text(parity: dict[str, Any] | None) -> str:
     if not parity:
         return "No parity check (the held-out rows were not available)."

@@ -7,12 +7,12 @@ through :class:`ExecutorRunner`) and pushes what happens into a thread-safe
 queue.  :class:`JobsModel`, living on the GUI thread, drains that queue from a
 timer and emits every signal *in the GUI thread* — so views never see a
 cross-thread signal (pytest-qt's ``waitSignal`` warns on those, see
-FINDINGS.md) and the worker never touches a widget.
+docs/findings.md) and the worker never touches a widget.
 
 Jobs wait in lanes: one running job per lane unless :meth:`JobsModel.set_lane_limit`
 allows more.  Training and export share the ``"compute"`` lane because two
 all-core fits side by side on a small machine are many times slower than one
-after the other (FINDINGS.md); the window raises its limit to the "Jobs at
+after the other (docs/findings.md); the window raises its limit to the "Jobs at
 once" setting when fits run in worker processes with capped threads.  Data
 loading and profiling use the ``"data"`` lane so a dataset can be inspected
 during a fit.
@@ -585,8 +585,11 @@ class JobsModel(QAbstractTableModel):
                 return format_elapsed(e.elapsed) if e.started else ""
         if role == Qt.ItemDataRole.DecorationRole and col == 1:
             return state_icon(e.state.value)
-        if role == Qt.ItemDataRole.ToolTipRole and col == 1 and e.error:
-            return e.error
+        if role == Qt.ItemDataRole.ToolTipRole and col == 1:
+            # The whole text when the column cuts it ("cancelling — a library call …").
+            return e.error or (e.state.value + (f" — {e.message}" if e.message else ""))
+        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+            return e.title
         if role == Qt.ItemDataRole.UserRole:
             return e.job_id
         return None

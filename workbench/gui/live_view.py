@@ -19,7 +19,6 @@ drawn while the view is hidden (it catches up when shown).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,15 +39,7 @@ from workbench.gui.icons import icon, state_icon
 from workbench.gui.jobs import JobsModel, JobState, format_elapsed
 from workbench.gui.plots import SERIES_COLORS, add_legend, make_plot, reset_ticks, show_message
 
-# Metric names where lower is better: these go on the loss plot.
-LOSS_NAMES = {
-    "loss", "logloss", "mlogloss", "log_loss", "rmse", "mse", "mae", "rmsle", "mape",
-    "error", "merror", "huber", "deviance", "inertia", "poisson-nloglik", "gamma-nloglik",
-}
-
-
-def is_loss(name: str) -> bool:
-    return name.lower() in LOSS_NAMES or name.lower().endswith("loss")
+from workbench.engine import is_loss  # the metric registry decides what goes on the loss plot
 
 
 class SeriesBuffer:
@@ -305,10 +296,10 @@ class LiveTrainingView(QWidget):
         if not (root and run_id):
             return None
         try:
-            from workbench.engine import RunRecord
+            from workbench.engine import RunFolder
 
-            result = RunRecord(run_id, Path(root) / "runs" / run_id).result or {}
-            best = result.get("best_iteration")
+            result = RunFolder.of(root, run_id).read_result()
+            best = result.best_iteration if result else None
             return int(best) if best is not None else None
         except Exception:  # noqa: BLE001 - the marker is a nicety
             return None

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui import settings as ui_settings
-from workbench.gui.export_dialog import ExportDialog, export_available
+from workbench.gui.export_dialog import ExportDialog
 from workbench.gui.help_menu import add_help_menu
 from workbench.gui.icons import app_icon, icon
 from workbench.gui.jobs import COMPUTE_LANE, JobsModel, JobState, process_runner_factory
@@ -78,8 +78,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Ready")
         self.resize(1360, 860)
         # The project panel keeps its names readable however the window is sized.
-        self.tree_dock.setMinimumWidth(210)
-        self.resizeDocks([self.tree_dock], [280], Qt.Orientation.Horizontal)
+        self.tree_dock.setMinimumWidth(200)
+        self.resizeDocks([self.tree_dock], [240], Qt.Orientation.Horizontal)
         self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
         self._restore_state()
         self.fit_to_screen()
@@ -132,8 +132,10 @@ class MainWindow(QMainWindow):
         self._add_explain_tabs()
         self.runs_table = RunsTable(self.project)
         model_tab = QSplitter(Qt.Orientation.Horizontal)
+        # The roles panel scrolls (it is the tall one); the model form keeps
+        # Train in sight and scrolls its parameters itself.
         model_tab.addWidget(scrolling(self.roles))
-        model_tab.addWidget(scrolling(self.model_form))
+        model_tab.addWidget(self.model_form)
         model_tab.setChildrenCollapsible(False)
         model_tab.setSizes([520, 480])
         tabs = QTabWidget()
@@ -195,7 +197,6 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("&Quit", None, self.close, QKeySequence.StandardKey.Quit)
         self.process_action = QAction("Train in a separate &process", self, checkable=True)
         self.process_action.setToolTip("A hung or crashing fit can then be stopped without harming the app")
-        self.process_action.setEnabled(self._process_executor_class() is not None)
         self.process_action.setChecked(ui_settings.executor_kind() == "process")
         self.process_action.toggled.connect(self._executor_toggled)
 
@@ -270,11 +271,8 @@ class MainWindow(QMainWindow):
 
     # -- hyperparameter search (views written by the tuning helper) ------------------
     def _add_tuning_tab(self, tabs: QTabWidget) -> None:
-        try:
-            from workbench.gui.tuning_view import TuningSetupWidget, TuningView
-        except ImportError:  # the engine's tuning module is optional
-            self.tuning_view = None
-            return
+        from workbench.gui.tuning_view import TuningSetupWidget, TuningView
+
         self.tuning_setup = TuningSetupWidget()
         self.tuning_view = TuningView()
         self._tune_job: int | None = None
@@ -328,9 +326,8 @@ class MainWindow(QMainWindow):
         """"Tune this": a search of the row's algorithm, starting from its run's settings."""
         params = (self.project.run(run_id).result or {}).get("params") or {}
         self.session.set_algorithm(algorithm, params)
-        if self.tuning_view is not None:
-            self.tabs.setCurrentIndex(self.tabs.indexOf(self.tuning_view.parentWidget()))
-            self.tuning_setup.request_start()  # its own checks; emits start_requested
+        self.tabs.setCurrentIndex(self.tabs.indexOf(self.tuning_view.parentWidget()))
+        self.tuning_setup.request_start()  # its own checks; emits start_requested
 
     def _tuning_algorithm(self, key: str) -> None:
         from workbench.engine import WorkbenchError, get_algorithm
@@ -409,8 +406,6 @@ class MainWindow(QMainWindow):
         """Show a finished search in the Tune tab (a search running now keeps the tab)."""
         from workbench.engine import WorkbenchError, load_tune
 
-        if self.tuning_view is None:
-            return
         self.tabs.setCurrentIndex(self.tabs.indexOf(self.tuning_view.parentWidget()))
         if self.jobs.current("tune") is not None:
             self.statusBar().showMessage("A search is running; its trials stay on the Tune tab.", 10000)
@@ -464,9 +459,7 @@ class MainWindow(QMainWindow):
         self.train_action.setEnabled(is_open)
         self.cancel_action.setEnabled(not self.jobs.is_idle())
         record = self.results.record if self.tabs is not None else None
-        self.export_action.setEnabled(
-            export_available() and record is not None and getattr(record, "has_model", False)
-        )
+        self.export_action.setEnabled(record is not None and getattr(record, "has_model", False))
         name = self.project.project.name if is_open else ""
         self.setWindowTitle(f"{name} — Training Workbench" if name else "Training Workbench")
         if not is_open:
@@ -572,9 +565,6 @@ class MainWindow(QMainWindow):
             self.export_run(self.results.record.run_id)
 
     def export_run(self, run_id: str) -> ExportDialog | None:
-        if not export_available():
-            QMessageBox.information(self, "Export", "ONNX export is not available in this installation.")
-            return None
         dialog = ExportDialog(str(self.project.root), self.project.run(run_id), self.jobs, self)
         dialog.setModal(False)
         dialog.show()
@@ -583,10 +573,8 @@ class MainWindow(QMainWindow):
     # -- executor setting -----------------------------------------------------------------------------
     @staticmethod
     def _process_executor_class() -> Any:
-        try:
-            from workbench.engine import ProcessExecutor
-        except ImportError:
-            return None
+        from workbench.engine import ProcessExecutor
+
         return ProcessExecutor
 
     def _executor_toggled(self, on: bool) -> None:

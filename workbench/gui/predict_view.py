@@ -110,6 +110,11 @@ class PredictView(QWidget):
         self.predict_button = QPushButton("Predict")
         self.save_button = QPushButton("Save as CSV…")
         self.save_button.setEnabled(False)
+        # -- why this prediction (issue 15, explain helper): the selected row's waterfall.
+        self.explain_button = QPushButton("Explain row…")
+        self.explain_button.setToolTip("Feature contributions to the selected row's prediction (a run's model)")
+        self.explain_button.setEnabled(False)
+        self.explain_dialog: Any = None
         self.drift_button = QPushButton("Drift…")
         self.drift_button.setToolTip("This data against the model's training data, feature by feature")
         self.drift_button.setEnabled(False)
@@ -129,6 +134,7 @@ class PredictView(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.predict_button)
         buttons.addWidget(self.save_button)
+        buttons.addWidget(self.explain_button)
         buttons.addWidget(self.drift_button)
         buttons.addStretch(1)
 
@@ -158,6 +164,7 @@ class PredictView(QWidget):
         self.file_button.clicked.connect(self._choose_file)
         self.predict_button.clicked.connect(self.predict)
         self.save_button.clicked.connect(self._choose_save)
+        self.explain_button.clicked.connect(self.explain_row)
         self.drift_button.clicked.connect(self.show_drift)
         project.projectChanged.connect(self.refresh)
         project.runsChanged.connect(self.refresh)
@@ -249,8 +256,31 @@ class PredictView(QWidget):
         self.model.set_predictions(table.frame, check.problem_rows, " ".join(
             [check.bad_message()] if check.bad else []) or "A feature value is missing here (imputed).")
         self.save_button.setEnabled(True)
+        self.explain_button.setEnabled(_split(self.model_combo.currentData() or "")[0] == RUN_ITEM)
         self.try_row.set_model(result["predictor"], result["defaults"], result["choices"])
         self.status.emit(lines[0])
+
+    def explain_row(self) -> int | None:
+        """Explain the selected prediction (first row if none) in a job; shows a waterfall."""
+        from workbench.engine import ExplainJob
+        from workbench.gui.explain_view import RowExplanationDialog
+
+        kind, run_id = _split(self.model_combo.currentData() or "")
+        if self.table_result is None or kind != RUN_ITEM or not self.project.is_open:
+            return None
+        current = self.view.currentIndex()
+        position = self.model.frame_row(current.row() if current.isValid() else 0)
+        rows = self.table_result.frame.iloc[[position]]
+        job = ExplainJob(str(self.project.root), run_id, rows=1, frame=rows, dependence=False)
+
+        def done(entry: Any) -> None:
+            if entry.state != JobState.COMPLETED:
+                self.notes.setText(f"Cannot explain: {entry.error}" if entry.error else "Explanation cancelled.")
+                return
+            self.explain_dialog = RowExplanationDialog(entry.result, self)
+            self.explain_dialog.show()
+
+        return self.jobs.submit_job(job, kind="explain", on_done=done)
 
     def show_drift(self) -> Any:
         """Open the drift view of the last prediction's data."""

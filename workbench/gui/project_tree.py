@@ -184,10 +184,8 @@ class ProjectTree(QWidget):
 
     def _can_export(self, run_id: str) -> bool:
         try:
-            import workbench.engine as engine
-
             record = self.project.run(run_id)
-            return hasattr(engine, "export_onnx") and record.status == "completed" and record.has_model
+            return record.status == "completed" and record.has_model
         except Exception:  # noqa: BLE001
             return False
 

@@ -49,7 +49,7 @@ def set_executor_kind(kind: str) -> None:
 
 def default_jobs_at_once() -> int:
     """Half the cores: two all-core fits side by side are slower than one after
-    the other (FINDINGS.md), but a few capped jobs share a big machine well."""
+    the other (docs/findings.md), but a few capped jobs share a big machine well."""
     from workbench.engine import cpu_count
 
     return max(1, cpu_count() // 2)

@@ -5,7 +5,7 @@ same as opening fifty.  Numeric columns are read from cached numpy arrays
 (a view, no copy); other columns through ``DataFrame.iat``.  Sorting is done
 by pandas (``sort_order``) and applied as a row permutation — never through a
 ``QSortFilterProxyModel``, which calls Python ``data()`` per comparison and
-takes minutes on big frames (FINDINGS.md).
+takes minutes on big frames (docs/findings.md).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ their fold scores can be paired.  The runs are ordinary runs: they appear in
 ``workbench runs`` and open like any other.
 
 Runs go one after another inside this job, each under the executor's thread
-cap, so a comparison never oversubscribes the machine (FINDINGS: two all-core
+cap, so a comparison never oversubscribes the machine (docs/findings.md: two all-core
 fits side by side are 25-50x slower).  The baseline goes first: it takes
 milliseconds and every later row is read against it.
 """
@@ -152,7 +152,7 @@ class CompareJob(RunFolderOwner):
         spec does not name one.
         """
         from workbench.engine.errors import DataError
-        from workbench.engine.training.evaluation import headline_metric, metric_direction
+        from workbench.engine.metrics import headline_metric, metric_direction
         from workbench.engine.training.problem import infer_task
         from workbench.engine.tuning.objective import objective_metrics
 

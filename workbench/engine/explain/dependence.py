@@ -65,7 +65,8 @@ def partial_dependence_curves(model: "TrainedModel", X: pd.DataFrame, features: 
     :data:`ICE_LINES` of the individual curves.  All grid points go through
     the pipeline in ONE call: scikit-learn calls it once per grid point, and
     a pipeline's per-call overhead (~0.1 s for a ColumnTransformer on a busy
-    2-core machine) made that 20x slower on small samples.  Output:
+    2-core machine) made that 6.7x (XGBoost) to 8.6x (random forest) slower
+    on 300 rows (bench/explain.py, bench/RESULTS.md).  Output:
     probability of the positive class (binary), of each class (multiclass:
     ``average`` is a list per class, ``classes`` names them) or the
     prediction (regression).

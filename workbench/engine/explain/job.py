@@ -34,6 +34,8 @@ MIN_BUDGET_S = 3.0
 GLOBAL_MAX_ROWS = 2000   # rows TreeSHAP's global importance is averaged over
 PDP_MAX_ROWS = 300       # rows each partial-dependence curve averages
 PDP_FEATURES = 5
+PDP_ALWAYS = 3           # top features that always get a curve (on fewer rows if need be)
+PDP_MIN_ROWS = 50
 
 
 def _model_stamp(folder: Path) -> str:
@@ -69,12 +71,18 @@ class ExplainJob:
         the first held-out rows).
     row_offset
         Skip this many rows of the file/held-out rows first.
+    frame
+        Rows to explain given directly (a raw frame, e.g. the Predict view's
+        table; extra columns are ignored).  Instead of ``data_path``.
+    dependence
+        Compute partial dependence too (off for a quick per-row answer).
     """
 
     kind = "explain"
 
     def __init__(self, project_root: str | os.PathLike, run_id: str, data_path: str | os.PathLike | None = None,
-                 rows: int = DEFAULT_ROWS, *, row_offset: int = 0, seed: int = 0, use_cache: bool = True) -> None:
+                 rows: int = DEFAULT_ROWS, *, row_offset: int = 0, seed: int = 0, use_cache: bool = True,
+                 frame: pd.DataFrame | None = None, dependence: bool = True) -> None:
         self.project_root = str(project_root)
         self.run_id = run_id
         self.data_path = str(data_path) if data_path else None
@@ -82,6 +90,8 @@ class ExplainJob:
         self.row_offset = max(0, int(row_offset))
         self.seed = seed
         self.use_cache = use_cache
+        self.frame = frame
+        self.dependence = dependence
         self.title = f"Explain {run_id}"
 
     def run(self, ctx: JobContext | None = None) -> dict[str, Any]:
@@ -95,7 +105,7 @@ class ExplainJob:
         record = project.run(self.run_id)
         if not record.has_model:
             raise ProjectError(f"Run {record.run_id} has no saved model to explain (status: {record.status}).")
-        default_request = self.data_path is None and self.row_offset == 0
+        default_request = self.data_path is None and self.frame is None and self.row_offset == 0 and self.dependence
         if self.use_cache and default_request:
             cached = read_cached_explanation(record.folder)
             if cached is not None and cached.get("requested_rows", 0) >= self.rows:
@@ -115,7 +125,9 @@ class ExplainJob:
             held = project.load_dataset(record.spec.dataset)
         names = [f.name for f in model.info.features]
         reference = model.coerce(held)
-        if self.data_path:
+        if self.frame is not None:
+            raw_rows = self.frame
+        elif self.data_path:
             raw_rows = load_table(self.data_path)
         else:
             raw_rows = held
@@ -133,6 +145,7 @@ class ExplainJob:
             idx = rng.choice(len(reference), min(GLOBAL_MAX_ROWS, len(reference)), replace=False)
             global_part = tree_shap(model, reference.iloc[np.sort(idx)])["contributions"]
             sample["global_rows"] = int(len(idx))
+            sample["float32_rounding_spread"] = local["rounding_residual"]
             fallback_note = None
         except _NoTreeShap as exc:
             fallback_note = None if "not an XGBoost" in str(exc) else f"Exact TreeSHAP unavailable ({exc})."
@@ -147,19 +160,30 @@ class ExplainJob:
         order = np.argsort(-mean_abs, kind="stable")
         global_rank = [{"feature": names[i], "mean_abs": float(mean_abs[i])} for i in order]
 
-        # Partial dependence for the top features, within what is left of the budget.
+        # Partial dependence for the top features, within what is left of the
+        # budget: the first PDP_ALWAYS curves are always drawn (on fewer rows
+        # when time is short), the rest only while there is time.
         ctx.progress(0.6, "Partial dependence")
         pdp_idx = rng.choice(len(reference), min(PDP_MAX_ROWS, len(reference)), replace=False)
         pdp_frame = reference.iloc[np.sort(pdp_idx)].reset_index(drop=True)
         pdp: dict[str, Any] = {}
         skipped: list[str] = []
-        for name in [g["feature"] for g in global_rank[:PDP_FEATURES]]:
+        per_row_s: float | None = None  # seconds per sampled row of one curve, once measured
+        names_pdp = [g["feature"] for g in global_rank[:PDP_FEATURES]] if self.dependence else []
+        for k, name in enumerate(names_pdp):
             ctx.check()
-            if time.perf_counter() - started > budget:
+            left = budget - (time.perf_counter() - started)
+            if left <= 0 and len(pdp) >= PDP_ALWAYS:
                 skipped.append(name)
                 continue
-            pdp.update(partial_dependence_curves(model, pdp_frame, [name], seed=self.seed))
-        sample["pdp_rows"] = int(len(pdp_frame))
+            n_rows = len(pdp_frame)
+            if per_row_s:
+                share = max(left, 0.0) / max(1, min(len(names_pdp) - k, PDP_ALWAYS - len(pdp)) or 1)
+                n_rows = int(np.clip(share / per_row_s, min(PDP_MIN_ROWS, len(pdp_frame)), len(pdp_frame)))
+            t0 = time.perf_counter()
+            pdp.update(partial_dependence_curves(model, pdp_frame.iloc[:n_rows], [name], seed=self.seed))
+            per_row_s = (time.perf_counter() - t0) / max(1, n_rows)
+        sample["pdp_rows"] = max((c["rows"] for c in pdp.values()), default=int(len(pdp_frame)))
 
         predictions = model.predict(raw_rows)
         labels = list(model.classes)

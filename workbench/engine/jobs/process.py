@@ -69,7 +69,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Modules a worker imports before it says it is ready, so that a job starts
-#: without paying seconds of imports (FINDINGS.md: sklearn 1.5 s, xgboost
+#: without paying seconds of imports (docs/findings.md: sklearn 1.5 s, xgboost
 #: 1.7 s).  Missing ones are skipped.
 DEFAULT_WARM_IMPORTS: tuple[str, ...] = (
     "numpy",

@@ -1,7 +1,7 @@
 """Keep every job inside its share of the CPU cores.
 
 Two all-core OpenMP fits side by side on a 2-core machine run 20-50x slower
-than one alone (FINDINGS.md: HistGradientBoosting 1.2 s alone, 31-63 s beside
+than one alone (docs/findings.md: HistGradientBoosting 1.2 s alone, 31-63 s beside
 another).  Every job therefore runs inside :func:`cap_threads`, which limits
 the BLAS and OpenMP pools already loaded (threadpoolctl) and sets the
 ``*_NUM_THREADS`` variables that libraries loaded *later* (XGBoost imported

@@ -193,7 +193,7 @@ def _worker_main(
 
         def emit(event: Event, job_id: str = job_id) -> None:
             with send_lock:
-                conn.send(("event", job_id, event.to_dict()))
+                _send(conn, ("event", job_id, event.to_dict()))
 
         try:
             job = load_job(payload, job_module, job_class)
@@ -212,10 +212,19 @@ def _worker_main(
         failure_dict = outcome.failure.to_dict() if outcome.failure else None
         with send_lock:
             try:
-                conn.send(("done", job_id, outcome.state.value, outcome.result, failure_dict))
+                _send(conn, ("done", job_id, outcome.state.value, outcome.result, failure_dict))
             except (pickle.PicklingError, TypeError, AttributeError) as exc:
                 failure = _failure_from(exc)
-                conn.send(("done", job_id, JobState.FAILED.value, None, failure.to_dict()))
+                _send(conn, ("done", job_id, JobState.FAILED.value, None, failure.to_dict()))
+
+
+def _send(conn: multiprocessing.connection.Connection, message: tuple[Any, ...]) -> None:
+    """Send to the app; if the app has gone (a CLI exits at once after Ctrl-C),
+    leave quietly instead of printing a BrokenPipeError traceback on its terminal."""
+    try:
+        conn.send(message)
+    except OSError:
+        os._exit(0)
 
 
 def _death_message(exitcode: int | None) -> tuple[str, str]:

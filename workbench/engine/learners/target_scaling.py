@@ -48,11 +48,20 @@ class _StandardizedTarget:
             return scaled * self.y_scale_[0] + self.y_mean_[0]
         return scaled * self.y_scale_ + self.y_mean_
 
-    def _learn_scale(self, y: Any) -> None:
+    def _learn_scale(self, y: Any, sample_weight: Any = None) -> None:
+        if y is None:  # scikit-learn's wording (check_requires_y_none), before y is used
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         y = np.asarray(y, dtype=np.float64)
         y2 = y.reshape(len(y), -1)
-        mean = np.nanmean(y2, axis=0) if len(y2) else np.zeros(y2.shape[1])
-        scale = np.nanstd(y2, axis=0) if len(y2) else np.ones(y2.shape[1])
+        # Weighted like the fit itself: a row of weight 2 counts as two rows.
+        w = None if sample_weight is None else np.broadcast_to(np.asarray(sample_weight, np.float64), len(y2))
+        if w is not None and not w.sum() > 0:
+            w = None
+        if len(y2):
+            mean = np.average(y2, axis=0, weights=w)
+            scale = np.sqrt(np.average((y2 - mean) ** 2, axis=0, weights=w))
+        else:
+            mean, scale = np.zeros(y2.shape[1]), np.ones(y2.shape[1])
         # A constant target has no spread to divide by; 1 keeps it as is.
         scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
         self.y_mean_ = np.asarray(mean, dtype=np.float64)
@@ -71,13 +80,17 @@ class StandardizedMLPRegressor(_StandardizedTarget, MLPRegressor):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "StandardizedMLPRegressor":
         # warm_start continues the same network: keep the scale it learnt in.
         if not (self.warm_start and hasattr(self, "y_mean_")):
-            self._learn_scale(y)
+            self._learn_scale(y, sample_weight)
+        elif y is None:
+            self._learn_scale(y)  # refuses it
         return super().fit(X, self._scaled(y), sample_weight=sample_weight)
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "StandardizedMLPRegressor":
         # The first call fixes the scale; later epochs must use the same one.
         if not hasattr(self, "coefs_") or not hasattr(self, "y_mean_"):
-            self._learn_scale(y)
+            self._learn_scale(y, sample_weight)
+        elif y is None:
+            self._learn_scale(y)  # refuses it
         return super().partial_fit(X, self._scaled(y), sample_weight=sample_weight)
 
 
@@ -92,5 +105,5 @@ class StandardizedSVR(_StandardizedTarget, SVR):
     """
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "StandardizedSVR":
-        self._learn_scale(y)
+        self._learn_scale(y, sample_weight)
         return super().fit(X, self._scaled(y), sample_weight=sample_weight)

@@ -2,7 +2,7 @@
 
 Tree families take unscaled numbers (``scale_numeric=False``): scaling changes
 nothing for a tree, and in float32 it moves imputed values onto split points,
-which breaks ONNX parity (FINDINGS.md).
+which breaks ONNX parity (docs/findings.md).
 """
 
 from __future__ import annotations

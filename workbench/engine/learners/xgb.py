@@ -11,7 +11,7 @@ from typing import Any
 
 from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, FitData, FitInfo, ParamSpec
 from workbench.engine.errors import TrainingError
-from workbench.engine.learners.common import CLF, CLF_REG, early_stopping_rounds, learning_rate, n_estimators
+from workbench.engine.learners.common import CLF, CLF_REG, class_weight, early_stopping_rounds, learning_rate, n_estimators
 from workbench.engine.learners.iterative import Reporter, has_valid, train_sample
 
 # XGBoost's metric names -> ours (the same names for every learner).
@@ -33,6 +33,7 @@ def _xgboost(params: dict[str, Any], ctx: BuildContext) -> Any:
     xgb = _import_xgboost()
     p = dict(params)
     rounds = p.pop("early_stopping_rounds")
+    p.pop("class_weight", None)  # "balanced": per-row weights in our fitter
     common = dict(
         tree_method="hist",
         device=ctx.device,
@@ -60,6 +61,15 @@ def _renamed(history: dict[str, list[float]], names: dict[str, str]) -> dict[str
     return out
 
 
+def _variance(y: Any) -> float | None:
+    """Population variance of a target (None when it is constant or empty)."""
+    import numpy as np
+
+    values = np.asarray(y, dtype="float64")
+    var = float(np.var(values)) if values.size else 0.0
+    return var if var > 0 else None
+
+
 def _device_used(booster: Any) -> str:
     """The device XGBoost really trained on ('cuda' may silently fall back)."""
     try:
@@ -74,7 +84,7 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
     """Fit with a TrainingCallback emitting train(sample)/valid metrics per round.
 
     The training set is evaluated on a sample of <= 10 000 rows: evaluating
-    all of it each round costs 65-100% extra (FINDINGS.md).  A Cancelled
+    all of it each round costs 65-100% extra (docs/findings.md).  A Cancelled
     raised in the callback propagates out of XGBoost's Python training loop.
     """
     xgb = _import_xgboost()
@@ -87,10 +97,18 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
 
     callback_base: Any = xgb.callback.TrainingCallback  # xgboost is imported lazily
 
+    # Regression reports losses only; R² = 1 - MSE / Var(y) comes free from
+    # the rmse XGBoost already computes, so the live Metric panel has a score.
+    variances = ((_variance(ys), _variance(data.y_valid) if valid else None) if data.task != CLF
+                 else (None, None))
+
     class LiveMetrics(callback_base):
         def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
             train = _renamed(evals_log.get("validation_0", {}), names)
             scores = _renamed(evals_log.get("validation_1", {}), names)
+            for metrics, var in ((train, variances[0]), (scores, variances[1])):
+                if var and "rmse" in metrics:
+                    metrics["r2"] = 1.0 - metrics["rmse"] ** 2 / var
             reporter.step(epoch + 1, train, scores)
             return False
 
@@ -101,7 +119,8 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
         overrides["early_stopping_rounds"] = None  # would stop on the train sample
     estimator.set_params(**overrides)
     try:
-        estimator.fit(data.X_train, data.y_train, eval_set=eval_set, verbose=False)
+        estimator.fit(data.X_train, data.y_train, eval_set=eval_set, verbose=False,
+                      sample_weight=data.sample_weight)
     finally:
         # The saved model must not hold the callback (it references the job).
         # Plain attributes: XGBModel.set_params on a fitted model re-sends every
@@ -155,6 +174,7 @@ XGBOOST = Algorithm(
             "gamma", "float", 0.0, low=0.0, high=1e6, search_high=5.0,
             help="Minimum loss reduction needed to split; raise it to prune weak splits.",
         ),
+        class_weight(),
         early_stopping_rounds(0),
     ),
     factory=_xgboost,

@@ -227,10 +227,8 @@ def _convert_catboost(scope: Any, operator: Any, container: Any) -> None:
 def _register_preparation() -> None:
     from skl2onnx import update_registered_converter
 
-    try:
-        from workbench.engine.training import preparation
-    except ImportError:  # pragma: no cover - preparation is part of the engine
-        return
+    from workbench.engine.training import preparation
+
     table = {
         "ToFloat32": (_shape_same_width, _convert_to_float32),
         "DatetimeFeatures": (_shape_datetime_features, _convert_datetime_features),
@@ -260,6 +258,12 @@ def _register_learners() -> None:
     update_registered_converter(
         MixedNB, "WorkbenchMixedNB", calculate_linear_classifier_output_shapes,
         _convert_mixed_nb, options={"zipmap": [False, True, "columns"], "nocl": [False, True]},
+    )
+    from sklearn.linear_model import SGDClassifier
+
+    update_registered_converter(
+        SGDClassifier, "WorkbenchSGDClassifier", calculate_linear_classifier_output_shapes,
+        _convert_sgd_classifier, options={"zipmap": [False, True, "columns"], "nocl": [False, True]},
     )
     from sklearn.dummy import DummyClassifier, DummyRegressor
 
@@ -319,6 +323,73 @@ def _convert_mixed_nb(scope: Any, operator: Any, container: Any) -> None:
     container.add_node("Cast", [proba], [operator.outputs[1].full_name], to=TensorProto.FLOAT,
                        name=scope.get_unique_operator_name("Cast"))
     code = node("ArgMax", [jll], axis=1, keepdims=0)
+    classes = np.asarray(op.classes_)
+    table = classes.astype(np.int64) if classes.dtype.kind in "iub" else classes.astype(str).astype(object)
+    container.add_node("Gather", [_const(scope, container, table), code], [operator.outputs[0].full_name], axis=0,
+                       name=scope.get_unique_operator_name("Gather"))
+
+
+def _convert_sgd_classifier(scope: Any, operator: Any, container: Any) -> None:
+    """SGDClassifier with the native label rule: the class of the largest decision score.
+
+    skl2onnx takes the label from the probabilities; on saturated one-vs-rest
+    probabilities (1.0 for two classes) that picks the first, while native
+    ``predict`` takes the larger decision score (an SGD model's labels agreed
+    on 38.9 % of rows).  Here scores, probabilities and label follow
+    scikit-learn's own formulas, in double precision like the native model.
+    """
+    import numpy as np
+    from onnx import TensorProto
+
+    op = operator.raw_operator
+    g = _Graph(scope, container)
+    # The scores in the precision native decision_function uses (scikit-learn
+    # keeps float32 coefficients for float32 data), then double from there.
+    dtype: Any
+    if np.asarray(op.coef_).dtype == np.float32:
+        x, dtype = operator.inputs[0].full_name, np.float32
+    else:
+        x, dtype = _cast(container, scope, operator.inputs[0].full_name, TensorProto.DOUBLE), np.float64
+    coef = np.asarray(op.coef_, dtype=dtype)
+    raw = g.op("Add", g.op("MatMul", x, _const(scope, container, coef.T.copy())),
+               _const(scope, container, np.asarray(op.intercept_, dtype=dtype).reshape(1, -1)))
+    scores = g.op("Cast", raw, to=TensorProto.DOUBLE) if dtype == np.float32 else raw
+    binary = coef.shape[0] == 1
+    if binary:
+        # decision_function is scores[:, 0]; predict: class 1 where it is > 0.
+        code = g.op("Cast", g.op("Greater", scores, 0.0), to=TensorProto.INT64)
+        code = g.op("Reshape", code, _const(scope, container, np.array([-1], np.int64)))
+    else:
+        code = g.op("ArgMax", scores, axis=1, keepdims=0)
+    if op.loss == "log_loss":
+        # expit, accurate on both tails like scipy's (tiny probabilities of
+        # very negative scores matter: one-vs-rest divides by their sum):
+        # e = exp(-|x|); x >= 0: 1 / (1 + e), else e / (1 + e).
+        e = g.op("Exp", g.op("Neg", g.op("Abs", scores)))
+        denominator = g.op("Add", e, 1.0)
+        p = g.op("Where", g.op("GreaterOrEqual", scores, 0.0), g.op("Div", 1.0, denominator),
+                 g.op("Div", e, denominator))
+    elif op.loss == "modified_huber":
+        p = g.op("Div", g.op("Add", g.op("Clip", scores, g.const(-1.0), g.const(1.0)), 1.0), 2.0)
+    else:  # no probabilities natively: the graph carries the scores
+        p = scores
+    if binary:
+        other = g.op("Sub", 1.0, p) if op.loss in ("log_loss", "modified_huber") else g.op("Neg", p)
+        proba = g.op("Concat", other, p, axis=1)
+    elif op.loss in ("log_loss", "modified_huber"):
+        total = g.op("ReduceSum", p, _const(scope, container, np.array([1], np.int64)), keepdims=1)
+        if op.loss == "modified_huber":
+            # scikit-learn: rows whose probabilities sum to 0 become uniform.
+            zero = g.op("Equal", total, 0.0)
+            total = g.op("Where", zero, g.const(1.0), total)
+            uniform = g.const(1.0 / coef.shape[0])
+            proba = g.op("Where", zero, uniform, g.op("Div", p, total))
+        else:
+            proba = g.op("Div", p, total)
+    else:
+        proba = p
+    container.add_node("Cast", [proba], [operator.outputs[1].full_name], to=TensorProto.FLOAT,
+                       name=scope.get_unique_operator_name("Cast"))
     classes = np.asarray(op.classes_)
     table = classes.astype(np.int64) if classes.dtype.kind in "iub" else classes.astype(str).astype(object)
     container.add_node("Gather", [_const(scope, container, table), code], [operator.outputs[0].full_name], axis=0,

@@ -22,7 +22,7 @@ outputs are the same as for any other model.
 
 Opset policy: every model is written with ``{"": 21, "ai.onnx.ml": 3}``.
 That is the newest pair every converter we use supports: onnxmltools'
-XGBoost converter fails at ``ai.onnx.ml`` 5 (FINDINGS.md), and
+XGBoost converter fails at ``ai.onnx.ml`` 5 (docs/findings.md), and
 onnxruntime 1.18+ runs opset 21.
 """
 

@@ -102,12 +102,15 @@ def load_form_state(project_root: str | os.PathLike, dataset: str) -> FormState 
 
 def save_form_state(project_root: str | os.PathLike, dataset: str, state: FormState) -> None:
     """Store ``state`` for ``dataset``, keeping the other datasets' entries."""
-    data = _read_all(project_root)
-    new = state.to_dict()
-    if data.get(dataset) == new:
-        return  # unchanged: no write, no churn in a project under git
-    data[dataset] = new
-    atomic_write_text(forms_path(project_root), json.dumps(data, indent=2, sort_keys=True) + "\n")
+    from workbench.engine.project.lock import project_lock
+
+    with project_lock(project_root):  # re-read inside: another window's entries are kept
+        data = _read_all(project_root)
+        new = state.to_dict()
+        if data.get(dataset) == new:
+            return  # unchanged: no write, no churn in a project under git
+        data[dataset] = new
+        atomic_write_text(forms_path(project_root), json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def guess_target(columns: list[str]) -> str | None:

@@ -155,6 +155,24 @@ def read_json_file(path: Path) -> Any:
         raise ProjectError(f"{path.name} is corrupt ({what}).") from None
 
 
+def write_lock(lock: Path) -> None:
+    """Write a ``run.lock`` naming this process.
+
+    The content stays the bare pid (as always); the file's mtime is set to
+    this process's start time, so :func:`lock_owner_alive` compares two
+    times of this machine's clock even when the project sits on a network
+    share whose clock differs.
+    """
+    lock.write_text(str(os.getpid()))
+    try:
+        import psutil
+
+        started = psutil.Process().create_time()
+        os.utime(lock, (started, started))
+    except Exception:  # no psutil: the write time is a later bound of the start, which still works
+        pass
+
+
 def lock_owner_alive(lock: Path) -> bool:
     """Whether the process named in a ``run.lock`` still runs *that* run.
 
@@ -162,7 +180,7 @@ def lock_owner_alive(lock: Path) -> bool:
     processes) the pid is reused by an unrelated program and the run would
     read as running forever.  The owner wrote the lock after it started, so
     a process with that pid that started after the lock was written is
-    someone else.
+    someone else (:func:`write_lock` stamps the owner's start time).
     """
     try:
         pid = int(lock.read_text().strip() or 0)
@@ -254,7 +272,7 @@ class RunFolder:
     def create(self, spec_json: str) -> None:
         """Make the folder with its lock (this process) and spec; refuses an existing run."""
         self.path.mkdir(parents=True, exist_ok=False)
-        self.lock_path.write_text(str(os.getpid()))
+        write_lock(self.lock_path)
         atomic_write_text(self.spec_path, spec_json)
 
     def write_result(self, result: RunResult) -> None:
@@ -273,7 +291,7 @@ class RunFolder:
         if not self.path.is_dir():
             return False
         from workbench.engine.project.lock import project_lock
-        from workbench.engine.project.runs import metrics_from_events, read_events
+        from workbench.engine.project.run_events import metrics_from_events, read_events
 
         with project_lock(self.project_root):
             if self.result_path.exists():

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench.engine.errors import ProjectError
-from workbench.engine.jobs.events import Event, Iteration, ResourceSample, event_from_dict
+from workbench.engine.jobs.events import Event, ResourceSample
 from workbench.engine.fsutil import atomic_write_text
+from workbench.engine.project.run_events import metrics_from_events, read_events
 from workbench.engine.project.run_folder import (
     DAMAGED,
     RUN_STATUSES,
@@ -41,39 +42,6 @@ def new_run_id(algorithm: str) -> str:
     """Sortable, readable and unique: ``20261121-143012-xgboost-3fa2``."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-{algorithm}-{secrets.token_hex(2)}"
-
-
-def read_events(path: Path) -> list[Event]:
-    """Events of a run; a torn last line (crash mid-write) is skipped.
-
-    Read as bytes and decoded per line: a write cut inside a multi-byte
-    character must not make the whole file unreadable.
-    """
-    events: list[Event] = []
-    try:
-        with open(path, "rb") as fh:
-            for raw in fh:
-                line = raw.decode("utf-8", errors="replace").strip()
-                if not line:
-                    continue
-                try:
-                    events.append(event_from_dict(json.loads(line)))
-                except (ValueError, KeyError, TypeError, AttributeError):
-                    continue
-    except FileNotFoundError:
-        pass
-    return events
-
-
-def metrics_from_events(events: list[Event]) -> dict[str, float]:
-    """The last iteration's validation (else training) metrics, prefixed."""
-    for event in reversed(events):
-        if isinstance(event, Iteration):
-            out = {f"valid_{k}": v for k, v in event.valid.items()}
-            out.update({f"train_{k}": v for k, v in event.train.items()})
-            out["iterations"] = float(event.step)
-            return out
-    return {}
 
 
 class RunWriter:
@@ -153,6 +121,9 @@ class RunRecord:
             self.run_folder.read_result()
         except ProjectError as exc:
             return str(exc)
+        return self._spec_damage()
+
+    def _spec_damage(self) -> str | None:
         try:
             _ = self.spec  # parses it: a broken spec is damage too
         except ProjectError as exc:
@@ -199,10 +170,12 @@ class RunRecord:
 
     @property
     def created(self) -> float:
-        try:
-            return self.run_folder.spec_path.stat().st_mtime
-        except FileNotFoundError:
-            return self.folder.stat().st_mtime
+        for path in (self.run_folder.spec_path, self.folder):
+            try:
+                return path.stat().st_mtime
+            except OSError:
+                continue
+        return 0.0  # deleted by another process while being listed
 
     @property
     def label(self) -> str:
@@ -258,17 +231,31 @@ class RunRecord:
         return TrainedModel.load(self.folder)
 
     def summary(self) -> dict[str, Any]:
-        """The JSON shape of ``workbench runs --json`` entries (never raises)."""
-        result = self.run_result
-        damage = self.damage
+        """The JSON shape of ``workbench runs --json`` entries (never raises).
+
+        Each file is read once here: `runs` on a project of hundreds of runs
+        reads every result.json.
+        """
+        try:
+            result, damage = self.run_folder.read_result(), None
+        except ProjectError as exc:
+            result, damage = None, str(exc)
+        damage = damage or self._spec_damage()
+        spec = self._spec_dict()
+        if damage:
+            status = DAMAGED
+        elif result is not None:
+            status = result.status
+        else:
+            status = "running" if self.run_folder.running() else "interrupted"
         out = {
             "run_id": self.run_id,
             "label": self.label,
-            "status": DAMAGED if damage else (result.status if result else self.status),
-            "algorithm": self.algorithm,
+            "status": status,
+            "algorithm": (result.algorithm if result else None) or spec.get("algorithm") or "?",
             "task": result.task if result else None,
-            "dataset": self._spec_dict().get("dataset"),
-            "metrics": self.metrics,
+            "dataset": spec.get("dataset"),
+            "metrics": result.metrics if result else metrics_from_events(self.events()),
             "created": datetime.fromtimestamp(self.created).isoformat(timespec="seconds"),
         }
         if damage:

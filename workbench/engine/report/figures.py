@@ -1,4 +1,4 @@
-"""The report's pictures: matplotlib (Agg, no display) PNGs as ``data:`` URIs.
+"""The report's pictures: matplotlib PNGs (no display, no pyplot) as ``data:`` URIs.
 
 Each function takes the JSON the engine already records (result.json,
 explain.json, the binary diagnostics) and returns a data URI, or None when
@@ -17,26 +17,24 @@ import numpy as np
 WIDTH, HEIGHT, DPI = 6.4, 3.6, 100
 
 
-def _plt():
-    import matplotlib
+def _subplots(*args: Any, figsize: tuple[float, float] = (WIDTH, HEIGHT), **kwargs: Any):
+    """(figure, axes) without pyplot: no global figure list and no backend
+    switch, so a report job may draw in a worker thread of the GUI process."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
 
 
 def _uri(fig) -> str:
-    plt = _plt()
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _figure(w: float = WIDTH, h: float = HEIGHT):
-    return _plt().subplots(figsize=(w, h))
+    return _subplots(figsize=(w, h))
 
 
 def training_curves(history: list[dict[str, Any]]) -> str | None:
@@ -45,7 +43,7 @@ def training_curves(history: list[dict[str, Any]]) -> str | None:
     names = sorted({k for h in history for part in ("train", "valid") for k in (h.get(part) or {})})
     if not names:
         return None
-    fig, axes = _plt().subplots(1, len(names[:3]), figsize=(WIDTH * min(len(names), 3) / 1.6, HEIGHT), squeeze=False)
+    fig, axes = _subplots(1, len(names[:3]), figsize=(WIDTH * min(len(names), 3) / 1.6, HEIGHT), squeeze=False)
     steps = [h["step"] for h in history]
     for ax, name in zip(axes[0], names[:3]):
         for part, style in (("train", "--"), ("valid", "-")):
@@ -94,7 +92,7 @@ def confusion_matrix(cm: dict[str, Any] | None) -> str | None:
 def roc_pr(roc: list[dict[str, Any]] | None, pr: list[dict[str, Any]] | None) -> str | None:
     if not roc and not pr:
         return None
-    fig, (a, b) = _plt().subplots(1, 2, figsize=(WIDTH * 1.6, HEIGHT))
+    fig, (a, b) = _subplots(1, 2, figsize=(WIDTH * 1.6, HEIGHT))
     for c in roc or []:
         a.plot(c["fpr"], c["tpr"], label=f"{c['label']} (AUC {c['auc']:.3f})" if c.get("auc") is not None else str(c["label"]))
     a.plot([0, 1], [0, 1], ":", color="grey")
@@ -112,7 +110,7 @@ def residuals(data: dict[str, Any] | None) -> str | None:
     sample = (data or {}).get("sample") or {}
     if not sample.get("y_true"):
         return None
-    fig, (a, b) = _plt().subplots(1, 2, figsize=(WIDTH * 1.6, HEIGHT))
+    fig, (a, b) = _subplots(1, 2, figsize=(WIDTH * 1.6, HEIGHT))
     t, p = np.asarray(sample["y_true"], float), np.asarray(sample["y_pred"], float)
     a.scatter(t, p, s=6, alpha=0.6)
     lo, hi = float(np.nanmin([t.min(), p.min()])), float(np.nanmax([t.max(), p.max()]))
@@ -193,7 +191,7 @@ def calibration(cal: dict[str, Any]) -> str | None:
     bins = [b for b in cal.get("bins", []) if b["count"]]
     if not bins:
         return None
-    fig, (a, b) = _plt().subplots(2, 1, figsize=(WIDTH / 1.3, HEIGHT * 1.5), sharex=True,
+    fig, (a, b) = _subplots(2, 1, figsize=(WIDTH / 1.3, HEIGHT * 1.5), sharex=True,
                                   gridspec_kw={"height_ratios": [3, 1]})
     a.plot([0, 1], [0, 1], ":", color="grey", label="perfectly calibrated")
     a.plot([x["mean_predicted"] for x in bins], [x["fraction_positive"] for x in bins], marker="o", label="model")

@@ -42,7 +42,7 @@ th{background:#f3f3f3} td.num{text-align:right;font-variant-numeric:tabular-nums
 .ok{background:#eef8ee;border-left:4px solid #3a9a3a;padding:.4em .8em;margin:.4em 0}
 .muted{color:#666;font-size:.9em} img{max-width:100%;display:block;margin:.5em 0}
 pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.85em} nav a{margin-right:.8em}
-.grid{display:flex;flex-wrap:wrap;gap:.5em} .grid img{max-width:48%}
+.grid{display:flex;flex-wrap:wrap;gap:.5em;align-items:flex-start} .grid img{max-width:48%}
 """
 
 
@@ -330,7 +330,7 @@ def _environment_section(result: dict[str, Any]) -> str:
     timings = result.get("timings") or {}
     finished = result.get("finished")
     when = datetime.fromtimestamp(float(finished)).isoformat(timespec="seconds") if finished else None
-    machine = [["host", platform.node()], ["system", platform.platform()], ["processor", platform.machine()],
+    machine: list[list[Any]] = [["host", platform.node()], ["system", platform.platform()], ["processor", platform.machine()],
                ["CPU cores", os.cpu_count()], ["device used", result.get("device")], ["trained (finished)", when]]
     return ("<div class='grid'>" + _table(["library", "version"], [[k, v] for k, v in versions.items()])
             + _table(["timing", "seconds"], [[k, v] for k, v in timings.items()])

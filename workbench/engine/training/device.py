@@ -1,6 +1,6 @@
 """Which device XGBoost should train on: a usable CUDA GPU or the CPU.
 
-Asking XGBoost is the only reliable test (FINDINGS.md): ``build_info()``
+Asking XGBoost is the only reliable test (docs/findings.md): ``build_info()``
 says what the wheel *could* do, and ``device="cuda"`` without a GPU silently
 trains on the CPU.  So :func:`cuda_available` trains one round on tiny data
 with ``device="cuda"`` and reads the device the booster really used.  The

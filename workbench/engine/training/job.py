@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.engine.catalog import Algorithm, BuildContext, FitData, FitInfo, get_algorithm
-from workbench.engine.errors import Cancelled, DataError, SpecError, TrainingError, WorkbenchError
+from workbench.engine.errors import Cancelled, SpecError, TrainingError, WorkbenchError
 from workbench.engine.jobs.events import Event, Iteration, JobContext
 from workbench.engine.training.advice import clustering_columns_note, cost_warning, route_warnings
 from workbench.engine.training.baseline import baseline_scores, beats_baseline
@@ -78,8 +78,26 @@ class _Fitter:
             # (a 10 % validation slice cost regression R2 0.007 on average,
             # up to 0.066) and the live curve shows training metrics only.
             data.X_train, data.X_valid, data.y_train, data.y_valid = self._valid_split(Xt, y)
+        if self._balance_by_weights(estimator):
+            from workbench.engine.learners.gbm_support import balanced_weights
+
+            data.sample_weight = balanced_weights(data.y_train)
         info = self.algorithm.fitter(estimator, data) or FitInfo()
         return Pipeline([("prep", prep), ("model", estimator)]), info
+
+    def _balance_by_weights(self, estimator) -> bool:
+        """"Balance classes" for a learner that has no class_weight of its own: per-row weights.
+
+        Learners (or ensemble members) that take ``class_weight="balanced"``
+        themselves already have it; SGD, MLP, gradient boosting, XGBoost,
+        bagging and naive Bayes get balanced sample weights instead.
+        """
+        if self.setup.task != "classification" or self.setup.params.get("class_weight") != "balanced":
+            return False
+        params = estimator.get_params(deep=True)
+        native = any(k.rsplit("__", 1)[-1] in ("class_weight", "auto_class_weights")
+                     and str(v).lower() == "balanced" for k, v in params.items())
+        return not native
 
     @property
     def early_stopping(self) -> bool:
@@ -162,17 +180,11 @@ def load_for_spec(project_root: str, spec: RunSpec, ctx: JobContext, load_share:
 
     project = Project.open(project_root)
     entry = project.dataset(spec.dataset)
-    current = project.current_fingerprint(spec.dataset)
-    if spec.fingerprint and spec.fingerprint != current:
-        raise DataError(
-            f"Dataset '{spec.dataset}' has changed since this spec was recorded "
-            f"(sha256 {spec.fingerprint[:12]}… then, {current[:12]}… now); "
-            "refusing to run on different data."
-        )
     algorithm = get_algorithm(spec.algorithm)
     ctx.progress(0.0, f"Loading {spec.dataset}")
-    # Keyed on the hash just taken: the frame is exactly the bytes recorded.
-    frame = project.load_dataset(spec.dataset, ctx.sub(0.0, load_share), fingerprint=current)
+    # The frame is exactly the bytes whose hash the run records (and a replay
+    # is refused when they differ from the spec's).
+    frame, current = project.load_verified(spec.dataset, ctx.sub(0.0, load_share), expected=spec.fingerprint)
     ctx.check()
     return LoadedSpec(project, entry, current, algorithm, frame)
 
@@ -249,10 +261,8 @@ class TrainJob(RunFolderOwner):
             if spec.device == "cuda":
                 return "cpu", f"{algorithm.name} has no GPU implementation; training on the CPU."
             return "cpu", None
-        try:
-            from workbench.engine.training.device import resolve_device
-        except ImportError:  # pragma: no cover - device module missing
-            return "cpu", None
+        from workbench.engine.training.device import resolve_device
+
         device, notice = resolve_device(spec.device)
         if spec.device == "cuda" and device == "cpu" and algorithm.key != "xgboost":
             # The CUDA probe asks XGBoost (a CPU-only XGBoost wheel says no);

@@ -79,12 +79,20 @@ class ToFloat32(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """
 
     def fit(self, X: Any, y: Any = None) -> "ToFloat32":
-        validate_data(self, X, ensure_all_finite=False, dtype=None)
+        validate_data(self, X, ensure_all_finite=False, dtype="numeric")
         return self
 
     def transform(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "n_features_in_")
+        # No copy for a numeric array; NaN and inf pass (imputation is optional).
+        X = validate_data(self, X, reset=False, ensure_all_finite=False, dtype="numeric")
         return np.asarray(X, dtype=np.float32)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # NaN and inf pass through on purpose
+        tags.transformer_tags.preserves_dtype = ["float32"]  # the output is always float32
+        return tags
 
 
 class Clip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -101,6 +109,11 @@ class Clip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> "Clip":
         validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
         return self
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # NaN stays NaN (imputation may be off)
+        return tags
 
     def transform(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "n_features_in_")
@@ -141,6 +154,11 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> "DatetimeFeatures":
         validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
         return self
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a missing date gives missing parts
+        return tags
 
     def transform(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "n_features_in_")

@@ -63,8 +63,8 @@ from workbench.engine.tuning.space import (
 from workbench.engine.spec import RunSpec
 from workbench.engine.tuning.objective import (
     prune_settings,
-    PruneHook,
     objective_metrics,
+    score_params,
 )
 from workbench.engine.tuning.records import TUNES_DIR, TuneWriter, better
 
@@ -127,6 +127,9 @@ class TuneJob:
         Sampler seed (default ``spec.seed``); same seed, same trials.
     prune : bool
         Prune unpromising trials of iterative learners.
+    scheduler : str, optional
+        A Dask scheduler's address: trials are scored on its workers, as many at
+        once as the cluster has threads (see :mod:`workbench.engine.tuning.cluster`).
     """
 
     kind = "tune"
@@ -148,6 +151,7 @@ class TuneJob:
         prune: bool = True,
         grid_points: int = DEFAULT_GRID_POINTS,
         tune_id: str | None = None,
+        scheduler: str | None = None,
     ) -> None:
         if strategy not in STRATEGIES:
             raise SpecError(f"Unknown strategy '{strategy}': choose one of {', '.join(STRATEGIES)}.")
@@ -173,6 +177,7 @@ class TuneJob:
         self.prune = prune
         self.grid_points = grid_points
         self.tune_id = tune_id or new_run_id(f"{spec.algorithm}-{strategy}")
+        self.scheduler = scheduler
         self.title = f"Tune {spec.algorithm} on {spec.dataset} ({strategy})"
 
     # -- entry point ---------------------------------------------------
@@ -180,6 +185,7 @@ class TuneJob:
         """Run the search; returns the result (also written to result.json)."""
         import optuna
 
+        from workbench.engine.training.param_checks import check_params_against_data
         from workbench.engine.training.problem import build_setup, holdout_split
         from workbench.engine.training.job import load_for_spec
 
@@ -198,7 +204,7 @@ class TuneJob:
             raise SpecError(
                 f"Unknown metric '{metric}' for {task}: choose one of {', '.join(objective_metrics(task))}."
             )
-        from workbench.engine.training.evaluation import metric_direction
+        from workbench.engine.metrics import metric_direction
 
         direction = metric_direction(metric)
         space = build_search_space(
@@ -206,7 +212,11 @@ class TuneJob:
         )
         train_idx, _test_idx = holdout_split(setup, spec)
         folds = self._folds(setup, spec, train_idx)
-        cores = _cpu_count()
+        # Fixed parameters the data cannot take fail every trial: say so before the tune folder.
+        check_params_against_data(algorithm, setup, spec, train_idx, folds)
+        from workbench.engine.jobs.threads import cpu_count
+
+        cores = cpu_count()
         n_jobs = min(self.n_jobs, cores)
         device = self._device(algorithm, spec)
         bctx = BuildContext(
@@ -237,7 +247,18 @@ class TuneJob:
             "space": space.to_dict(),
         }
         writer.start({"run_spec": resolved.to_dict(), "search": settings})
-        search = _Search(self, problem, space, plan, ctx, writer)
+        client = None
+        if self.scheduler:
+            from workbench.engine.jobs.cluster import cluster_summary, connect
+
+            client = connect(self.scheduler)
+            summary = cluster_summary(client)
+            settings["cluster"] = summary
+            notes.append(
+                f"Trials run on the Dask cluster at {summary['address']}: {summary['workers']} workers, "
+                f"{summary['cores']} threads, one trial per thread."
+            )
+        search = _Search(self, problem, space, plan, ctx, writer, client=client)
         for note in setup.notes + notes:
             ctx.log(note)
         ctx.log(
@@ -259,6 +280,9 @@ class TuneJob:
         except BaseException as exc:
             writer.finish(search.result(resolved, "failed", f"{type(exc).__name__}: {exc}", settings, t_start, notes))
             raise
+        finally:
+            if client is not None:
+                client.close()
         if status == "completed" and search.best is None:
             failed = [t for t in search.trials if t["state"] == "failed"]
             status = "failed"
@@ -297,10 +321,8 @@ class TuneJob:
     def _device(self, algorithm: Any, spec: RunSpec) -> str:
         if not algorithm.capabilities.gpu:
             return "cpu"
-        try:
-            from workbench.engine.training.device import resolve_device
-        except ImportError:  # pragma: no cover
-            return "cpu"
+        from workbench.engine.training.device import resolve_device
+
         return resolve_device(spec.device)[0]
 
     def _plan(self, space: SearchSpace, notes: list[str]) -> "_Plan":
@@ -329,7 +351,7 @@ class _Search:
     """The trial loop of one TuneJob run (one or several worker threads)."""
 
     def __init__(self, job: TuneJob, problem: _Problem, space: SearchSpace, plan: _Plan,
-                 ctx: JobContext, writer: "TuneWriter") -> None:
+                 ctx: JobContext, writer: "TuneWriter", client: Any = None) -> None:
         import optuna
 
         self.job = job
@@ -355,14 +377,30 @@ class _Search:
             optuna.pruners.MedianPruner(**self.prune_settings)
             if self.prune_settings else optuna.pruners.NopPruner()
         )
+        self.client = client
+        self.journal_path = None
+        storage = None
+        if client is not None:
+            # Workers report pruning values to the same study: keep it in a
+            # file they reach (the tune folder), not in this process's memory.
+            from workbench.engine.tuning.cluster import JOURNAL_FILE, journal_storage
+
+            self.journal_path = writer.folder / JOURNAL_FILE
+            storage = journal_storage(self.journal_path)
         self.study = optuna.create_study(
-            direction="maximize" if problem.direction == "max" else "minimize", sampler=sampler, pruner=pruner
+            direction="maximize" if problem.direction == "max" else "minimize", sampler=sampler, pruner=pruner,
+            storage=storage, study_name=job.tune_id if storage is not None else None,
         )
         for combo in plan.grid or []:
             self.study.enqueue_trial(combo)
 
     # -- loop --------------------------------------------------------------
     def run(self, n_jobs: int) -> None:
+        if self.client is not None:
+            from workbench.engine.tuning.cluster import run_trials_on_cluster
+
+            run_trials_on_cluster(self, self.client)
+            return
         if n_jobs == 1:
             self._worker()
             return
@@ -408,24 +446,53 @@ class _Search:
                 return
             self._run_trial(trial)
 
+    def suggest(self, trial: Any) -> dict[str, Any]:
+        """The parameters of ``trial`` (the grid's next point, or the sampler's)."""
+        if self.plan.grid is not None:
+            return self.space.suggest_grid(trial, self.job.grid_points)
+        return self.space.suggest(trial)
+
     def _run_trial(self, trial: Any) -> None:
         import optuna
-        from optuna.trial import TrialState
 
         t0 = time.time()
-        grid = self.plan.grid is not None
-        params = self.space.suggest_grid(trial, self.job.grid_points) if grid else self.space.suggest(trial)
-        record: dict[str, Any] = {"number": trial.number, "params": json_safe(params)}
+        params = self.suggest(trial)
         try:
-            score, std, metrics = self._score(params, trial)
-            record.update(state="complete", score=score, score_std=std, metrics=metrics)
+            outcome: tuple[str, Any] = (
+                "complete", score_params(self.problem, self.space.fixed, params, trial, self.ctx.cancel_token)
+            )
         except optuna.TrialPruned as exc:
-            record.update(state="pruned", score=None, score_std=None, message=str(exc))
+            outcome = ("pruned", str(exc))
         except Cancelled:
+            from optuna.trial import TrialState
+
             with self.lock:
                 self.study.tell(trial, state=TrialState.FAIL)
             raise
         except Exception as exc:  # one bad combination must not end the search
+            outcome = ("failed", exc)
+        self.record(trial, params, t0, outcome)
+
+    def record(self, trial: Any, params: dict[str, Any], t0: float, outcome: tuple[Any, ...]) -> None:
+        """Tell the study how ``trial`` ended; write, keep and report it.
+
+        ``outcome`` is ("complete", (score, std, metrics)), ("pruned", message)
+        or ("failed", exception), plus the cluster worker's address when the
+        trial ran on one.
+        """
+        from optuna.trial import TrialState
+
+        record: dict[str, Any] = {"number": trial.number, "params": json_safe(params)}
+        kind, value = outcome[0], outcome[1]
+        if len(outcome) > 2:
+            record["worker"] = outcome[2]
+        if kind == "complete":
+            score, std, metrics = value
+            record.update(state="complete", score=score, score_std=std, metrics=metrics)
+        elif kind == "pruned":
+            record.update(state="pruned", score=None, score_std=None, message=str(value))
+        else:
+            exc = value
             text = str(exc) if isinstance(exc, (SpecError, TrainingError, DataError)) else f"{type(exc).__name__}: {exc}"
             record.update(state="failed", score=None, score_std=None, message=text)
         record["duration_s"] = round(time.time() - t0, 3)
@@ -441,32 +508,6 @@ class _Search:
             self.trials.append(record)
             self.writer.append(record)
             self._report(record)
-
-    def _score(self, params: dict[str, Any], trial: Any) -> tuple[float, float | None, dict[str, Any]]:
-        """Cross-validated (or holdout) objective of ``params``."""
-        from workbench.engine.training import evaluation as ev
-        from workbench.engine.training.job import _Fitter, _predict
-
-        p = self.problem
-        full = p.algorithm.validate_params({**self.space.fixed, **params}, p.setup.task)
-        # A pruned search needs a live validation curve even without early
-        # stopping: the pruned fold's model trains on the rest of its rows.
-        fitter = _Fitter(p.algorithm, replace(p.setup, params=full), p.spec, p.bctx, hold_out_valid=p.prune)
-        X, y = p.setup.X, p.setup.y
-        fold_scores = []
-        for i, (tr, va) in enumerate(p.folds):
-            self.ctx.check()
-            hook = PruneHook(trial, p.metric, p.direction) if p.prune and i == 0 else None
-            pipe, _ = fitter.fit(X.iloc[tr], y[tr], JobContext(hook, self.ctx.cancel_token))
-            pred, proba = _predict(pipe, X.iloc[va], p.setup.task)
-            fold_scores.append(ev.score_predictions(p.setup.task, y[va], pred, proba, p.setup.classes))
-        summary = ev.cv_summary(fold_scores)
-        objective = summary.get(p.metric) or {}
-        if objective.get("mean") is None:
-            raise TrainingError(f"{p.metric} is undefined for this model's predictions.")
-        std = objective.get("std") if len(p.folds) > 1 else None
-        metrics = {k: v["mean"] for k, v in summary.items()}
-        return float(objective["mean"]), std, metrics
 
     def _report(self, record: dict[str, Any]) -> None:
         ctx = self.ctx
@@ -568,17 +609,9 @@ def _slices(trials: list[dict[str, Any]], space: SearchSpace) -> dict[str, dict[
 
 
 def _headline(task: str) -> str:
-    from workbench.engine.training.evaluation import headline_metric
+    from workbench.engine.metrics import headline_metric
 
     return headline_metric(task)
-
-
-def _cpu_count() -> int:
-    try:
-        from workbench.engine.jobs.threads import cpu_count
-    except ImportError:  # pragma: no cover
-        return os.cpu_count() or 1
-    return cpu_count()
 
 
 def _fmt_score(score: float | None, std: float | None) -> str:

@@ -9,7 +9,6 @@ search itself in :mod:`workbench.engine.tuning.job`.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -18,7 +17,7 @@ from workbench.engine.errors import ProjectError, SpecError
 from workbench.engine.fsutil import atomic_write_text
 from workbench.engine.json_values import json_safe
 from workbench.engine.project.lock import project_lock
-from workbench.engine.project.run_folder import DAMAGED, lock_owner_alive, read_json_file as _read_json
+from workbench.engine.project.run_folder import DAMAGED, lock_owner_alive, read_json_file as _read_json, write_lock
 from workbench.engine.spec import RunSpec
 
 __all__ = ["TUNES_DIR", "TuneRecord", "best_run_spec", "list_tunes", "load_tune", "record_trained_run"]
@@ -41,7 +40,7 @@ class TuneWriter:
 
     def start(self, spec: dict[str, Any]) -> None:
         self.folder.mkdir(parents=True, exist_ok=False)
-        (self.folder / "run.lock").write_text(str(os.getpid()))
+        write_lock(self.folder / "run.lock")
         atomic_write_text(self.folder / "spec.json", json.dumps(json_safe(spec), indent=2))
         self._trials = open(self.folder / "trials.jsonl", "a", encoding="utf-8")
 
