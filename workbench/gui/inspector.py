@@ -414,6 +414,11 @@ class DatasetInspector(QWidget):
             self.warning_list.addItem(item)
             row = WarningActions(w, s)
             self.warning_list.setItemWidget(item, row)
+        if not shown:
+            item = QListWidgetItem(icon("completed"), "No problems found: duplicate rows, near-copy features, "
+                                   "missing values, numbers read as text and impossible zeros were checked.")
+            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.warning_list.addItem(item)
         ignored = len(profile_data.warnings(s.profile)) - len(shown)
         self.tabs.setTabText(3, f"Warnings ({len(shown)})" + (f", {ignored} ignored" if ignored else ""))
         corr = profile_data.correlations(s.profile)

@@ -78,8 +78,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Ready")
         self.resize(1360, 860)
         # The project panel keeps its names readable however the window is sized.
-        self.tree_dock.setMinimumWidth(210)
-        self.resizeDocks([self.tree_dock], [280], Qt.Orientation.Horizontal)
+        self.tree_dock.setMinimumWidth(200)
+        self.resizeDocks([self.tree_dock], [240], Qt.Orientation.Horizontal)
         self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
         self._restore_state()
         self.fit_to_screen()
@@ -132,8 +132,10 @@ class MainWindow(QMainWindow):
         self._add_explain_tabs()
         self.runs_table = RunsTable(self.project)
         model_tab = QSplitter(Qt.Orientation.Horizontal)
+        # The roles panel scrolls (it is the tall one); the model form keeps
+        # Train in sight and scrolls its parameters itself.
         model_tab.addWidget(scrolling(self.roles))
-        model_tab.addWidget(scrolling(self.model_form))
+        model_tab.addWidget(self.model_form)
         model_tab.setChildrenCollapsible(False)
         model_tab.setSizes([520, 480])
         tabs = QTabWidget()

@@ -15,8 +15,8 @@ from workbench.engine.learners.common import CLF, CLF_REG, class_weight, early_s
 from workbench.engine.learners.iterative import Reporter, has_valid, train_sample
 
 # XGBoost's metric names -> ours (the same names for every learner).
-_CLF_METRICS = {"logloss": "logloss", "mlogloss": "logloss", "error": "accuracy", "merror": "accuracy"}
-_REG_METRICS = {"rmse": "rmse", "mae": "mae"}
+CLF_METRICS = {"logloss": "logloss", "mlogloss": "logloss", "error": "accuracy", "merror": "accuracy"}
+REG_METRICS = {"rmse": "rmse", "mae": "mae"}
 
 
 def _import_xgboost() -> Any:
@@ -51,7 +51,7 @@ def _xgboost(params: dict[str, Any], ctx: BuildContext) -> Any:
     return xgb.XGBRegressor(objective="reg:squarederror", eval_metric=["mae", "rmse"], **common)
 
 
-def _renamed(history: dict[str, list[float]], names: dict[str, str]) -> dict[str, float]:
+def renamed_metrics(history: dict[str, list[float]], names: dict[str, str]) -> dict[str, float]:
     out = {}
     for metric, values in history.items():
         ours = names.get(metric)
@@ -59,6 +59,15 @@ def _renamed(history: dict[str, list[float]], names: dict[str, str]) -> dict[str
             value = float(values[-1])
             out[ours] = 1.0 - value if ours == "accuracy" else value
     return out
+
+
+def _variance(y: Any) -> float | None:
+    """Population variance of a target (None when it is constant or empty)."""
+    import numpy as np
+
+    values = np.asarray(y, dtype="float64")
+    var = float(np.var(values)) if values.size else 0.0
+    return var if var > 0 else None
 
 
 def _device_used(booster: Any) -> str:
@@ -81,17 +90,25 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
     xgb = _import_xgboost()
     total = int(estimator.get_params()["n_estimators"])
     reporter = Reporter(data, total)
-    names = _CLF_METRICS if data.task == CLF else _REG_METRICS
+    names = CLF_METRICS if data.task == CLF else REG_METRICS
     Xs, ys = train_sample(data)
     valid = has_valid(data)
     eval_set = [(Xs, ys)] + ([(data.X_valid, data.y_valid)] if valid else [])
 
     callback_base: Any = xgb.callback.TrainingCallback  # xgboost is imported lazily
 
+    # Regression reports losses only; R² = 1 - MSE / Var(y) comes free from
+    # the rmse XGBoost already computes, so the live Metric panel has a score.
+    variances = ((_variance(ys), _variance(data.y_valid) if valid else None) if data.task != CLF
+                 else (None, None))
+
     class LiveMetrics(callback_base):
         def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
-            train = _renamed(evals_log.get("validation_0", {}), names)
-            scores = _renamed(evals_log.get("validation_1", {}), names)
+            train = renamed_metrics(evals_log.get("validation_0", {}), names)
+            scores = renamed_metrics(evals_log.get("validation_1", {}), names)
+            for metrics, var in ((train, variances[0]), (scores, variances[1])):
+                if var and "rmse" in metrics:
+                    metrics["r2"] = 1.0 - metrics["rmse"] ** 2 / var
             reporter.step(epoch + 1, train, scores)
             return False
 

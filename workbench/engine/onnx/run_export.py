@@ -53,6 +53,9 @@ def export_run(project_dir: str | os.PathLike, run_id: str, output: str | os.Pat
 
     project = Project.open(project_dir)
     record = project.run(run_id)
+    damage = record.damage
+    if damage:
+        raise ExportError(f"Run {record.run_id} is damaged: {damage}")
     if record.status != "completed" or not record.has_model:
         raise ExportError(f"Run {record.run_id} has no trained model to export (status: {record.status}).")
     algorithm = get_algorithm(record.algorithm)
