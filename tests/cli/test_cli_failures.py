@@ -132,3 +132,17 @@ def test_a_search_with_fixed_parameters_the_data_cannot_take_is_refused_up_front
     assert code == 1
     assert "n_neighbors=5000 is more than the 137 rows" in _one_error_line(err)
     assert not (proj / "tunes").exists() or not any((proj / "tunes").iterdir())
+
+
+def test_a_memory_limit_too_low_for_the_libraries_is_one_line(cli, tmp_path, monkeypatch):
+    import sys
+
+    cli_main = sys.modules["workbench.cli.main"]  # the package re-exports main() under that name
+
+    def cannot_map(args):  # what `ulimit -v` gave while numpy loaded OpenBLAS
+        raise ImportError("libscipy_openblas.so: failed to map segment from shared object")
+
+    monkeypatch.setattr(cli_main, "cmd_runs", cannot_map)  # build_parser binds it at call time
+    code, out, err = cli("runs", tmp_path)
+    assert code == 1
+    assert "not enough memory to load the libraries" in _one_error_line(err)

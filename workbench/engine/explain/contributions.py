@@ -153,7 +153,7 @@ def output_function(model: "TrainedModel", explained_class: np.ndarray | None = 
     has_proba = hasattr(pipe, "predict_proba")
     if has_proba:
         try:
-            pipe.predict_proba  # an SVC without probability raises AttributeError here
+            pipe.predict_proba  # noqa: B018 (an SVC without probability raises AttributeError here)
         except AttributeError:
             has_proba = False
     if has_proba:

@@ -274,7 +274,7 @@ class DaskExecutor:
         """Stop taking jobs; optionally cancel the running ones; close our client."""
         self._closing = True
         if cancel_jobs:
-            for handle_id, (future, key) in list(self._live.items()):
+            for future, key in list(self._live.values()):
                 self._set_cancel(key)
                 future.cancel()
         if self._owns_client:

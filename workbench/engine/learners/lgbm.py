@@ -86,6 +86,7 @@ def fit_lightgbm(estimator: Any, data: FitData) -> FitInfo:
             raise lgb.callback.EarlyStopException(best - 1, [])
 
     # LightGBM 4.7 renamed eval_set to eval_X/eval_y (the old name warns).
+    sets: dict[str, Any]
     if "eval_X" in inspect.signature(estimator.fit).parameters:
         sets = {"eval_X": tuple(x for x, _ in eval_set), "eval_y": tuple(y for _, y in eval_set)}
     else:
@@ -107,7 +108,7 @@ def fit_lightgbm(estimator: Any, data: FitData) -> FitInfo:
             raise
         info.device = "cpu"
         info.notes.append(f"LightGBM could not use the GPU ({str(exc).splitlines()[0][:120]}); trained on the CPU.")
-        stopper.__init__(stopper.rounds)
+        stopper.__init__(stopper.rounds)  # type: ignore[misc]  # a fresh start for the CPU fit
         fit("cpu")
     booster = estimator.booster_
     info.n_iterations = int(booster.current_iteration())

@@ -62,7 +62,7 @@ def inner_edges(edges: Sequence[float]) -> np.ndarray:
     return np.asarray(edges[1:-1], dtype=np.float64)
 
 
-def bin_shares(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
+def bin_shares(values: np.ndarray, edges: Sequence[float] | np.ndarray) -> np.ndarray:
     """Share of ``values`` in each reference bin (outer bins open-ended)."""
     cuts = inner_edges(edges)
     if len(values) == 0:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from workbench.engine.metrics import headline_metric, metric_direction
 from workbench.engine.errors import TrainingError
 from workbench.engine.json_values import json_safe
 
@@ -48,17 +49,6 @@ MAX_SCATTER_POINTS = 2000
 SILHOUETTE_MAX_ROWS = 5000
 RESIDUAL_HISTOGRAM_BINS = 30
 
-_HEADLINE = {"classification": "accuracy", "regression": "r2", "clustering": "silhouette"}
-
-# Metrics where lower is better.  Includes XGBoost's eval-metric names because
-# the live training curves (Iteration events) carry those.
-_LOWER_IS_BETTER = {
-    "mae", "mse", "rmse", "median_ae", "mape", "log_loss", "davies_bouldin",
-    "logloss", "mlogloss", "error", "merror", "rmsle", "mphe",
-    "poisson-nloglik", "gamma-nloglik", "cox-nloglik", "tweedie-nloglik",
-}
-
-
 def _float(x: Any) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
@@ -67,30 +57,8 @@ def _float(x: Any) -> float | None:
 # ---------------------------------------------------------------------------
 # Metric names
 # ---------------------------------------------------------------------------
-def headline_metric(task: str) -> str:
-    """The one metric run lists, the leaderboard and tuning sort by."""
-    try:
-        return _HEADLINE[task]
-    except KeyError:
-        raise ValueError(f"unknown task {task!r}") from None
-
-
-def metric_direction(name: str) -> str:
-    """``"min"`` if a lower value of metric ``name`` is better, else ``"max"``.
-
-    Knows the metrics of this module and XGBoost's evaluation metric names
-    (``logloss``, ``merror``...); ``valid_``/``train_``/``cv_`` prefixes are
-    ignored, and any other name ending in ``loss`` or ``error`` counts as
-    lower-is-better.
-    """
-    key = name.strip().lower()
-    for prefix in ("valid_", "train_", "cv_", "test_"):
-        if key.startswith(prefix):
-            key = key[len(prefix):]
-    key = key.split("@", 1)[0]  # XGBoost's "error@0.7", "ndcg@5"
-    if key in _LOWER_IS_BETTER or key.endswith(("loss", "error")):
-        return "min"
-    return "max"
+# headline_metric and metric_direction come from the metric registry
+# (workbench/engine/metrics.py) and are re-exported here.
 
 
 # ---------------------------------------------------------------------------

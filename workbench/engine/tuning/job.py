@@ -204,7 +204,7 @@ class TuneJob:
             raise SpecError(
                 f"Unknown metric '{metric}' for {task}: choose one of {', '.join(objective_metrics(task))}."
             )
-        from workbench.engine.training.evaluation import metric_direction
+        from workbench.engine.metrics import metric_direction
 
         direction = metric_direction(metric)
         space = build_search_space(
@@ -609,7 +609,7 @@ def _slices(trials: list[dict[str, Any]], space: SearchSpace) -> dict[str, dict[
 
 
 def _headline(task: str) -> str:
-    from workbench.engine.training.evaluation import headline_metric
+    from workbench.engine.metrics import headline_metric
 
     return headline_metric(task)
 

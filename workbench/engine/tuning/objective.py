@@ -80,7 +80,7 @@ class PruneHook:
         # validation slice it is far smoother than accuracy, so a trial is not
         # pruned for one unlucky row.  It is turned to the study's direction
         # (negated when the study maximises) so that "better" agrees with it.
-        from workbench.engine.training.evaluation import metric_direction
+        from workbench.engine.metrics import metric_direction
 
         for name, value in valid.items():
             if value is not None and metric_direction(name) == "min":
