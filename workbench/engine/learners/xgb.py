@@ -15,8 +15,8 @@ from workbench.engine.learners.common import CLF, CLF_REG, class_weight, early_s
 from workbench.engine.learners.iterative import Reporter, has_valid, train_sample
 
 # XGBoost's metric names -> ours (the same names for every learner).
-_CLF_METRICS = {"logloss": "logloss", "mlogloss": "logloss", "error": "accuracy", "merror": "accuracy"}
-_REG_METRICS = {"rmse": "rmse", "mae": "mae"}
+CLF_METRICS = {"logloss": "logloss", "mlogloss": "logloss", "error": "accuracy", "merror": "accuracy"}
+REG_METRICS = {"rmse": "rmse", "mae": "mae"}
 
 
 def _import_xgboost() -> Any:
@@ -51,7 +51,7 @@ def _xgboost(params: dict[str, Any], ctx: BuildContext) -> Any:
     return xgb.XGBRegressor(objective="reg:squarederror", eval_metric=["mae", "rmse"], **common)
 
 
-def _renamed(history: dict[str, list[float]], names: dict[str, str]) -> dict[str, float]:
+def renamed_metrics(history: dict[str, list[float]], names: dict[str, str]) -> dict[str, float]:
     out = {}
     for metric, values in history.items():
         ours = names.get(metric)
@@ -90,7 +90,7 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
     xgb = _import_xgboost()
     total = int(estimator.get_params()["n_estimators"])
     reporter = Reporter(data, total)
-    names = _CLF_METRICS if data.task == CLF else _REG_METRICS
+    names = CLF_METRICS if data.task == CLF else REG_METRICS
     Xs, ys = train_sample(data)
     valid = has_valid(data)
     eval_set = [(Xs, ys)] + ([(data.X_valid, data.y_valid)] if valid else [])
@@ -104,8 +104,8 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
 
     class LiveMetrics(callback_base):
         def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
-            train = _renamed(evals_log.get("validation_0", {}), names)
-            scores = _renamed(evals_log.get("validation_1", {}), names)
+            train = renamed_metrics(evals_log.get("validation_0", {}), names)
+            scores = renamed_metrics(evals_log.get("validation_1", {}), names)
             for metrics, var in ((train, variances[0]), (scores, variances[1])):
                 if var and "rmse" in metrics:
                     metrics["r2"] = 1.0 - metrics["rmse"] ** 2 / var
