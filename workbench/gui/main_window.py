@@ -531,8 +531,12 @@ class MainWindow(QMainWindow):
         from workbench.gui.calibration_view import CalibrationPanel
         from workbench.gui.explain_view import ExplainPanel
 
-        self.explain_panel = ExplainPanel(self.jobs)
-        self.calibration_panel = CalibrationPanel(self.jobs)
+        # Parented from the start: a parentless panel outlived the window it
+        # listens to and crashed the interpreter when garbage-collected (exit 139).
+        self.explain_panel = ExplainPanel(self.jobs, self.results)
+        self.calibration_panel = CalibrationPanel(self.jobs, self.results)
+        self.explain_panel.hide()
+        self.calibration_panel.hide()
         self.results.add_run_tab("explain", self.explain_panel, "Explain", "search")
         self.results.add_run_tab("calibration", self.calibration_panel, "Calibration", "target")
 
