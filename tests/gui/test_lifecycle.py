@@ -120,7 +120,6 @@ def test_retrain_reports_the_winner_and_records_lineage(qtbot, lifecycle):
 
 
 def test_predict_tab_reports_drift_and_opens_the_drift_view(qtbot, window, tmp_path):
-    import pandas as pd
     from PySide6.QtCore import Qt
 
     from workbench.engine import RunSpec, TrainJob

@@ -531,8 +531,12 @@ class MainWindow(QMainWindow):
         from workbench.gui.calibration_view import CalibrationPanel
         from workbench.gui.explain_view import ExplainPanel
 
-        self.explain_panel = ExplainPanel(self.jobs)
-        self.calibration_panel = CalibrationPanel(self.jobs)
+        # Parented from the start: a parentless panel outlived the window it
+        # listens to and crashed the interpreter when garbage-collected (exit 139).
+        self.explain_panel = ExplainPanel(self.jobs, self.results)
+        self.calibration_panel = CalibrationPanel(self.jobs, self.results)
+        self.explain_panel.hide()
+        self.calibration_panel.hide()
         self.results.add_run_tab("explain", self.explain_panel, "Explain", "search")
         self.results.add_run_tab("calibration", self.calibration_panel, "Calibration", "target")
 
@@ -619,10 +623,10 @@ class MainWindow(QMainWindow):
                 self._executor = None
             if self._executor is None:
                 self._executor = cls(max_concurrent=n, threads_per_job=default_threads_per_job(n))
-            self.jobs.set_runner_factory(process_runner_factory(self._executor), kinds=("train",))
+            self.jobs.set_runner_factory(process_runner_factory(self._executor), kinds=("train", "compare"))
             self.jobs.set_lane_limit(COMPUTE_LANE, self._executor.max_concurrent)
         else:
-            self.jobs.set_runner_factory(None, kinds=("train",))
+            self.jobs.set_runner_factory(None, kinds=("train", "compare"))
             # Thread caps are process-wide, so fits in this process run one at a time.
             self.jobs.set_lane_limit(COMPUTE_LANE, 1)
 

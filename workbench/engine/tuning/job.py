@@ -3,7 +3,7 @@
 A :class:`TuneJob` is a job like :class:`~workbench.engine.training.job.TrainJob`:
 picklable, ``.run(ctx) -> dict``, reporting through the context and checking
 its cancel token between folds and at every iteration.  It reuses training's
-pieces (``build_setup``, ``_split``, ``_folds``, ``_Fitter``, ``_predict``)
+pieces (``build_setup``, ``_split``, ``_folds``, ``Fitter``, ``predict_pipeline``)
 so a trial fits exactly what a training run with the same parameters would.
 
 How a trial is scored
