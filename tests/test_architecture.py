@@ -126,3 +126,19 @@ def test_every_package_is_in_pyproject_packages():
         if "__pycache__" not in init.parts
     }
     assert sorted(found - listed) == []
+
+
+def test_no_module_imports_another_modules_private_names():
+    """A helper used by another module is public API of its proper module
+    (a private name imported elsewhere is a hidden interface)."""
+    offenders = []
+    for path in sorted((ROOT / "workbench").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("workbench"):
+                offenders += [
+                    f"{path.relative_to(ROOT)}:{node.lineno}: {node.module}.{alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_") and not alias.name.startswith("__")
+                ]
+    assert offenders == []

@@ -28,3 +28,5 @@ def test_runs_lists_a_damaged_run_and_show_says_why_in_one_line(cli, tmp_path):
     assert f"Run {bad} is damaged: result.json is corrupt" in err
     code, out, _ = cli("show", proj, good)
     assert code == 0 and "[completed]" in out
+    code, out, err = cli("export", proj, bad)
+    assert code == 1 and err.count("\n") == 1 and f"Run {bad} is damaged" in err

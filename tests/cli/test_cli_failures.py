@@ -87,3 +87,62 @@ def test_ctrl_c_before_training_starts_records_nothing(cli, tmp_path, monkeypatc
     assert code == 130
     assert "nothing was started" in err and "Run " not in err
     assert Project.open(proj).runs() == []
+
+
+@pytest.fixture(scope="module")
+def exported_run(tmp_path_factory):
+    """A completed, exported logistic regression run on the penguins sample."""
+    from workbench.cli import main
+
+    proj = copy_sample("penguins_species", tmp_path_factory.mktemp("exported"))
+    assert main(["train", str(proj), "penguins", "--algorithm", "logistic_regression", "--no-learning-curve"]) == 0
+    run_id = Project.open(proj).runs()[-1].run_id
+    assert main(["export", str(proj), run_id]) == 0
+    return proj, run_id
+
+
+def test_a_damaged_held_out_rows_file_does_not_stop_an_export(cli, exported_run, tmp_path):
+    proj, run_id = exported_run
+    rows = proj / "runs" / run_id / "test_rows.npy"
+    good = rows.read_bytes()
+    try:
+        rows.write_bytes(good[:20] + b"'unterminated" + good[33:])  # was: unexpected TokenError
+        code, out, err = cli("export", proj, run_id, "-o", tmp_path / "m.onnx")
+        assert code == 0, err
+        assert (tmp_path / "m.onnx").exists()
+    finally:
+        rows.write_bytes(good)
+
+
+def test_an_onnx_file_with_damaged_metadata_is_one_line(cli, exported_run, tmp_path):
+    proj, run_id = exported_run
+    data = (proj / "runs" / run_id / "model.onnx").read_bytes()
+    at = data.index(b"classification")
+    damaged = tmp_path / "damaged.onnx"
+    damaged.write_bytes(data[:at] + b"\xff\xfe" + data[at + 2:])  # invalid UTF-8 in a metadata value
+    code, out, err = cli("predict", "--model", damaged, proj / "data" / "penguins.csv", "-o", tmp_path / "p.csv")
+    assert code == 1
+    assert "damaged.onnx is damaged" in _one_error_line(err)
+
+
+def test_a_search_with_fixed_parameters_the_data_cannot_take_is_refused_up_front(cli, tmp_path):
+    proj = copy_sample("penguins_species", tmp_path)
+    code, out, err = cli("tune", proj, "penguins", "--algorithm", "knn", "--param", "n_neighbors=5000",
+                         "--trials", "2", "--cv", "2")
+    assert code == 1
+    assert "n_neighbors=5000 is more than the 137 rows" in _one_error_line(err)
+    assert not (proj / "tunes").exists() or not any((proj / "tunes").iterdir())
+
+
+def test_a_memory_limit_too_low_for_the_libraries_is_one_line(cli, tmp_path, monkeypatch):
+    import sys
+
+    cli_main = sys.modules["workbench.cli.main"]  # the package re-exports main() under that name
+
+    def cannot_map(args):  # what `ulimit -v` gave while numpy loaded OpenBLAS
+        raise ImportError("libscipy_openblas.so: failed to map segment from shared object")
+
+    monkeypatch.setattr(cli_main, "cmd_runs", cannot_map)  # build_parser binds it at call time
+    code, out, err = cli("runs", tmp_path)
+    assert code == 1
+    assert "not enough memory to load the libraries" in _one_error_line(err)

@@ -146,8 +146,7 @@ def test_explain_job_stops_when_cancelled(penguins):
 
     def on_event(event):
         seen.append(event)
-        if len(seen) == 3:  # cancel while it works (after loading the rows)
-            token.cancel()
+        token.cancel()  # at its first report ("Loading rows"): it must stop at the next check
 
     with pytest.raises(Cancelled):
         ExplainJob(project.root, runs["logistic_regression"], rows=5, use_cache=False).run(JobContext(on_event, token))

@@ -49,3 +49,12 @@ def test_a_parquet_that_expands_past_free_memory_is_refused_up_front(tmp_path, m
         load_table(path)
     monkeypatch.undo()
     assert len(load_table(path)) == 200_000
+
+
+def test_json_records_with_too_many_keys_are_refused(tmp_path):
+    import json
+
+    path = tmp_path / "wide.jsonl"
+    path.write_text(json.dumps({f"k{i}": i for i in range(MAX_COLUMNS + 1)}) + "\n")
+    with pytest.raises(DataError, match=f"wide.jsonl has {MAX_COLUMNS + 1:,} columns"):
+        load_table(path)

@@ -88,3 +88,33 @@ def test_naive_bayes_models_categories_as_categories(tmp_path):
     assert (~model.binary_).sum() == 1  # price is the one Gaussian column
     report = export_run(project.root, result["run_id"])
     assert report["parity"]["within_tolerance"] and report["parity"]["label_agreement"] == 1.0
+
+
+def _rare(n: int = 500, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 2))
+    rare = (x[:, 0] + rng.normal(0, 1.0, n)) > 1.6  # about 10 % of rows
+    return pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "rare": np.where(rare, "y", "n")})
+
+
+BALANCE_SMALL = {
+    "gradient_boosting": {"n_estimators": 20}, "xgboost": {"n_estimators": 20}, "bagging": {"n_estimators": 5},
+    "voting": {"n_estimators": 10}, "stacking": {"n_estimators": 10, "cv": 2}, "mlp": {"max_iter": 30},
+    "sgd": {"max_iter": 20},
+}
+
+
+@pytest.mark.parametrize("key", ["sgd", "naive_bayes", "gradient_boosting", "xgboost", "mlp", "bagging",
+                                 "voting", "stacking"])
+def test_balance_classes_reaches_learners_without_a_class_weight(key, tmp_path):
+    # Balanced weighting makes the rare class worth as much as the common
+    # one: the model predicts it for more of the held-out rows.
+    from workbench.engine.catalog import get_algorithm
+    from workbench.engine.model import TrainedModel
+
+    assert get_algorithm(key).param("class_weight", "classification")  # the form shows "Balance classes"
+    project = project_with(tmp_path, _rare())
+    plain, _ = train_run(project, key, "rare", params=BALANCE_SMALL.get(key, {}))
+    balanced, _ = train_run(project, key, "rare", params={**BALANCE_SMALL.get(key, {}), "class_weight": "balanced"})
+    assert balanced["metrics"]["recall"] > plain["metrics"]["recall"]  # recall of the rare class "y"
+    TrainedModel.load(project.runs_dir / balanced["run_id"])

@@ -90,8 +90,11 @@ def test_stale_temp_files_are_swept_when_the_project_opens(tmp_path):
     os.utime(legacy, (time.time() - 86400, time.time() - 86400))
     users = project.root / "data" / "notes.tmp"
     users.write_text("mine")
+    (project.runs_dir / "r1").mkdir()
+    half_model = project.runs_dir / "r1" / f".model.skops.{dead}-0badf00d.wbtmp"
+    half_model.write_bytes(b"m" * 1000)
     Project.open(project.root)
-    assert not stale.exists() and not legacy.exists()
+    assert not stale.exists() and not legacy.exists() and not half_model.exists()
     assert mine.exists() and users.exists()
 
 

@@ -153,14 +153,28 @@ def test_a_new_run_records_the_fingerprint_of_the_data_it_trained_on(penguins):
     assert "Torgersun" in set(frame["island"])
 
 
-def _two_runs(project):
+@pytest.fixture(scope="module")
+def _trained_twice(tmp_path_factory):
+    """A project with two finished runs, trained once for the tests that damage one."""
+    dest = tmp_path_factory.mktemp("two") / "penguins"
+    shutil.copytree(SAMPLES / "penguins_sex", dest, ignore=shutil.ignore_patterns("runs", ".workbench-cache"))
     spec = RunSpec(dataset="penguins", algorithm="naive_bayes", target="sex")
-    return [project.run(TrainJob(project.root, spec).run()["run_id"]) for _ in range(2)]
+    ids = [TrainJob(dest, spec).run()["run_id"] for _ in range(2)]
+    return dest, ids
+
+
+@pytest.fixture
+def two_runs(_trained_twice, tmp_path):
+    src, ids = _trained_twice
+    dest = tmp_path / "penguins"
+    shutil.copytree(src, dest)
+    project = Project.open(dest)
+    return project, [project.run(i) for i in ids]
 
 
 @pytest.mark.parametrize("damage", ["result", "spec", "events"])
-def test_one_damaged_run_never_hides_the_others(penguins, damage):
-    good, bad = _two_runs(penguins)
+def test_one_damaged_run_never_hides_the_others(two_runs, damage):
+    penguins, (good, bad) = two_runs
     if damage == "result":
         (bad.folder / "result.json").write_text('{"status": "completed", "metr')
     elif damage == "spec":

@@ -78,3 +78,19 @@ def test_every_entry_point_says_the_same_line_without_a_display():
         assert len(lines) == 1 and lines[0].startswith("error: no display found"), done.stderr
         outputs.append(lines[0])
     assert len(set(outputs)) == 1
+
+
+def test_missing_x11_libraries_are_named_as_debian_packages(monkeypatch):
+    import ctypes.util
+
+    from workbench.gui import app
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None if name == "xcb-cursor" else f"lib{name}.so")
+    reason = app.gui_unavailable_reason()
+    assert reason is not None and "apt-get install libxcb-cursor0" in reason and "\n" not in reason
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert app.gui_unavailable_reason() is None

@@ -33,6 +33,8 @@ def test_switching_runs_keeps_every_results_tab_visible_at_1024x700(qtbot, train
         qtbot.wait(50)
         window.show_run(ridge.run_id)  # another run while a classification tab shows
         qtbot.wait(50)
+        # Showing results does not push the window past the screen (wide views from other tabs included).
+        assert window.width() <= 1024 and window.height() <= 700, window.size()
         tabs = window.results.tabs
         bar = tabs.tabBar()
         assert window.results.is_tab_visible("regression")

@@ -62,6 +62,12 @@ def test_serve_is_a_job_showing_its_address_and_cancel_stops_it(qtbot, lifecycle
                     timeout=90000)
     assert entry.state == JobState.RUNNING, entry.error
     url = entry.message.split("Serving at ")[1].split()[0]
+    from workbench.gui.jobs_panel import JobsPanel
+
+    panel = JobsPanel(jobs)
+    qtbot.addWidget(panel)
+    panel.resize(900, 160)
+    panel.grab().save(str(lifecycle[4] / "serve_job.png"))
     with urllib.request.urlopen(url + "/health", timeout=10) as response:
         assert json.loads(response.read())["status"] == "ok"
     row = classification_frame(5).drop(columns=["label"]).iloc[:1].to_dict(orient="records")
@@ -114,7 +120,6 @@ def test_retrain_reports_the_winner_and_records_lineage(qtbot, lifecycle):
 
 
 def test_predict_tab_reports_drift_and_opens_the_drift_view(qtbot, window, tmp_path):
-    import pandas as pd
     from PySide6.QtCore import Qt
 
     from workbench.engine import RunSpec, TrainJob

@@ -85,19 +85,15 @@ def _print_table(job: Any) -> None:
 
 
 def run_compare_command(args: argparse.Namespace) -> int:
-    from workbench.cli.support import EXIT_CANCELLED, CliError, clean_nan, print_json, run_job_interruptibly
-    from workbench.engine import Cancelled, CompareJob, Project, RunSpec
+    from workbench.cli.support import EXIT_CANCELLED, clean_nan, print_json, run_job_interruptibly
+    from workbench.engine import Cancelled, CompareJob, Project, build_run_spec
 
     project = Project.open(args.project)
     project.dataset(args.name)  # an unknown dataset fails here, before any work
-    target = args.target
-    if target is None and args.name == project.defaults.get("dataset"):
-        target = project.defaults.get("target")
-    if target is None:
-        raise CliError("--target is required (the column to predict).")
+    default = project.defaults.get("target") if args.name == project.defaults.get("dataset") else None
     keys = [k.strip() for k in args.algorithms.split(",") if k.strip()] if args.algorithms else None
-    spec = RunSpec(dataset=args.name, algorithm="baseline", target=target, task=args.task,
-                   test_size=args.test_size, seed=args.seed, n_threads=args.threads).validate()
+    spec = build_run_spec(args.name, "baseline", target=args.target, task=args.task, default_target=default,
+                          test_size=args.test_size, seed=args.seed, n_threads=args.threads)
     job = CompareJob(project.root, spec, keys, cv=args.cv, metric=args.metric, timeout=args.timeout)
     if args.task:  # names and metric can be checked before loading anything
         job.resolve()

@@ -528,10 +528,20 @@ def _main(argv: list[str]) -> int:
         elif isinstance(exc, MemoryError):
             print("error: out of memory. Use a smaller file or fewer rows, close other programs, "
                   "or run on a machine with more memory.", file=sys.stderr)
+        elif isinstance(exc, OSError | ImportError) and _out_of_address_space(exc):
+            print("error: not enough memory to load the libraries this command needs "
+                  f"({exc}); raise the process's memory limit (ulimit -v) or free memory.".replace("\n", " "),
+                  file=sys.stderr)
         else:
             print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)".replace("\n", " "),
                   file=sys.stderr)
         return EXIT_ERROR
+
+
+def _out_of_address_space(exc: BaseException) -> bool:
+    """A shared library could not be mapped: the memory limit is too low, not a broken install."""
+    text = str(exc)
+    return "failed to map segment" in text or "Cannot allocate memory" in text
 
 
 if __name__ == "__main__":  # pragma: no cover

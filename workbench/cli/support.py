@@ -251,6 +251,10 @@ def run_job_in_process(job, on_event) -> Any:
         print("Cancelling…", file=sys.stderr)
         cancelled.set()
         handle.cancel()
+        # Closing now keeps the executor from spawning a replacement for the
+        # worker it is about to stop: the command exits at once after the
+        # cancel, and a worker still starting up then printed an EOFError.
+        executor.shutdown(wait=False, cancel_jobs=True)
 
     if in_main:
         signal.signal(signal.SIGINT, on_sigint)
@@ -286,35 +290,17 @@ def _finalize_cancelled(job) -> None:
 
 def spec_from_args(args, project) -> Any:
     """The RunSpec that ``train`` and ``tune`` describe with their flags."""
-    from workbench.engine import RunSpec, get_algorithm
+    from workbench.engine import build_run_spec
 
-    if not args.algorithm:
-        raise CliError("--algorithm is required (see 'workbench algorithms').")
-    algorithm = get_algorithm(args.algorithm)
-    task = args.task
-    params: dict[str, Any] = {}
-    if args.param:
-        # Parse against the task if we know it; otherwise against any task of the
-        # family (validation is redone once the task is inferred).
-        parse_task = task or algorithm.tasks[0]
-        for pair in args.param:
-            name = pair.partition("=")[0].strip()
-            tasks = [t for t in algorithm.tasks if any(p.name == name for p in algorithm.params_for(t))]
-            use = parse_task if parse_task in tasks or not tasks else tasks[0]
-            params.update(algorithm.parse_params([pair], use))
-    target = args.target
-    if target is None and task != "clustering" and "clustering" not in algorithm.tasks:
-        target = project.defaults.get("target") if args.name == project.defaults.get("dataset") else None
-        if target is None:
-            raise CliError("--target is required (the column to predict).")
-    features = [c.strip() for c in args.features.split(",")] if args.features else None
-    return RunSpec(
-        dataset=args.name,
-        algorithm=args.algorithm,
-        target=target,
-        task=task,
-        params=params,
-        features=features,
+    default = project.defaults.get("target") if args.name == project.defaults.get("dataset") else None
+    return build_run_spec(
+        args.name,
+        args.algorithm,
+        target=args.target,
+        task=args.task,
+        param_texts=args.param or (),
+        default_target=default,
+        features=[c.strip() for c in args.features.split(",")] if args.features else None,
         ignore=args.ignore or [],
         test_size=args.test_size,
         cv=args.cv,
@@ -322,4 +308,4 @@ def spec_from_args(args, project) -> Any:
         device=args.device,
         n_threads=args.threads,
         learning_curve=args.learning_curve,
-    ).validate()
+    )

@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "display_name": "catalog",
     # specs and models
     "RunSpec": "spec",
+    "build_run_spec": "training.spec_builder",
     "ColumnPrep": "spec",
     "ENCODE_CHOICES": "spec",
     "IMPUTE_CHOICES": "spec",
@@ -153,7 +154,14 @@ _EXPORTS: dict[str, str] = {
     "load_new_rows": "monitoring.check",
     "run_reference_profile": "monitoring.check",
     # device
-    "metric_direction": "training.evaluation",
+    # metrics: one registry (name, direction, loss or score, display name)
+    "Metric": "metrics",
+    "METRICS": "metrics",
+    "metric": "metrics",
+    "metric_direction": "metrics",
+    "is_loss": "metrics",
+    "metric_display_name": "metrics",
+    "headline_metric": "metrics",
     "atomic_write_text": "fsutil",
     "resolve_device": "training.device",
     "cuda_available": "training.device",

@@ -40,6 +40,7 @@ class CalibrationPanel(QWidget):
         self.record: Any = None
         self.data: dict[str, Any] | None = None
         self._asked_for: str | None = None
+        self._job_id: int | None = None
 
         self.summary = QLabel("Select a binary classification run")
         self.summary.setWordWrap(True)
@@ -115,11 +116,22 @@ class CalibrationPanel(QWidget):
         if self.record is None:
             return None
         self._asked_for = self.record.run_id
+        self._cancel_previous()
         job = BinaryDiagnosticsJob(project_root_of(self.record), self.record.run_id,
                                    cost_fp=self.cost_fp.value() or None, cost_fn=self.cost_fn.value() or None)
         self.summary.setText("Computing calibration and threshold curves…")
         run_id = self.record.run_id
-        return self.jobs.submit_job(job, kind="diagnose", on_done=lambda e: self._done(e, run_id))
+        self._job_id = self.jobs.submit_job(job, kind="diagnose", on_done=lambda e: self._done(e, run_id))
+        return self._job_id
+
+    def _cancel_previous(self) -> None:
+        """Clicking through runs must not queue an explanation per run passed."""
+        if self._job_id is not None:
+            try:
+                if not self.jobs.entry(self._job_id).state.finished:
+                    self.jobs.cancel(self._job_id)
+            except (KeyError, IndexError, ValueError):
+                pass
 
     def _done(self, entry: Any, run_id: str) -> None:
         if self.record is None or self.record.run_id != run_id:

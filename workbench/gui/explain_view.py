@@ -167,6 +167,7 @@ class ExplainPanel(QWidget):
         if self.record is None:
             return None
         self._asked_for = self.record.run_id
+        self._cancel_previous()
         job = ExplainJob(project_root_of(self.record), self.record.run_id, rows=EXPLAIN_ROWS,
                          use_cache=self.data is None)
         self.method_label.setText("Explaining… (Jobs panel: progress and Cancel)")
@@ -174,6 +175,15 @@ class ExplainPanel(QWidget):
         run_id = self.record.run_id
         self._job_id = self.jobs.submit_job(job, kind="explain", on_done=lambda e: self._done(e, run_id))
         return self._job_id
+
+    def _cancel_previous(self) -> None:
+        """Clicking through runs must not queue an explanation per run passed."""
+        if self._job_id is not None:
+            try:
+                if not self.jobs.entry(self._job_id).state.finished:
+                    self.jobs.cancel(self._job_id)
+            except (KeyError, IndexError, ValueError):
+                pass
 
     def _done(self, entry: Any, run_id: str) -> None:
         self.explain_button.setEnabled(True)

@@ -585,8 +585,11 @@ class JobsModel(QAbstractTableModel):
                 return format_elapsed(e.elapsed) if e.started else ""
         if role == Qt.ItemDataRole.DecorationRole and col == 1:
             return state_icon(e.state.value)
-        if role == Qt.ItemDataRole.ToolTipRole and col == 1 and e.error:
-            return e.error
+        if role == Qt.ItemDataRole.ToolTipRole and col == 1:
+            # The whole text when the column cuts it ("cancelling — a library call …").
+            return e.error or (e.state.value + (f" — {e.message}" if e.message else ""))
+        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+            return e.title
         if role == Qt.ItemDataRole.UserRole:
             return e.job_id
         return None

@@ -51,6 +51,15 @@ def add_lifecycle_actions(menu: QMenu, run_id: str, signal: Any, *, enabled: boo
         item.setEnabled(enabled)
 
 
+def free_port(host: str) -> int:
+    """A port nothing listens on now (the service binds it moments later)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
 class ServeDialog(QDialog):
     """Where to serve: host, port, optional token and request log."""
 
@@ -143,11 +152,13 @@ class LifecycleActions(QObject):
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return None
             options = dialog.options()
+        if not options.port:
+            options.port = free_port(options.host)  # the address goes in the job's title
         job = ServeJob(str(self.project.root), run_id, options)
-        where = f"{options.host}:{options.port}" if options.port else options.host
+        url = f"http://{options.host}:{options.port}"
         # A lane of its own: a running service must not hold up training.
-        return self.jobs.submit_job(job, kind="serve", lane=f"serve-{run_id}-{where}",
-                                    title=f"Serve {run_id} on {where}", on_done=self._serve_done)
+        return self.jobs.submit_job(job, kind="serve", lane=f"serve-{url}",
+                                    title=f"Serving {url} — {run_id}", on_done=self._serve_done)
 
     def _serve_done(self, entry: JobEntry) -> None:
         if entry.state == JobState.FAILED:

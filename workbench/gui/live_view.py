@@ -39,15 +39,7 @@ from workbench.gui.icons import icon, state_icon
 from workbench.gui.jobs import JobsModel, JobState, format_elapsed
 from workbench.gui.plots import SERIES_COLORS, add_legend, make_plot, reset_ticks, show_message
 
-# Metric names where lower is better: these go on the loss plot.
-LOSS_NAMES = {
-    "loss", "logloss", "mlogloss", "log_loss", "rmse", "mse", "mae", "rmsle", "mape",
-    "error", "merror", "huber", "deviance", "inertia", "poisson-nloglik", "gamma-nloglik",
-}
-
-
-def is_loss(name: str) -> bool:
-    return name.lower() in LOSS_NAMES or name.lower().endswith("loss")
+from workbench.engine import is_loss  # the metric registry decides what goes on the loss plot
 
 
 class SeriesBuffer:

@@ -84,8 +84,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Ready")
         self.resize(1360, 860)
         # The project panel keeps its names readable however the window is sized.
-        self.tree_dock.setMinimumWidth(210)
-        self.resizeDocks([self.tree_dock], [280], Qt.Orientation.Horizontal)
+        self.tree_dock.setMinimumWidth(200)
+        self.resizeDocks([self.tree_dock], [240], Qt.Orientation.Horizontal)
         self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
         self._restore_state()
         self.fit_to_screen()
@@ -139,8 +139,10 @@ class MainWindow(QMainWindow):
         self._add_explain_tabs()
         self.runs_table = RunsTable(self.project)
         model_tab = QSplitter(Qt.Orientation.Horizontal)
+        # The roles panel scrolls (it is the tall one); the model form keeps
+        # Train in sight and scrolls its parameters itself.
         model_tab.addWidget(scrolling(self.roles))
-        model_tab.addWidget(scrolling(self.model_form))
+        model_tab.addWidget(self.model_form)
         model_tab.setChildrenCollapsible(False)
         model_tab.setSizes([520, 480])
         tabs = QTabWidget()
@@ -537,8 +539,12 @@ class MainWindow(QMainWindow):
         from workbench.gui.calibration_view import CalibrationPanel
         from workbench.gui.explain_view import ExplainPanel
 
-        self.explain_panel = ExplainPanel(self.jobs)
-        self.calibration_panel = CalibrationPanel(self.jobs)
+        # Parented from the start: a parentless panel outlived the window it
+        # listens to and crashed the interpreter when garbage-collected (exit 139).
+        self.explain_panel = ExplainPanel(self.jobs, self.results)
+        self.calibration_panel = CalibrationPanel(self.jobs, self.results)
+        self.explain_panel.hide()
+        self.calibration_panel.hide()
         self.results.add_run_tab("explain", self.explain_panel, "Explain", "search")
         self.results.add_run_tab("calibration", self.calibration_panel, "Calibration", "target")
 
@@ -631,10 +637,10 @@ class MainWindow(QMainWindow):
                 self._executor = None
             if self._executor is None:
                 self._executor = cls(max_concurrent=n, threads_per_job=default_threads_per_job(n))
-            self.jobs.set_runner_factory(process_runner_factory(self._executor), kinds=("train",))
+            self.jobs.set_runner_factory(process_runner_factory(self._executor), kinds=("train", "compare"))
             self.jobs.set_lane_limit(COMPUTE_LANE, self._executor.max_concurrent)
         else:
-            self.jobs.set_runner_factory(None, kinds=("train",))
+            self.jobs.set_runner_factory(None, kinds=("train", "compare"))
             # Thread caps are process-wide, so fits in this process run one at a time.
             self.jobs.set_lane_limit(COMPUTE_LANE, 1)
 

@@ -42,7 +42,7 @@ class ModelForm(QWidget):
         self._task = ""
 
         self.algorithm_combo = QComboBox()
-        self.algorithm_combo.setMinimumWidth(220)
+        self.algorithm_combo.setMinimumWidth(160)
         self.algorithm_combo.currentIndexChanged.connect(self._algorithm_chosen)
         self.task_label = QLabel()
         self.description = QLabel()
@@ -50,6 +50,7 @@ class ModelForm(QWidget):
         self.description.setObjectName("hint")
         self.caps_label = QLabel()
         self.caps_label.setObjectName("hint")
+        self.caps_label.setWordWrap(True)  # a long list must not widen the form past a small screen
         self.device_combo = QComboBox()
         self.device_combo.addItems(["auto", "cpu", "cuda"])
         self.device_combo.setToolTip("Where XGBoost trains; 'auto' uses CUDA when a usable GPU is present.")

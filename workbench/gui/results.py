@@ -177,6 +177,10 @@ class ResultsView(QWidget):
         # behind scroll arrows.
         self.tabs.setUsesScrollButtons(False)
         self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
+        # A tab widget is as wide as its widest page, hidden tabs included:
+        # one wide view (a 995 px calibration page) made the window open at
+        # 1227 px on a 1024 px screen. An explicit minimum wins over the pages'.
+        self.tabs.setMinimumSize(320, 200)
         self.tab_index: dict[str, int] = {}
         self._pending_views: list[str] = []
         self.tabs.currentChanged.connect(self._tab_changed)

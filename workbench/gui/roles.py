@@ -72,7 +72,7 @@ class RolesPanel(QWidget):
 
         # -- target and task ----------------------------------------------------
         self.target_combo = QComboBox()
-        self.target_combo.setMinimumWidth(180)
+        self.target_combo.setMinimumWidth(140)
         self.target_combo.currentIndexChanged.connect(self._target_chosen)
         self.task_combo = QComboBox()
         self.task_combo.addItems(list(TASK_CHOICES))

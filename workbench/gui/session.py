@@ -494,24 +494,19 @@ class Session(QObject):
     # -- spec ---------------------------------------------------------------------
     def build_spec(self) -> Any:
         """The RunSpec for the current choices; raises SpecError if incomplete."""
-        from workbench.engine import RunSpec, SpecError
+        from workbench.engine import SpecError, build_run_spec
 
-        if not self.dataset:
-            raise SpecError("Select a dataset first.")
-        if not self.algorithm:
-            raise SpecError("Choose an algorithm first.")
         task = self.resolved_task()
-        if task != "clustering" and not self.target:
+        if self.dataset and self.algorithm and task != "clustering" and not self.target:
             raise SpecError("Choose a target column (or set the task to clustering).")
-        ignore = [c for c in self.columns() if c != self.target and c not in self.features]
-        spec = RunSpec(
-            dataset=self.dataset,
-            algorithm=self.algorithm,
+        return build_run_spec(
+            self.dataset,
+            self.algorithm,
             target=self.target if task != "clustering" else None,
             task=None if self.task_choice == "auto" else self.task_choice,
             params=dict(self.params),
             features=list(self.features) if self.frame is not None else None,
-            ignore=ignore,
+            ignore=[c for c in self.columns() if c != self.target and c not in self.features],
             preparation=dict(self.preparation),
             test_size=self.test_size,
             validation_fraction=self.validation_fraction,
@@ -519,7 +514,6 @@ class Session(QObject):
             seed=self.seed,
             device=self.device,
         )
-        return spec.validate()
 
     def _on_project_changed(self) -> None:
         self._save_timer.stop()  # saved on close (see ProjectModel.aboutToClose); never into the next project
@@ -538,8 +532,6 @@ class Session(QObject):
         Raises the engine's SpecError (message for the user) when the choices
         are incomplete or invalid.
         """
-        from workbench.engine import TrainJob
-
         spec = self.build_spec()
         self.save_form_now()  # what was trained is what comes back on reopen
         return self.run_spec(spec)

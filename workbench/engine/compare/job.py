@@ -152,7 +152,7 @@ class CompareJob(RunFolderOwner):
         spec does not name one.
         """
         from workbench.engine.errors import DataError
-        from workbench.engine.training.evaluation import headline_metric, metric_direction
+        from workbench.engine.metrics import headline_metric, metric_direction
         from workbench.engine.training.problem import infer_task
         from workbench.engine.tuning.objective import objective_metrics
 

@@ -488,6 +488,7 @@ def _read_json(path: Path, head: bytes, ext: str) -> pd.DataFrame:
         records = _parse_json_lines(path, text)
     if not records:
         raise DataError(f"{path.name} holds no records.")
+    check_width(path, max(len(records[0]), len(records[-1])))  # before pandas builds a 1M-column frame
     df = pd.DataFrame.from_records(records)
     for col in df.columns[df.dtypes == object]:  # noqa: E721 (elementwise, pandas)
         # Nested objects cannot be compared or counted: keep them as JSON text.

@@ -51,7 +51,7 @@ MIN_PERMUTATIONS = 4
 MAX_PERMUTATIONS = 64
 
 
-class _NoTreeShap(Exception):
+class NoTreeShap(Exception):
     """The exact path does not apply to this model; use the sampling one."""
 
 
@@ -74,13 +74,13 @@ def _iteration_range(est: Any) -> tuple[int, int]:
 
 def _sources(pipeline: Any, names: list[str]) -> list[str]:
     # The mapping prepared column -> original column that importances use too.
-    from workbench.engine.training.importances import _MappingBroken, _output_sources, _split_pipeline
+    from workbench.engine.training.importances import MappingBroken, output_sources, split_pipeline
 
-    steps, _ = _split_pipeline(pipeline)
+    steps, _ = split_pipeline(pipeline)
     try:
-        return _output_sources(steps, names)
-    except _MappingBroken as exc:
-        raise _NoTreeShap(str(exc)) from None
+        return output_sources(steps, names)
+    except MappingBroken as exc:
+        raise NoTreeShap(str(exc)) from None
 
 
 def tree_shap(model: "TrainedModel", X: pd.DataFrame) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def tree_shap(model: "TrainedModel", X: pd.DataFrame) -> dict[str, Any]:
 
     est = _xgboost_estimator(model.pipeline)
     if est is None:
-        raise _NoTreeShap("not an XGBoost model")
+        raise NoTreeShap("not an XGBoost model")
     names = [f.name for f in model.info.features]
     sources = _sources(model.pipeline, names)
     Xt = model.pipeline[:-1].transform(X)
@@ -97,7 +97,7 @@ def tree_shap(model: "TrainedModel", X: pd.DataFrame) -> dict[str, Any]:
         Xt = Xt.toarray()
     Xt = np.asarray(Xt, dtype=np.float32)
     if Xt.shape[1] != len(sources):
-        raise _NoTreeShap("prepared width does not match the column mapping")
+        raise NoTreeShap("prepared width does not match the column mapping")
     booster = est.get_booster()
     rng = _iteration_range(est)
     dm = xgb.DMatrix(Xt, missing=est.missing)
@@ -118,7 +118,7 @@ def tree_shap(model: "TrainedModel", X: pd.DataFrame) -> dict[str, Any]:
     residual = raw - base - original.sum(axis=1)
     scale = max(1.0, float(np.max(np.abs(raw)))) if n else 1.0
     if n and np.max(np.abs(residual)) > 1e-4 * scale:
-        raise _NoTreeShap(f"TreeSHAP does not add up to the margin (gap {np.max(np.abs(residual)):.2g})")
+        raise NoTreeShap(f"TreeSHAP does not add up to the margin (gap {np.max(np.abs(residual)):.2g})")
     # XGBoost returns float32 contributions: on a target around 1e5 their sum
     # misses the float32 margin by float32 rounding (~1e-2 absolute).  That
     # rounding residual is spread over the row's contributions in proportion
@@ -153,7 +153,7 @@ def output_function(model: "TrainedModel", explained_class: np.ndarray | None = 
     has_proba = hasattr(pipe, "predict_proba")
     if has_proba:
         try:
-            pipe.predict_proba  # an SVC without probability raises AttributeError here
+            pipe.predict_proba  # noqa: B018 (an SVC without probability raises AttributeError here)
         except AttributeError:
             has_proba = False
     if has_proba:

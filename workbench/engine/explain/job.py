@@ -24,7 +24,7 @@ from workbench.engine.fsutil import atomic_write_text
 from workbench.engine.jobs.events import JobContext
 from workbench.engine.json_values import json_safe
 
-from workbench.engine.explain.contributions import METHOD_TEXT, _NoTreeShap, sampling_shapley, tree_shap
+from workbench.engine.explain.contributions import METHOD_TEXT, NoTreeShap, sampling_shapley, tree_shap
 from workbench.engine.explain.dependence import partial_dependence_curves
 
 CACHE_FILE = "explain.json"
@@ -147,7 +147,7 @@ class ExplainJob:
             sample["global_rows"] = int(len(idx))
             sample["float32_rounding_spread"] = local["rounding_residual"]
             fallback_note = None
-        except _NoTreeShap as exc:
+        except NoTreeShap as exc:
             fallback_note = None if "not an XGBoost" in str(exc) else f"Exact TreeSHAP unavailable ({exc})."
             local = sampling_shapley(model, X, reference, budget_s=0.6 * budget, seed=self.seed,
                                      ctx=ctx.sub(0.1, 0.6))

@@ -48,8 +48,8 @@ from workbench.engine.jobs.handle import (
     Job,
     JobHandle,
     JobState,
-    _finalize_if_unfinished,
-    _finalize_run,
+    finalize_if_unfinished,
+    finalize_job_run,
     execute_job,
 )
 
@@ -175,7 +175,7 @@ def _run_on_worker(job: Job, key: str, threads: int | None, flush_interval: floa
     try:
         outcome = execute_job(job, emit, token, cap, set_thread_env=False)
         message = outcome.failure.message if outcome.failure else CANCELLED_MESSAGE
-        _finalize_if_unfinished(job, outcome.state, message)
+        finalize_if_unfinished(job, outcome.state, message)
     finally:
         stop.set()
         pumper.join()
@@ -345,7 +345,7 @@ class DaskExecutor:
                 self.client.restart_workers(workers, timeout=30, raise_for_error=False)
         except Exception:
             log.debug("could not restart the worker of %s", key, exc_info=True)
-        _finalize_run(handle._job, "cancelled", "Cancelled: the worker was restarted to stop it.")
+        finalize_job_run(handle._job, "cancelled", "Cancelled: the worker was restarted to stop it.")
         handle._deliver(Log(message=CANCELLED_MESSAGE, level="warning"))
         handle._finish(JobState.CANCELLED)
 
@@ -394,7 +394,7 @@ class DaskExecutor:
 
     def _fail(self, handle: JobHandle, message: str) -> None:
         failure = Failure(message=message, error_type="ClusterError", traceback="")
-        _finalize_run(handle._job, "failed", message)
+        finalize_job_run(handle._job, "failed", message)
         handle._deliver(failure)
         handle._finish(JobState.FAILED, failure=failure)
 

@@ -267,7 +267,7 @@ def _rebuild_error(failure: Failure | None) -> WorkbenchError:
 
 # -- running one job (shared by both executors) ------------------------------
 @dataclass
-class _Outcome:
+class Outcome:
     state: JobState
     result: dict[str, Any] | None = None
     failure: Failure | None = None
@@ -276,7 +276,7 @@ class _Outcome:
 CANCELLED_MESSAGE = "Cancelled."
 
 
-def _failure_from(exc: BaseException) -> Failure:
+def failure_from(exc: BaseException) -> Failure:
     tb = "".join(traceback.format_exception(exc))
     if isinstance(exc, WorkbenchError):
         message = str(exc)
@@ -294,7 +294,7 @@ def execute_job(
     threads: int,
     *,
     set_thread_env: bool = True,
-) -> _Outcome:
+) -> Outcome:
     """Run ``job`` with a capped thread pool and turn how it ended into events.
 
     The one place that decides what the end of a job looks like, so that the
@@ -306,19 +306,19 @@ def execute_job(
             raw = job.run(ctx)
     except Cancelled:
         ctx.log(CANCELLED_MESSAGE, level="warning")
-        return _Outcome(JobState.CANCELLED)
+        return Outcome(JobState.CANCELLED)
     except (Exception, SystemExit) as exc:
-        failure = _failure_from(exc)
+        failure = failure_from(exc)
         ctx.emit(failure)
-        return _Outcome(JobState.FAILED, failure=failure)
+        return Outcome(JobState.FAILED, failure=failure)
     result = dict(raw) if isinstance(raw, dict) else {"value": raw}
     ctx.emit(Result(payload=result))
     # A training job that catches Cancelled itself returns status "cancelled".
     state = JobState.CANCELLED if result.get("status") == "cancelled" else JobState.COMPLETED
-    return _Outcome(state, result=result)
+    return Outcome(state, result=result)
 
 
-def _record_resources(job: Job, sample: Any) -> None:
+def record_job_resources(job: Job, sample: Any) -> None:
     """Append a resource sample to the job's run folder (``resources.jsonl``).
 
     The worker writes the run's own events; samples are taken here, in the
@@ -334,7 +334,7 @@ def _record_resources(job: Job, sample: Any) -> None:
         pass  # resource history is a nicety; never fail a job for it
 
 
-def _finalize_run(job: Job, status: str, message: str) -> None:
+def finalize_job_run(job: Job, status: str, message: str) -> None:
     """Give a dead or stopped job's run folder a final status.
 
     The job knows its run folder (``finalize_unfinished``, see
@@ -350,11 +350,11 @@ def _finalize_run(job: Job, status: str, message: str) -> None:
         log.exception("could not finalize the run of %r", job)
 
 
-def _finalize_if_unfinished(job: Job, outcome_state: JobState, message: str) -> None:
+def finalize_if_unfinished(job: Job, outcome_state: JobState, message: str) -> None:
     if outcome_state is JobState.FAILED:
-        _finalize_run(job, "failed", message)
+        finalize_job_run(job, "failed", message)
     elif outcome_state is JobState.CANCELLED:
-        _finalize_run(job, "cancelled", message)
+        finalize_job_run(job, "cancelled", message)
 
 
 # -- inline -------------------------------------------------------------------
@@ -417,7 +417,7 @@ class InlineExecutor:
         finally:
             self._tokens.pop(handle.id, None)
         message = outcome.failure.message if outcome.failure else CANCELLED_MESSAGE
-        _finalize_if_unfinished(handle._job, outcome.state, message)
+        finalize_if_unfinished(handle._job, outcome.state, message)
         handle._finish(outcome.state, outcome.result, outcome.failure)
         return handle
 

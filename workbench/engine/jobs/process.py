@@ -40,18 +40,18 @@ from workbench.engine.jobs.handle import (  # noqa: F401 - re-exported: the exec
     JobFailed,
     JobHandle,
     JobState,
-    _failure_from,
-    _finalize_if_unfinished,
-    _finalize_run,
-    _record_resources,
+    failure_from,
+    finalize_if_unfinished,
+    finalize_job_run,
+    record_job_resources,
 )
 from workbench.engine.jobs.threads import default_threads_per_job
 from workbench.engine.jobs.worker import (  # noqa: F401
     STOP_MESSAGE,
     WORKER_NICENESS,
-    _death_message,
-    _SharedCancelToken,
-    _worker_main,
+    death_message,
+    SharedCancelToken,
+    worker_main,
     job_message,
     load_worker_message,
 )
@@ -98,7 +98,7 @@ class _Worker:
         self.cancel_flag = mp.RawValue("b", 0)
         self.conn, child_conn = mp.Pipe(duplex=True)
         self.process = mp.Process(
-            target=_worker_main,
+            target=worker_main,
             args=(child_conn, self.cancel_flag, threads, warm_imports, os.getpid()),
             name=f"workbench-worker-{index}",
             # Not daemonic: daemonic processes may not start children, and
@@ -472,7 +472,7 @@ class ProcessExecutor:
             worker.handle = None
             worker.cancel_deadline = None
             message_text = failure.message if isinstance(failure, Failure) else CANCELLED_MESSAGE
-            _finalize_if_unfinished(handle._job, state, message_text)
+            finalize_if_unfinished(handle._job, state, message_text)
             handle._finish(state, result, failure)  # type: ignore[arg-type]
 
     def _on_worker_exit(self, worker: _Worker) -> None:
@@ -497,14 +497,14 @@ class ProcessExecutor:
             state, error_type, message = worker.stop_reason
         else:
             state = JobState.FAILED
-            error_type, message = _death_message(exitcode)
+            error_type, message = death_message(exitcode)
         if state is JobState.CANCELLED:
             handle._deliver(Log(level="warning", message=message))
             failure = None
         else:
             failure = Failure(message=message, error_type=error_type)
             handle._deliver(failure)
-        _finalize_if_unfinished(handle._job, state, message)
+        finalize_if_unfinished(handle._job, state, message)
         handle._finish(state, None, failure)
 
     def _fail_pending(self, message: str, error_type: str = "WorkerStartFailed") -> None:
@@ -527,7 +527,7 @@ class ProcessExecutor:
     def _fail(handle: JobHandle, message: str, error_type: str) -> None:
         failure = Failure(message=message, error_type=error_type)
         handle._deliver(failure)
-        _finalize_run(handle._job, "failed", message)
+        finalize_job_run(handle._job, "failed", message)
         handle._finish(JobState.FAILED, None, failure)
 
     def _enforce_deadlines(self, now: float) -> None:
@@ -575,7 +575,7 @@ class ProcessExecutor:
                     worker.next_sample = now + self.sample_interval
                     sample = worker.sampler.sample()
                     handle._deliver(sample)
-                    _record_resources(handle._job, sample)
+                    record_job_resources(handle._job, sample)
             except psutil.Error:
                 pass  # the worker is exiting; its sentinel tells us next
 

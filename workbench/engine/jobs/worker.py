@@ -20,11 +20,11 @@ from typing import Any
 
 from workbench.engine.errors import Cancelled
 from workbench.engine.jobs.events import CancelToken, Event, Failure
-from workbench.engine.jobs.handle import JobState, _failure_from, _Outcome, execute_job
+from workbench.engine.jobs.handle import JobState, failure_from, Outcome, execute_job
 from workbench.engine.jobs.threads import thread_env
 
 
-class _SharedCancelToken(CancelToken):
+class SharedCancelToken(CancelToken):
     """A CancelToken backed by a byte of shared memory the parent writes.
 
     Shared memory without a lock on purpose: the parent may kill the worker
@@ -148,7 +148,7 @@ def job_message(job_id: str, payload: bytes, job: Any) -> bytes:
 STOP_MESSAGE = json.dumps({"kind": "stop"}).encode() + b"\n"
 
 
-def _worker_main(
+def worker_main(
     conn: multiprocessing.connection.Connection,
     cancel_flag: Any,
     threads: int,
@@ -175,7 +175,7 @@ def _worker_main(
         except Exception:
             pass
     conn.send(("ready", os.getpid()))
-    token = _SharedCancelToken(cancel_flag)
+    token = SharedCancelToken(cancel_flag)
     send_lock = threading.Lock()  # jobs may emit from their own threads
     while True:
         try:
@@ -198,7 +198,7 @@ def _worker_main(
         try:
             job = load_job(payload, job_module, job_class)
         except Exception as exc:
-            failure = _failure_from(exc)
+            failure = failure_from(exc)
             failure = Failure(
                 message=f"Unexpected error: the job could not be loaded in the worker process "
                 f"({type(exc).__name__}: {exc})",
@@ -206,7 +206,7 @@ def _worker_main(
                 traceback=failure.traceback,
             )
             emit(failure)
-            outcome = _Outcome(JobState.FAILED, failure=failure)
+            outcome = Outcome(JobState.FAILED, failure=failure)
         else:
             outcome = execute_job(job, emit, token, threads)
         failure_dict = outcome.failure.to_dict() if outcome.failure else None
@@ -214,7 +214,7 @@ def _worker_main(
             try:
                 _send(conn, ("done", job_id, outcome.state.value, outcome.result, failure_dict))
             except (pickle.PicklingError, TypeError, AttributeError) as exc:
-                failure = _failure_from(exc)
+                failure = failure_from(exc)
                 _send(conn, ("done", job_id, JobState.FAILED.value, None, failure.to_dict()))
 
 
@@ -227,7 +227,7 @@ def _send(conn: multiprocessing.connection.Connection, message: tuple[Any, ...])
         os._exit(0)
 
 
-def _death_message(exitcode: int | None) -> tuple[str, str]:
+def death_message(exitcode: int | None) -> tuple[str, str]:
     """(error_type, message) for a worker that died while running a job."""
     if exitcode is not None and exitcode < 0:
         try:

@@ -187,6 +187,9 @@ class FitData:
     seed: int = 0
     n_threads: int = 1
     ctx: "JobContext | None" = None
+    # Per-row weights of X_train ("balanced" classes for learners that take
+    # no class_weight of their own); None = equal weights.
+    sample_weight: Any = None
 
 
 @dataclass
@@ -214,6 +217,8 @@ def plain_fit(estimator: Any, data: FitData) -> FitInfo:
     """Fit with no per-iteration reporting (single long C call)."""
     if data.task == "clustering":
         estimator.fit(data.X_train)
+    elif data.sample_weight is not None:
+        estimator.fit(data.X_train, data.y_train, sample_weight=data.sample_weight)
     else:
         estimator.fit(data.X_train, data.y_train)
     return FitInfo()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
-from workbench.engine.learners.common import CLF
+from workbench.engine.learners.common import CLF, class_weight
 
 
 def _naive_bayes(params: dict[str, Any], ctx: BuildContext) -> Any:
@@ -13,7 +13,9 @@ def _naive_bayes(params: dict[str, Any], ctx: BuildContext) -> Any:
     # columns: Gaussian NB on one-hot columns scored the majority rate.
     from workbench.engine.learners.mixed_nb import MixedNB
 
-    return MixedNB(**params)
+    p = dict(params)
+    p.pop("class_weight", None)  # "balanced": per-row weights in our fitter
+    return MixedNB(**p)
 
 
 NAIVE_BAYES = Algorithm(
@@ -32,6 +34,7 @@ NAIVE_BAYES = Algorithm(
             "alpha", "float", 1.0, low=0.0, high=1e3, log=True, search_low=1e-3, search_high=10.0,
             help="Smoothing of category frequencies (1 = Laplace); raise it for rare categories.",
         ),
+        class_weight(),
     ),
     factory=_naive_bayes,
     capabilities=Capabilities(onnx=True, importances=False),

@@ -27,6 +27,7 @@ def _gradient_boosting(params: dict[str, Any], ctx: BuildContext) -> Any:
 
     p = dict(params)
     rounds = p.pop("early_stopping_rounds")
+    p.pop("class_weight", None)  # "balanced": per-row weights in our fitter
     # n_iter_no_change is applied by our fitter against the run's validation
     # rows (a plain fit of a clone falls back to sklearn's own split).
     cls = pick(ctx.task, GradientBoostingClassifier, GradientBoostingRegressor)
@@ -70,6 +71,7 @@ GRADIENT_BOOSTING = Algorithm(
             tasks=(REG,), tunable=False,
             help="Error minimised; absolute_error and huber resist outliers, quantile predicts a percentile.",
         ),
+        class_weight(),
         early_stopping_rounds(0),
     ),
     factory=_gradient_boosting,

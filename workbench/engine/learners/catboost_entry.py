@@ -99,7 +99,7 @@ def fit_catboost(estimator: Any, data: FitData) -> FitInfo:
             raise
         info.device = "cpu"
         info.notes.append(f"CatBoost could not use the GPU ({str(exc).splitlines()[0][:120]}); trained on the CPU.")
-        stopper.__init__(stopper.rounds)
+        stopper.__init__(stopper.rounds)  # type: ignore[misc]  # a fresh start for the CPU fit
         fit("CPU")
     if stopped:
         raise stopped[0] if isinstance(stopped[0], Cancelled) else stopped[0]

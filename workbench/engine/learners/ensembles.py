@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
-from workbench.engine.learners.common import CLF, CLF_REG, REG, max_depth, n_estimators, pick, shuffled_folds
+from workbench.engine.learners.common import CLF, CLF_REG, REG, class_weight, max_depth, n_estimators, pick, shuffled_folds
 from workbench.engine.learners.iterative import fit_growing_ensemble
 
 
@@ -19,6 +19,7 @@ def _bagging(params: dict[str, Any], ctx: BuildContext) -> Any:
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     p = dict(params)
+    p.pop("class_weight", None)  # "balanced": per-row weights in our fitter
     tree = pick(ctx.task, DecisionTreeClassifier, DecisionTreeRegressor)(
         max_depth=p.pop("max_depth"), random_state=ctx.seed
     )
@@ -39,13 +40,15 @@ def _members(params: dict[str, Any], ctx: BuildContext) -> list[tuple[str, Any]]
     from sklearn.preprocessing import StandardScaler
 
     clf = ctx.task == CLF
-    linear = LogisticRegression(max_iter=1000) if clf else Ridge()
+    # "Balance classes" reaches every member as its own class_weight.
+    weights = {"class_weight": params["class_weight"]} if clf and params.get("class_weight") else {}
+    linear = LogisticRegression(max_iter=1000, **weights) if clf else Ridge()
     forest = pick(ctx.task, RandomForestClassifier, RandomForestRegressor)(
-        n_estimators=params["n_estimators"], random_state=ctx.seed, n_jobs=ctx.n_threads
+        n_estimators=params["n_estimators"], random_state=ctx.seed, n_jobs=ctx.n_threads, **weights
     )
     boosting = pick(ctx.task, HistGradientBoostingClassifier, HistGradientBoostingRegressor)(
         max_iter=params["n_estimators"], random_state=ctx.seed, early_stopping=False,
-        categorical_features=None,
+        categorical_features=None, **weights,
     )
     return [("linear", make_pipeline(StandardScaler(), linear)), ("forest", forest), ("boosting", boosting)]
 
@@ -100,6 +103,7 @@ BAGGING = Algorithm(
             help="Draw features with replacement too.",
         ),
         max_depth(None),
+        class_weight(),
     ),
     factory=_bagging,
     # BaggingClassifier has no feature_importances_: permutation importance.
@@ -119,6 +123,7 @@ VOTING = Algorithm(
             help="soft averages probabilities (usually better); hard takes the majority label, no probabilities.",
         ),
         _MEMBER_SIZE,
+        class_weight(),
     ),
     factory=_voting,
     capabilities=Capabilities(onnx=True, importances=False),
@@ -150,6 +155,7 @@ STACKING = Algorithm(
             tasks=(REG,),
             help="Regularisation of the final ridge model; higher blends members more evenly.",
         ),
+        class_weight(),
     ),
     factory=_stacking,
     capabilities=Capabilities(onnx=True, importances=False),

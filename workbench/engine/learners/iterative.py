@@ -365,7 +365,7 @@ def fit_growing_ensemble(estimator: Any, data: FitData) -> FitInfo:
             reporter.check()
             n = min(n + chunk, total)
             estimator.set_params(n_estimators=n)
-            estimator.fit(data.X_train, data.y_train)
+            estimator.fit(data.X_train, data.y_train, sample_weight=data.sample_weight)
             train = estimator_metrics(estimator, Xs, ys, data)
             scores = estimator_metrics(estimator, data.X_valid, data.y_valid, data) if valid else {}
             reporter.step(n, train, scores)
@@ -425,7 +425,7 @@ def fit_gradient_boosting(estimator: Any, data: FitData) -> FitInfo:
 
     estimator.set_params(n_iter_no_change=None)
     try:
-        estimator.fit(data.X_train, data.y_train, monitor=monitor)
+        estimator.fit(data.X_train, data.y_train, sample_weight=data.sample_weight, monitor=monitor)
     finally:
         estimator.set_params(n_iter_no_change=params["n_iter_no_change"])
     return FitInfo(
@@ -586,7 +586,7 @@ def fit_epochs(estimator: Any, data: FitData) -> FitInfo:
             warnings.filterwarnings("ignore", message="Got `batch_size`")
             for epoch in range(1, epochs + 1):
                 reporter.check()
-                estimator.partial_fit(data.X_train, data.y_train, **extra)
+                estimator.partial_fit(data.X_train, data.y_train, sample_weight=data.sample_weight, **extra)
                 train = estimator_metrics(estimator, Xs, ys, data)
                 scores = estimator_metrics(estimator, data.X_valid, data.y_valid, data) if valid else {}
                 reporter.step(epoch, train, scores)

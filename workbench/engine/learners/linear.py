@@ -93,6 +93,9 @@ def _sgd(params: dict[str, Any], ctx: BuildContext) -> Any:
 
     p = dict(params)
     rounds = p.pop("early_stopping_rounds")
+    # "balanced" becomes per-row weights in our fitter: partial_fit refuses
+    # class_weight="balanced".
+    p.pop("class_weight", None)
     # Early stopping is done by our fitter on the run's validation rows; on a
     # plain fit (e.g. of a clone) scikit-learn's own early stopping applies.
     return pick(ctx.task, SGDClassifier, SGDRegressor)(
@@ -229,6 +232,7 @@ SGD = Algorithm(
             "tol", "float", 1e-3, low=0.0, high=1.0, tunable=False,
             help="An epoch counts as an improvement only if the validation loss drops by more than this.",
         ),
+        class_weight(),
         early_stopping_rounds(5),
     ),
     factory=_sgd,

@@ -47,11 +47,12 @@ class MixedNB(ClassifierMixin, BaseEstimator):
         self.var_smoothing = var_smoothing
         self.alpha = alpha
 
-    def fit(self, X: Any, y: Any) -> "MixedNB":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "MixedNB":
         X = validate_data(self, X, dtype=np.float64)
         self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
         k = len(self.classes_)
-        counts = np.bincount(codes, minlength=k).astype(np.float64)
+        w = np.ones(len(codes)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        counts = np.bincount(codes, weights=w, minlength=k)
         self.class_log_prior_ = np.log(counts / counts.sum())
         self.binary_ = np.all((X == 0.0) | (X == 1.0), axis=0)
         Xg, Xb = X[:, ~self.binary_], X[:, self.binary_]
@@ -60,10 +61,11 @@ class MixedNB(ClassifierMixin, BaseEstimator):
         ones = np.zeros((k, Xb.shape[1]))
         for c in range(k):
             rows = codes == c
+            wc = w[rows]
             if Xg.shape[1]:
-                self.theta_[c] = Xg[rows].mean(axis=0)
-                self.var_[c] = Xg[rows].var(axis=0)
-            ones[c] = Xb[rows].sum(axis=0)
+                self.theta_[c] = np.average(Xg[rows], axis=0, weights=wc)
+                self.var_[c] = np.average((Xg[rows] - self.theta_[c]) ** 2, axis=0, weights=wc)
+            ones[c] = wc @ Xb[rows]
         if Xg.shape[1]:
             self.var_ += self.var_smoothing * float(np.var(Xg, axis=0).max())
             self.var_ = np.maximum(self.var_, np.finfo(np.float64).tiny)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, ParamSpec
-from workbench.engine.learners.common import CLF_REG, early_stopping_rounds, pick
+from workbench.engine.learners.common import CLF_REG, class_weight, early_stopping_rounds, pick
 from workbench.engine.learners.iterative import fit_epochs
 
 
@@ -17,6 +17,7 @@ def _mlp(params: dict[str, Any], ctx: BuildContext) -> Any:
     from workbench.engine.learners.target_scaling import StandardizedMLPRegressor
 
     p = dict(params)
+    p.pop("class_weight", None)  # "balanced": per-row weights in our fitter
     layers = (p.pop("hidden_units"),) * p.pop("hidden_layers")
     rounds = p.pop("early_stopping_rounds")
     # Our fitter runs one partial_fit per epoch and applies early stopping on
@@ -74,6 +75,7 @@ MLP = Algorithm(
             "tol", "float", 1e-4, low=0.0, high=1.0, tunable=False,
             help="An epoch counts as an improvement only if the validation loss drops by more than this.",
         ),
+        class_weight(),
         early_stopping_rounds(10),
     ),
     factory=_mlp,

@@ -11,12 +11,20 @@ from typing import Any
 
 from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, FitData, FitInfo, ParamSpec
 from workbench.engine.errors import TrainingError
-from workbench.engine.learners.common import CLF, CLF_REG, early_stopping_rounds, learning_rate, n_estimators
+from workbench.engine.learners.common import (
+    CLF,
+    CLF_REG,
+    boosting_sampling_and_penalties,
+    class_weight,
+    early_stopping_rounds,
+    learning_rate,
+    n_estimators,
+)
 from workbench.engine.learners.iterative import Reporter, has_valid, train_sample
 
 # XGBoost's metric names -> ours (the same names for every learner).
-_CLF_METRICS = {"logloss": "logloss", "mlogloss": "logloss", "error": "accuracy", "merror": "accuracy"}
-_REG_METRICS = {"rmse": "rmse", "mae": "mae"}
+CLF_METRICS = {"logloss": "logloss", "mlogloss": "logloss", "error": "accuracy", "merror": "accuracy"}
+REG_METRICS = {"rmse": "rmse", "mae": "mae"}
 
 
 def _import_xgboost() -> Any:
@@ -33,6 +41,7 @@ def _xgboost(params: dict[str, Any], ctx: BuildContext) -> Any:
     xgb = _import_xgboost()
     p = dict(params)
     rounds = p.pop("early_stopping_rounds")
+    p.pop("class_weight", None)  # "balanced": per-row weights in our fitter
     common = dict(
         tree_method="hist",
         device=ctx.device,
@@ -50,7 +59,7 @@ def _xgboost(params: dict[str, Any], ctx: BuildContext) -> Any:
     return xgb.XGBRegressor(objective="reg:squarederror", eval_metric=["mae", "rmse"], **common)
 
 
-def _renamed(history: dict[str, list[float]], names: dict[str, str]) -> dict[str, float]:
+def renamed_metrics(history: dict[str, list[float]], names: dict[str, str]) -> dict[str, float]:
     out = {}
     for metric, values in history.items():
         ours = names.get(metric)
@@ -58,6 +67,15 @@ def _renamed(history: dict[str, list[float]], names: dict[str, str]) -> dict[str
             value = float(values[-1])
             out[ours] = 1.0 - value if ours == "accuracy" else value
     return out
+
+
+def _variance(y: Any) -> float | None:
+    """Population variance of a target (None when it is constant or empty)."""
+    import numpy as np
+
+    values = np.asarray(y, dtype="float64")
+    var = float(np.var(values)) if values.size else 0.0
+    return var if var > 0 else None
 
 
 def _device_used(booster: Any) -> str:
@@ -80,17 +98,25 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
     xgb = _import_xgboost()
     total = int(estimator.get_params()["n_estimators"])
     reporter = Reporter(data, total)
-    names = _CLF_METRICS if data.task == CLF else _REG_METRICS
+    names = CLF_METRICS if data.task == CLF else REG_METRICS
     Xs, ys = train_sample(data)
     valid = has_valid(data)
     eval_set = [(Xs, ys)] + ([(data.X_valid, data.y_valid)] if valid else [])
 
     callback_base: Any = xgb.callback.TrainingCallback  # xgboost is imported lazily
 
+    # Regression reports losses only; R² = 1 - MSE / Var(y) comes free from
+    # the rmse XGBoost already computes, so the live Metric panel has a score.
+    variances = ((_variance(ys), _variance(data.y_valid) if valid else None) if data.task != CLF
+                 else (None, None))
+
     class LiveMetrics(callback_base):
         def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
-            train = _renamed(evals_log.get("validation_0", {}), names)
-            scores = _renamed(evals_log.get("validation_1", {}), names)
+            train = renamed_metrics(evals_log.get("validation_0", {}), names)
+            scores = renamed_metrics(evals_log.get("validation_1", {}), names)
+            for metrics, var in ((train, variances[0]), (scores, variances[1])):
+                if var and "rmse" in metrics:
+                    metrics["r2"] = 1.0 - metrics["rmse"] ** 2 / var
             reporter.step(epoch + 1, train, scores)
             return False
 
@@ -101,7 +127,8 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
         overrides["early_stopping_rounds"] = None  # would stop on the train sample
     estimator.set_params(**overrides)
     try:
-        estimator.fit(data.X_train, data.y_train, eval_set=eval_set, verbose=False)
+        estimator.fit(data.X_train, data.y_train, eval_set=eval_set, verbose=False,
+                      sample_weight=data.sample_weight)
     finally:
         # The saved model must not hold the callback (it references the job).
         # Plain attributes: XGBModel.set_params on a fitted model re-sends every
@@ -135,26 +162,12 @@ XGBOOST = Algorithm(
             search_high=100.0,
             help="Least total weight (hessian) a leaf needs; raise it for more conservative trees.",
         ),
-        ParamSpec(
-            "subsample", "float", 1.0, low=0.01, high=1.0, search_low=0.5,
-            help="Fraction of rows sampled per round; below 1 adds randomness against overfitting.",
-        ),
-        ParamSpec(
-            "colsample_bytree", "float", 1.0, low=0.01, high=1.0, search_low=0.3,
-            help="Fraction of features sampled per tree; lower decorrelates trees.",
-        ),
-        ParamSpec(
-            "reg_lambda", "float", 1.0, low=0.0, high=1e6, log=True, search_low=1e-3, search_high=100.0,
-            help="L2 penalty on leaf weights; raise it to regularise.",
-        ),
-        ParamSpec(
-            "reg_alpha", "float", 0.0, low=0.0, high=1e6, log=True, search_low=1e-3, search_high=10.0,
-            help="L1 penalty on leaf weights; raise it to push small leaf values to zero.",
-        ),
+        *boosting_sampling_and_penalties(1.0),
         ParamSpec(
             "gamma", "float", 0.0, low=0.0, high=1e6, search_high=5.0,
             help="Minimum loss reduction needed to split; raise it to prune weak splits.",
         ),
+        class_weight(),
         early_stopping_rounds(0),
     ),
     factory=_xgboost,

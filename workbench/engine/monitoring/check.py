@@ -55,7 +55,11 @@ def onnx_reference_profile(model_path: str | os.PathLike) -> dict[str, Any] | No
     """The profile stored in an exported model's metadata (None if absent)."""
     import onnxruntime as ort
 
-    session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+    try:
+        session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own types for missing or broken files
+        raise DataError(f"Cannot read {Path(model_path).name} as an ONNX model: "
+                        f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
     text = session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
     return json.loads(text) if text else None
 

@@ -57,12 +57,12 @@ def category_values(column: Any, model_kind: str) -> tuple[np.ndarray, np.ndarra
     return strings, missing
 
 
-def inner_edges(edges: Sequence[float]) -> np.ndarray:
+def inner_edges(edges: Sequence[float] | np.ndarray) -> np.ndarray:
     """The cut points between bins (the stored edges minus the two outer ones)."""
     return np.asarray(edges[1:-1], dtype=np.float64)
 
 
-def bin_shares(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
+def bin_shares(values: np.ndarray, edges: Sequence[float] | np.ndarray) -> np.ndarray:
     """Share of ``values`` in each reference bin (outer bins open-ended)."""
     cuts = inner_edges(edges)
     if len(values) == 0:

@@ -345,6 +345,7 @@ def _convert_sgd_classifier(scope: Any, operator: Any, container: Any) -> None:
     g = _Graph(scope, container)
     # The scores in the precision native decision_function uses (scikit-learn
     # keeps float32 coefficients for float32 data), then double from there.
+    dtype: Any
     if np.asarray(op.coef_).dtype == np.float32:
         x, dtype = operator.inputs[0].full_name, np.float32
     else:

@@ -90,11 +90,17 @@ class OnnxPredictor:
             raise DataError(
                 f"Cannot load {self.path.name} as an ONNX model: {str(exc).strip().splitlines()[0]}"
             ) from exc
-        self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
-        self.features = self._read_features()
+        try:  # a damaged file can load as a graph yet hold undecodable metadata
+            self.metadata: dict[str, str] = dict(self.session.get_modelmeta().custom_metadata_map)
+            self.features = self._read_features()
+            self.classes: list[Any] = json.loads(self.metadata.get("classes") or "[]")
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise DataError(
+                f"{self.path.name} is damaged: its metadata cannot be read ({type(exc).__name__}). "
+                "Export the model again."
+            ) from None
         self.task = self.metadata.get("task") or self._guess_task()
         self.target = self.metadata.get("target") or None
-        self.classes: list[Any] = json.loads(self.metadata.get("classes") or "[]")
         self.output_names = [o.name for o in self.session.get_outputs()]
         # Files exported before format 2 hold class codes in "label".
         self.label_holds_classes = self.metadata.get(LABEL_VALUES_KEY) == LABEL_HOLDS_CLASSES

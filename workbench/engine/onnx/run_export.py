@@ -33,7 +33,10 @@ def held_out_rows(project, record) -> Any:
         frame = project.load_dataset(spec.dataset)
     except WorkbenchError:
         return None
-    labels = np.load(rows_file, allow_pickle=False)
+    try:
+        labels = np.load(rows_file, allow_pickle=False)
+    except Exception:  # damaged (a bad header raises ValueError, SyntaxError, TokenError...): no parity rows
+        return None
     labels = [x for x in labels if x in frame.index][:PARITY_MAX_ROWS]
     return frame.loc[labels] if labels else None
 
@@ -50,6 +53,9 @@ def export_run(project_dir: str | os.PathLike, run_id: str, output: str | os.Pat
 
     project = Project.open(project_dir)
     record = project.run(run_id)
+    damage = record.damage
+    if damage:
+        raise ExportError(f"Run {record.run_id} is damaged: {damage}")
     if record.status != "completed" or not record.has_model:
         raise ExportError(f"Run {record.run_id} has no trained model to export (status: {record.status}).")
     algorithm = get_algorithm(record.algorithm)

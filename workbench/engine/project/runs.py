@@ -170,10 +170,12 @@ class RunRecord:
 
     @property
     def created(self) -> float:
-        try:
-            return self.run_folder.spec_path.stat().st_mtime
-        except FileNotFoundError:
-            return self.folder.stat().st_mtime
+        for path in (self.run_folder.spec_path, self.folder):
+            try:
+                return path.stat().st_mtime
+            except OSError:
+                continue
+        return 0.0  # deleted by another process while being listed
 
     @property
     def label(self) -> str:

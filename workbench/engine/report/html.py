@@ -330,7 +330,7 @@ def _environment_section(result: dict[str, Any]) -> str:
     timings = result.get("timings") or {}
     finished = result.get("finished")
     when = datetime.fromtimestamp(float(finished)).isoformat(timespec="seconds") if finished else None
-    machine = [["host", platform.node()], ["system", platform.platform()], ["processor", platform.machine()],
+    machine: list[list[Any]] = [["host", platform.node()], ["system", platform.platform()], ["processor", platform.machine()],
                ["CPU cores", os.cpu_count()], ["device used", result.get("device")], ["trained (finished)", when]]
     return ("<div class='grid'>" + _table(["library", "version"], [[k, v] for k, v in versions.items()])
             + _table(["timing", "seconds"], [[k, v] for k, v in timings.items()])

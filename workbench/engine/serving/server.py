@@ -41,6 +41,13 @@ def ensure_onnx(project_dir: str | os.PathLike, run_id: str) -> Path:
         return record.onnx_path
     if not record.has_model:
         raise ExportError(f"Run {record.run_id} has no trained model to serve (status: {record.status}).")
+    if getattr(sys, "frozen", False):
+        # A bundled app has no "python -m": export here (the training
+        # libraries then stay loaded in this process).
+        from workbench.engine.onnx.run_export import export_run
+
+        export_run(project_dir, record.run_id)
+        return record.folder / "model.onnx"
     # The export needs scikit-learn and skl2onnx; a child process keeps them
     # out of the serving process.
     done = subprocess.run(
@@ -143,7 +150,8 @@ class ServeJob:
     def __init__(self, project_root: str | os.PathLike, run_id: str, options: ServeOptions | None = None) -> None:
         self.project_root = str(project_root)
         self.run_id = run_id
-        self.options = options or ServeOptions()
+        # Plain fields, not the dataclass: a process worker rebuilds only plain data.
+        self.options = vars(options or ServeOptions())
         self.title = f"Serve {run_id}"
 
     def run(self, ctx: Any = None) -> dict[str, Any]:
@@ -153,10 +161,10 @@ class ServeJob:
         ctx = ctx or JobContext()
         ctx.progress(0.0, "Preparing the ONNX model")
         path = ensure_onnx(self.project_root, self.run_id)
-        server = ModelServer(path, self.options)
+        server = ModelServer(path, ServeOptions(**self.options))
 
         def started(url: str) -> None:
-            ctx.progress(0.5, f"Serving at {url}")
+            ctx.progress(1.0, f"Serving at {url}")
             ctx.log(f"Serving {self.run_id} at {url} (POST {url}/predict, GET {url}/metadata); "
                     "cancel the job to stop.")
 

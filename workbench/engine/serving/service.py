@@ -30,7 +30,7 @@ import math
 import os
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -202,7 +202,7 @@ class PredictionService:
         prediction = {"type": ["string", "number", "integer", "boolean", "null"]}
         error = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
         err = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-        secured = {"security": [{"bearer": []}]}
+        secured: dict[str, Any] = {"security": [{"bearer": []}]}
         return {
             "openapi": "3.1.0",
             "info": {"title": f"Training Workbench model {b.name}", "version": "1",
@@ -309,6 +309,7 @@ def build_app(service: PredictionService, *, token: str | None = None, max_body_
     async def predict(request: Request) -> Response:
         body = await read_body(request)
         kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        work: Callable[[bytes], Any]
         if kind in ("text/csv", "application/csv"):
             work, media = service.predict_csv, "text/csv"
         elif kind in JSON_CONTENT_TYPES or kind.endswith("+json"):

@@ -38,7 +38,7 @@ def baseline_scores(task: str, y_train: np.ndarray, y_test: np.ndarray,
 
 def beats_baseline(task: str, metrics: dict[str, Any], baseline: dict[str, Any]) -> tuple[bool, str]:
     """Whether ``metrics`` is strictly better than ``baseline`` on the headline metric, and a sentence."""
-    from workbench.engine.training.evaluation import headline_metric
+    from workbench.engine.metrics import headline_metric
 
     name = headline_metric(task)
     ours, theirs = metrics.get(name), baseline.get(name)

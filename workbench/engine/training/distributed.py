@@ -45,7 +45,7 @@ import pandas as pd
 from workbench.engine.errors import Cancelled, DataError, SpecError
 from workbench.engine.jobs.events import Event, JobContext
 from workbench.engine.spec import RunSpec
-from workbench.engine.training.job import TrainJob, _best_step, _fmt_metrics, library_versions
+from workbench.engine.training.job import TrainJob, best_iteration_step, format_metrics, library_versions
 
 __all__ = ["DaskXGBoostJob", "DEFAULT_SAMPLE_ROWS"]
 
@@ -245,7 +245,7 @@ class DaskXGBoostJob(TrainJob):
         from sklearn.pipeline import Pipeline
 
         from workbench.engine.catalog import BuildContext
-        from workbench.engine.learners.xgb import _CLF_METRICS, _REG_METRICS, _renamed
+        from workbench.engine.learners.xgb import CLF_METRICS, REG_METRICS, renamed_metrics
         from workbench.engine.model import ModelInfo, TrainedModel, coerce_features
         from workbench.engine.training import evaluation as ev
 
@@ -303,7 +303,7 @@ class DaskXGBoostJob(TrainJob):
         callbacks = [_RoundReporter(queue_name, cancel_name).make()]
         if rounds_to_stop:
             callbacks.append(xgb.callback.EarlyStopping(rounds=rounds_to_stop, data_name="valid", save_best=True))
-        names = _CLF_METRICS if task == "classification" else _REG_METRICS
+        names = CLF_METRICS if task == "classification" else REG_METRICS
         box: dict[str, Any] = {}
 
         def train() -> None:
@@ -323,8 +323,8 @@ class DaskXGBoostJob(TrainJob):
         while thread.is_alive() or queue.qsize():
             for item in queue.get(batch=True):
                 step, log = item["step"], item["log"]
-                train_m = _renamed(log.get("train", {}), names)
-                valid_m = _renamed(log.get("valid", {}), names)
+                train_m = renamed_metrics(log.get("train", {}), names)
+                valid_m = renamed_metrics(log.get("valid", {}), names)
                 history.append({"step": step, "train": train_m, "valid": valid_m})
                 ctx.iteration(step, train_m, valid_m)
                 ctx.progress(0.1 + 0.7 * step / num_rounds, f"Round {step}/{num_rounds}")
@@ -387,7 +387,7 @@ class DaskXGBoostJob(TrainJob):
             run_id=self.run_id, versions=library_versions(),
         ))
         model.save(folder)
-        ctx.log(f"Test metrics: {_fmt_metrics(metrics, task)}")
+        ctx.log(f"Test metrics: {format_metrics(metrics, task)}")
         ctx.progress(1.0, "Done")
         best = booster.best_iteration + 1 if rounds_to_stop and hasattr(booster, "best_iteration") else None
         return {
@@ -406,7 +406,7 @@ class DaskXGBoostJob(TrainJob):
             "cv": None,
             "evaluation": evaluation,
             "history": history,
-            "best_iteration": best if best is not None else _best_step(history),
+            "best_iteration": best if best is not None else best_iteration_step(history),
             "n_iterations": len(history),
             "device": "cpu",
             "timings": timings,

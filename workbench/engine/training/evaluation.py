@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from workbench.engine.metrics import headline_metric, metric_direction
 from workbench.engine.errors import TrainingError
 from workbench.engine.json_values import json_safe
 
@@ -48,18 +49,7 @@ MAX_SCATTER_POINTS = 2000
 SILHOUETTE_MAX_ROWS = 5000
 RESIDUAL_HISTOGRAM_BINS = 30
 
-_HEADLINE = {"classification": "accuracy", "regression": "r2", "clustering": "silhouette"}
-
-# Metrics where lower is better.  Includes XGBoost's eval-metric names because
-# the live training curves (Iteration events) carry those.
-_LOWER_IS_BETTER = {
-    "mae", "mse", "rmse", "median_ae", "mape", "log_loss", "davies_bouldin",
-    "logloss", "mlogloss", "error", "merror", "rmsle", "mphe",
-    "poisson-nloglik", "gamma-nloglik", "cox-nloglik", "tweedie-nloglik",
-}
-
-
-def _float(x: Any) -> float | None:
+def finite_or_none(x: Any) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
 
@@ -67,30 +57,8 @@ def _float(x: Any) -> float | None:
 # ---------------------------------------------------------------------------
 # Metric names
 # ---------------------------------------------------------------------------
-def headline_metric(task: str) -> str:
-    """The one metric run lists, the leaderboard and tuning sort by."""
-    try:
-        return _HEADLINE[task]
-    except KeyError:
-        raise ValueError(f"unknown task {task!r}") from None
-
-
-def metric_direction(name: str) -> str:
-    """``"min"`` if a lower value of metric ``name`` is better, else ``"max"``.
-
-    Knows the metrics of this module and XGBoost's evaluation metric names
-    (``logloss``, ``merror``...); ``valid_``/``train_``/``cv_`` prefixes are
-    ignored, and any other name ending in ``loss`` or ``error`` counts as
-    lower-is-better.
-    """
-    key = name.strip().lower()
-    for prefix in ("valid_", "train_", "cv_", "test_"):
-        if key.startswith(prefix):
-            key = key[len(prefix):]
-    key = key.split("@", 1)[0]  # XGBoost's "error@0.7", "ndcg@5"
-    if key in _LOWER_IS_BETTER or key.endswith(("loss", "error")):
-        return "min"
-    return "max"
+# headline_metric and metric_direction come from the metric registry
+# (workbench/engine/metrics.py) and are re-exported here.
 
 
 # ---------------------------------------------------------------------------
@@ -205,32 +173,32 @@ def _classification_scores(y_true, y_pred, proba, classes) -> dict[str, float | 
     k = _n_classes(t, p, pr, classes)
     labels = list(range(k))
     out: dict[str, float | None] = {
-        "accuracy": _float(skm.accuracy_score(t, p)),
-        "balanced_accuracy": _float(_balanced_accuracy(t, p)),
+        "accuracy": finite_or_none(skm.accuracy_score(t, p)),
+        "balanced_accuracy": finite_or_none(_balanced_accuracy(t, p)),
     }
     for avg in ("macro", "weighted"):
         prec, rec, f1, _ = skm.precision_recall_fscore_support(
             t, p, labels=labels, average=avg, zero_division=0
         )
-        out[f"precision_{avg}"] = _float(prec)
-        out[f"recall_{avg}"] = _float(rec)
-        out[f"f1_{avg}"] = _float(f1)
+        out[f"precision_{avg}"] = finite_or_none(prec)
+        out[f"recall_{avg}"] = finite_or_none(rec)
+        out[f"f1_{avg}"] = finite_or_none(f1)
     if k == 2:
         prec, rec, f1, _ = skm.precision_recall_fscore_support(
             t, p, labels=[0, 1], pos_label=1, average="binary", zero_division=0
         )
-        out.update(precision=_float(prec), recall=_float(rec), f1=_float(f1))
+        out.update(precision=finite_or_none(prec), recall=finite_or_none(rec), f1=finite_or_none(f1))
     if pr is not None:
         if pr.shape[1] != k:
             raise ValueError(f"proba has {pr.shape[1]} columns for {k} classes")
-        out["log_loss"] = _float(skm.log_loss(t, pr, labels=labels))
+        out["log_loss"] = finite_or_none(skm.log_loss(t, pr, labels=labels))
         present = np.unique(t)
         if len(present) == k and k >= 2:
             if k == 2:
                 auc = skm.roc_auc_score(t, pr[:, 1])
             else:
                 auc = skm.roc_auc_score(t, pr, multi_class="ovr", average="macro", labels=labels)
-            out["roc_auc"] = _float(auc)
+            out["roc_auc"] = finite_or_none(auc)
     return out
 
 
@@ -248,15 +216,15 @@ def _regression_scores(y_true, y_pred) -> dict[str, float | None]:
     err = t - p
     mse = float(np.mean(err**2)) if len(t) else float("nan")
     out: dict[str, float | None] = {
-        "mae": _float(np.mean(np.abs(err))) if len(t) else None,
-        "mse": _float(mse),
-        "rmse": _float(math.sqrt(mse)) if math.isfinite(mse) else None,
+        "mae": finite_or_none(np.mean(np.abs(err))) if len(t) else None,
+        "mse": finite_or_none(mse),
+        "rmse": finite_or_none(math.sqrt(mse)) if math.isfinite(mse) else None,
         # r2 is undefined for fewer than two rows or a constant truth.
-        "r2": _float(skm.r2_score(t, p)) if len(t) >= 2 and np.ptp(t) > 0 else None,
-        "median_ae": _float(np.median(np.abs(err))) if len(t) else None,
+        "r2": finite_or_none(skm.r2_score(t, p)) if len(t) >= 2 and np.ptp(t) > 0 else None,
+        "median_ae": finite_or_none(np.median(np.abs(err))) if len(t) else None,
     }
     if len(t) and not np.any(t == 0):
-        out["mape"] = _float(np.mean(np.abs(err) / np.abs(t)))
+        out["mape"] = finite_or_none(np.mean(np.abs(err) / np.abs(t)))
     return out
 
 
@@ -376,7 +344,7 @@ def _classification_data(y_true, y_pred, proba, classes, max_points) -> dict[str
     })
 
 
-def _sample_indices(n: int, max_rows: int, seed: int) -> np.ndarray:
+def sample_indices(n: int, max_rows: int, seed: int) -> np.ndarray:
     """Sorted random row positions, all of them when ``n <= max_rows``."""
     if n <= max_rows:
         return np.arange(n)
@@ -398,7 +366,7 @@ def _regression_data(y_true, y_pred, seed) -> dict[str, Any]:
         counts, edges = np.histogram(resid, bins=min(RESIDUAL_HISTOGRAM_BINS, max(len(resid), 1)))
     else:
         counts, edges = np.zeros(0, dtype=int), np.zeros(0)
-    idx = _sample_indices(len(t), MAX_SCATTER_POINTS, seed)
+    idx = sample_indices(len(t), MAX_SCATTER_POINTS, seed)
     return json_safe({
         "task": "regression",
         "residuals": summary,
@@ -447,18 +415,18 @@ def clustering_evaluation(X: Any, labels: Any, *, seed: int = 0
     n_clusters = len(clusters)
     metrics: dict[str, float | None] = {
         "n_clusters": n_clusters,
-        "noise_fraction": _float(noise.mean()) if len(lab) else None,
+        "noise_fraction": finite_or_none(noise.mean()) if len(lab) else None,
         "silhouette": None,
         "calinski_harabasz": None,
         "davies_bouldin": None,
     }
     # All three metrics need 2 <= n_clusters <= n_samples - 1.
     if 2 <= n_clusters < len(kept):
-        idx = _sample_indices(len(kept), SILHOUETTE_MAX_ROWS, seed)
+        idx = sample_indices(len(kept), SILHOUETTE_MAX_ROWS, seed)
         if len(np.unique(kept[idx])) >= 2:
-            metrics["silhouette"] = _float(skm.silhouette_score(kept_X[idx], kept[idx]))
-        metrics["calinski_harabasz"] = _float(skm.calinski_harabasz_score(kept_X, kept))
-        metrics["davies_bouldin"] = _float(skm.davies_bouldin_score(kept_X, kept))
+            metrics["silhouette"] = finite_or_none(skm.silhouette_score(kept_X[idx], kept[idx]))
+        metrics["calinski_harabasz"] = finite_or_none(skm.calinski_harabasz_score(kept_X, kept))
+        metrics["davies_bouldin"] = finite_or_none(skm.davies_bouldin_score(kept_X, kept))
     data = {"clusters": clusters, "sizes": sizes, "noise": int(noise.sum()), "n_rows": len(lab)}
     return json_safe(metrics), json_safe(data)
 
@@ -481,8 +449,8 @@ def cv_summary(fold_scores: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         folds = [json_safe(_to_number(s.get(name))) for s in fold_scores]
         values = np.array([v for v in folds if v is not None], dtype=float)
         out[name] = {
-            "mean": _float(values.mean()) if len(values) else None,
-            "std": _float(values.std()) if len(values) else None,
+            "mean": finite_or_none(values.mean()) if len(values) else None,
+            "std": finite_or_none(values.std()) if len(values) else None,
             "folds": folds,
         }
     return out
@@ -523,7 +491,7 @@ def learning_curve_data(make_estimator: Callable[[], Any], X: Any, y: Any, task:
     if task not in ("classification", "regression"):
         raise ValueError(f"learning curves need a supervised task, got {task!r}")
     y_arr = np.asarray(y)
-    idx = _sample_indices(len(y_arr), max_rows, seed)
+    idx = sample_indices(len(y_arr), max_rows, seed)
     Xs = X.iloc[idx] if isinstance(X, pd.DataFrame) else np.asarray(X)[idx]
     ys = y_arr[idx]
     take = (lambda rows: Xs.iloc[rows]) if isinstance(Xs, pd.DataFrame) else (lambda rows: Xs[rows])
@@ -562,7 +530,7 @@ def learning_curve_data(make_estimator: Callable[[], Any], X: Any, y: Any, task:
         raise TrainingError(f"Could not compute a learning curve: every fit failed ({first_error}).")
 
     def stats(a: np.ndarray, fn: Callable[..., Any]) -> list[float | None]:
-        return [_float(fn(row[np.isfinite(row)])) if np.isfinite(row).any() else None for row in a]
+        return [finite_or_none(fn(row[np.isfinite(row)])) if np.isfinite(row).any() else None for row in a]
 
     return json_safe({
         "metric": metric,

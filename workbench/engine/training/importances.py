@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.engine.errors import TrainingError
-from workbench.engine.training.evaluation import _float, _sample_indices, headline_metric
+from workbench.engine.training.evaluation import finite_or_none, sample_indices, headline_metric
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.engine.jobs.events import JobContext
@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # ---------------------------------------------------------------------------
 # Feature importances
 # ---------------------------------------------------------------------------
-class _MappingBroken(Exception):
+class MappingBroken(Exception):
     """Transformed columns cannot be traced back to input columns."""
 
 
@@ -72,15 +72,15 @@ def feature_importances(pipeline: Any, X_frame: pd.DataFrame, y: Any,
     try:
         values = _native_importances(pipeline, names)
         method = "native"
-    except _MappingBroken:
+    except MappingBroken:
         values = _permutation_importances(pipeline, X_frame, y, names, task,
                                           seed=seed, max_rows=max_rows, n_repeats=n_repeats, ctx=ctx)
         method = "permutation"
     ordered = sorted(values.items(), key=lambda kv: (-kv[1] if math.isfinite(kv[1]) else math.inf))
-    return {"method": method, "values": {str(k): _float(v) for k, v in ordered}}
+    return {"method": method, "values": {str(k): finite_or_none(v) for k, v in ordered}}
 
 
-def _split_pipeline(pipeline: Any) -> tuple[list[Any], Any]:
+def split_pipeline(pipeline: Any) -> tuple[list[Any], Any]:
     """(flat list of transformer steps, final estimator)."""
     from sklearn.pipeline import Pipeline
 
@@ -108,24 +108,24 @@ def _raw_importances(estimator: Any) -> np.ndarray:
     if values is None:
         coef = getattr(estimator, "coef_", None)
         if coef is None:
-            raise _MappingBroken("no native importances")
+            raise MappingBroken("no native importances")
         coef = np.abs(np.asarray(coef, dtype=float))
         values = coef.mean(axis=0) if coef.ndim == 2 else coef
     values = np.asarray(values, dtype=float).ravel()
     if not np.all(np.isfinite(values)):
-        raise _MappingBroken("non-finite native importances")
+        raise MappingBroken("non-finite native importances")
     return values
 
 
 def _native_importances(pipeline: Any, names: list[str]) -> dict[str, float]:
-    steps, estimator = _split_pipeline(pipeline)
+    steps, estimator = split_pipeline(pipeline)
     try:
         values = _raw_importances(estimator)
     except (AttributeError, ValueError) as exc:  # e.g. coef_ of a non-linear SVC
-        raise _MappingBroken(str(exc)) from None
-    source = _output_sources(steps, names)
+        raise MappingBroken(str(exc)) from None
+    source = output_sources(steps, names)
     if len(source) != len(values):
-        raise _MappingBroken("importance length does not match the mapped columns")
+        raise MappingBroken("importance length does not match the mapped columns")
     totals = dict.fromkeys(names, 0.0)
     for col, v in zip(source, values):
         totals[col] += float(v)
@@ -135,7 +135,7 @@ def _native_importances(pipeline: Any, names: list[str]) -> dict[str, float]:
     return totals
 
 
-def _output_sources(steps: list[Any], names: list[str]) -> list[str]:
+def output_sources(steps: list[Any], names: list[str]) -> list[str]:
     """For each column the estimator sees, the input column it comes from."""
     from sklearn.compose import ColumnTransformer
 
@@ -144,7 +144,7 @@ def _output_sources(steps: list[Any], names: list[str]) -> list[str]:
     first = steps[0]
     if not isinstance(first, ColumnTransformer):
         # A step before the column transformer could reorder or mix columns.
-        raise _MappingBroken(f"unexpected first preparation step {type(first).__name__}")
+        raise MappingBroken(f"unexpected first preparation step {type(first).__name__}")
     source = _column_transformer_sources(first, names)
     for step in steps[1:]:
         source = _through_step(step, source)
@@ -154,7 +154,7 @@ def _output_sources(steps: list[Any], names: list[str]) -> list[str]:
 def _column_transformer_sources(ct: Any, names: list[str]) -> list[str]:
     inputs = list(getattr(ct, "feature_names_in_", names))
     if not set(map(str, inputs)) <= set(names):
-        raise _MappingBroken("column transformer inputs are not the original columns")
+        raise MappingBroken("column transformer inputs are not the original columns")
     width = max((s.stop for s in ct.output_indices_.values()), default=0)
     source: list[str | None] = [None] * width
     for name, trans, cols in ct.transformers_:
@@ -165,7 +165,7 @@ def _column_transformer_sources(ct: Any, names: list[str]) -> list[str]:
         mapped = _transformer_sources(trans, cols, out.stop - out.start)
         source[out] = mapped
     if any(s is None for s in source):
-        raise _MappingBroken("some transformed columns have no source")
+        raise MappingBroken("some transformed columns have no source")
     return source  # type: ignore[return-value]
 
 
@@ -173,7 +173,7 @@ def _column_names(cols: Any, inputs: list[str]) -> list[str]:
     if isinstance(cols, (str, int, np.integer)):
         cols = [cols]
     elif isinstance(cols, slice) or callable(cols):
-        raise _MappingBroken("column selector is not a list")
+        raise MappingBroken("column selector is not a list")
     arr = np.asarray(cols)
     if arr.dtype == bool:
         return [inputs[i] for i in np.flatnonzero(arr)]
@@ -187,7 +187,7 @@ def _transformer_sources(trans: Any, cols: list[str], n_out: int) -> list[str]:
     if trans == "passthrough":
         if n_out == len(cols):
             return list(cols)
-        raise _MappingBroken("passthrough width mismatch")
+        raise MappingBroken("passthrough width mismatch")
     try:
         out_names = [str(n) for n in trans.get_feature_names_out(cols)]
     except Exception:  # not implemented by a custom step, or refuses names
@@ -199,7 +199,7 @@ def _transformer_sources(trans: Any, cols: list[str], n_out: int) -> list[str]:
     # Scalers, imputers, casts: one output per input, in order.
     if n_out == len(cols):
         return list(cols)
-    raise _MappingBroken(f"cannot trace the outputs of {type(trans).__name__}")
+    raise MappingBroken(f"cannot trace the outputs of {type(trans).__name__}")
 
 
 def _match_prefix(out_name: str, cols: list[str]) -> str | None:
@@ -224,14 +224,14 @@ def _through_step(step: Any, source: list[str]) -> list[str]:
     if hasattr(step, "get_support"):  # feature selection keeps a subset
         mask = np.asarray(step.get_support())
         if len(mask) != len(source):
-            raise _MappingBroken("selector width mismatch")
+            raise MappingBroken("selector width mismatch")
         return [s for s, keep in zip(source, mask) if keep]
     if hasattr(step, "components_") or hasattr(step, "n_components"):
         # PCA and friends mix every column into every output.
-        raise _MappingBroken(f"{type(step).__name__} mixes columns")
+        raise MappingBroken(f"{type(step).__name__} mixes columns")
     n_in = getattr(step, "n_features_in_", len(source))
     if n_in != len(source):
-        raise _MappingBroken("step width mismatch")
+        raise MappingBroken("step width mismatch")
     # Element-wise steps (a float32 cast, a scaler) keep columns in place; the
     # final length check against the estimator guards anything else.
     return source
@@ -246,7 +246,7 @@ def _permutation_importances(pipeline, X_frame, y, names, task, *, seed, max_row
         raise TrainingError("Cannot compute importances: the data lacks column(s) " + ", ".join(missing) + ".")
     X = X_frame[names]
     y_arr = np.asarray(y)
-    idx = _sample_indices(len(X), max_rows, seed)
+    idx = sample_indices(len(X), max_rows, seed)
     X, y_arr = X.iloc[idx], y_arr[idx]
     if task == "regression":
         y_arr = y_arr.astype(np.float64)

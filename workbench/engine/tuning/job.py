@@ -3,7 +3,7 @@
 A :class:`TuneJob` is a job like :class:`~workbench.engine.training.job.TrainJob`:
 picklable, ``.run(ctx) -> dict``, reporting through the context and checking
 its cancel token between folds and at every iteration.  It reuses training's
-pieces (``build_setup``, ``_split``, ``_folds``, ``_Fitter``, ``_predict``)
+pieces (``build_setup``, ``_split``, ``_folds``, ``Fitter``, ``predict_pipeline``)
 so a trial fits exactly what a training run with the same parameters would.
 
 How a trial is scored
@@ -185,6 +185,7 @@ class TuneJob:
         """Run the search; returns the result (also written to result.json)."""
         import optuna
 
+        from workbench.engine.training.param_checks import check_params_against_data
         from workbench.engine.training.problem import build_setup, holdout_split
         from workbench.engine.training.job import load_for_spec
 
@@ -203,7 +204,7 @@ class TuneJob:
             raise SpecError(
                 f"Unknown metric '{metric}' for {task}: choose one of {', '.join(objective_metrics(task))}."
             )
-        from workbench.engine.training.evaluation import metric_direction
+        from workbench.engine.metrics import metric_direction
 
         direction = metric_direction(metric)
         space = build_search_space(
@@ -211,6 +212,8 @@ class TuneJob:
         )
         train_idx, _test_idx = holdout_split(setup, spec)
         folds = self._folds(setup, spec, train_idx)
+        # Fixed parameters the data cannot take fail every trial: say so before the tune folder.
+        check_params_against_data(algorithm, setup, spec, train_idx, folds)
         from workbench.engine.jobs.threads import cpu_count
 
         cores = cpu_count()
@@ -606,7 +609,7 @@ def _slices(trials: list[dict[str, Any]], space: SearchSpace) -> dict[str, dict[
 
 
 def _headline(task: str) -> str:
-    from workbench.engine.training.evaluation import headline_metric
+    from workbench.engine.metrics import headline_metric
 
     return headline_metric(task)
 

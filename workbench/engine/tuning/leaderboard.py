@@ -111,7 +111,7 @@ def leaderboard(project: Any, metric: str | None = None, task: str | None = None
         metric's value (None when the row lacks it; those rows come last and
         have no rank).
     """
-    from workbench.engine.training.evaluation import headline_metric, metric_direction
+    from workbench.engine.metrics import headline_metric, metric_direction
 
     rows = _run_rows(project, completed_only) + _tune_rows(project)
     if task is not None:

@@ -80,7 +80,7 @@ class PruneHook:
         # validation slice it is far smoother than accuracy, so a trial is not
         # pruned for one unlucky row.  It is turned to the study's direction
         # (negated when the study maximises) so that "better" agrees with it.
-        from workbench.engine.training.evaluation import metric_direction
+        from workbench.engine.metrics import metric_direction
 
         for name, value in valid.items():
             if value is not None and metric_direction(name) == "min":
@@ -117,20 +117,20 @@ def score_params(problem: Any, fixed: Mapping[str, Any], params: dict[str, Any],
     from workbench.engine.errors import TrainingError
     from workbench.engine.jobs.events import JobContext
     from workbench.engine.training import evaluation as ev
-    from workbench.engine.training.job import _Fitter, _predict
+    from workbench.engine.training.job import Fitter, predict_pipeline
 
     p = problem
     full = p.algorithm.validate_params({**fixed, **params}, p.setup.task)
     # A pruned search needs a live validation curve even without early
     # stopping: the pruned fold's model trains on the rest of its rows.
-    fitter = _Fitter(p.algorithm, replace(p.setup, params=full), p.spec, p.bctx, hold_out_valid=p.prune)
+    fitter = Fitter(p.algorithm, replace(p.setup, params=full), p.spec, p.bctx, hold_out_valid=p.prune)
     X, y = p.setup.X, p.setup.y
     fold_scores = []
     for i, (tr, va) in enumerate(p.folds):
         cancel_token.check()
         hook = PruneHook(trial, p.metric, p.direction) if p.prune and trial is not None and i == 0 else None
         pipe, _ = fitter.fit(X.iloc[tr], y[tr], JobContext(hook, cancel_token))
-        pred, proba = _predict(pipe, X.iloc[va], p.setup.task)
+        pred, proba = predict_pipeline(pipe, X.iloc[va], p.setup.task)
         fold_scores.append(ev.score_predictions(p.setup.task, y[va], pred, proba, p.setup.classes))
     summary = ev.cv_summary(fold_scores)
     objective = summary.get(p.metric) or {}

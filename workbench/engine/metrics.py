@@ -1,0 +1,123 @@
+"""The metric registry: every metric the workbench reports, in one table.
+
+For each metric: its name as results and events carry it, whether lower or
+higher is better, whether it is a *loss* (drawn on the live view's loss
+plot) or a *score*, and the name a person reads.  Run lists, the
+leaderboard, tuning objectives, comparisons, the Results view and the live
+training view all ask here; none keeps its own list of "which metrics are
+losses".  Nothing here imports scikit-learn (front ends import it at once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Direction = Literal["min", "max"]
+
+# Prefixes results and Iteration events put before a metric's name.
+PREFIXES = ("valid_", "train_", "cv_", "test_")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric. ``loss`` metrics are minimised; ``score`` metrics maximised."""
+
+    name: str
+    display: str
+    kind: Literal["loss", "score"]
+
+    @property
+    def direction(self) -> Direction:
+        return "min" if self.kind == "loss" else "max"
+
+
+def _losses(*rows: tuple[str, str]) -> list[Metric]:
+    return [Metric(name, display, "loss") for name, display in rows]
+
+
+def _scores(*rows: tuple[str, str]) -> list[Metric]:
+    return [Metric(name, display, "score") for name, display in rows]
+
+
+_TABLE: list[Metric] = [
+    # classification (training/evaluation.py)
+    *_scores(
+        ("accuracy", "Accuracy"), ("balanced_accuracy", "Balanced accuracy"),
+        ("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"),
+        ("precision_macro", "Precision (macro)"), ("recall_macro", "Recall (macro)"), ("f1_macro", "F1 (macro)"),
+        ("precision_weighted", "Precision (weighted)"), ("recall_weighted", "Recall (weighted)"),
+        ("f1_weighted", "F1 (weighted)"), ("roc_auc", "ROC AUC"),
+    ),
+    *_losses(("log_loss", "Log loss")),
+    # regression
+    *_scores(("r2", "R²")),
+    *_losses(
+        ("rmse", "RMSE"), ("mse", "MSE"), ("mae", "MAE"), ("median_ae", "Median absolute error"),
+        ("mape", "MAPE"), ("rmsle", "RMSLE"),
+    ),
+    # clustering
+    *_scores(("silhouette", "Silhouette"), ("calinski_harabasz", "Calinski-Harabasz")),
+    *_losses(("davies_bouldin", "Davies-Bouldin"), ("inertia", "Inertia")),
+    # names the live curves carry (our fitters, XGBoost, LightGBM, CatBoost)
+    *_losses(
+        ("loss", "Loss"), ("logloss", "Log loss"), ("mlogloss", "Log loss"), ("multi_logloss", "Log loss"),
+        ("binary_logloss", "Log loss"), ("error", "Error rate"), ("merror", "Error rate"),
+        ("multi_error", "Error rate"), ("huber", "Huber loss"), ("deviance", "Deviance"), ("mphe", "Pseudo-Huber"),
+        ("l1", "MAE"), ("l2", "MSE"),
+        ("poisson-nloglik", "Poisson neg. log-likelihood"), ("gamma-nloglik", "Gamma neg. log-likelihood"),
+        ("cox-nloglik", "Cox neg. log-likelihood"), ("tweedie-nloglik", "Tweedie neg. log-likelihood"),
+    ),
+    *_scores(("auc", "AUC"), ("aucpr", "PR AUC")),
+]
+METRICS: dict[str, Metric] = {m.name: m for m in _TABLE}
+
+# The one metric run lists, the leaderboard, tuning and comparisons sort by.
+HEADLINE: dict[str, str] = {"classification": "accuracy", "regression": "r2", "clustering": "silhouette"}
+
+
+def base_name(name: str) -> str:
+    """``valid_logloss`` -> ``logloss``; XGBoost's ``error@0.7`` -> ``error``."""
+    key = name.strip().lower()
+    for prefix in PREFIXES:
+        if key.startswith(prefix):
+            key = key[len(prefix):]
+    return key.split("@", 1)[0]
+
+
+def metric(name: str) -> Metric:
+    """The registry's entry for ``name`` (prefixes ignored).
+
+    A name the table does not list is a loss if it ends in ``loss`` or
+    ``error`` (library eval-metric names such as ``multi_logloss``), else a
+    score, shown as written.
+    """
+    key = base_name(name)
+    found = METRICS.get(key)
+    if found is not None:
+        return found
+    kind: Literal["loss", "score"] = "loss" if key.endswith(("loss", "error")) else "score"
+    return Metric(key, name, kind)
+
+
+def metric_direction(name: str) -> Direction:
+    """``"min"`` if a lower value of metric ``name`` is better, else ``"max"``."""
+    return metric(name).direction
+
+
+def is_loss(name: str) -> bool:
+    """Whether ``name`` is minimised (the live view draws it on the loss plot)."""
+    return metric(name).kind == "loss"
+
+
+def metric_display_name(name: str) -> str:
+    """What a person reads for ``name`` (``log_loss`` -> ``Log loss``)."""
+    return metric(name).display
+
+
+def headline_metric(task: str) -> str:
+    """The one metric run lists, the leaderboard and tuning sort by."""
+    try:
+        return HEADLINE[task]
+    except KeyError:
+        raise ValueError(f"unknown task {task!r}") from None
