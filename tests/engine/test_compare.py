@@ -117,3 +117,16 @@ def test_cancel_keeps_the_finished_rows(wine):
     assert [r["algorithm"] for r in job.rows] == ["baseline"]
     saved = json.loads((wine / "compares" / f"{job.compare_id}.json").read_text())
     assert saved["status"] == "cancelled" and len(saved["rows"]) == 1
+
+
+def test_compare_runs_in_a_worker_process_with_live_rows(wine):
+    # The window sends comparisons to its process executor (as it does fits).
+    from workbench.engine import ProcessExecutor
+
+    seen = []
+    with ProcessExecutor(max_concurrent=1) as executor:
+        job = CompareJob(wine, _spec(), ["naive_bayes"], cv=2)
+        handle = executor.submit(job, lambda e: seen.append(e.algorithm) if isinstance(e, CompareRow) else None)
+        document = handle.wait()
+    assert seen == ["baseline", "naive_bayes"]
+    assert [r["algorithm"] for r in document["rows"]] == ["naive_bayes", "baseline"]

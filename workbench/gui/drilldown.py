@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import weakref
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt
@@ -21,9 +23,18 @@ from workbench.gui.table_model import DataFrameModel
 
 
 def connect_cell_clicks(heatmap: Any, callback: Callable[[int, int], None]) -> None:
-    """Call ``callback(row, column)`` when a cell of ``heatmap`` is clicked."""
+    """Call ``callback(row, column)`` when a cell of ``heatmap`` is clicked.
+
+    The handler holds the heatmap weakly: a reference cycle through a Qt
+    object is freed by the garbage collector at a random moment, and PySide
+    crashed when that happened beside a worker thread.
+    """
+    ref = weakref.ref(heatmap)
 
     def clicked(event: Any) -> None:
+        heatmap = ref()
+        if heatmap is None:
+            return
         m = heatmap.matrix
         if m.ndim != 2 or m.size == 0 or event.button() != Qt.MouseButton.LeftButton:
             return
@@ -47,8 +58,8 @@ def add_selection_box(plot: Any, x: np.ndarray, y: np.ndarray,
     roi.addScaleHandle([0, 0], [1, 1])
     plot.getPlotItem().addItem(roi)
 
-    def changed(*_: Any) -> None:
-        (px, py), (w, h) = roi.pos(), roi.size()
+    def changed(box: Any) -> None:  # the ROI passes itself: no reference cycle through the closure
+        (px, py), (w, h) = box.pos(), box.size()
         callback(float(px), float(px + w), float(py), float(py + h))
 
     roi.sigRegionChangeFinished.connect(changed)
@@ -120,5 +131,9 @@ class DrillDown(QObject):
 
         if self.dialog is not None:
             self.dialog.close()
-        self.dialog = RowsDialog(title, frame if frame is not None else pd.DataFrame(), self.parent_widget)
+            self.dialog.deleteLater()
+        # A window of its own, owned by Python (no Qt parent): a parented
+        # dialog outlived its deleted parent in PySide's exit clean-up and
+        # crashed the interpreter at exit (gdb: destroyQCoreApplication).
+        self.dialog = RowsDialog(title, frame if frame is not None else pd.DataFrame())
         self.dialog.show()

@@ -619,10 +619,10 @@ class MainWindow(QMainWindow):
                 self._executor = None
             if self._executor is None:
                 self._executor = cls(max_concurrent=n, threads_per_job=default_threads_per_job(n))
-            self.jobs.set_runner_factory(process_runner_factory(self._executor), kinds=("train",))
+            self.jobs.set_runner_factory(process_runner_factory(self._executor), kinds=("train", "compare"))
             self.jobs.set_lane_limit(COMPUTE_LANE, self._executor.max_concurrent)
         else:
-            self.jobs.set_runner_factory(None, kinds=("train",))
+            self.jobs.set_runner_factory(None, kinds=("train", "compare"))
             # Thread caps are process-wide, so fits in this process run one at a time.
             self.jobs.set_lane_limit(COMPUTE_LANE, 1)
 

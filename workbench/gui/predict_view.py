@@ -150,6 +150,8 @@ class PredictView(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.view)
         split.addWidget(try_box)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
         split.setSizes([800, 320])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)

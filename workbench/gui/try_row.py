@@ -1,18 +1,29 @@
 """The "Try one row" form: one field per feature, the prediction updates as you type.
 
 Fields start at a typical row (median numbers, most frequent categories).
-Each change is predicted on a one-thread executor, never on the GUI thread;
-only the newest request's answer is shown, and a timer collects it (no Qt
-object crosses threads).
+Each change is predicted on a short-lived daemon thread, never on the GUI
+thread; only the newest request's answer is shown, and a timer collects it
+(no Qt object crosses threads, and no executor has to be shut down when the
+widget goes: a ``destroyed`` hook touching Python state crashed PySide under
+garbage collection).
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 # Wait this long after the last keystroke before predicting (typing "123" is one request).
 DEBOUNCE_MS = 150
@@ -43,8 +54,10 @@ class TryRowForm(QWidget):
         self.predictor: Any = None
         self.fields: dict[str, QLineEdit | QComboBox] = {}
         self._kinds: dict[str, str] = {}
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="try-row")
-        self._future: Future | None = None
+        # The newest (generation, text) answer. A plain holder, not an attribute
+        # of this widget: a worker holding the widget could drop its last
+        # reference and delete a QWidget off the GUI thread.
+        self._answer = _Answer()
         self._generation = 0
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(self._submit)
@@ -54,6 +67,9 @@ class TryRowForm(QWidget):
         self.result_label = QLabel("Pick a model to try single rows.")
         self.result_label.setWordWrap(True)
         self.result_label.setStyleSheet("font-weight: bold; padding: 4px;")
+        # Never squeezed below its text by the fields' scroll area.
+        self.result_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.setMinimumWidth(280)
         self._form_host = QWidget()
         self._form = QFormLayout(self._form_host)
         scroll = QScrollArea()
@@ -63,7 +79,6 @@ class TryRowForm(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.result_label)
         lay.addWidget(scroll, 1)
-        self.destroyed.connect(lambda *_: self._pool.shutdown(wait=False, cancel_futures=True))
 
     def set_model(self, predictor: Any, defaults: dict[str, Any], choices: dict[str, list[Any]] | None = None) -> None:
         """One field per feature of ``predictor``, prefilled with ``defaults``."""
@@ -112,18 +127,37 @@ class TryRowForm(QWidget):
         if self.predictor is None:
             return
         self._generation += 1
-        self._future = self._pool.submit(_predict_one, self.predictor, self.row(), self._generation)
+        predictor, row, generation = self.predictor, self.row(), self._generation
+
+        answer = self._answer
+        threading.Thread(target=lambda: answer.offer(*_predict_one(predictor, row, generation)),
+                         name="try-row", daemon=True).start()
         self._poll.start()
 
     def _collect(self) -> None:
-        future = self._future
-        if future is None or not future.done():
-            return
+        generation, text = self._answer.newest()
+        if generation != self._generation:
+            return  # not yet (an older answer never overwrites a newer one)
         self._poll.stop()
-        generation, text = future.result()
-        if generation == self._generation:  # an older answer never overwrites a newer one
-            self.result_label.setText(text)
-            self.predicted.emit(text)
+        self.result_label.setText(text)
+        self.predicted.emit(text)
+
+
+class _Answer:
+    """The newest answer of the worker threads (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: tuple[int, str] = (0, "")
+
+    def offer(self, generation: int, text: str) -> None:
+        with self._lock:
+            if generation > self._value[0]:
+                self._value = (generation, text)
+
+    def newest(self) -> tuple[int, str]:
+        with self._lock:
+            return self._value
 
 
 def _predict_one(predictor: Any, row: dict[str, Any], generation: int) -> tuple[int, str]:
@@ -143,6 +177,6 @@ def _predict_one(predictor: Any, row: dict[str, Any], generation: int) -> tuple[
     text = f"Prediction: {value:.6g}" if isinstance(value, float) else f"Prediction: {value}"
     probs = [(c[len("proba_"):], float(frame[c].iloc[0])) for c in table.probability_columns]
     if probs:
-        text += "   " + "  ".join(f"{label}: {p:.3f}" for label, p in sorted(probs, key=lambda x: -x[1]))
+        text += "\n" + "  ".join(f"{label}: {p:.3f}" for label, p in sorted(probs, key=lambda x: -x[1]))
     notes = [n for n in table.check.notes if not n.startswith("Ignored")]
     return generation, text + ("\n" + " ".join(notes) if notes else "")

@@ -41,6 +41,13 @@ def ensure_onnx(project_dir: str | os.PathLike, run_id: str) -> Path:
         return record.onnx_path
     if not record.has_model:
         raise ExportError(f"Run {record.run_id} has no trained model to serve (status: {record.status}).")
+    if getattr(sys, "frozen", False):
+        # A bundled app has no "python -m": export here (the training
+        # libraries then stay loaded in this process).
+        from workbench.engine.onnx.run_export import export_run
+
+        export_run(project_dir, record.run_id)
+        return record.folder / "model.onnx"
     # The export needs scikit-learn and skl2onnx; a child process keeps them
     # out of the serving process.
     done = subprocess.run(
