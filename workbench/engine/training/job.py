@@ -435,7 +435,7 @@ class TrainJob(RunFolderOwner):
                         [("prep", clone(setup.preprocessor)), ("model", algorithm.factory(setup.params, bctx))]
                     )
 
-                light = AUTO_CURVE if getattr(spec, "learning_curve", None) is None else {}
+                light: dict[str, Any] = AUTO_CURVE if getattr(spec, "learning_curve", None) is None else {}
                 evaluation["learning_curve"] = ev.learning_curve_data(
                     make_estimator, X.iloc[train_idx], y_train, setup.task, seed=spec.seed, ctx=ctx.sub(0.92, 0.97),
                     **light,
