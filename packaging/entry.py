@@ -39,9 +39,14 @@ def selftest() -> int:
     import tempfile
     from pathlib import Path
 
-    from workbench.engine import InlineExecutor, ProcessExecutor, RunSpec, TrainJob
-    from workbench.engine.onnx.predict import predict_onnx_to_csv
-    from workbench.engine.onnx.run_export import export_run
+    from workbench.engine import (
+        InlineExecutor,
+        ProcessExecutor,
+        RunSpec,
+        TrainJob,
+        export_run,
+        predict_onnx_to_csv,
+    )
     from workbench.paths import samples_dir
 
     samples = samples_dir()

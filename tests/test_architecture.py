@@ -16,7 +16,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FRONT_ENDS = ("workbench/gui", "workbench/cli")
+FRONT_ENDS = ("workbench/gui", "workbench/cli", "packaging")  # packaging: the bundle's entry point
 
 
 def _front_end_imports() -> list[tuple[str, int, str, list[str]]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox
 
 from workbench.gui.main_window import TAB_MODEL, MainWindow
 
@@ -29,6 +30,11 @@ def _set_up_customers(qtbot, window) -> None:
     roles.seed.setValue(7)
     feature = roles.features.findItems("amount", Qt.MatchFlag.MatchExactly)[0]
     feature.setCheckState(Qt.CheckState.Unchecked)
+    # Per-column preparation through the table's combo editor, as a person picks it.
+    roles.prep_table.setCurrentIndex(roles.prep_index("x2", "Impute"))
+    editor = roles.prep_table.findChild(QComboBox)
+    editor.setCurrentIndex(editor.findText("median"))
+    editor.activated.emit(editor.currentIndex())
 
 
 def test_settings_stay_with_their_dataset_and_survive_reopening(qtbot, window, project_dir):
@@ -50,6 +56,8 @@ def test_settings_stay_with_their_dataset_and_survive_reopening(qtbot, window, p
     assert window.model_form.param_form.fields["n_estimators"].value() == 37
     assert window.roles.cv_folds.value() == 5 and window.roles.seed.value() == 7
     assert "amount" not in s.features and "x1" in s.features
+    assert s.preparation["x2"].impute == "median"
+    assert window.roles.prep_model.itemFromIndex(window.roles.prep_index("x2", "Impute")).text() == "median"
 
     # The project folder holds it, readable: it survives closing the window.
     saved = json.loads((project_dir / "forms.json").read_text())
@@ -65,6 +73,7 @@ def test_settings_stay_with_their_dataset_and_survive_reopening(qtbot, window, p
         assert again.model_form.param_form.fields["n_estimators"].value() == 37
         assert again.roles.cv_folds.value() == 5
         assert "amount" not in again.session.features
+        assert again.session.preparation["x2"].impute == "median"
     finally:
         again.shutdown()
 

@@ -116,8 +116,7 @@ def test_profile_warnings_are_shown_next_to_their_columns(qtbot, window, tmp_pat
     assert ins.warning_list.count() >= 1
     # Choosing a target profiles again: the imbalance warning appears.
     window.session.set_target("y")
-    qtbot.waitUntil(lambda: any("imbalanced" in ins.warning_list.item(i).text()
-                                for i in range(ins.warning_list.count())), timeout=20000)
+    qtbot.waitUntil(lambda: any("imbalanced" in t for t in ins.warning_texts()), timeout=20000)
 
 
 # -- opening: table first, profile after ------------------------------------------------
@@ -312,8 +311,8 @@ def test_data_problems_appear_as_warnings_with_one_click_actions(qtbot, tmp_path
     try:
         qtbot.waitUntil(lambda: window.session.profile is not None and not window.session.profiling, timeout=20000)
         ins = window.inspector
-        rows = {ins.warning_list.item(i).text(): ins.warning_list.itemWidget(ins.warning_list.item(i))
-                for i in range(ins.warning_list.count())}
+        rows = dict(zip(ins.warning_texts(), (ins.warning_list.itemWidget(ins.warning_list.item(i))
+                                               for i in range(ins.warning_list.count()))))
         text = "\n".join(rows)
         assert "repeat an earlier row" in text
         assert "'height_cm' and 'height_in'" in text

@@ -56,30 +56,14 @@ def scheduler_address(args: argparse.Namespace) -> str | None:
 
 def run_job_on_cluster(job: Any, on_event: Any, address: str) -> Any:
     """Run ``job`` on the cluster at ``address``; Ctrl-C cancels it there."""
+    from workbench.cli.support import run_job_on
     from workbench.engine import DaskExecutor
 
     executor = DaskExecutor(address)
-    try:
-        summary = executor.summary()
-        print(f"Running on the Dask cluster at {summary['address']} "
-              f"({summary['workers']} workers, {summary['cores']} threads)", file=sys.stderr)
-        handle = executor.submit(job, on_event)
-        in_main = threading.current_thread() is threading.main_thread()
-        previous = signal.getsignal(signal.SIGINT)
-
-        def on_sigint(signum: int, frame: Any) -> None:
-            print("Cancelling on the cluster…", file=sys.stderr)
-            handle.cancel()
-
-        if in_main:
-            signal.signal(signal.SIGINT, on_sigint)
-        try:
-            return handle.wait()
-        finally:
-            if in_main:
-                signal.signal(signal.SIGINT, previous)
-    finally:
-        executor.shutdown()
+    summary = executor.summary()
+    print(f"Running on the Dask cluster at {summary['address']} "
+          f"({summary['workers']} workers, {summary['cores']} threads)", file=sys.stderr)
+    return run_job_on(executor, job, on_event, cancelling="Cancelling on the cluster…")
 
 
 # -- workbench cluster ----------------------------------------------------------

@@ -242,15 +242,28 @@ def run_job_in_process(job, on_event) -> Any:
     from workbench.engine import ProcessExecutor
 
     executor = ProcessExecutor(max_concurrent=1, warm_imports=(), cancel_grace=CANCEL_GRACE_S)
+    return run_job_on(executor, job, on_event)
+
+
+def run_job_on(executor: Any, job: Any, on_event: Any, *, cancelling: str = "Cancelling…") -> Any:
+    """Submit ``job`` to ``executor`` and wait; Ctrl-C cancels it; the executor is closed after.
+
+    Shared by the worker-process and the Dask cluster paths (any executor
+    with ``submit`` and ``shutdown(wait, cancel_jobs)``).
+    """
     handle = executor.submit(job, on_event)
     previous = signal.getsignal(signal.SIGINT)
     in_main = threading.current_thread() is threading.main_thread()
     cancelled = threading.Event()
 
     def on_sigint(signum, frame):
-        print("Cancelling…", file=sys.stderr)
+        print(cancelling, file=sys.stderr)
         cancelled.set()
         handle.cancel()
+        # Closing now keeps the executor from spawning a replacement for the
+        # worker it is about to stop: the command exits at once after the
+        # cancel, and a worker still starting up then printed an EOFError.
+        executor.shutdown(wait=False, cancel_jobs=True)
 
     if in_main:
         signal.signal(signal.SIGINT, on_sigint)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -56,6 +56,9 @@ def warning_key(w: dict[str, Any]) -> str:
     return f"{w.get('code', '')}:{','.join(w.get('columns') or []) or w.get('column') or ''}"
 
 
+WARNING_TEXT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
 class WarningActions(QWidget):
     """The one-click actions of a profile warning, at the right end of its row.
 
@@ -67,8 +70,11 @@ class WarningActions(QWidget):
     def __init__(self, warning: dict[str, Any], session: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 4, 0)
-        layout.addStretch(1)
+        layout.setContentsMargins(26, 2, 4, 2)  # the item's warning icon shows at the left
+        self.text = QLabel((f"{warning['column']}: " if warning.get("column") else "") + warning["message"])
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.text, 1)
         self.drop_button = self.ignore_button = None
         column = warning.get("column")
         actions = warning.get("actions") or []
@@ -235,6 +241,9 @@ class DatasetInspector(QWidget):
         self.target_plot = make_plot()
         self.warning_list = QListWidget()
         self.warning_list.itemActivated.connect(self._warning_activated)
+        self.warning_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.warning_list.setWordWrap(True)
+        self.warning_list.viewport().installEventFilter(self)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.profile_panel, icon("results"), "Column")
         self.tabs.addTab(self.heatmap, icon("compare"), "Correlations")
@@ -407,13 +416,15 @@ class DatasetInspector(QWidget):
             return
         shown = [w for w in profile_data.warnings(s.profile) if warning_key(w) not in s.ignored_warnings]
         for w in shown:
-            item = QListWidgetItem(icon("warning", "#d68a1c"),
-                                   (f"{w['column']}: " if w.get("column") else "") + w["message"])
+            # The row widget shows the (wrapped) message and its buttons; the
+            # item keeps only the icon, so no text is painted under them.
+            item = QListWidgetItem(icon("warning", "#d68a1c"), "")
             item.setData(Qt.ItemDataRole.UserRole, w.get("column"))
+            item.setData(WARNING_TEXT_ROLE, (f"{w['column']}: " if w.get("column") else "") + w["message"])
             item.setToolTip(w["message"])
             self.warning_list.addItem(item)
-            row = WarningActions(w, s)
-            self.warning_list.setItemWidget(item, row)
+            self.warning_list.setItemWidget(item, WarningActions(w, s))
+        self._fit_warning_rows()
         if not shown:
             item = QListWidgetItem(icon("completed"), "No problems found: duplicate rows, near-copy features, "
                                    "missing values, numbers read as text and impossible zeros were checked.")
@@ -489,6 +500,25 @@ class DatasetInspector(QWidget):
                 if self.columns.currentItem() is not item:
                     self.columns.setCurrentItem(item, QItemSelectionModel.SelectionFlag.ClearAndSelect)
                 return
+
+    def warning_texts(self) -> list[str]:
+        """The warnings shown, as the person reads them (tests)."""
+        items = [self.warning_list.item(i) for i in range(self.warning_list.count())]
+        return [it.data(WARNING_TEXT_ROLE) or it.text() for it in items]
+
+    def _fit_warning_rows(self) -> None:
+        """Row heights for the wrapped messages at the list's current width."""
+        width = max(200, self.warning_list.viewport().width())
+        for i in range(self.warning_list.count()):
+            item = self.warning_list.item(i)
+            row = self.warning_list.itemWidget(item)
+            if row is not None:
+                item.setSizeHint(QSize(width, row.heightForWidth(width) + 8))  # + a little air: never clip
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if obj is self.warning_list.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_warning_rows()
+        return super().eventFilter(obj, event)
 
     def _warning_activated(self, item: QListWidgetItem) -> None:
         column = item.data(Qt.ItemDataRole.UserRole)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui import settings as ui_settings
+from workbench.gui.cluster_dialog import ClusterChoice
 from workbench.gui.export_dialog import ExportDialog
 from workbench.gui.help_menu import add_help_menu
 from workbench.gui.icons import app_icon, icon
@@ -51,6 +52,11 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self._executor: Any = None
+        self.cluster = ClusterChoice(
+            self, fallback_kind=lambda: "process" if self.process_action.isChecked() else "thread"
+        )
+        self.cluster.changed.connect(self._apply_executor_setting)
+        self.cluster.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
 
         # -- models ------------------------------------------------------------------
         self.jobs = JobsModel(self)
@@ -111,6 +117,7 @@ class MainWindow(QMainWindow):
             self.open_project(self._startup_project)
         else:
             self.ensure_workspace()
+        self.cluster.restore()
         self._apply_executor_setting()
 
     def ensure_workspace(self) -> None:
@@ -213,6 +220,7 @@ class MainWindow(QMainWindow):
         menu.addActions([self.train_action, self.cancel_action, self.export_action, self.report_action])
         menu.addSeparator()
         menu.addAction(self.process_action)
+        menu.addAction(self.cluster.action)
         self.jobs_at_once_menu = self._jobs_at_once_menu(menu)
         menu = self.menuBar().addMenu("&View")
         menu.addAction(self.tree_dock.toggleViewAction())
@@ -531,8 +539,12 @@ class MainWindow(QMainWindow):
         from workbench.gui.calibration_view import CalibrationPanel
         from workbench.gui.explain_view import ExplainPanel
 
-        self.explain_panel = ExplainPanel(self.jobs)
-        self.calibration_panel = CalibrationPanel(self.jobs)
+        # Parented from the start: a parentless panel outlived the window it
+        # listens to and crashed the interpreter when garbage-collected (exit 139).
+        self.explain_panel = ExplainPanel(self.jobs, self.results)
+        self.calibration_panel = CalibrationPanel(self.jobs, self.results)
+        self.explain_panel.hide()
+        self.calibration_panel.hide()
         self.results.add_run_tab("explain", self.explain_panel, "Explain", "search")
         self.results.add_run_tab("calibration", self.calibration_panel, "Calibration", "target")
 
@@ -578,6 +590,7 @@ class MainWindow(QMainWindow):
         return ProcessExecutor
 
     def _executor_toggled(self, on: bool) -> None:
+        self.cluster.deactivate()
         ui_settings.set_executor_kind("process" if on else "thread")
         self._apply_executor_setting()
 
@@ -610,8 +623,13 @@ class MainWindow(QMainWindow):
     def _apply_executor_setting(self) -> None:
         from workbench.engine import default_threads_per_job
 
+        if ui_settings.executor_kind() == "dask" and self.cluster.executor is not None:
+            self.jobs.set_runner_factory(process_runner_factory(self.cluster.executor), kinds=("train",))
+            self.jobs.set_lane_limit(COMPUTE_LANE, self.cluster.lanes)
+            return
         cls = self._process_executor_class()
-        if cls is not None and ui_settings.executor_kind() == "process":
+        # "dask" before its cluster is connected (or when it is gone) trains here, in a process.
+        if cls is not None and ui_settings.executor_kind() in ("process", "dask"):
             n = ui_settings.jobs_at_once()
             training = any(e.kind == "train" for e in self.jobs.active())
             if self._executor is not None and self._executor.max_concurrent != n and not training:
@@ -669,6 +687,7 @@ class MainWindow(QMainWindow):
         """Cancel jobs and wait for their workers (window close, test teardown)."""
         self._closing = True  # a start-up still pending must not start an executor now
         self.jobs.shutdown(timeout_s=15.0)
+        self.cluster.shutdown()
         if self._executor is not None:
             try:
                 self._executor.shutdown(wait=True, cancel_jobs=True)

@@ -532,7 +532,6 @@ class Session(QObject):
         Raises the engine's SpecError (message for the user) when the choices
         are incomplete or invalid.
         """
-
         spec = self.build_spec()
         self.save_form_now()  # what was trained is what comes back on reopen
         return self.run_spec(spec)

@@ -34,7 +34,7 @@ def add_recent_project(path: str | os.PathLike) -> None:
 
 
 def executor_kind() -> str:
-    """"process" (default) or "thread" for training jobs.
+    """"process" (default), "thread" or "dask" for training jobs.
 
     A worker process can be stopped within seconds even inside one long
     library call, and a crash or memory blow-up there cannot take the window
@@ -45,6 +45,15 @@ def executor_kind() -> str:
 
 def set_executor_kind(kind: str) -> None:
     settings().setValue("executor", kind)
+
+
+def dask_scheduler() -> str:
+    """The Dask scheduler address last used (Run ▸ Train on a Dask cluster…)."""
+    return str(settings().value("daskScheduler", "") or "")
+
+
+def set_dask_scheduler(address: str) -> None:
+    settings().setValue("daskScheduler", address)
 
 
 def default_jobs_at_once() -> int:

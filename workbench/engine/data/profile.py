@@ -215,8 +215,9 @@ def profile_dataset(
     ctx.check()
     quality = dataset_warnings(df, columns, correlation, duplicates, target)
     as_text = {w["column"] for w in quality if w["code"] == "numbers_as_text"}
-    # "many distinct values" of a numeric column read as text is the same problem, said worse.
-    warnings = [w for w in warnings if not (w["code"] == "high_cardinality" and w["column"] in as_text)] + quality
+    # "many distinct values" or "an identifier" of a numeric column read as text is the same problem, said worse.
+    warnings = [w for w in warnings
+                if not (w["code"] in ("high_cardinality", "id_like") and w["column"] in as_text)] + quality
 
     sample_rows = {}
     if sample_index is not None:

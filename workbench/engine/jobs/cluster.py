@@ -244,27 +244,37 @@ class DaskExecutor:
         on_event: EventCallback | None = None,
         on_done: DoneCallback | None = None,
     ) -> JobHandle:
-        """Send ``job`` to the cluster; it starts when a worker is free."""
-        from distributed import Queue, Variable
+        """Send ``job`` to the cluster; it starts when a worker is free.
 
+        Returns at once: the round-trips to the scheduler (the job's queue,
+        its cancel flag, the task itself) happen on the job's own follower
+        thread, so a GUI thread that submits never waits for the network.
+        """
         if self._closing:
             raise RuntimeError("The executor has been shut down.")
         handle = JobHandle(job, on_event, on_done, self._cancel)
         key = f"workbench-{handle.id}-{uuid.uuid4().hex[:8]}"
-        # Created here, before the task can run, so neither side races the other.
+        with self._lock:
+            self._live[handle.id] = (None, key)
+        threading.Thread(
+            target=self._follow, args=(handle, key),
+            name=f"workbench-dask-{handle.id}", daemon=True,
+        ).start()
+        return handle
+
+    def _send(self, handle: JobHandle, key: str) -> tuple[Any, Any]:
+        """Create the job's queue and cancel flag, then its task (in this order: no race)."""
+        from distributed import Queue, Variable
+
         queue = Queue(f"{key}-events", client=self.client)
         Variable(f"{key}-cancel", client=self.client).set(False)
         future = self.client.submit(
-            _run_on_worker, job, key, self.threads_per_job, self.flush_interval,
+            _run_on_worker, handle._job, key, self.threads_per_job, self.flush_interval,
             key=key, pure=False, retries=0,
         )
         with self._lock:
             self._live[handle.id] = (future, key)
-        threading.Thread(
-            target=self._follow, args=(handle, future, queue, key),
-            name=f"workbench-dask-{handle.id}", daemon=True,
-        ).start()
-        return handle
+        return future, queue
 
     def run(self, job: Job, on_event: EventCallback | None = None) -> dict[str, Any]:
         """Submit ``job`` and wait for its result (raises like JobHandle.wait)."""
@@ -275,8 +285,9 @@ class DaskExecutor:
         self._closing = True
         if cancel_jobs:
             for future, key in list(self._live.values()):
-                self._set_cancel(key)
-                future.cancel()
+                if future is not None:
+                    self._set_cancel(key)
+                    future.cancel()
         if self._owns_client:
             try:
                 self.client.close(timeout=5)
@@ -304,8 +315,10 @@ class DaskExecutor:
         if entry is None:
             return
         future, key = entry
-        if future.status == "pending" and handle.state is JobState.QUEUED:
-            future.cancel()
+        if handle.state is JobState.QUEUED:
+            # Not started on a worker yet (or not even sent): it never will be.
+            if future is not None:
+                future.cancel()
             handle._finish(JobState.CANCELLED)
             return
         handle._set_state(JobState.CANCELLING)
@@ -351,8 +364,14 @@ class DaskExecutor:
             handle._deliver(event_from_dict(item))
         return True
 
-    def _follow(self, handle: JobHandle, future: Any, queue: Any, key: str) -> None:
+    def _follow(self, handle: JobHandle, key: str) -> None:
         try:
+            if handle.done():
+                return  # cancelled before it was sent
+            future, queue = self._send(handle, key)
+            if handle.done():
+                future.cancel()
+                return
             while not future.done():
                 self._drain(handle, queue, 0.25)
             while self._drain(handle, queue, 0.05):

@@ -10,7 +10,7 @@ one final :class:`~workbench.engine.jobs.events.Result` (completed) or
 
 :class:`InlineExecutor` runs the job in the calling thread (CLI, tests, or a
 GUI worker thread); cancelling is cooperative only.  The process executor
-(executors.py) gives the same stream from worker processes.
+(process.py) gives the same stream from worker processes.
 """
 
 from __future__ import annotations

@@ -69,6 +69,28 @@ def class_weight() -> ParamSpec:
     )
 
 
+def boosting_sampling_and_penalties(reg_lambda: float, what: str = "leaf weights") -> tuple[ParamSpec, ...]:
+    """Row/feature sampling and L2/L1 penalties, as XGBoost and LightGBM name them."""
+    return (
+        ParamSpec(
+            "subsample", "float", 1.0, low=0.01, high=1.0, search_low=0.5,
+            help="Fraction of rows sampled per round; below 1 adds randomness against overfitting.",
+        ),
+        ParamSpec(
+            "colsample_bytree", "float", 1.0, low=0.01, high=1.0, search_low=0.3,
+            help="Fraction of features sampled per tree; lower decorrelates trees.",
+        ),
+        ParamSpec(
+            "reg_lambda", "float", reg_lambda, low=0.0, high=1e6, log=True, search_low=1e-3, search_high=100.0,
+            help=f"L2 penalty on {what}; raise it to regularise.",
+        ),
+        ParamSpec(
+            "reg_alpha", "float", 0.0, low=0.0, high=1e6, log=True, search_low=1e-3, search_high=10.0,
+            help=f"L1 penalty on {what}; raise it to push small {what} to zero.",
+        ),
+    )
+
+
 def early_stopping_rounds(default: int = 0) -> ParamSpec:
     return ParamSpec(
         "early_stopping_rounds", "int", default, low=0, high=10_000, tunable=False,

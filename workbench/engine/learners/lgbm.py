@@ -22,6 +22,7 @@ from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities
 from workbench.engine.learners.common import (
     CLF,
     CLF_REG,
+    boosting_sampling_and_penalties,
     class_weight,
     early_stopping_rounds,
     learning_rate,
@@ -150,22 +151,7 @@ LIGHTGBM = Algorithm(
             "min_child_samples", "int", 20, low=1, high=100_000, log=True, search_low=5, search_high=200,
             help="Fewest training rows in a leaf; raise it for smoother trees on noisy data.",
         ),
-        ParamSpec(
-            "subsample", "float", 1.0, low=0.01, high=1.0, search_low=0.5,
-            help="Fraction of rows sampled per round; below 1 adds randomness against overfitting.",
-        ),
-        ParamSpec(
-            "colsample_bytree", "float", 1.0, low=0.01, high=1.0, search_low=0.3,
-            help="Fraction of features sampled per tree; lower decorrelates trees.",
-        ),
-        ParamSpec(
-            "reg_lambda", "float", 0.0, low=0.0, high=1e6, log=True, search_low=1e-3, search_high=100.0,
-            help="L2 penalty on leaf values; raise it to regularise.",
-        ),
-        ParamSpec(
-            "reg_alpha", "float", 0.0, low=0.0, high=1e6, log=True, search_low=1e-3, search_high=10.0,
-            help="L1 penalty on leaf values; raise it to push small leaf values to zero.",
-        ),
+        *boosting_sampling_and_penalties(0.0, "leaf values"),
         class_weight(),
         early_stopping_rounds(0),
     ),

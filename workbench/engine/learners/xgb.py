@@ -11,7 +11,15 @@ from typing import Any
 
 from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, FitData, FitInfo, ParamSpec
 from workbench.engine.errors import TrainingError
-from workbench.engine.learners.common import CLF, CLF_REG, class_weight, early_stopping_rounds, learning_rate, n_estimators
+from workbench.engine.learners.common import (
+    CLF,
+    CLF_REG,
+    boosting_sampling_and_penalties,
+    class_weight,
+    early_stopping_rounds,
+    learning_rate,
+    n_estimators,
+)
 from workbench.engine.learners.iterative import Reporter, has_valid, train_sample
 
 # XGBoost's metric names -> ours (the same names for every learner).
@@ -154,22 +162,7 @@ XGBOOST = Algorithm(
             search_high=100.0,
             help="Least total weight (hessian) a leaf needs; raise it for more conservative trees.",
         ),
-        ParamSpec(
-            "subsample", "float", 1.0, low=0.01, high=1.0, search_low=0.5,
-            help="Fraction of rows sampled per round; below 1 adds randomness against overfitting.",
-        ),
-        ParamSpec(
-            "colsample_bytree", "float", 1.0, low=0.01, high=1.0, search_low=0.3,
-            help="Fraction of features sampled per tree; lower decorrelates trees.",
-        ),
-        ParamSpec(
-            "reg_lambda", "float", 1.0, low=0.0, high=1e6, log=True, search_low=1e-3, search_high=100.0,
-            help="L2 penalty on leaf weights; raise it to regularise.",
-        ),
-        ParamSpec(
-            "reg_alpha", "float", 0.0, low=0.0, high=1e6, log=True, search_low=1e-3, search_high=10.0,
-            help="L1 penalty on leaf weights; raise it to push small leaf values to zero.",
-        ),
+        *boosting_sampling_and_penalties(1.0),
         ParamSpec(
             "gamma", "float", 0.0, low=0.0, high=1e6, search_high=5.0,
             help="Minimum loss reduction needed to split; raise it to prune weak splits.",

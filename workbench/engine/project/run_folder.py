@@ -54,7 +54,8 @@ class RunResult:
     target: str | None = None
     classes: list[Any] = field(default_factory=list)
     features: list[dict[str, Any]] = field(default_factory=list)
-    dropped_columns: list[Any] = field(default_factory=list)
+    # column -> why it was not used as a feature (the training job writes a dict)
+    dropped_columns: dict[str, Any] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     # The same metrics of the catalog's baseline on the same rows (None: not computed).

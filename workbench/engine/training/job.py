@@ -31,6 +31,11 @@ from workbench.engine.project.run_folder import RunFolder
 from workbench.engine.spec import RunSpec
 
 LEARNING_CURVE_AUTO_MAX_ROWS = 20_000
+# The learning curve nobody asked for (on by default for small data) is the
+# light one: 3 sizes x 2 folds = 6 refits instead of 5 x 3 = 15.  On a
+# 344-row logistic regression it was 3.3 s of a 3.9 s run (fit 0.12 s);
+# --learning-curve asks for the full one.
+AUTO_CURVE = {"sizes": (0.25, 0.5, 1.0), "cv": 2}
 SMALL_DATA_CELLS = 200_000
 
 class Fitter:
@@ -430,8 +435,10 @@ class TrainJob(RunFolderOwner):
                         [("prep", clone(setup.preprocessor)), ("model", algorithm.factory(setup.params, bctx))]
                     )
 
+                light: dict[str, Any] = AUTO_CURVE if getattr(spec, "learning_curve", None) is None else {}
                 evaluation["learning_curve"] = ev.learning_curve_data(
-                    make_estimator, X.iloc[train_idx], y_train, setup.task, seed=spec.seed, ctx=ctx.sub(0.92, 0.97)
+                    make_estimator, X.iloc[train_idx], y_train, setup.task, seed=spec.seed, ctx=ctx.sub(0.92, 0.97),
+                    **light,
                 )
             except Cancelled:
                 raise
