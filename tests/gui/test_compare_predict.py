@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from workbench.gui.jobs import JobState
@@ -14,6 +15,20 @@ from workbench.gui.main_window import TAB_MODEL, TAB_RESULTS
 from .conftest import wait_idle
 
 SHOTS = os.environ.get("WORKBENCH_SCREENSHOTS")  # a folder: save screenshots there
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_while_idle(qtbot):
+    """Free each test's Qt garbage now, with no worker running.
+
+    Left to a later, random collection, it was freed beside a fitting worker
+    thread of another test and the process crashed (PySide, GC of wrappers).
+    """
+    yield
+    import gc
+
+    qtbot.wait(50)
+    gc.collect()
 
 
 def _shot(widget, name: str) -> None:
