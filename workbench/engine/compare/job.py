@@ -222,9 +222,7 @@ class CompareJob(RunFolderOwner):
             # The table wants progress and problems, not each run's chatter.
             if isinstance(event, Progress):
                 slice_.progress(event.fraction, f"{key}: {event.message}")
-            elif (isinstance(event, Log) and event.level in ("warning", "error") and "Traceback" not in event.message
-                  # the baseline "does not beat the baseline" by definition: not news here
-                  and not (key == BASELINE and "beat the baseline" in event.message)):
+            elif isinstance(event, Log) and event.level in ("warning", "error") and "Traceback" not in event.message:
                 ctx.emit(Log(level="warning", message=f"{key}: {event.message.splitlines()[0]}"))
 
         ctx.log(f"[{index + 1}/{count}] {key}: run {job.run_id}")

@@ -401,7 +401,9 @@ class TrainJob(RunFolderOwner):
             evaluation = ev.evaluation_data(setup.task, y[test_idx], pred, proba, setup.classes)
             baseline = baseline_scores(setup.task, y_train, y[test_idx], setup.classes, spec.seed)
             good, sentence = beats_baseline(setup.task, metrics, baseline)
-            if good:
+            if algorithm.key == "baseline":
+                ctx.log("This run is the baseline itself: other runs on these rows are measured against it.")
+            elif good:
                 ctx.log(sentence)
             else:
                 ctx.warn(sentence)
