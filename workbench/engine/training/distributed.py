@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.engine.errors import Cancelled, DataError, SpecError
+from workbench.engine.errors import Cancelled, DataError, SpecError, TrainingError, WorkbenchError
 from workbench.engine.jobs.events import Event, JobContext
 from workbench.engine.spec import RunSpec
 from workbench.engine.training.job import TrainJob, best_iteration_step, format_metrics, library_versions
@@ -72,6 +72,16 @@ def _prepare_partition(df: pd.DataFrame, prep: Any, features: list[Any], target:
         y = df[target]
         out[_Y] = (y.map(codes) if codes is not None else pd.to_numeric(y, errors="coerce")).astype("float64")
     return out
+
+
+def _failure_message(exc: BaseException) -> str:
+    """One line a person can act on, for whatever ended a cluster run."""
+    if isinstance(exc, WorkbenchError):
+        return str(exc)
+    if type(exc).__name__ == "KilledWorker":
+        return ("A Dask worker died while training (out of memory, killed or crashed). XGBoost needs the "
+                "prepared data in the workers' combined memory: add workers or memory, or use fewer rows.")
+    return f"Training on the cluster failed: {type(exc).__name__}: {exc}"
 
 
 class _RoundReporter:
@@ -203,10 +213,12 @@ class DaskXGBoostJob(TrainJob):
                 writer.finish(self._partial_result(writer, resolved, "cancelled", "Cancelled by the user."))
                 raise
             except Exception as exc:
-                message = str(exc) if isinstance(exc, (SpecError, DataError)) else f"{type(exc).__name__}: {exc}"
+                message = _failure_message(exc)
                 rctx.log(message, "error")
                 writer.finish(self._partial_result(writer, resolved, "failed", message))
-                raise
+                if isinstance(exc, WorkbenchError):
+                    raise
+                raise TrainingError(message) from exc
         finally:
             client.close()
 
@@ -289,11 +301,14 @@ class DaskXGBoostJob(TrainJob):
         num_rounds = int(estimator.n_estimators or 100)
 
         t0 = time.time()
-        dtrain = xgb.dask.DaskDMatrix(client, X_tr, y_tr)
+        # Quantised on the workers (1 byte per value for hist), not a second
+        # float copy of every partition: the difference between fitting the
+        # workers' memory and a worker killed for exceeding it (bench/dask_scale.py).
+        dtrain = xgb.dask.DaskQuantileDMatrix(client, X_tr, y_tr)
         evals = [(dtrain, "train")]
         if valid_raw is not None:
             X_va, y_va = prepared(valid_raw)
-            evals.append((xgb.dask.DaskDMatrix(client, X_va, y_va), "valid"))
+            evals.append((xgb.dask.DaskQuantileDMatrix(client, X_va, y_va, ref=dtrain), "valid"))
         timings["partitions_to_dmatrix_s"] = round(time.time() - t0, 3)
         key = uuid.uuid4().hex[:10]
         queue_name, cancel_name = f"workbench-xgb-{key}-rounds", f"workbench-xgb-{key}-cancel"
