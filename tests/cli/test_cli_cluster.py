@@ -56,6 +56,14 @@ def test_train_and_tune_on_the_cluster(cli, scheduler, tmp_path):
     lines = (proj / "tunes" / doc["tune_id"] / "trials.jsonl").read_text().splitlines()
     assert len({json.loads(line)["worker"] for line in lines}) == 2
 
+    code, out, err = cli("compare", proj, "penguins", "--target", "sex", "--algorithms",
+                         "logistic_regression,decision_tree", "--cv", "3", "--scheduler", scheduler, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert {r["algorithm"] for r in doc["rows"]} == {"baseline", "logistic_regression", "decision_tree"}
+    assert all(len(r["fold_scores"]) == 3 for r in doc["rows"])
+    assert doc["rows"][-1]["algorithm"] == "baseline" and doc["rows"][-1]["not_worse_than_best"] is False
+
     code, out, err = cli("train", proj, "penguins", "--target", "sex", "--algorithm", "knn",
                          "--executor", "local", "--scheduler", scheduler)
     assert code != 0 and err.count("\n") == 1 and "--scheduler" in err

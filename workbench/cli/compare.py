@@ -16,6 +16,7 @@ ROW_KEYS = ("algorithm", "run_id", "score", "std", "fold_scores", "fit_s", "p_va
 
 
 def add_parser(subparsers: Any) -> None:
+    from workbench.cli.cluster import add_executor_flags
     from workbench.cli.support import fraction, nonneg_int, pos_int
 
     s = subparsers.add_parser(
@@ -33,6 +34,7 @@ def add_parser(subparsers: Any) -> None:
     s.add_argument("--test-size", type=fraction, default=0.2, help="held-out fraction (default 0.2)")
     s.add_argument("--threads", type=pos_int, help="CPU threads per run (default: all cores)")
     s.add_argument("--json", action="store_true")
+    add_executor_flags(s)
     s.set_defaults(func=run_compare_command)
 
 
@@ -84,6 +86,22 @@ def _print_table(job: Any) -> None:
     print(format_table(rows, header) if rows else "No algorithm finished.")
 
 
+def _adopt_remote_rows(job: Any) -> None:
+    """The comparison ran on a cluster worker: read its rows back from its record.
+
+    The worker wrote ``compares/<id>.json`` in the shared project folder as
+    each algorithm finished (a cancelled one keeps the finished rows).
+    """
+    from workbench.engine import WorkbenchError, load_compare
+
+    try:
+        record = load_compare(job.project_root, job.compare_id)
+    except WorkbenchError:
+        return  # it never started: nothing to show
+    job.task, job.metric, job.direction = record.get("task"), record.get("metric"), record.get("direction")
+    job.rows = list(record.get("rows") or [])
+
+
 def run_compare_command(args: argparse.Namespace) -> int:
     from workbench.cli.support import EXIT_CANCELLED, clean_nan, print_json, run_job_interruptibly
     from workbench.engine import Cancelled, CompareJob, Project, build_run_spec
@@ -99,11 +117,19 @@ def run_compare_command(args: argparse.Namespace) -> int:
         job.resolve()
     if not args.json:
         print(f"Comparison {job.compare_id}: {job.title}", file=sys.stderr)
+    from workbench.cli.cluster import run_job_on_cluster, scheduler_address
+
+    address = scheduler_address(args)
     cancelled = False
     try:
-        run_job_interruptibly(job, _RowPrinter(quiet=args.json))
+        if address:
+            run_job_on_cluster(job, _RowPrinter(quiet=args.json), address)
+        else:
+            run_job_interruptibly(job, _RowPrinter(quiet=args.json))
     except Cancelled:
         cancelled = True
+    if address:
+        _adopt_remote_rows(job)
     if args.json:
         print_json(clean_nan(json_document(job)))
     else:
