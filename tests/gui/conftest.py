@@ -21,6 +21,23 @@ from workbench.engine import Project  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
+def gc_on_the_gui_thread(qapp):
+    """As the app does (gui/app.py): no cyclic GC in worker threads.
+
+    A collection in a job's thread freed a previous test's QMenu there and
+    deadlocked the suite (Qt lock vs GIL).  Each test's garbage is freed
+    here, on the GUI thread, once its workers are gone.
+    """
+    import gc
+
+    from workbench.gui.app import collect_garbage_on_gui_thread
+
+    collect_garbage_on_gui_thread(qapp)
+    yield
+    gc.collect()
+
+
+@pytest.fixture(autouse=True)
 def private_settings(tmp_path_factory, monkeypatch):
     """Point QSettings (recent projects, geometry) at a temporary folder."""
     folder = tmp_path_factory.mktemp("qsettings")

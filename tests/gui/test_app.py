@@ -127,3 +127,14 @@ def test_new_project_from_the_window(qtbot, empty_window, tmp_path, monkeypatch)
     assert (target / "workbench.toml").exists()
     assert empty_window.project.project.name == "Fresh one"
     assert empty_window.add_action.isEnabled()
+
+
+def test_cyclic_garbage_collection_runs_only_on_the_gui_thread(qapp):
+    """A collection in a job's thread froze the window for good (Qt lock vs GIL)."""
+    import gc
+
+    from workbench.gui.app import create_application
+
+    app = create_application()
+    assert not gc.isenabled()  # no allocation in a worker thread can trigger one
+    assert app._workbench_gc.timer.isActive()  # the GUI thread collects on a timer

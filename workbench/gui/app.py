@@ -86,7 +86,25 @@ def create_application(argv: list[str] | None = None) -> Any:
 
     apply_theme()  # View ▸ Theme, as the person left it
     app.setStyleSheet(stylesheet())
+    collect_garbage_on_gui_thread(app)
     return app
+
+
+def collect_garbage_on_gui_thread(app: Any) -> None:
+    """Python's cyclic GC only on the GUI thread, from a timer (once per app).
+
+    A collection triggered in a worker thread (a job's allocations) frees Qt
+    wrappers there; ``QObject::~QObject`` then takes a Qt lock and waits for
+    the GIL while the GUI thread holds the GIL and waits for that lock: the
+    window froze for good (seen in the test suite: a profile job's thread
+    collecting a QMenu's children).  pyqtgraph's GarbageCollector disables
+    automatic collection and collects from a QTimer, i.e. on the GUI thread.
+    """
+    if getattr(app, "_workbench_gc", None) is not None:
+        return
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    app._workbench_gc = GarbageCollector(interval=1.0)
 
 
 def main(argv: list[str] | None = None) -> int:
