@@ -8,6 +8,8 @@ from __future__ import annotations
 import ctypes
 import os
 import time
+from dataclasses import dataclass
+from typing import ClassVar
 
 import pytest
 
@@ -19,13 +21,17 @@ from workbench.engine.jobs.cluster import DaskExecutor  # noqa: E402
 from workbench.engine.jobs.events import Iteration, Log, Result  # noqa: E402
 from workbench.engine.project.folder import Project  # noqa: E402
 from workbench.engine.jobs.handle import JobState  # noqa: E402
+from workbench.engine.jobs.kinds import DataclassJob  # noqa: E402
 
 SAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "sample_projects")
 
 
-class StepJob:
-    def __init__(self, steps: int = 5, delay: float = 0.0) -> None:
-        self.steps, self.delay, self.title = steps, delay, "steps"
+@dataclass
+class StepJob(DataclassJob):
+    kind: ClassVar[str] = "test-dask-steps"
+    steps: int = 5
+    delay: float = 0.0
+    title: str = "steps"
 
     def run(self, ctx):
         ctx.log("starting")
@@ -36,10 +42,12 @@ class StepJob:
         return {"status": "completed", "steps": self.steps}
 
 
-class StuckJob:
+@dataclass
+class StuckJob(DataclassJob):
     """One long C call that never polls the cancel flag."""
 
-    title = "stuck"
+    kind: ClassVar[str] = "test-dask-stuck"
+    title: str = "stuck"
 
     def run(self, ctx):
         ctx.log("entering C")
@@ -47,8 +55,10 @@ class StuckJob:
         return {"status": "completed"}
 
 
-class DieJob:
-    title = "die"
+@dataclass
+class DieJob(DataclassJob):
+    kind: ClassVar[str] = "test-dask-die"
+    title: str = "die"
 
     def run(self, ctx):
         ctx.log("about to die")
@@ -70,7 +80,7 @@ def cluster():
 
 @pytest.fixture
 def executor(cluster):
-    ex = DaskExecutor(cluster.scheduler_address, cancel_grace=1.0)
+    ex = DaskExecutor(cluster.scheduler_address, cancel_grace=1.0, job_kinds=[StepJob, StuckJob, DieJob])
     yield ex
     ex.shutdown(cancel_jobs=True)
 

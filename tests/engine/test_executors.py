@@ -1,7 +1,8 @@
 """Executors: same event stream inline and in a process; cancel, crashes, limits.
 
-The job classes live at module level so that worker processes can unpickle
-them (the spawned worker imports this module by name).
+The jobs are portable test kinds (dataclasses of plain values, registered
+with the executors through ``job_kinds``): a worker process rebuilds them
+from their JSON spec by importing this module by name.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import os
 import signal
 import threading
 import time
+from dataclasses import dataclass
+from typing import ClassVar
 
 import psutil
 import pytest
 
 from workbench.engine.errors import Cancelled, DataError
 from workbench.engine.jobs.events import Failure, Iteration, Log, ResourceSample, Result
+from workbench.engine.jobs.kinds import DataclassJob
 from workbench.engine.project.runs import RunFolderOwner
 from workbench.engine.jobs.process import (
     InlineExecutor,
@@ -28,11 +32,14 @@ from workbench.engine.jobs.process import (
 
 
 # -- jobs ---------------------------------------------------------------------
-class StepJob:
+@dataclass
+class StepJob(DataclassJob):
     """An iterative job that reports metrics and checks for cancel every step."""
 
-    def __init__(self, steps: int = 5, delay: float = 0.0, title: str = "steps") -> None:
-        self.steps, self.delay, self.title = steps, delay, title
+    kind: ClassVar[str] = "test-steps"
+    steps: int = 5
+    delay: float = 0.0
+    title: str = "steps"
 
     def run(self, ctx):
         ctx.log("starting")
@@ -44,10 +51,12 @@ class StepJob:
         return {"status": "completed", "steps": self.steps, "title": self.title}
 
 
-class BusyJob:
+@dataclass
+class BusyJob(DataclassJob):
     """One long C call that holds the GIL and never checks the cancel flag."""
 
-    title = "busy"
+    kind: ClassVar[str] = "test-busy"
+    title: str = "busy"
 
     def run(self, ctx):
         ctx.log("entering C")
@@ -55,10 +64,14 @@ class BusyJob:
         return {"status": "completed"}
 
 
-class CrashJob:
-    def __init__(self, how: str) -> None:
-        self.how = how
-        self.title = f"crash-{how}"
+@dataclass
+class CrashJob(DataclassJob):
+    kind: ClassVar[str] = "test-crash"
+    how: str = "abort"
+
+    @property
+    def title(self) -> str:
+        return f"crash-{self.how}"
 
     def run(self, ctx):
         ctx.log("about to crash")
@@ -68,10 +81,12 @@ class CrashJob:
         return {}
 
 
-class MemoryHogJob:
+@dataclass
+class MemoryHogJob(DataclassJob):
     """Grows by 20 MB every 20 ms, up to 1.5 GB."""
 
-    title = "hog"
+    kind: ClassVar[str] = "test-hog"
+    title: str = "hog"
 
     def run(self, ctx):
         hoard = []
@@ -82,22 +97,28 @@ class MemoryHogJob:
         return {"status": "completed", "mb": 20 * len(hoard)}
 
 
-class FailingJob:
-    title = "failing"
+@dataclass
+class FailingJob(DataclassJob):
+    kind: ClassVar[str] = "test-failing"
+    title: str = "failing"
 
     def run(self, ctx):
         raise ValueError("boom")
 
 
-class DataErrorJob:
-    title = "bad data"
+@dataclass
+class DataErrorJob(DataclassJob):
+    kind: ClassVar[str] = "test-data-error"
+    title: str = "bad data"
 
     def run(self, ctx):
         raise DataError("The file has no rows. Choose a file with data.")
 
 
-class ThreadInfoJob:
-    title = "threads"
+@dataclass
+class ThreadInfoJob(DataclassJob):
+    kind: ClassVar[str] = "test-threads"
+    title: str = "threads"
 
     def run(self, ctx):
         from workbench.engine.jobs.threads import current_thread_limit
@@ -105,26 +126,32 @@ class ThreadInfoJob:
         return {"limit": current_thread_limit(), "omp": os.environ.get("OMP_NUM_THREADS")}
 
 
-class RunFolderCrashJob(RunFolderOwner):
+@dataclass
+class RunFolderCrashJob(DataclassJob, RunFolderOwner):
     """A training-like job (project_root + run_id) whose worker dies."""
 
-    title = "run that dies"
-
-    def __init__(self, project_root: str, run_id: str) -> None:
-        self.project_root, self.run_id = project_root, run_id
+    kind: ClassVar[str] = "test-run-dies"
+    project_root: str = ""
+    run_id: str = ""
+    title: str = "run that dies"
 
     def run(self, ctx):
         os.abort()
 
 
-class UnpicklableJob:
-    title = "unpicklable"
+class UnregisteredJob:
+    """A job of no registered kind: it can only run in this process."""
+
+    title = "unregistered"
 
     def __init__(self) -> None:
         self.callback = lambda: None
 
     def run(self, ctx):
         return {}
+
+
+TEST_JOBS = (StepJob, BusyJob, CrashJob, MemoryHogJob, FailingJob, DataErrorJob, ThreadInfoJob, RunFolderCrashJob)
 
 
 # -- helpers ------------------------------------------------------------------
@@ -157,7 +184,7 @@ def own_children() -> list[psutil.Process]:
 
 @pytest.fixture(scope="module")
 def executor():
-    ex = ProcessExecutor(max_concurrent=1, threads_per_job=1, warm_imports=("numpy",))
+    ex = ProcessExecutor(max_concurrent=1, threads_per_job=1, warm_imports=("numpy",), job_kinds=TEST_JOBS)
     yield ex
     pids = ex.worker_pids
     ex.shutdown(wait=True, cancel_jobs=True)
@@ -271,7 +298,7 @@ def test_jobs_queue_in_fifo_order_and_a_queued_job_cancels_at_once(executor):
 # -- faults -------------------------------------------------------------------
 @pytest.mark.parametrize("how, signame", [("abort", "SIGABRT"), ("segv", "SIGSEGV")])
 def test_a_crashing_worker_fails_the_job_and_the_next_job_runs(executor, how, signame):
-    handle = executor.submit(CrashJob(how))
+    handle = executor.submit(CrashJob(how=how))
     with pytest.raises(JobFailed) as raised:
         handle.wait(timeout=30)
     assert "worker process crashed" in str(raised.value) and signame in str(raised.value)
@@ -289,7 +316,7 @@ def test_a_worker_killed_from_outside_fails_the_job(executor):
 
 
 def test_a_job_above_the_memory_limit_is_stopped():
-    with ProcessExecutor(memory_limit_mb=200, threads_per_job=1, warm_imports=()) as ex:
+    with ProcessExecutor(memory_limit_mb=200, threads_per_job=1, warm_imports=(), job_kinds=TEST_JOBS) as ex:
         handle = ex.submit(MemoryHogJob())
         with pytest.raises(JobFailed, match="exceeded the memory limit of 200 MB"):
             handle.wait(timeout=30)
@@ -324,13 +351,14 @@ def test_iter_events_streams_until_the_job_ends(executor):
     assert streamed[-1].kind == "result"
 
 
-def test_an_unpicklable_job_is_refused_at_submit(executor):
-    with pytest.raises(TypeError, match="cannot be sent to a worker process"):
-        executor.submit(UnpicklableJob())
+def test_a_job_of_no_registered_kind_is_refused_at_submit(executor):
+    with pytest.raises(TypeError, match="cannot be sent to a worker process: .*not a registered job kind"):
+        executor.submit(UnregisteredJob())
+    assert InlineExecutor().run(UnregisteredJob()) == {}  # in this process, any job runs
 
 
 def test_shutdown_leaves_no_child_processes(executor):
-    ex = ProcessExecutor(warm_imports=())
+    ex = ProcessExecutor(warm_imports=(), job_kinds=TEST_JOBS)
     assert ex.run(StepJob(steps=1))["steps"] == 1
     pids = ex.worker_pids
     ex.shutdown(wait=True)
@@ -342,6 +370,8 @@ def test_shutdown_leaves_no_child_processes(executor):
 
 
 class RunFolderFailingJob(RunFolderCrashJob):
+    kind: ClassVar[str] = "test-run-fails"
+
     def run(self, ctx):
         raise ValueError("a library bug")
 
@@ -374,23 +404,6 @@ def test_resource_samples_are_recorded_in_the_run_folder(tmp_path):
     summary = record.resource_summary()
     assert summary is not None and summary["samples"] >= 1
     assert summary["peak_rss_mb"] > 50
-
-
-def test_a_worker_refuses_a_job_payload_that_names_other_code():
-    """Only the job's own class and plain data may be rebuilt in a worker."""
-    import os
-    import pickle
-
-    from workbench.engine.jobs.worker import load_job
-
-    class Evil:
-        def __reduce__(self):
-            return (os.system, ("true",))
-
-    with pytest.raises(pickle.UnpicklingError, match="may not contain"):
-        load_job(pickle.dumps(Evil()), __name__)
-    job = load_job(pickle.dumps(StepJob(3)), StepJob.__module__)
-    assert isinstance(job, StepJob) and job.steps == 3
 
 
 def test_a_new_executor_warms_a_worker_before_any_job():

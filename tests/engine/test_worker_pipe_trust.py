@@ -1,30 +1,26 @@
-"""The worker pipe rebuilds plain data and exact job classes only (issue 12.1).
+"""The worker pipe carries JSON only; a worker builds only registered job kinds (issues 12.1, 18).
 
-A pickle names callables and unpickling calls them; "numpy." or "pandas."
-prefixes admitted numpy.load and pandas.read_pickle, which run a second,
-unrestricted pickle from any file.  Hostile payloads try to create a marker.
-(The spawned worker imports this module by name, so jobs live at top level.)
+A pickle names callables and unpickling calls them.  Jobs now travel as
+``{"kind", "spec"}`` and are rebuilt from the registry of job kinds, so a
+message naming anything else is refused in one line and nothing a worker
+receives is ever unpickled.  Hostile payloads try to create a marker file.
+(The spawned worker imports this module by name for the test kinds.)
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
+from dataclasses import dataclass
+from typing import ClassVar
 
-import pandas as pd
+import numpy as np
 import pytest
 
-from workbench.engine.jobs.process import JobFailed, JobState, ProcessExecutor
-from workbench.engine.jobs.worker import job_message, load_job, load_worker_message
-
-
-class _CallsOnLoad:
-    """Unpickles as ``func(*args)``."""
-
-    def __init__(self, func, *args) -> None:
-        self.func, self.args = func, args
-
-    def __reduce__(self):
-        return (self.func, self.args)
+from workbench.engine.jobs.kinds import ENGINE_JOB_KINDS, JOB_KINDS, DataclassJob, RefusedJob, is_portable
+from workbench.engine.jobs.process import JobFailed, JobState, ProcessExecutor, _Worker
+from workbench.engine.jobs.wire import NotPlainData, decode, encode
+from workbench.engine.jobs.worker import job_message
 
 
 class _MarkerBomb:
@@ -35,49 +31,85 @@ class _MarkerBomb:
         return (exec, (f"open({self.marker!r}, 'w').write('pwned')",))
 
 
-class CarrierJob:
-    """A job whose data smuggles a call."""
-
-    title = "carrier"
-
-    def __init__(self, extra) -> None:
-        self.extra = extra
+@dataclass
+class EchoJob(DataclassJob):
+    kind: ClassVar[str] = "test-echo"
+    text: str = ""
+    title: str = "echo"
 
     def run(self, ctx):
-        return {"status": "completed"}
+        return {"text": self.text, "n": np.int64(3), "x": np.float32(0.5)}
 
 
-class OddResultJob:
+@dataclass
+class OddResultJob(DataclassJob):
     """Returns an object that is not plain data."""
 
-    title = "odd result"
+    kind: ClassVar[str] = "test-odd-result"
+    title: str = "odd result"
 
     def run(self, ctx):
-        return {"frame": _CallsOnLoad(print, "would run in the app")}
+        return {"callable": print}
 
 
-@pytest.mark.parametrize("via", ["pandas.read_pickle", "exec"])
-def test_a_job_payload_that_names_a_library_call_is_refused(tmp_path, via):
+def _read(conn, timeout: float = 60.0) -> dict:
+    assert conn.poll(timeout), "no answer from the worker"
+    return decode(conn.recv_bytes())
+
+
+def _done(conn) -> dict:
+    while True:
+        message = _read(conn)
+        if message["type"] == "done":
+            return message
+
+
+@pytest.fixture
+def worker():
+    w = _Worker(multiprocessing.get_context("spawn"), 1, (), 1, ENGINE_JOB_KINDS.extended([EchoJob]))
+    assert _read(w.conn)["type"] == "ready"
+    yield w
+    if w.process.is_alive():
+        w.process.kill()
+    w.process.join(10)
+    w.conn.close()
+
+
+def test_a_worker_refuses_a_kind_that_is_not_registered_in_one_line_and_carries_on(worker):
+    for kind in ("builtins:exec", "os.system", "workbench.engine.jobs.kinds:JobKinds"):
+        worker.conn.send_bytes(job_message("j1", {"kind": kind, "spec": {"cmd": "touch /tmp/x"}}))
+        done = _done(worker.conn)
+        assert done["state"] == "failed"
+        message = done["failure"]["message"]
+        assert message.startswith("Refused a job of kind") and "not a registered job kind" in message
+        assert "\n" not in message
+    worker.conn.send_bytes(job_message("j2", {"kind": "test-echo", "spec": {"text": "still here"}}))
+    done = _done(worker.conn)
+    assert (done["state"], done["result"]) == ("completed", {"text": "still here", "n": 3, "x": 0.5})
+
+
+def test_a_spec_with_settings_its_class_does_not_have_is_refused(worker):
+    worker.conn.send_bytes(job_message("j1", {"kind": "test-echo", "spec": {"text": "x", "__reduce__": "exec"}}))
+    done = _done(worker.conn)
+    assert done["state"] == "failed" and "has no setting '__reduce__'" in done["failure"]["message"]
+
+
+def test_a_worker_never_unpickles_what_it_receives(worker, tmp_path):
     marker = tmp_path / "marker"
-    if via == "exec":
-        extra = _MarkerBomb(str(marker))
-    else:
-        bomb = tmp_path / "bomb.pkl"
-        bomb.write_bytes(pickle.dumps(_MarkerBomb(str(marker))))
-        extra = _CallsOnLoad(pd.read_pickle, str(bomb))
-    with pytest.raises(pickle.UnpicklingError, match="may not contain"):
-        load_job(pickle.dumps(CarrierJob(extra)), __name__)
+    worker.conn.send_bytes(pickle.dumps(_MarkerBomb(str(marker))))
+    worker.process.join(20)  # not a JSON message: the worker leaves without answering
+    assert worker.process.exitcode == 0
     assert not marker.exists()
 
 
-def test_a_payload_must_be_the_class_its_header_names():
-    payload = pickle.dumps(CarrierJob(extra=[1, 2.0, "x"]))
-    job = load_job(payload, __name__, "CarrierJob")
-    assert job.extra == [1, 2.0, "x"]
-    with pytest.raises(pickle.UnpicklingError):
-        load_job(payload, __name__, "OddResultJob")
-    with pytest.raises(pickle.UnpicklingError):
-        load_job(pickle.dumps({"not": "a job"}), __name__, "CarrierJob")
+def test_every_registered_kind_resolves_to_its_class():
+    for kind in JOB_KINDS:
+        cls = ENGINE_JOB_KINDS.resolve(kind)
+        assert cls.kind == kind and callable(cls.from_dict)
+    with pytest.raises(RefusedJob, match="not a registered job kind"):
+        ENGINE_JOB_KINDS.build({"kind": "nope", "spec": {}})
+    with pytest.raises(RefusedJob):
+        ENGINE_JOB_KINDS.build(["train", {}])
 
 
 def test_a_train_job_crosses_the_pipe_with_its_spec(tmp_path):
@@ -87,26 +119,25 @@ def test_a_train_job_crosses_the_pipe_with_its_spec(tmp_path):
     spec = RunSpec(dataset="d", algorithm="ridge", target="y", params={"alpha": 0.5},
                    preparation={"x": ColumnPrep(clip=(0.0, 1.0))}).validate()
     job = TrainJob(tmp_path, spec)
-    header, _, payload = job_message("j1", pickle.dumps(job), job).partition(b"\n")
-    back = load_job(payload, type(job).__module__, type(job).__qualname__)
-    assert back.spec == spec and back.run_id == job.run_id
+    assert is_portable(job)
+    back = ENGINE_JOB_KINDS.build(decode(encode(ENGINE_JOB_KINDS.message(job))))
+    assert type(back) is TrainJob and back.spec == spec and back.run_id == job.run_id
 
 
-def test_the_app_refuses_a_worker_message_that_names_code(tmp_path):
-    marker = tmp_path / "marker"
-    with pytest.raises(pickle.UnpicklingError):
-        load_worker_message(pickle.dumps(("done", "j", "completed", {"x": _MarkerBomb(str(marker))}, None)))
-    assert not marker.exists()
-    import numpy as np
-
-    assert load_worker_message(pickle.dumps(("event", "j", {"v": np.float64(1.5)})))[2]["v"] == 1.5
+def test_the_app_reads_json_only():
+    with pytest.raises(ValueError):
+        decode(pickle.dumps(("done", "j", "completed", {}, None)))
+    with pytest.raises(NotPlainData):
+        encode({"result": {"callable": print}})
+    assert decode(encode({"v": np.float64(1.5), "a": np.arange(2)})) == {"v": 1.5, "a": [0, 1]}
 
 
 def test_a_job_that_returns_code_fails_and_the_executor_carries_on():
-    with ProcessExecutor(max_concurrent=1, threads_per_job=1, warm_imports=()) as ex:
+    with ProcessExecutor(max_concurrent=1, threads_per_job=1, warm_imports=(),
+                         job_kinds=[OddResultJob, EchoJob]) as ex:
         handle = ex.submit(OddResultJob())
         with pytest.raises(JobFailed):
             handle.wait(60)
         assert handle.state is JobState.FAILED
         assert "refused" in handle.failure.message
-        assert ex.run(CarrierJob([1])) == {"status": "completed"}
+        assert ex.run(EchoJob(text="ok"))["text"] == "ok"

@@ -144,6 +144,15 @@ class CompareJob(RunFolderOwner):
         self.task: str | None = spec.task
         self.direction = "max"
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"project_root": self.project_root, "spec": self.spec.to_dict(), "algorithms": self.requested,
+                "cv": self.cv, "metric": self.metric, "timeout": self.timeout, "compare_id": self.compare_id}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "CompareJob":
+        d = dict(d)
+        return cls(d.pop("project_root"), RunSpec.from_dict(d.pop("spec")), d.pop("algorithms"), **d)
+
     # -- setup -------------------------------------------------------------
     def resolve(self, frame=None) -> tuple[str, list[str], str, str]:
         """``(task, algorithm keys, metric, direction)``; SpecError if unusable.
@@ -153,7 +162,7 @@ class CompareJob(RunFolderOwner):
         """
         from workbench.engine.errors import DataError
         from workbench.engine.metrics import headline_metric, metric_direction
-        from workbench.engine.training.problem import infer_task
+        from workbench.engine.data.target_checks import infer_task
         from workbench.engine.tuning.objective import objective_metrics
 
         task = self.spec.task

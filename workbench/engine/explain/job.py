@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from workbench.engine.errors import ProjectError, SpecError
 from workbench.engine.fsutil import atomic_write_text
@@ -57,7 +56,7 @@ def read_cached_explanation(folder: str | os.PathLike) -> dict[str, Any] | None:
 
 
 class ExplainJob:
-    """Explain one run's model (picklable: paths and numbers only).
+    """Explain one run's model (portable: paths and numbers only).
 
     Parameters
     ----------
@@ -70,10 +69,9 @@ class ExplainJob:
         How many rows to explain per row (the first ``rows`` of the file, or
         the first held-out rows).
     row_offset
-        Skip this many rows of the file/held-out rows first.
-    frame
-        Rows to explain given directly (a raw frame, e.g. the Predict view's
-        table; extra columns are ignored).  Instead of ``data_path``.
+        Skip this many rows of the file/held-out rows first (the Predict
+        view explains one row of its predictions file this way; extra
+        columns are ignored).
     dependence
         Compute partial dependence too (off for a quick per-row answer).
     """
@@ -82,7 +80,7 @@ class ExplainJob:
 
     def __init__(self, project_root: str | os.PathLike, run_id: str, data_path: str | os.PathLike | None = None,
                  rows: int = DEFAULT_ROWS, *, row_offset: int = 0, seed: int = 0, use_cache: bool = True,
-                 frame: pd.DataFrame | None = None, dependence: bool = True) -> None:
+                 dependence: bool = True) -> None:
         self.project_root = str(project_root)
         self.run_id = run_id
         self.data_path = str(data_path) if data_path else None
@@ -90,9 +88,18 @@ class ExplainJob:
         self.row_offset = max(0, int(row_offset))
         self.seed = seed
         self.use_cache = use_cache
-        self.frame = frame
         self.dependence = dependence
         self.title = f"Explain {run_id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"project_root": self.project_root, "run_id": self.run_id, "data_path": self.data_path,
+                "rows": self.rows, "row_offset": self.row_offset, "seed": self.seed, "use_cache": self.use_cache,
+                "dependence": self.dependence}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ExplainJob":
+        d = dict(d)
+        return cls(d.pop("project_root"), d.pop("run_id"), d.pop("data_path"), d.pop("rows"), **d)
 
     def run(self, ctx: JobContext | None = None) -> dict[str, Any]:
         from workbench.engine.data.loading import load_table
@@ -105,7 +112,7 @@ class ExplainJob:
         record = project.run(self.run_id)
         if not record.has_model:
             raise ProjectError(f"Run {record.run_id} has no saved model to explain (status: {record.status}).")
-        default_request = self.data_path is None and self.frame is None and self.row_offset == 0 and self.dependence
+        default_request = self.data_path is None and self.row_offset == 0 and self.dependence
         if self.use_cache and default_request:
             cached = read_cached_explanation(record.folder)
             if cached is not None and cached.get("requested_rows", 0) >= self.rows:
@@ -125,9 +132,7 @@ class ExplainJob:
             held = project.load_dataset(record.spec.dataset)
         names = [f.name for f in model.info.features]
         reference = model.coerce(held)
-        if self.frame is not None:
-            raw_rows = self.frame
-        elif self.data_path:
+        if self.data_path:
             raw_rows = load_table(self.data_path)
         else:
             raw_rows = held

@@ -127,6 +127,15 @@ class BinaryDiagnosticsJob:
         self.cost_fp, self.cost_fn = cost_fp, cost_fn
         self.title = f"Calibration and threshold of {run_id}"
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"project_root": self.project_root, "run_id": self.run_id, "cost_fp": self.cost_fp,
+                "cost_fn": self.cost_fn}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "BinaryDiagnosticsJob":
+        d = dict(d)
+        return cls(d.pop("project_root"), d.pop("run_id"), **d)
+
     def run(self, ctx: "JobContext | None" = None) -> dict[str, Any]:
         if ctx is not None:
             ctx.progress(0.05, "Predicting the held-out rows")

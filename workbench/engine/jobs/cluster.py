@@ -5,6 +5,12 @@
 and :class:`ProcessExecutor`, so the CLI, the GUI's live view and the jobs
 panel work unchanged when the work runs on another machine.
 
+How the job crosses the cluster
+    As data: its ``{"kind", "spec"}`` message, rebuilt on the worker from the
+    registry of job kinds (:mod:`~workbench.engine.jobs.kinds`), exactly as a
+    local worker process rebuilds it.  Dask pickles the task's arguments,
+    but they are then only plain JSON values and a table of kind names.
+
 How the stream crosses the cluster
     The job runs on a worker inside :func:`_run_on_worker`.  Its events are
     batched there (at most every ``flush_interval`` seconds, and at the end)
@@ -37,6 +43,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from workbench.engine.errors import ClusterError
@@ -52,6 +59,7 @@ from workbench.engine.jobs.handle import (
     finalize_job_run,
     execute_job,
 )
+from workbench.engine.jobs.kinds import ENGINE_JOB_KINDS, JobKinds
 
 __all__ = ["DaskExecutor", "SCHEDULER_ENV", "cluster_summary", "connect", "connect_cluster", "scheduler_from_env"]
 
@@ -132,12 +140,16 @@ def cluster_summary(client: Any) -> dict[str, Any]:
 
 
 # -- worker side ---------------------------------------------------------------
-def _run_on_worker(job: Job, key: str, threads: int | None, flush_interval: float) -> dict[str, Any]:
-    """Run ``job`` on this Dask worker; stream its events to the client's queue.
+def _run_on_worker(message: dict[str, Any], job_kinds: dict[str, str], key: str, threads: int | None,
+                   flush_interval: float) -> dict[str, Any]:
+    """Rebuild the job ``message`` describes and run it on this Dask worker;
+    stream its events to the client's queue.
 
     Returns ``{"state", "result", "failure"}``: how the job ended, as data.
     """
     from distributed import Queue, Variable, get_worker
+
+    job = JobKinds(job_kinds).build(message)  # RefusedJob: the task fails with that line
 
     worker = get_worker()
     queue = Queue(f"{key}-events")
@@ -174,8 +186,8 @@ def _run_on_worker(job: Job, key: str, threads: int | None, flush_interval: floa
     pumper.start()
     try:
         outcome = execute_job(job, emit, token, cap, set_thread_env=False)
-        message = outcome.failure.message if outcome.failure else CANCELLED_MESSAGE
-        finalize_if_unfinished(job, outcome.state, message)
+        text = outcome.failure.message if outcome.failure else CANCELLED_MESSAGE
+        finalize_if_unfinished(job, outcome.state, text)
     finally:
         stop.set()
         pumper.join()
@@ -205,6 +217,8 @@ class DaskExecutor:
         Seconds to wait for the scheduler before one ClusterError line.
     flush_interval : float
         Seconds between event batches from a worker.
+    job_kinds : iterable of classes
+        Job classes to accept besides the engine's registered kinds.
     """
 
     def __init__(
@@ -215,7 +229,9 @@ class DaskExecutor:
         cancel_grace: float = 3.0,
         connect_timeout: float = 10.0,
         flush_interval: float = 0.1,
+        job_kinds: Iterable[type] = (),
     ) -> None:
+        self.kinds = ENGINE_JOB_KINDS.extended(job_kinds)
         if isinstance(scheduler, str):
             self.client = connect(scheduler, connect_timeout)
             self._owns_client = True
@@ -227,6 +243,7 @@ class DaskExecutor:
         self.flush_interval = float(flush_interval)
         self._lock = threading.Lock()
         self._live: dict[str, tuple[Any, str]] = {}  # handle id -> (future, key)
+        self._messages: dict[str, dict[str, Any]] = {}  # handle id -> the job as data, until sent
         self._closing = False
 
     @property
@@ -249,10 +266,20 @@ class DaskExecutor:
         Returns at once: the round-trips to the scheduler (the job's queue,
         its cancel flag, the task itself) happen on the job's own follower
         thread, so a GUI thread that submits never waits for the network.
+
+        Raises
+        ------
+        TypeError
+            When the job cannot travel as data (not a registered kind).
         """
         if self._closing:
             raise RuntimeError("The executor has been shut down.")
+        try:
+            message = self.kinds.message(job)
+        except TypeError as exc:
+            raise TypeError(f"The job {getattr(job, 'title', job)!r} cannot be sent to the cluster: {exc}") from exc
         handle = JobHandle(job, on_event, on_done, self._cancel)
+        self._messages[handle.id] = message
         key = f"workbench-{handle.id}-{uuid.uuid4().hex[:8]}"
         with self._lock:
             self._live[handle.id] = (None, key)
@@ -269,8 +296,8 @@ class DaskExecutor:
         queue = Queue(f"{key}-events", client=self.client)
         Variable(f"{key}-cancel", client=self.client).set(False)
         future = self.client.submit(
-            _run_on_worker, handle._job, key, self.threads_per_job, self.flush_interval,
-            key=key, pure=False, retries=0,
+            _run_on_worker, self._messages.pop(handle.id), self.kinds.names, key, self.threads_per_job,
+            self.flush_interval, key=key, pure=False, retries=0,
         )
         with self._lock:
             self._live[handle.id] = (future, key)
@@ -382,6 +409,7 @@ class DaskExecutor:
         finally:
             with self._lock:
                 self._live.pop(handle.id, None)
+            self._messages.pop(handle.id, None)
             self._release(key)
 
     def _release(self, key: str) -> None:

@@ -1,8 +1,10 @@
 """Jobs and their handles, and running one job in the calling thread.
 
-A *job* is any picklable object with ``title: str`` and ``run(ctx) -> dict``
-(a JSON-safe result); training jobs also carry ``project_root`` and
-``run_id``.  An executor runs it and hands back a :class:`JobHandle`; every
+A *job* is any object with ``title: str`` and ``run(ctx) -> dict`` (a
+JSON-safe result); training jobs also carry ``project_root`` and ``run_id``.
+A job that may run in another process is also *portable*: a registered
+``kind`` with ``to_dict``/``from_dict`` (see kinds.py).  An executor runs
+it and hands back a :class:`JobHandle`; every
 event the job reports reaches the ``on_event`` callback, followed by exactly
 one final :class:`~workbench.engine.jobs.events.Result` (completed) or
 :class:`~workbench.engine.jobs.events.Failure` (failed), or a warning
@@ -111,6 +113,7 @@ class JobHandle:
         self._events: list[Event] = []
         self._result: dict[str, Any] | None = None
         self._failure: Failure | None = None
+        self._exception: BaseException | None = None
         self._on_event = on_event
         self._done_callbacks: list[DoneCallback] = [on_done] if on_done else []
         self._canceller = canceller
@@ -136,6 +139,15 @@ class JobHandle:
     def failure(self) -> Failure | None:
         """The final Failure event of a failed job (else None)."""
         return self._failure
+
+    @property
+    def exception(self) -> BaseException | None:
+        """The exception a failed job raised, when it ran in this process (else None).
+
+        For a front end that reports some errors its own way (the CLI's
+        out-of-memory lines); :meth:`wait` raises the rebuilt error.
+        """
+        return self._exception
 
     @property
     def error(self) -> str | None:
@@ -271,6 +283,7 @@ class Outcome:
     state: JobState
     result: dict[str, Any] | None = None
     failure: Failure | None = None
+    exception: BaseException | None = None
 
 
 CANCELLED_MESSAGE = "Cancelled."
@@ -310,9 +323,14 @@ def execute_job(
     except (Exception, SystemExit) as exc:
         failure = failure_from(exc)
         ctx.emit(failure)
-        return Outcome(JobState.FAILED, failure=failure)
+        return Outcome(JobState.FAILED, failure=failure, exception=exc)
     result = dict(raw) if isinstance(raw, dict) else {"value": raw}
-    ctx.emit(Result(payload=result))
+    try:
+        ctx.emit(Result(payload=result))
+    except Exception as exc:  # it cannot be reported (not plain data, for another process)
+        failure = failure_from(exc)
+        ctx.emit(failure)
+        return Outcome(JobState.FAILED, failure=failure, exception=exc)
     # A training job that catches Cancelled itself returns status "cancelled".
     state = JobState.CANCELLED if result.get("status") == "cancelled" else JobState.COMPLETED
     return Outcome(state, result=result)
@@ -418,6 +436,7 @@ class InlineExecutor:
             self._tokens.pop(handle.id, None)
         message = outcome.failure.message if outcome.failure else CANCELLED_MESSAGE
         finalize_if_unfinished(handle._job, outcome.state, message)
+        handle._exception = outcome.exception
         handle._finish(outcome.state, outcome.result, outcome.failure)
         return handle
 

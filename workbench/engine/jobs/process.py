@@ -3,7 +3,9 @@
 :class:`ProcessExecutor` runs each job in a warm worker process, so a fit
 stuck in a long C call can be stopped, a crashing library cannot take the
 application down, and heavy Python work does not stall the GUI through the
-GIL.  Cancel sets a flag the job polls; a job that has not stopped after
+GIL.  Jobs reach a worker as data: their kind and JSON spec, rebuilt there
+from the registry of job kinds (:mod:`~workbench.engine.jobs.kinds`); events
+and results come back as JSON (:mod:`~workbench.engine.jobs.wire`).  Cancel sets a flag the job polls; a job that has not stopped after
 ``cancel_grace`` seconds loses its worker (SIGTERM, then SIGKILL) and a
 fresh worker replaces it.  Both executors run jobs inside
 :func:`~workbench.engine.jobs.threads.cap_threads` so that concurrent jobs never
@@ -22,12 +24,12 @@ import multiprocessing
 import multiprocessing.connection
 import multiprocessing.util  # registers its exit handler before ours (atexit is LIFO)
 import os
-import pickle
 import signal
 import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from workbench.engine.jobs.events import Failure, Log, event_from_dict
@@ -45,7 +47,9 @@ from workbench.engine.jobs.handle import (  # noqa: F401 - re-exported: the exec
     finalize_job_run,
     record_job_resources,
 )
+from workbench.engine.jobs.kinds import ENGINE_JOB_KINDS, JobKinds
 from workbench.engine.jobs.threads import default_threads_per_job
+from workbench.engine.jobs.wire import decode, encode
 from workbench.engine.jobs.worker import (  # noqa: F401
     STOP_MESSAGE,
     WORKER_NICENESS,
@@ -53,7 +57,6 @@ from workbench.engine.jobs.worker import (  # noqa: F401
     SharedCancelToken,
     worker_main,
     job_message,
-    load_worker_message,
 )
 
 __all__ = [
@@ -94,12 +97,13 @@ DEFAULT_WARM_IMPORTS: tuple[str, ...] = (
 class _Worker:
     """Parent-side record of one worker process (owned by the dispatcher thread)."""
 
-    def __init__(self, mp: Any, threads: int, warm_imports: tuple[str, ...], index: int) -> None:
+    def __init__(self, mp: Any, threads: int, warm_imports: tuple[str, ...], index: int,
+                 kinds: JobKinds = ENGINE_JOB_KINDS) -> None:
         self.cancel_flag = mp.RawValue("b", 0)
         self.conn, child_conn = mp.Pipe(duplex=True)
         self.process = mp.Process(
             target=worker_main,
-            args=(child_conn, self.cancel_flag, threads, warm_imports, os.getpid()),
+            args=(child_conn, self.cancel_flag, threads, warm_imports, os.getpid(), kinds.names),
             name=f"workbench-worker-{index}",
             # Not daemonic: daemonic processes may not start children, and
             # joblib (n_jobs > 1 in scikit-learn) needs to.
@@ -171,6 +175,9 @@ class ProcessExecutor:
         Modules each worker imports before taking jobs.
     sample_interval : float
         Seconds between ResourceSample events of a running job.
+    job_kinds : iterable of classes
+        Job classes to accept besides the engine's registered kinds (each
+        with its ``kind`` name; tests use this for jobs of their own).
 
     Notes
     -----
@@ -195,7 +202,9 @@ class ProcessExecutor:
         warm_imports: tuple[str, ...] = DEFAULT_WARM_IMPORTS,
         sample_interval: float = 0.5,
         memory_check_interval: float = 0.2,
+        job_kinds: Iterable[type] = (),
     ) -> None:
+        self.kinds = ENGINE_JOB_KINDS.extended(job_kinds)
         self.max_concurrent = max(1, int(max_concurrent or 1))
         self.threads_per_job = threads_per_job or default_threads_per_job(self.max_concurrent)
         self.memory_limit_mb = memory_limit_mb
@@ -205,7 +214,7 @@ class ProcessExecutor:
         self.memory_check_interval = float(memory_check_interval)
         self._mp = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
-        self._pending: deque[tuple[JobHandle, bytes]] = deque()
+        self._pending: deque[tuple[JobHandle, dict[str, Any]]] = deque()
         self._cancel_requests: list[JobHandle] = []
         self._closing = False
         self._startup_failures = 0
@@ -236,10 +245,12 @@ class ProcessExecutor:
         RuntimeError
             After :meth:`shutdown`.
         TypeError
-            When the job cannot be pickled (it must reach another process).
+            When the job cannot travel as data: not a registered kind, or a
+            spec that is not plain JSON values.
         """
         try:
-            payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+            message = self.kinds.message(job)
+            encode(message)  # refused here, not in the dispatcher
         except Exception as exc:
             raise TypeError(
                 f"The job {getattr(job, 'title', job)!r} cannot be sent to a worker process: {exc}"
@@ -248,7 +259,7 @@ class ProcessExecutor:
         with self._lock:
             if self._closing:
                 raise RuntimeError("The executor has been shut down.")
-            self._pending.append((handle, payload))
+            self._pending.append((handle, message))
             self._startup_failures = 0
         self._wake()
         return handle
@@ -289,6 +300,12 @@ class ProcessExecutor:
     def worker_pids(self) -> list[int]:
         """Process ids of the current workers (for diagnostics and tests)."""
         return [w.pid for w in list(self._workers)]
+
+    @property
+    def busy(self) -> bool:
+        """True while a job runs or waits here."""
+        with self._lock:
+            return bool(self._pending) or any(w.handle is not None for w in list(self._workers))
 
     @property
     def warm(self) -> bool:
@@ -350,7 +367,7 @@ class ProcessExecutor:
             return  # workers die on start; wait for a new submit to retry
         while len(self._workers) < self.max_concurrent:
             self._workers.append(
-                _Worker(self._mp, self.threads_per_job, self.warm_imports, next(self._worker_index))
+                _Worker(self._mp, self.threads_per_job, self.warm_imports, next(self._worker_index), self.kinds)
             )
 
     def _assign_jobs(self) -> None:
@@ -361,14 +378,14 @@ class ProcessExecutor:
             with self._lock:
                 if not self._pending:
                     return
-                handle, payload = self._pending.popleft()
+                handle, message = self._pending.popleft()
             worker.cancel_flag.value = 0
             try:
-                worker.conn.send_bytes(job_message(handle.id, payload, handle._job))
+                worker.conn.send_bytes(job_message(handle.id, message))
             except OSError:
                 worker.conn_open = False  # its death is handled via its sentinel
                 with self._lock:
-                    self._pending.appendleft((handle, payload))
+                    self._pending.appendleft((handle, message))
                 continue
             worker.handle = handle
             worker.cancel_deadline = worker.kill_deadline = None
@@ -434,16 +451,16 @@ class ProcessExecutor:
             while worker.conn.poll():
                 data = worker.conn.recv_bytes()
                 try:
-                    message = load_worker_message(data)
-                except pickle.UnpicklingError as exc:  # names code, not data: never rebuilt
-                    self._refuse_worker(worker, str(exc))
+                    message = decode(data)
+                except ValueError:  # not our JSON: the worker is not what it should be
+                    self._refuse_worker(worker, "not a JSON message")
                     return
                 self._handle_message(worker, message)
         except Exception:  # EOF, or a message cut short by a kill
             worker.conn_open = False
 
     def _refuse_worker(self, worker: _Worker, reason: str) -> None:
-        """Stop a worker that sent something other than plain data; its job fails."""
+        """Stop a worker that sent something other than our JSON messages; its job fails."""
         worker.conn_open = False
         if worker.handle is not None and worker.stop_reason is None:
             worker.stop_reason = (
@@ -454,20 +471,20 @@ class ProcessExecutor:
             )
         worker.signal_tree(signal.SIGKILL)
 
-    def _handle_message(self, worker: _Worker, message: tuple[Any, ...]) -> None:
-        kind = message[0]
+    def _handle_message(self, worker: _Worker, message: dict[str, Any]) -> None:
+        kind = message.get("type")
         if kind == "ready":
             worker.ready = True
             self._startup_failures = 0
             return
         handle = worker.handle
-        if handle is None or handle.id != message[1]:
+        if handle is None or handle.id != message.get("id"):
             return
         if kind == "event":
-            handle._deliver(event_from_dict(message[2]))
+            handle._deliver(event_from_dict(message["event"]))
         elif kind == "done":
-            _, _, state, result, failure_dict = message
-            state = JobState(state)
+            state = JobState(message["state"])
+            result, failure_dict = message.get("result"), message.get("failure")
             failure = event_from_dict(failure_dict) if failure_dict else None
             worker.handle = None
             worker.cancel_deadline = None

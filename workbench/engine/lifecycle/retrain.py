@@ -77,6 +77,14 @@ class RetrainJob:
         self.append = append
         self.title = f"Retrain {run_id} on {Path(self.new_data).name}"
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"project_root": self.project_root, "run_id": self.parent_run_id, "new_data": self.new_data,
+                "append": self.append}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RetrainJob":
+        return cls(d["project_root"], d["run_id"], d["new_data"], append=bool(d["append"]))
+
     def run(self, ctx: Any = None) -> dict[str, Any]:
         from workbench.engine.jobs.events import JobContext
         from workbench.engine.project.folder import Project

@@ -85,6 +85,13 @@ class ReportJob:
         self.output = str(output)
         self.title = f"Report of {run_id}"
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"project_root": self.project_root, "run_id": self.run_id, "output": self.output}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ReportJob":
+        return cls(d["project_root"], d["run_id"], d["output"])
+
     def run(self, ctx: "JobContext | None" = None) -> dict[str, Any]:
         from workbench.engine.jobs.events import JobContext
 

@@ -141,8 +141,8 @@ class ModelServer:
 class ServeJob:
     """The window's "Serve..." job: serves until the job is cancelled.
 
-    Carries only paths and options (picklable for the process executor,
-    where the server then runs apart from the window).
+    Not a portable kind: the window runs it in a thread of its own process
+    (a server would hold a worker of the pool for as long as it serves).
     """
 
     kind = "serve"

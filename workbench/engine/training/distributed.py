@@ -132,12 +132,21 @@ class DaskXGBoostJob(TrainJob):
         Rows the preparation is fitted on.
     """
 
+    kind = "train-dask"
+
     def __init__(self, project_root: Any, spec: RunSpec, scheduler: str, run_id: str | None = None,
                  sample_rows: int = DEFAULT_SAMPLE_ROWS) -> None:
         super().__init__(project_root, spec, run_id)
         self.scheduler = scheduler
         self.sample_rows = int(sample_rows)
         self.title = f"Train {spec.algorithm} on {spec.dataset} (Dask cluster)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "scheduler": self.scheduler, "sample_rows": self.sample_rows}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "DaskXGBoostJob":
+        return cls(d["project_root"], RunSpec.from_dict(d["spec"]), d["scheduler"], d["run_id"], d["sample_rows"])
 
     def run(self, ctx: JobContext | None = None) -> dict[str, Any]:
         from workbench.engine.catalog import get_algorithm

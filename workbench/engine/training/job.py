@@ -197,9 +197,10 @@ def load_for_spec(project_root: str, spec: RunSpec, ctx: JobContext, load_share:
 class TrainJob(RunFolderOwner):
     """Train one model as described by a RunSpec, recording a run folder.
 
-    Picklable (it carries only paths and the spec) so a process executor can
-    ship it to a worker; the worker reloads the dataset from the project's
-    Parquet cache rather than receiving a frame through a pipe.
+    Portable (``to_dict``: the project's path, the spec and the run id), so
+    an executor can send it to a worker as data; the worker reloads the
+    dataset from the project's Parquet cache rather than receiving a frame
+    through a pipe.
     """
 
     kind = "train"
@@ -209,6 +210,13 @@ class TrainJob(RunFolderOwner):
         self.spec = spec
         self.run_id = run_id or new_run_id(spec.algorithm)
         self.title = f"Train {spec.algorithm} on {spec.dataset}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"project_root": self.project_root, "spec": self.spec.to_dict(), "run_id": self.run_id}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainJob":
+        return cls(d["project_root"], RunSpec.from_dict(d["spec"]), d["run_id"])
 
     # The job's public entry point --------------------------------------
     def run(self, ctx: JobContext | None = None) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Hyperparameter search: grid, random and Bayesian (optuna TPE).
 
 A :class:`TuneJob` is a job like :class:`~workbench.engine.training.job.TrainJob`:
-picklable, ``.run(ctx) -> dict``, reporting through the context and checking
+portable (a JSON spec), ``.run(ctx) -> dict``, reporting through the context and checking
 its cancel token between folds and at every iteration.  It reuses training's
 pieces (``build_setup``, ``_split``, ``_folds``, ``Fitter``, ``predict_pipeline``)
 so a trial fits exactly what a training run with the same parameters would.
@@ -179,6 +179,22 @@ class TuneJob:
         self.tune_id = tune_id or new_run_id(f"{spec.algorithm}-{strategy}")
         self.scheduler = scheduler
         self.title = f"Tune {spec.algorithm} on {spec.dataset} ({strategy})"
+
+    def to_dict(self) -> dict[str, Any]:
+        overrides = {name: r.to_dict() if isinstance(r, ParamRange) else str(r)
+                     for name, r in self.space_overrides.items()}
+        return {"project_root": self.project_root, "spec": self.spec.to_dict(), "strategy": self.strategy,
+                "n_trials": self.n_trials, "timeout": self.timeout, "cv": self.cv, "metric": self.metric,
+                "space_overrides": overrides, "n_jobs": self.n_jobs, "seed": self.seed, "include": self.include,
+                "prune": self.prune, "grid_points": self.grid_points, "tune_id": self.tune_id,
+                "scheduler": self.scheduler}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TuneJob":
+        d = dict(d)
+        overrides = {name: ParamRange.from_dict(r) if isinstance(r, dict) else r
+                     for name, r in (d.pop("space_overrides") or {}).items()}
+        return cls(d.pop("project_root"), RunSpec.from_dict(d.pop("spec")), space_overrides=overrides, **d)
 
     # -- entry point ---------------------------------------------------
     def run(self, ctx: JobContext | None = None) -> dict[str, Any]:
