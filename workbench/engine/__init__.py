@@ -73,7 +73,7 @@ _EXPORTS: dict[str, str] = {
     "RunResult": "project.run_folder",
     # jobs
     "TrainJob": "training.job",
-    "infer_task": "training.problem",
+    "infer_task": "data.target_checks",
     "InlineExecutor": "jobs.handle",
     "JobHandle": "jobs.handle",
     "JobState": "jobs.handle",
@@ -88,6 +88,15 @@ _EXPORTS: dict[str, str] = {
     "cpu_count": "jobs.threads",
     "default_threads_per_job": "jobs.threads",
     "cap_threads": "jobs.threads",
+    # jobs as data: the registry of kinds that may run in another process
+    "JOB_KINDS": "jobs.kinds",
+    "is_portable": "jobs.kinds",
+    "RefusedJob": "jobs.kinds",
+    "ExportJob": "onnx.job",
+    "PredictJob": "prediction.job",
+    "HeldOutPredictionsJob": "prediction.job",
+    "ProfileJob": "project.dataset_jobs",
+    "DriftJob": "monitoring.job",
     # tuning
     "Trial": "jobs.events",
     "TuneJob": "tuning.job",

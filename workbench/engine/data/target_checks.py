@@ -23,6 +23,26 @@ LEAKAGE_CORRELATION = 0.95
 MAX_CLASSES = 20  # a numeric target with at most this many integer values is class-like
 
 
+def infer_task(y: pd.Series) -> str:
+    """classification or regression, from the target's values.
+
+    Non-numeric and boolean targets are classes.  A numeric target is a class
+    label when it holds only integers with few distinct values (<= 20, and
+    fewer than 5% of the rows); otherwise it is a quantity to regress.
+    """
+    s = y.dropna()
+    if s.empty:
+        return "classification"
+    if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+        return "classification"
+    values = s.to_numpy(dtype=float)
+    n_unique = len(np.unique(values))
+    integral = bool(np.all(np.isfinite(values)) and np.all(np.mod(values, 1) == 0))
+    if integral and (n_unique <= 2 or (n_unique <= 20 and n_unique < 0.05 * len(s))):
+        return "classification"
+    return "regression"
+
+
 def _is_class_like(s: pd.Series, kind: str, n_unique: int) -> bool:
     if kind in ("categorical", "boolean"):
         return True

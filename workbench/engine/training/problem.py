@@ -16,31 +16,12 @@ import numpy as np
 import pandas as pd
 
 from workbench.engine.catalog import Algorithm
+from workbench.engine.data.target_checks import infer_task
 from workbench.engine.errors import DataError, SpecError
 from workbench.engine.spec import RunSpec
 
 MIN_ROWS = 10
 # Learning curves refit the model ~15 times; on big data that would dwarf the
-
-def infer_task(y: pd.Series) -> str:
-    """classification or regression, from the target's values.
-
-    Non-numeric and boolean targets are classes.  A numeric target is a class
-    label when it holds only integers with few distinct values (<= 20, and
-    fewer than 5% of the rows); otherwise it is a quantity to regress.
-    """
-    s = y.dropna()
-    if s.empty:
-        return "classification"
-    if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
-        return "classification"
-    values = s.to_numpy(dtype=float)
-    n_unique = len(np.unique(values))
-    integral = bool(np.all(np.isfinite(values)) and np.all(np.mod(values, 1) == 0))
-    if integral and (n_unique <= 2 or (n_unique <= 20 and n_unique < 0.05 * len(s))):
-        return "classification"
-    return "regression"
-
 
 def _suggest(name: str, options: list[str]) -> str:
     close = difflib.get_close_matches(name, options, n=1)
