@@ -19,6 +19,8 @@ from workbench.cli import threshold as threshold_cli
 from workbench.cli.support import (
     EXIT_CANCELLED,
     EXIT_ERROR,
+    add_process_flag,
+    job_runner,
     check_output_path,
     exit_now,
     CliError,
@@ -73,21 +75,20 @@ def cmd_data_list(args) -> int:
 
 
 def cmd_data_profile(args) -> int:
-    from workbench.engine import JobContext, Project, profile_dataset
+    from workbench.engine import ProfileJob, Project
 
     project = Project.open(args.project)
-    frame = project.load_dataset(args.name, JobContext(ProgressPrinter(quiet=True)))
+    project.dataset(args.name)  # an unknown name is one line here, before any worker starts
     target = args.target
     if target is None and args.name == project.defaults.get("dataset"):
         target = project.defaults.get("target")
-    if target is not None and target not in frame.columns:
-        target = None
-    profile = profile_dataset(frame, target=target)
-    data = clean_nan(profile.to_dict())
+    out = job_runner(args)(ProfileJob(str(project.root), args.name, target), ProgressPrinter(quiet=True))
+    data = clean_nan(out["profile"])
+    target = out["target"]
     if args.json:
         print_json(data)
         return 0
-    print(f"{args.name}: {data.get('rows', len(frame)):,} rows x {data.get('n_columns', frame.shape[1])} columns, "
+    print(f"{args.name}: {data.get('rows', 0):,} rows x {data.get('n_columns', 0)} columns, "
           f"{data.get('duplicate_rows', 0)} duplicate rows" + (f", target '{target}'" if target else ""))
     rows = []
     columns = data.get("columns") or {}
@@ -297,12 +298,13 @@ def cmd_predict(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from workbench.engine import export_run
+    from workbench.engine import ExportJob
 
     if args.output:
         check_output_path(args.output)
-    report = export_run(args.project, args.run, args.output)
-    report = clean_nan(report)
+    output = os.path.abspath(args.output) if args.output else None
+    job = ExportJob(os.path.abspath(args.project), args.run, output)
+    report = clean_nan(job_runner(args)(job, ProgressPrinter(quiet=True)))
     if args.json:
         print_json(report)
         return 0
@@ -375,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     s.add_argument("--target", help="column to check class balance and leakage against")
     s.add_argument("--json", action="store_true")
+    add_process_flag(s, "profile")
     s.set_defaults(func=cmd_data_profile)
 
     s = sub.add_parser("algorithms", help="list the algorithm catalog")
@@ -423,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", help="an exported .onnx file (runs with onnxruntime only)")
     s.add_argument("-o", "--output", required=True, help="CSV file to write")
     s.add_argument("--drift", action="store_true", help="also compare the data with the training data (stderr)")
+    add_process_flag(s, "predict")
     s.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("export", help="export a run's model to ONNX (with a parity check)")
@@ -430,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run")
     s.add_argument("-o", "--output", help="default: the run folder's model.onnx")
     s.add_argument("--json", action="store_true")
+    add_process_flag(s, "export")
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("tune", help="hyperparameter search (grid, random, Bayesian)")

@@ -172,32 +172,20 @@ def exit_now(code: int) -> None:
 
 
 def run_job_interruptibly(job, on_event) -> Any:
-    """Run ``job`` in a thread; Ctrl-C cancels it and returns promptly.
+    """Run ``job`` through an InlineExecutor on a thread; Ctrl-C cancels it and returns promptly.
 
-    The first Ctrl-C sets the job's cancel token (it stops at its next
+    The first Ctrl-C cancels the job's handle (it stops at its next
     iteration and records the run as cancelled).  If the job is inside a
     single long library call that cannot be interrupted, we wait at most
     :data:`CANCEL_GRACE_S` seconds, record the run as cancelled ourselves and
     raise Cancelled; the command then exits without waiting for the thread.
     """
-    from workbench.engine import CancelToken, Cancelled, JobContext
+    from workbench.engine import Cancelled, InlineExecutor
 
-    GRACE = CANCEL_GRACE_S
-    token = CancelToken()
-    ctx = JobContext(on_event, token)
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            from workbench.engine import cap_threads
-
-            n = getattr(getattr(job, "spec", None), "n_threads", None) or os.cpu_count() or 1
-            with cap_threads(n):
-                box["result"] = job.run(ctx)
-        except BaseException as exc:  # handed to the main thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, name="workbench-job", daemon=True)
+    n = getattr(getattr(job, "spec", None), "n_threads", None) or os.cpu_count() or 1
+    executor = InlineExecutor(threads_per_job=n)
+    handle = executor.create(job, on_event)
+    worker = threading.Thread(target=executor.execute, args=(handle,), name="workbench-job", daemon=True)
     previous = signal.getsignal(signal.SIGINT)
     interrupted = threading.Event()
 
@@ -205,7 +193,7 @@ def run_job_interruptibly(job, on_event) -> Any:
         if interrupted.is_set():  # second Ctrl-C: leave now
             raise KeyboardInterrupt
         interrupted.set()
-        token.cancel()
+        handle.cancel()
         print("Cancelling… (Ctrl-C again to quit at once)", file=sys.stderr)
 
     in_main = threading.current_thread() is threading.main_thread()
@@ -216,7 +204,7 @@ def run_job_interruptibly(job, on_event) -> Any:
         while worker.is_alive():
             worker.join(0.1)
             if interrupted.is_set():
-                worker.join(GRACE)
+                worker.join(CANCEL_GRACE_S)
                 if worker.is_alive():
                     _finalize_cancelled(job)
                     raise Cancelled()
@@ -227,9 +215,35 @@ def run_job_interruptibly(job, on_event) -> Any:
     finally:
         if in_main:
             signal.signal(signal.SIGINT, previous)
-    if "error" in box:
-        raise box["error"]
-    return box.get("result")
+    return handle_outcome(handle)
+
+
+def handle_outcome(handle) -> Any:
+    """What a finished handle means for a command: its result, or the error to report.
+
+    A job that was cancelled but returned what it had (a search's finished
+    trials) gives that result; one that failed in this process raises its own
+    exception (the out-of-memory lines of :func:`main` need its type).
+    """
+    from workbench.engine import JobState
+
+    if handle.state is JobState.CANCELLED and handle.result is not None:
+        return handle.result
+    if handle.state is JobState.FAILED and handle.exception is not None:
+        raise handle.exception
+    return handle.wait()
+
+
+def add_process_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--process``: run the command's job in a worker process, as ``train --process`` does."""
+    parser.add_argument("--process", action="store_true",
+                        help=f"{what} in a worker process: a crash there cannot take the command down, and "
+                             "Ctrl-C stops even one long library call within ~2 s")
+
+
+def job_runner(args) -> Any:
+    """The runner a command's flags ask for: a worker process with ``--process``, else inline."""
+    return run_job_in_process if getattr(args, "process", False) else run_job_interruptibly
 
 
 def run_job_in_process(job, on_event) -> Any:
