@@ -50,7 +50,7 @@ def run_id(project) -> str:
 
 @pytest.fixture(scope="module")
 def executor():
-    with ProcessExecutor(max_concurrent=1, threads_per_job=1) as ex:
+    with ProcessExecutor(max_concurrent=1, threads_per_job=1, warm_imports=()) as ex:
         yield ex
 
 

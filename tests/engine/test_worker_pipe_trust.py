@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from workbench.engine.jobs.kinds import ENGINE_JOB_KINDS, JOB_KINDS, DataclassJob, RefusedJob, is_portable
-from workbench.engine.jobs.process import JobFailed, JobState, ProcessExecutor, _Worker
+from workbench.engine.jobs.process import JobFailed, JobState, ProcessExecutor
+from workbench.engine.jobs.worker import WorkerProcess
 from workbench.engine.jobs.wire import NotPlainData, decode, encode
 from workbench.engine.jobs.worker import job_message
 
@@ -66,7 +67,7 @@ def _done(conn) -> dict:
 
 @pytest.fixture
 def worker():
-    w = _Worker(multiprocessing.get_context("spawn"), 1, (), 1, ENGINE_JOB_KINDS.extended([EchoJob]))
+    w = WorkerProcess(multiprocessing.get_context("spawn"), 1, (), 1, ENGINE_JOB_KINDS.extended([EchoJob]))
     assert _read(w.conn)["type"] == "ready"
     yield w
     if w.process.is_alive():

@@ -47,12 +47,13 @@ from workbench.engine.jobs.handle import (  # noqa: F401 - re-exported: the exec
     finalize_job_run,
     record_job_resources,
 )
-from workbench.engine.jobs.kinds import ENGINE_JOB_KINDS, JobKinds
+from workbench.engine.jobs.kinds import ENGINE_JOB_KINDS
 from workbench.engine.jobs.threads import default_threads_per_job
 from workbench.engine.jobs.wire import decode, encode
 from workbench.engine.jobs.worker import (  # noqa: F401
     STOP_MESSAGE,
     WORKER_NICENESS,
+    WorkerProcess,
     death_message,
     SharedCancelToken,
     worker_main,
@@ -92,54 +93,6 @@ DEFAULT_WARM_IMPORTS: tuple[str, ...] = (
     "workbench.engine.training.job",
     "workbench.engine.training.evaluation",
 )
-
-
-class _Worker:
-    """Parent-side record of one worker process (owned by the dispatcher thread)."""
-
-    def __init__(self, mp: Any, threads: int, warm_imports: tuple[str, ...], index: int,
-                 kinds: JobKinds = ENGINE_JOB_KINDS) -> None:
-        self.cancel_flag = mp.RawValue("b", 0)
-        self.conn, child_conn = mp.Pipe(duplex=True)
-        self.process = mp.Process(
-            target=worker_main,
-            args=(child_conn, self.cancel_flag, threads, warm_imports, os.getpid(), kinds.names),
-            name=f"workbench-worker-{index}",
-            # Not daemonic: daemonic processes may not start children, and
-            # joblib (n_jobs > 1 in scikit-learn) needs to.
-            daemon=False,
-        )
-        self.process.start()
-        child_conn.close()
-        self.pid: int = self.process.pid
-        self.ready = False
-        self.conn_open = True
-        self.handle: JobHandle | None = None
-        self.sampler: Any = None
-        self.cancel_deadline: float | None = None
-        self.kill_deadline: float | None = None
-        self.next_sample = 0.0
-        self.next_memory_check = 0.0
-        # Set when the parent stops the worker on purpose: (state, type, message).
-        self.stop_reason: tuple[JobState, str, str] | None = None
-
-    def signal_tree(self, sig: int) -> None:
-        """Send ``sig`` to the worker and SIGKILL to its children (joblib pools)."""
-        import psutil
-
-        try:
-            children = psutil.Process(self.pid).children(recursive=True)
-        except psutil.Error:
-            children = []
-        try:
-            os.kill(self.pid, sig)
-        except ProcessLookupError:
-            pass
-        for child in children:
-            try:
-                child.kill()
-            except psutil.Error:
-                pass
 
 
 _live_executors: "weakref.WeakSet[ProcessExecutor]" = weakref.WeakSet()
@@ -218,7 +171,7 @@ class ProcessExecutor:
         self._cancel_requests: list[JobHandle] = []
         self._closing = False
         self._startup_failures = 0
-        self._workers: list[_Worker] = []
+        self._workers: list[WorkerProcess] = []
         self._worker_index = itertools.count(1)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -367,7 +320,7 @@ class ProcessExecutor:
             return  # workers die on start; wait for a new submit to retry
         while len(self._workers) < self.max_concurrent:
             self._workers.append(
-                _Worker(self._mp, self.threads_per_job, self.warm_imports, next(self._worker_index), self.kinds)
+                WorkerProcess(self._mp, self.threads_per_job, self.warm_imports, next(self._worker_index), self.kinds)
             )
 
     def _assign_jobs(self) -> None:
@@ -419,7 +372,7 @@ class ProcessExecutor:
         return max(0.0, min(deadlines) - now) if deadlines else None
 
     def _wait_and_handle(self, timeout: float | None) -> None:
-        waitables: dict[Any, tuple[str, _Worker | None]] = {self._wake_r: ("wake", None)}
+        waitables: dict[Any, tuple[str, WorkerProcess | None]] = {self._wake_r: ("wake", None)}
         for worker in self._workers:
             if worker.conn_open:
                 waitables[worker.conn] = ("conn", worker)
@@ -446,7 +399,7 @@ class ProcessExecutor:
         except BlockingIOError:
             pass
 
-    def _read_messages(self, worker: _Worker) -> None:
+    def _read_messages(self, worker: WorkerProcess) -> None:
         try:
             while worker.conn.poll():
                 data = worker.conn.recv_bytes()
@@ -459,7 +412,7 @@ class ProcessExecutor:
         except Exception:  # EOF, or a message cut short by a kill
             worker.conn_open = False
 
-    def _refuse_worker(self, worker: _Worker, reason: str) -> None:
+    def _refuse_worker(self, worker: WorkerProcess, reason: str) -> None:
         """Stop a worker that sent something other than our JSON messages; its job fails."""
         worker.conn_open = False
         if worker.handle is not None and worker.stop_reason is None:
@@ -471,7 +424,7 @@ class ProcessExecutor:
             )
         worker.signal_tree(signal.SIGKILL)
 
-    def _handle_message(self, worker: _Worker, message: dict[str, Any]) -> None:
+    def _handle_message(self, worker: WorkerProcess, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "ready":
             worker.ready = True
@@ -492,7 +445,7 @@ class ProcessExecutor:
             finalize_if_unfinished(handle._job, state, message_text)
             handle._finish(state, result, failure)  # type: ignore[arg-type]
 
-    def _on_worker_exit(self, worker: _Worker) -> None:
+    def _on_worker_exit(self, worker: WorkerProcess) -> None:
         worker.process.join(timeout=1.0)  # reap it: no zombies
         exitcode = worker.process.exitcode
         worker.conn.close()

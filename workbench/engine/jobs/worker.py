@@ -1,7 +1,9 @@
-"""The body of a worker process of the process executor.
+"""A worker process of the process executor: its body, and the app's record of it.
 
-Runs in a spawned child: warms up imports, then runs the jobs the app sends
-over its pipe until told to stop.  Only the app talks to that pipe, and only
+:func:`worker_main` runs in a spawned child: warms up imports, then runs the
+jobs the app sends over its pipe until told to stop.  :class:`WorkerProcess`
+is the parent's side (the process, its pipe, its cancel flag, the job it
+runs).  Only the app talks to that pipe, and only
 in JSON (:mod:`~workbench.engine.jobs.wire`): a job arrives as its kind and
 spec and is rebuilt from the registry of job kinds, so a message naming any
 other class is refused in one line and the worker carries on.
@@ -21,8 +23,8 @@ from typing import Any
 
 from workbench.engine.errors import Cancelled
 from workbench.engine.jobs.events import CancelToken, Event, Failure
-from workbench.engine.jobs.handle import JobState, failure_from, Outcome, execute_job
-from workbench.engine.jobs.kinds import JobKinds, RefusedJob
+from workbench.engine.jobs.handle import JobHandle, JobState, failure_from, Outcome, execute_job
+from workbench.engine.jobs.kinds import ENGINE_JOB_KINDS, JobKinds, RefusedJob
 from workbench.engine.jobs.threads import thread_env
 from workbench.engine.jobs.wire import NotPlainData, decode, encode
 
@@ -156,6 +158,55 @@ def _send(conn: multiprocessing.connection.Connection, message: dict[str, Any]) 
         conn.send_bytes(data)
     except OSError:
         os._exit(0)
+
+
+class WorkerProcess:
+    """The app's record of one worker process (owned by the executor's dispatcher thread)."""
+
+    def __init__(self, mp: Any, threads: int, warm_imports: tuple[str, ...], index: int,
+                 kinds: JobKinds = ENGINE_JOB_KINDS) -> None:
+        self.cancel_flag = mp.RawValue("b", 0)
+        self.conn, child_conn = mp.Pipe(duplex=True)
+        self.process = mp.Process(
+            target=worker_main,
+            args=(child_conn, self.cancel_flag, threads, warm_imports, os.getpid(), kinds.names),
+            name=f"workbench-worker-{index}",
+            # Not daemonic: daemonic processes may not start children, and
+            # joblib (n_jobs > 1 in scikit-learn) needs to.
+            daemon=False,
+        )
+        self.process.start()
+        child_conn.close()
+        self.pid: int = self.process.pid
+        self.ready = False
+        self.conn_open = True
+        self.handle: JobHandle | None = None
+        self.sampler: Any = None
+        self.cancel_deadline: float | None = None
+        self.kill_deadline: float | None = None
+        self.next_sample = 0.0
+        self.next_memory_check = 0.0
+        # Set when the parent stops the worker on purpose: (state, type, message).
+        self.stop_reason: tuple[JobState, str, str] | None = None
+
+    def signal_tree(self, sig: int) -> None:
+        """Send ``sig`` to the worker and SIGKILL to its children (joblib pools)."""
+        import psutil
+
+        try:
+            children = psutil.Process(self.pid).children(recursive=True)
+        except psutil.Error:
+            children = []
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+        for child in children:
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
+
 
 
 def death_message(exitcode: int | None) -> tuple[str, str]:
