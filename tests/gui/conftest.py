@@ -46,12 +46,18 @@ def private_settings(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("WORKBENCH_SAMPLES", str(folder / "no-samples"))
     # Working copies of samples go to a private data folder, never the user's.
     monkeypatch.setenv("WORKBENCH_DATA_DIR", str(folder / "data"))
-    # The app's default is a worker process; most tests use the thread worker
-    # to stay fast (test_training_flow switches to the process one).
-    from workbench.gui import settings as ui_settings
-
-    ui_settings.set_executor_kind("thread")
     yield folder
+
+
+@pytest.fixture(autouse=True, scope="package")
+def app_worker_processes():
+    """The app's worker pool, as one app has it: made by the first window, shared
+    by the later ones (their warm-up imports cost seconds); stopped after the
+    GUI tests so that no worker outlives them."""
+    yield
+    from workbench.gui.workers import worker_pool
+
+    worker_pool().shutdown()
 
 
 def classification_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:

@@ -123,7 +123,10 @@ def test_predict_tab_marks_problem_rows_and_tries_single_rows(qtbot, window, tmp
     _choose(view.model_combo, "run:" + run_id)
     view.set_data_source("file:", str(tmp_path / "new.csv"))
     qtbot.mouseClick(view.predict_button, Qt.MouseButton.LeftButton)
+    predict = window.jobs.entry(view.job_id)
+    assert predict.runner.name == "process" and predict.job.kind == "predict"  # in the data worker (issue 18)
     qtbot.waitUntil(lambda: view.model.rowCount() == 30, timeout=30000)
+    assert predict.state == JobState.COMPLETED
     text = view.notes.text()
     assert "'x1' should hold numbers but has 'oops'" in text
     assert "Ignored 1 column(s) the model does not use: batch." in text

@@ -109,7 +109,7 @@ def test_predict_view_explains_the_selected_row(qtbot, trained_project, tmp_path
     qtbot.mouseClick(view.explain_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: view.explain_dialog is not None, timeout=60000)
     row = view.explain_dialog.data["rows"][0]
-    assert row["index"] == view.table_result.frame.index[view.model.frame_row(5)]
+    assert row["index"] == view.predictions.index[view.model.frame_row(5)]
     assert row["base_value"] + sum(row["contributions"].values()) == pytest.approx(row["raw_output"], abs=1e-4)
     assert view.explain_dialog.data["partial_dependence"] == {}  # a quick per-row answer
     qtbot.wait(300)  # the axes size themselves to their labels on the first paints

@@ -140,17 +140,26 @@ def plot_messages(plot) -> list[str]:
 
 @pytest.fixture
 def held_profiles(monkeypatch):
-    """Profiles wait until the test sets the returned event."""
-    import workbench.engine as engine
+    """Profile jobs reach their worker process only once the test sets the returned event."""
+    from workbench.gui.jobs import JobsModel
 
     release = threading.Event()
-    real = engine.profile_dataset
+    real = JobsModel.runner_factory
 
-    def slow(*args, **kwargs):
-        release.wait(20)
-        return real(*args, **kwargs)
+    def held(self, entry):
+        factory = real(self, entry)
+        if entry.kind != "profile":
+            return factory
 
-    monkeypatch.setattr(engine, "profile_dataset", slow)
+        def make(job, sink):
+            runner = factory(job, sink)
+            start = runner.start
+            runner.start = lambda: threading.Thread(target=lambda: release.wait(20) and start(), daemon=True).start()
+            return runner
+
+        return make
+
+    monkeypatch.setattr(JobsModel, "runner_factory", held)
     yield release
     release.set()
 

@@ -33,7 +33,7 @@ def test_job_completes_and_its_events_arrive_on_the_gui_thread(qtbot, jobs):
     qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=5000)
     entry = jobs.entry(job_id)
     assert entry.state == JobState.COMPLETED
-    assert entry.result == 42
+    assert entry.value == 42
     assert entry.fraction == 1.0
     iterations = [e for e, _ in seen if e.kind == "iteration"]
     assert [e.step for e in iterations] == [1, 2, 3, 4, 5]

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
-from workbench.gui.export_dialog import ExportDialog
-from workbench.gui.jobs import JobsModel, JobState
+from workbench.gui.jobs import JobState
 from workbench.gui.main_window import TAB_MODEL
-from workbench.gui.project_model import ProjectModel
 
 
 def test_feature_checklist_and_preparation_end_up_in_the_spec(qtbot, window):
@@ -65,20 +61,24 @@ def test_device_combo_only_for_gpu_capable_algorithms(window):
     assert form.device_combo.isHidden()
 
 
-def test_export_dialog_writes_onnx_and_shows_parity(qtbot, trained_project, tmp_path):
-    copy = tmp_path / "copy"
-    shutil.copytree(trained_project, copy)
-    project = ProjectModel()
-    project.open(copy)
-    record = next(r for r in project.runs() if r.algorithm == "logistic_regression")
-    jobs = JobsModel()
-    dialog = ExportDialog(str(copy), record, jobs)
+def test_export_dialog_writes_onnx_and_shows_parity_from_a_worker_process(qtbot, window):
+    from workbench.engine import RunSpec, TrainJob
+
+    job = TrainJob(window.project.root, RunSpec(dataset="customers", algorithm="logistic_regression",
+                                                target="label", learning_curve=False))
+    job.run()
+    window.project.runs_updated()
+    record = window.project.run(job.run_id)
+    dialog = window.export_run(job.run_id)
     qtbot.addWidget(dialog)
-    dialog.show()
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.job_id is not None and jobs.entry(dialog.job_id).state.finished, timeout=60000)
-    assert jobs.entry(dialog.job_id).state == JobState.COMPLETED, jobs.entry(dialog.job_id).error
+    entry = window.jobs.entry(dialog.job_id)
+    # An engine job in the app's worker pool, listed in the Jobs panel (issue 18).
+    assert entry.runner.name == "process" and entry.job.kind == "export"
+    titles = [window.jobs.index(r, 0).data() for r in range(window.jobs.rowCount())]
+    assert f"Export {record.label} to ONNX" in titles
+    qtbot.waitUntil(lambda: entry.state.finished, timeout=60000)
+    assert entry.state == JobState.COMPLETED, entry.error
     assert (record.folder / "model.onnx").exists()
     assert "Wrote" in dialog.result.text()
     assert "agreement" in dialog.result.text().lower() or "parity" in dialog.result.text().lower()
-    assert jobs.shutdown(5)

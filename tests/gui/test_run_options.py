@@ -40,8 +40,9 @@ class FakeExecutor:
 
     made: list["FakeExecutor"] = []
 
-    def __init__(self, max_concurrent=None, threads_per_job=None, **_kw):
+    def __init__(self, max_concurrent=None, threads_per_job=None, **kw):
         self.max_concurrent, self.threads_per_job = max_concurrent, threads_per_job
+        self.data = "warm_imports" in kw  # the data worker has its own, lighter, imports
         self.closed = False
         FakeExecutor.made.append(self)
 
@@ -54,10 +55,11 @@ def four_cores(monkeypatch):
     import workbench.engine.jobs.threads as threads
 
     import workbench.engine as engine
+    from workbench.gui import workers
 
     monkeypatch.setattr(threads, "cpu_count", lambda: 4)
     monkeypatch.setattr(engine, "cpu_count", lambda: 4)  # what the front ends import
-    monkeypatch.setattr(MainWindow, "_process_executor_class", staticmethod(lambda: FakeExecutor))
+    monkeypatch.setattr(workers, "_pool", workers.WorkerPool(FakeExecutor))  # this test's own pool
     FakeExecutor.made = []
     ui_settings.set_executor_kind("process")
 
@@ -66,22 +68,30 @@ def jobs_menu_action(window, n):
     return next(a for a in window.jobs_at_once_menu.actions() if a.data() == n)
 
 
+def compute_executors():
+    return [e for e in FakeExecutor.made if not e.data]
+
+
 def test_jobs_at_once_is_applied_to_the_executor_and_persists(qtbot, four_cores):
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: bool(FakeExecutor.made), timeout=10000)
+    qtbot.waitUntil(lambda: bool(compute_executors()), timeout=10000)
     assert [a.data() for a in window.jobs_at_once_menu.actions()] == [1, 2, 3, 4]
     assert jobs_menu_action(window, 2).isChecked()  # default: half the cores
-    first = FakeExecutor.made[-1]
+    first = compute_executors()[-1]
     assert (first.max_concurrent, first.threads_per_job) == (2, 2)
     assert window.jobs.lane_limit(COMPUTE_LANE) == 2
 
     jobs_menu_action(window, 4).trigger()
-    latest = FakeExecutor.made[-1]
-    assert first.closed and latest is window._executor
+    latest = compute_executors()[-1]
+    from workbench.gui.workers import worker_pool
+
+    assert first.closed and latest is worker_pool().compute(4)
     assert (latest.max_concurrent, latest.threads_per_job) == (4, 1)
     assert window.jobs.lane_limit(COMPUTE_LANE) == 4
+    # One data worker, made once, whatever the number of fits at once.
+    assert [(e.max_concurrent, e.closed) for e in FakeExecutor.made if e.data] == [(1, False)]
     window.shutdown()
 
     again = MainWindow()
@@ -90,14 +100,15 @@ def test_jobs_at_once_is_applied_to_the_executor_and_persists(qtbot, four_cores)
     again.shutdown()
 
 
-def test_thread_worker_trains_one_at_a_time(qtbot, four_cores):
-    ui_settings.set_executor_kind("thread")
+def test_an_old_thread_setting_trains_in_worker_processes(qtbot, four_cores):
+    ui_settings.set_executor_kind("thread")  # what an older version stored
     window = MainWindow()
     qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: bool(compute_executors()), timeout=10000)
     jobs_menu_action(window, 3).trigger()
-    assert ui_settings.jobs_at_once() == 3
-    # Thread caps are process-wide: without worker processes the lane stays at one.
-    assert window.jobs.lane_limit(COMPUTE_LANE) == 1 and not FakeExecutor.made
+    assert ui_settings.executor_kind() == "process"
+    assert window.jobs.lane_limit(COMPUTE_LANE) == 3 and compute_executors()[-1].max_concurrent == 3
     window.shutdown()
 
 

@@ -3,7 +3,9 @@
 A click on a confusion-matrix cell, or a box drawn over the predicted-vs-
 actual plot, lists those held-out rows (original columns, prediction,
 probabilities) in a window.  The model re-predicts the run's held-out rows
-in a job, once per run (kept for the next click).
+in a worker process (``HeldOutPredictionsJob``, to a Parquet file), once per
+run; a short local job reads the file, and the frame is kept for the next
+click.
 """
 
 from __future__ import annotations
@@ -112,19 +114,40 @@ class DrillDown(QObject):
         if run_id in self._tables:
             then(self._tables[run_id], target)
             return
-        from workbench.engine import held_out_predictions
+        import tempfile
+        from pathlib import Path
 
-        root = str(self.project.root)
+        from workbench.engine import HeldOutPredictionsJob
+
+        folder = tempfile.mkdtemp(prefix="workbench-rows-")
+        output = str(Path(folder) / "rows.parquet")
+
+        def read(ctx: Any) -> Any:
+            import shutil
+
+            import pandas as pd
+
+            try:
+                return pd.read_parquet(output)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
 
         def done(entry: Any) -> None:
             if entry.state == JobState.COMPLETED:
-                self._tables[run_id] = entry.result
-                then(entry.result, target)
+                self._tables[run_id] = entry.value
+                then(entry.value, target)
             elif entry.error:
                 self._show(f"Cannot list the rows: {entry.error}", None)
 
-        self.jobs.submit_job(FunctionJob(f"Test rows of {run_id}", lambda ctx: held_out_predictions(root, run_id)),
-                             kind="rows", lane=DATA_LANE, on_done=done)
+        def predicted(entry: Any) -> None:
+            if entry.state == JobState.COMPLETED:
+                self.jobs.submit_job(FunctionJob(f"Read the test rows of {run_id}", read), kind="read",
+                                     lane=DATA_LANE, on_done=done)
+            else:
+                done(entry)
+
+        self.jobs.submit_job(HeldOutPredictionsJob(str(self.project.root), run_id, output), kind="rows",
+                             lane=DATA_LANE, on_done=predicted)
 
     def _show(self, title: str, frame: Any) -> None:
         import pandas as pd

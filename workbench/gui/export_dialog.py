@@ -1,4 +1,4 @@
-"""Export a run's model to ONNX in a worker and show the parity report."""
+"""Export a run's model to ONNX in a worker process and show the parity report."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui.icons import icon
-from workbench.gui.jobs import COMPUTE_LANE, FunctionJob, JobEntry, JobsModel, JobState
+from workbench.gui.jobs import COMPUTE_LANE, JobEntry, JobsModel, JobState
 from workbench.gui.widgets import ErrorLabel
 
 
@@ -37,7 +37,7 @@ def parity_text(parity: dict[str, Any] | None) -> str:
 
 
 class ExportDialog(QDialog):
-    """Runs the export as a job (so it shows in the jobs panel and can be cancelled)."""
+    """Runs the export as an ``ExportJob`` (in the jobs panel, cancellable, in a worker process)."""
 
     def __init__(self, project_root: str, record: Any, jobs: JobsModel, parent=None) -> None:
         super().__init__(parent)
@@ -73,15 +73,15 @@ class ExportDialog(QDialog):
         jobs.jobEvent.connect(self._event)
 
     def start(self) -> None:
-        from workbench.engine import export_run
+        from workbench.engine import ExportJob
 
-        root, run_id = self.project_root, self.record.run_id
-        job = FunctionJob(f"Export {self.record.label} to ONNX", lambda ctx: export_run(root, run_id, ctx=ctx))
+        job = ExportJob(self.project_root, self.record.run_id)
         self.export_button.setEnabled(False)
         self.error.clear_message()
         self.progress.show()
         self.progress.setValue(0)
-        self.job_id = self.jobs.submit_job(job, kind="export", lane=COMPUTE_LANE, on_done=self._done)
+        self.job_id = self.jobs.submit_job(job, kind="export", lane=COMPUTE_LANE,
+                                           title=f"Export {self.record.label} to ONNX", on_done=self._done)
 
     def _event(self, job_id: int, event: Any) -> None:
         if job_id == self.job_id and getattr(event, "kind", "") == "progress":

@@ -306,7 +306,7 @@ class DatasetInspector(QWidget):
         if entry.state != JobState.COMPLETED:
             return
         self.session.project.dataset_added()
-        name = getattr(entry.result, "name", None)
+        name = getattr(entry.value, "name", None)
         self.status.emit(f"Added dataset {name}")
         if name:
             self.session.select_dataset(name)
@@ -544,7 +544,7 @@ class DatasetInspector(QWidget):
 
         def done(entry: JobEntry) -> None:
             if entry.state == JobState.COMPLETED and entry.job_id == self._sort_job and self.model.frame() is df:
-                self.model.set_order(entry.result)
+                self.model.set_order(entry.value)
                 self.status.emit(f"Sorted by {name}")
 
         job = FunctionJob(f"Sort by {name}", lambda ctx: sort_order(df, column, ascending))

@@ -72,7 +72,6 @@ class JobsPanel(QWidget):
         jobs.rowsInserted.connect(self._rows_inserted)
         jobs.dataChanged.connect(self._data_changed)
         jobs.modelReset.connect(self._reset)
-        jobs.forceStopAvailable.connect(self._offer_force_stop)
 
     def _rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         for row in range(first, last + 1):
@@ -102,21 +101,6 @@ class JobsPanel(QWidget):
         self._rows_inserted(QModelIndex(), 0, self.jobs.rowCount() - 1)
         if self.jobs.rowCount():
             self._data_changed(self.jobs.index(0, 0), self.jobs.index(self.jobs.rowCount() - 1, 0))
-
-    def _offer_force_stop(self, job_id: int) -> None:
-        for row in range(self.jobs.rowCount()):
-            if self.jobs.index(row, 0).data(Qt.ItemDataRole.UserRole) == job_id:
-                button = QToolButton()
-                button.setIcon(icon("cancel"))
-                button.setText("Force stop")
-                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-                button.setToolTip("Stop waiting: the queue moves on now and the library call that holds "
-                                  "this job ends in the background, its result dropped.\n"
-                                  "Run ▸ Train in a separate process stops fits at once.")
-                button.setObjectName(f"force-stop-job-{job_id}")
-                button.clicked.connect(lambda _=False, j=job_id: self.jobs.force_stop(j))
-                self.table.setIndexWidget(self.jobs.index(row, 4), button)
-                return
 
     def cancel_button(self, job_id: int) -> QToolButton | None:
         """The Cancel button of a job's row (tests click it like a person)."""

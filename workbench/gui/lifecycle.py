@@ -15,7 +15,6 @@ The project tree's and the Runs tab's menus add the three actions with
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -35,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui.icons import icon
-from workbench.gui.jobs import FunctionJob, JobEntry, JobState
+from workbench.gui.jobs import JobEntry, JobState
 
 SERVE_TEXT = "Serve…"
 DRIFT_TEXT = "Check drift on new data…"
@@ -173,17 +172,11 @@ class LifecycleActions(QObject):
                                                   "", DATA_FILTER)
             if not path:
                 return None
-        root = str(self.project.root)
+        from workbench.engine import DriftJob
 
-        def work(ctx: Any) -> dict[str, Any]:
-            from workbench.engine import drift_for_run
-
-            ctx.progress(0.0, "comparing with the training data")
-            return drift_for_run(root, run_id, path)
-
-        title = f"Drift of {Path(path).name} against {run_id}"
-        return self.jobs.submit_job(FunctionJob(title, work), kind="drift", title=title,
-                                    on_done=lambda e: self._drift_done(e, title))
+        job = DriftJob(path, project_root=str(self.project.root), run_id=run_id)
+        return self.jobs.submit_job(job, kind="drift", title=job.title,
+                                    on_done=lambda e: self._drift_done(e, job.title))
 
     def _drift_done(self, entry: JobEntry, title: str) -> None:
         if entry.state != JobState.COMPLETED:
@@ -232,20 +225,6 @@ def retrain_summary(report: dict[str, Any]) -> str:
     return (f"Retrained as {report['run_id']}: {c['metric']} old {fmt(old)}, new {fmt(new)} on "
             f"{c['rows']:,} new held-out rows — {verdict}.")
 
-
-
-def prediction_drift(onnx: bool, source: str, project_root: str, frame: Any) -> dict[str, Any] | None:
-    """Drift of the rows being predicted against the model's training rows (in a job).
-
-    None when the model carries no profile (an .onnx file from elsewhere or
-    from before profiles): predictions never fail for the sake of a drift check.
-    """
-    from workbench.engine import WorkbenchError, drift_for_onnx, drift_for_run
-
-    try:
-        return drift_for_onnx(source, frame) if onnx else drift_for_run(project_root, source, frame)
-    except WorkbenchError:
-        return None
 
 
 def drift_note(report: dict[str, Any]) -> str:

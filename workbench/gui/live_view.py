@@ -216,7 +216,6 @@ class LiveTrainingView(QWidget):
         jobs.jobStarted.connect(self._job_started)
         jobs.jobEvent.connect(self._job_event)
         jobs.jobFinished.connect(self._job_finished)
-        jobs.forceStopAvailable.connect(self._offer_force_stop)
 
     # -- following a job ----------------------------------------------------------
     def _job_started(self, job_id: int) -> None:
@@ -304,23 +303,12 @@ class LiveTrainingView(QWidget):
         except Exception:  # noqa: BLE001 - the marker is a nicety
             return None
 
-    def _offer_force_stop(self, job_id: int) -> None:
-        if job_id == self.job_id:
-            self.cancel_button.setText("Force stop")
-            self.cancel_button.setToolTip("The fit is inside one library call a thread cannot interrupt: "
-                                          "stop waiting for it (it ends in the background, its result dropped)")
-            self.cancel_button.setEnabled(True)
-            self.log.appendPlainText("⚠ Cancel requested, but a library call is running that a thread "
-                                     "cannot interrupt. Force stop lets the queue move on.")
-
     def _cancel(self) -> None:
-        if self.job_id is not None and self.cancel_button.text() == "Force stop":
-            self.jobs.force_stop(self.job_id)
-            return
         from workbench.gui.cancel_confirm import ask_to_cancel
 
         if self.job_id is not None and ask_to_cancel(self, self.jobs, self.job_id):
-            self.cancel_button.setEnabled(False)  # until the job ends, or Force stop is offered
+            # Until the job ends: its worker process is stopped within about a second.
+            self.cancel_button.setEnabled(False)
             self.cancelRequested.emit(self.job_id)
 
     # -- data ------------------------------------------------------------------------

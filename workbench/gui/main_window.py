@@ -29,7 +29,7 @@ from workbench.gui.cluster_dialog import ClusterChoice
 from workbench.gui.export_dialog import ExportDialog
 from workbench.gui.help_menu import add_help_menu
 from workbench.gui.icons import app_icon, icon
-from workbench.gui.jobs import COMPUTE_LANE, JobsModel, JobState, process_runner_factory
+from workbench.gui.jobs import COMPUTE_LANE, DATA_LANE, JobsModel, JobState, executor_runner_factory
 from workbench.gui.jobs_panel import JobsPanel
 from workbench.gui.lifecycle import LifecycleActions
 from workbench.gui.project_model import ProjectModel, display_label
@@ -51,10 +51,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Training Workbench")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
-        self._executor: Any = None
-        self.cluster = ClusterChoice(
-            self, fallback_kind=lambda: "process" if self.process_action.isChecked() else "thread"
-        )
+        self.cluster = ClusterChoice(self, fallback_kind=lambda: "process")
         self.cluster.changed.connect(self._apply_executor_setting)
         self.cluster.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
 
@@ -113,12 +110,13 @@ class MainWindow(QMainWindow):
             return
         self._startup_pending = False
         self.start_page.removeEventFilter(self)
+        # Executors first: the project's first profile already goes to a worker.
+        self._apply_executor_setting()
         if self._startup_project:
             self.open_project(self._startup_project)
         else:
             self.ensure_workspace()
         self.cluster.restore()
-        self._apply_executor_setting()
 
     def ensure_workspace(self) -> None:
         """Build the central tabs (data, model, training, results, runs) once."""
@@ -202,10 +200,6 @@ class MainWindow(QMainWindow):
         self.report_action = self._action("Save &report…", "save", self.save_report, None,
                                           "Save the shown run as one self-contained HTML report (opens offline)")
         self.quit_action = self._action("&Quit", None, self.close, QKeySequence.StandardKey.Quit)
-        self.process_action = QAction("Train in a separate &process", self, checkable=True)
-        self.process_action.setToolTip("A hung or crashing fit can then be stopped without harming the app")
-        self.process_action.setChecked(ui_settings.executor_kind() == "process")
-        self.process_action.toggled.connect(self._executor_toggled)
 
         menu = self.menuBar().addMenu("&File")
         menu.addActions([self.new_action, self.open_action])
@@ -219,7 +213,6 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&Run")
         menu.addActions([self.train_action, self.cancel_action, self.export_action, self.report_action])
         menu.addSeparator()
-        menu.addAction(self.process_action)
         menu.addAction(self.cluster.action)
         self.jobs_at_once_menu = self._jobs_at_once_menu(menu)
         menu = self.menuBar().addMenu("&View")
@@ -272,7 +265,7 @@ class MainWindow(QMainWindow):
         self.jobs.jobFinished.connect(self._job_finished)
         self.jobs.idleChanged.connect(lambda _idle: self._update_actions())
         # A new "Jobs at once" waits for the running fits (their workers keep their thread caps).
-        self.jobs.idleChanged.connect(lambda idle: idle and self._executor is not None
+        self.jobs.idleChanged.connect(lambda idle: idle and not self._closing and not self._startup_pending
                                       and self._apply_executor_setting())
         self.project.projectChanged.connect(self._update_actions)
         self.tree.tree.currentItemChanged.connect(lambda *_: self._update_actions())
@@ -583,17 +576,6 @@ class MainWindow(QMainWindow):
         return dialog
 
     # -- executor setting -----------------------------------------------------------------------------
-    @staticmethod
-    def _process_executor_class() -> Any:
-        from workbench.engine import ProcessExecutor
-
-        return ProcessExecutor
-
-    def _executor_toggled(self, on: bool) -> None:
-        self.cluster.deactivate()
-        ui_settings.set_executor_kind("process" if on else "thread")
-        self._apply_executor_setting()
-
     def _jobs_at_once_menu(self, parent) -> Any:
         from PySide6.QtGui import QActionGroup
 
@@ -615,34 +597,26 @@ class MainWindow(QMainWindow):
 
     def _jobs_at_once_chosen(self, n: int) -> None:
         ui_settings.set_jobs_at_once(n)
-        if any(e.kind == "train" for e in self.jobs.active()):
+        if any(e.lane == COMPUTE_LANE for e in self.jobs.active()):
             self.statusBar().showMessage(f"{n} job(s) at once from the next training on.", 10000)
         else:
             self._apply_executor_setting()
 
     def _apply_executor_setting(self) -> None:
-        from workbench.engine import default_threads_per_job
+        """Send portable jobs to the app's worker processes (or train on the Dask cluster)."""
+        from workbench.gui.workers import worker_pool
 
+        pool = worker_pool()
+        compute = pool.compute(ui_settings.jobs_at_once())
+        self.jobs.set_runner_factory(executor_runner_factory(compute))
+        self.jobs.set_runner_factory(executor_runner_factory(pool.data()), lanes=(DATA_LANE,))
         if ui_settings.executor_kind() == "dask" and self.cluster.executor is not None:
-            self.jobs.set_runner_factory(process_runner_factory(self.cluster.executor), kinds=("train",))
+            self.jobs.set_runner_factory(executor_runner_factory(self.cluster.executor), kinds=("train",))
             self.jobs.set_lane_limit(COMPUTE_LANE, self.cluster.lanes)
-            return
-        cls = self._process_executor_class()
-        # "dask" before its cluster is connected (or when it is gone) trains here, in a process.
-        if cls is not None and ui_settings.executor_kind() in ("process", "dask"):
-            n = ui_settings.jobs_at_once()
-            training = any(e.kind == "train" for e in self.jobs.active())
-            if self._executor is not None and self._executor.max_concurrent != n and not training:
-                self._executor.shutdown(wait=False)  # idle: its workers exit in the background
-                self._executor = None
-            if self._executor is None:
-                self._executor = cls(max_concurrent=n, threads_per_job=default_threads_per_job(n))
-            self.jobs.set_runner_factory(process_runner_factory(self._executor), kinds=("train", "compare"))
-            self.jobs.set_lane_limit(COMPUTE_LANE, self._executor.max_concurrent)
         else:
-            self.jobs.set_runner_factory(None, kinds=("train", "compare"))
-            # Thread caps are process-wide, so fits in this process run one at a time.
-            self.jobs.set_lane_limit(COMPUTE_LANE, 1)
+            # "dask" before its cluster is connected (or when it is gone) trains here, in a process.
+            self.jobs.set_runner_factory(None, kinds=("train",))
+            self.jobs.set_lane_limit(COMPUTE_LANE, compute.max_concurrent)
 
     # -- window ------------------------------------------------------------------------------------------
     def _restore_state(self) -> None:
@@ -686,14 +660,8 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Cancel jobs and wait for their workers (window close, test teardown)."""
         self._closing = True  # a start-up still pending must not start an executor now
-        self.jobs.shutdown(timeout_s=15.0)
+        self.jobs.shutdown(timeout_s=15.0)  # the app's worker pool stays for other windows (app.py stops it)
         self.cluster.shutdown()
-        if self._executor is not None:
-            try:
-                self._executor.shutdown(wait=True, cancel_jobs=True)
-            except Exception:  # noqa: BLE001
-                pass
-            self._executor = None
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
         if event.mimeData().hasUrls() and self.project.is_open:

@@ -1,13 +1,17 @@
 """The Predict tab: a run's model (or any .onnx file) on a data file or dataset.
 
-Loading, predicting and saving run as jobs; the predictions show in the
-virtual table (rows whose input had a problem tinted, the problem in the
-tooltip), and the "Try one row" form beside it predicts single rows as you
-type.
+Predicting is a ``PredictJob`` in a worker process: it writes the
+predictions to a Parquet file of this view and says what was wrong with the
+input; a short local job then reads the file for the virtual table (rows
+whose input had a problem tinted, the problem in the tooltip) and opens the
+model for the "Try one row" form beside it, which predicts single rows as
+you type.  Saving runs as a job too.
 """
 
 from __future__ import annotations
 
+import itertools
+import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -69,24 +73,32 @@ class PredictionsModel(DataFrameModel):
         return super().data(index, role)
 
 
-def _predict(source: str, data: str, project_root: str) -> dict[str, Any]:
-    """Runs in a job: open the model, load the data, predict every row."""
-    from workbench.engine import Project, load_table, open_predictor, predict_table, row_defaults
+def _predict_job(source: str, data: str, project_root: str, output: str) -> Any:
+    """The engine job that predicts ``data`` with ``source`` into ``output`` (in a worker process)."""
+    from workbench.engine import PredictJob
 
     kind, value = _split(source)
-    predictor = open_predictor(value) if kind == ONNX_ITEM else open_predictor(project_root, value)
     dkind, dvalue = _split(data)
-    frame = load_table(dvalue) if dkind == FILE_ITEM else Project.open(project_root).load_dataset(dvalue)
-    table = predict_table(predictor, frame, strict=False)
-    from workbench.gui.lifecycle import prediction_drift
+    model = {"model_path": value} if kind == ONNX_ITEM else {"project_root": project_root, "run_id": value}
+    rows = {"data_path": dvalue} if dkind == FILE_ITEM else {"dataset": dvalue, "project_root": project_root}
+    return PredictJob(output, **{**model, **rows}, strict=False, mark_problems=True, drift=True)
 
-    drift = prediction_drift(kind == ONNX_ITEM, value, project_root, frame)
+
+def _open_predictions(source: str, project_root: str, output: str) -> dict[str, Any]:
+    """Local job: the predictions file as a frame, and the model for "Try one row"."""
+    import pandas as pd
+
+    from workbench.engine import open_predictor, row_defaults
+
+    frame = pd.read_parquet(output)
+    kind, value = _split(source)
+    predictor = open_predictor(value) if kind == ONNX_ITEM else open_predictor(project_root, value)
     choices = {}
     for f in predictor.features:
         if f.kind != "numeric" and f.name in frame.columns:
             choices[f.name] = frame[f.name].dropna().value_counts().index[:50].tolist()
-    return {"predictor": predictor, "table": table, "defaults": row_defaults(frame, predictor.features),
-            "choices": choices, "drift": drift}
+    return {"frame": frame, "predictor": predictor, "defaults": row_defaults(frame, predictor.features),
+            "choices": choices}
 
 
 class PredictView(QWidget):
@@ -99,7 +111,11 @@ class PredictView(QWidget):
         self.jobs = jobs
         self.project = project
         self.job_id: int | None = None
-        self.table_result: Any = None
+        self.predictions: Any = None  # the frame shown (input columns + prediction + proba_*)
+        self.predictions_path: str | None = None  # the Parquet file it was read from
+        # Predictions files live here until the view goes (a new prediction replaces the last).
+        self._folder = tempfile.TemporaryDirectory(prefix="workbench-predictions-")
+        self._file_numbers = itertools.count(1)
 
         self.model_combo = QComboBox()
         self.model_combo.setMinimumContentsLength(28)
@@ -223,28 +239,48 @@ class PredictView(QWidget):
             self.notes.setText("Pick a model and data first.")
             return None
         root = str(self.project.root) if self.project.is_open else ""
+        output = str(Path(self._folder.name) / f"predictions-{next(self._file_numbers)}.parquet")
+        try:
+            job = _predict_job(source, data, root, output)
+        except Exception as exc:  # noqa: BLE001 - a WorkbenchError: say it where the person acted
+            self.notes.setText(f"Cannot predict: {exc}")
+            return None
         self.predict_button.setEnabled(False)
         self.notes.setText("Predicting…")
-        job = FunctionJob(f"Predict with {Path(_split(source)[1]).name}", lambda ctx: _predict(source, data, root))
-        self.job_id = self.jobs.submit_job(job, kind="predict", lane=DATA_LANE, on_done=self._done)
+        self.job_id = self.jobs.submit_job(job, kind="predict", lane=DATA_LANE,
+                                           on_done=lambda entry: self._predicted(entry, source, root))
         return self.job_id
 
-    def _done(self, entry: Any) -> None:
+    def _predicted(self, entry: Any, source: str, root: str) -> None:
+        if entry.state != JobState.COMPLETED:
+            self._done(entry, {})
+            return
+        summary = entry.result
+        job = FunctionJob(f"Read {summary['rows']:,} predictions",
+                          lambda ctx: _open_predictions(source, root, summary["output"]))
+        self.job_id = self.jobs.submit_job(job, kind="read", lane=DATA_LANE,
+                                           on_done=lambda read: self._done(read, summary))
+
+    def _done(self, entry: Any, summary: dict[str, Any]) -> None:
         self.predict_button.setEnabled(True)
         self.job_id = None
         if entry.state != JobState.COMPLETED:
             self.notes.setText(f"Cannot predict: {entry.error}" if entry.error else "Prediction cancelled.")
             return
-        result = entry.result
-        table = result["table"]
-        self.table_result = table
-        check = table.check
-        problems = int(check.problem_rows.sum())
-        lines = [f"{len(table.frame):,} predictions."]
-        if check.bad:
-            lines.append(check.bad_message() + " Those values were treated as missing.")
-        lines += check.notes
-        self.drift_report = result.get("drift")
+        result = entry.value
+        frame = result["frame"]
+        previous, self.predictions_path = self.predictions_path, summary["output"]
+        if previous and previous != self.predictions_path:
+            Path(previous).unlink(missing_ok=True)
+        self.predictions = frame
+        problem_rows = np.zeros(len(frame), dtype=bool)
+        problem_rows[np.asarray(summary.get("problem_rows") or [], dtype=int)] = True
+        lines = [f"{len(frame):,} predictions."]
+        if summary["bad"]:
+            lines.append(summary["bad"] + " Those values were treated as missing.")
+        lines += summary["notes"]
+        problems = int(problem_rows.sum())
+        self.drift_report = summary.get("drift")
         self.drift_button.setEnabled(self.drift_report is not None)
         if self.drift_report is not None:
             from workbench.gui.lifecycle import drift_note
@@ -253,8 +289,7 @@ class PredictView(QWidget):
         if problems:
             lines.append(f"{problems:,} row(s) had an input problem (tinted; hover for details).")
         self.notes.setText(" ".join(lines))
-        self.model.set_predictions(table.frame, check.problem_rows, " ".join(
-            [check.bad_message()] if check.bad else []) or "A feature value is missing here (imputed).")
+        self.model.set_predictions(frame, problem_rows, summary["bad"] or "A feature value is missing here (imputed).")
         self.save_button.setEnabled(True)
         self.explain_button.setEnabled(_split(self.model_combo.currentData() or "")[0] == RUN_ITEM)
         self.try_row.set_model(result["predictor"], result["defaults"], result["choices"])
@@ -266,12 +301,13 @@ class PredictView(QWidget):
         from workbench.gui.explain_view import RowExplanationDialog
 
         kind, run_id = _split(self.model_combo.currentData() or "")
-        if self.table_result is None or kind != RUN_ITEM or not self.project.is_open:
+        if self.predictions_path is None or kind != RUN_ITEM or not self.project.is_open:
             return None
         current = self.view.currentIndex()
         position = self.model.frame_row(current.row() if current.isValid() else 0)
-        rows = self.table_result.frame.iloc[[position]]
-        job = ExplainJob(str(self.project.root), run_id, rows=1, frame=rows, dependence=False)
+        # The row of the predictions file (extra columns are ignored), in a worker process.
+        job = ExplainJob(str(self.project.root), run_id, self.predictions_path, rows=1, row_offset=position,
+                         dependence=False)
 
         def done(entry: Any) -> None:
             if entry.state != JobState.COMPLETED:
@@ -301,11 +337,11 @@ class PredictView(QWidget):
 
     def save(self, path: str, on_saved: Callable[[], None] | None = None) -> int | None:
         """Write the predictions as CSV in a job (a big table takes seconds)."""
-        if self.table_result is None:
+        if self.predictions is None:
             return None
         from workbench.engine import atomic_write_text
 
-        frame = self.table_result.frame
+        frame = self.predictions
 
         def done(entry: Any) -> None:
             ok = entry.state == JobState.COMPLETED

@@ -62,25 +62,6 @@ def _load_frame(project: Any, name: str, state: Any, ctx: Any) -> tuple[Any, Any
     return df, schema, state, _infer_task(df, state.target)
 
 
-def _profile_frame(df: Any, schema: Any, target: str | None, ctx: Any) -> tuple[Any, str, str | None]:
-    """Worker: (profile or None, error message, task of ``target``).
-
-    The profile is a nicety of the inspector: a dataset whose profiling
-    fails still opens, and the inspector says why there is no profile.
-    """
-    from workbench.engine import WorkbenchError, profile_dataset
-
-    profile, error = None, ""
-    try:
-        # As a plain dict, made here: to_dict() walks every statistic in
-        # Python, and the views read the profile many times on the GUI thread.
-        profile = profile_dataset(df, schema, target=target, ctx=ctx).to_dict()
-    except WorkbenchError as exc:
-        error = str(exc)
-        ctx.warn(f"Profile unavailable: {exc}")
-    return profile, error, _infer_task(df, target)
-
-
 class Session(QObject):
     """Selected dataset + training choices. See module docstring."""
 
@@ -240,9 +221,9 @@ class Session(QObject):
     def _preview_done(self, entry: JobEntry) -> None:
         if entry.job_id != self._preview_job or self.frame is not None:
             return  # superseded, or the whole frame was quicker
-        if entry.state != JobState.COMPLETED or entry.result is None:
+        if entry.state != JobState.COMPLETED or entry.value is None:
             return  # no fresh cache: the table waits for the frame
-        self.preview, self.preview_total_rows = entry.result
+        self.preview, self.preview_total_rows = entry.value
         self.previewLoaded.emit()
 
     def _loaded(self, entry: JobEntry) -> None:
@@ -253,7 +234,7 @@ class Session(QObject):
             if entry.state == JobState.FAILED:
                 self.loadFailed.emit(entry.error)
             return
-        df, schema, state, task = entry.result
+        df, schema, state, task = entry.value
         self.frame, self.schema = df, schema
         self.preview = self.preview_total_rows = None
         if state.target is not None and task is not None:
@@ -349,11 +330,20 @@ class Session(QObject):
         self.save_form()
 
     def _start_profile(self) -> None:
-        """Profile the frame for the current target in a data-lane job."""
+        """Profile the dataset for the current target: a ``ProfileJob`` in the data worker.
+
+        The worker reloads the dataset from the project's cache and sends the
+        profile back as its dict (a profile of millions of rows walks every
+        column in Python: seconds of GIL the window never holds).  The
+        profile is a nicety of the inspector: a dataset whose profiling fails
+        still opens, and the inspector says why there is no profile.
+        """
+        from workbench.engine import ProfileJob
+
         previous, self._profile_job = self._profile_job, None
         if self._pending(previous):
             self.jobs.cancel(previous)
-        df, schema, target = self.frame, self.schema, self.target
+        df, target = self.frame, self.target
 
         def done(entry: JobEntry) -> None:
             if entry.job_id != self._profile_job or self.frame is not df:
@@ -361,10 +351,9 @@ class Session(QObject):
             self.profiling = False
             self.busyChanged.emit(False)
             if entry.state == JobState.COMPLETED:
-                profile, error, task = entry.result
-                self.profile_error = error
-                if profile is not None or self.profile is None:
-                    self.profile = profile
+                profile, task = entry.result["profile"], entry.result["task"]
+                self.profile_error = ""
+                self.profile = profile
                 if target is not None and task is not None and self._tasks.get(target) != task:
                     self._tasks[target] = task
                     if target == self.target:
@@ -378,7 +367,7 @@ class Session(QObject):
         self.profile_error = ""
         self.busyChanged.emit(True)
         self._profile_job = self.jobs.submit_job(
-            FunctionJob(f"Profile {self.dataset}", lambda ctx: _profile_frame(df, schema, target, ctx)),
+            ProfileJob(str(self.project.root), self.dataset, target),
             kind="profile", lane=DATA_LANE, on_done=done,
         )
         self.profileChanged.emit()

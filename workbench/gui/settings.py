@@ -34,13 +34,15 @@ def add_recent_project(path: str | os.PathLike) -> None:
 
 
 def executor_kind() -> str:
-    """"process" (default), "thread" or "dask" for training jobs.
+    """"process" (default) or "dask" (train on the Dask cluster) for training jobs.
 
-    A worker process can be stopped within seconds even inside one long
-    library call, and a crash or memory blow-up there cannot take the window
-    down; the thread worker is kept for machines where spawning is a problem.
+    Fits always run in a worker process otherwise: one can be stopped within
+    seconds even inside one long library call, and a crash or memory blow-up
+    there cannot take the window down.  The "thread" an older version could
+    store reads as "process": a fit in a thread could not really be stopped.
     """
-    return str(settings().value("executor", "process"))
+    kind = str(settings().value("executor", "process"))
+    return "process" if kind == "thread" else kind
 
 
 def set_executor_kind(kind: str) -> None:
