@@ -196,3 +196,21 @@ def test_ctrl_c_stops_a_single_long_fit(tmp_path, mode):
     assert stopped < 5, stopped  # generous: a busy 2-core machine; the target is 2 s
     runs = json.loads(run_subprocess("runs", proj, "--json").stdout)
     assert runs[-1]["status"] == "cancelled"
+
+
+def test_profile_and_predict_run_in_a_worker_process_with_process(cli, tmp_path):
+    # export --process takes the same path (job_runner); ExportJob in a worker: tests/engine/test_job_kinds.py
+    proj = copy_sample("penguins_sex", tmp_path)
+    code, out, err = cli("train", proj, "penguins", "--target", "sex", "--algorithm", "logistic_regression",
+                         "--no-learning-curve", "--json")
+    assert code == 0, err
+    run_id = json.loads(out)["run_id"]
+
+    profiles = [json.loads(cli("data", "profile", proj, "penguins", "--json", *flags)[1]) for flags in ([], ["--process"])]
+    assert profiles[0]["rows"] == 344 and profiles[0] == profiles[1]
+
+    code, _, err = cli("predict", proj, run_id, proj / "data" / "penguins.csv", "-o", tmp_path / "p.csv", "--process")
+    assert code == 0, err
+    assert "Wrote 344 predictions" in err and "Ignored 1 column(s) the model does not use: sex." in err
+    with open(tmp_path / "p.csv") as fh:
+        assert len(list(csv.DictReader(fh))) == 344
