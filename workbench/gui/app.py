@@ -134,7 +134,11 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(Path(args.project) if args.project else None)
     window.show()
-    return app.exec()
+    code = app.exec()
+    from workbench.gui.workers import worker_pool
+
+    worker_pool().shutdown()  # the windows' worker processes, after the last window closed
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover
