@@ -72,7 +72,7 @@ def test_train_with_live_curves_then_results(qtbot, window):
         assert results.is_tab_visible(key), key
         results.show_tab(key)
     assert not results.is_tab_visible("regression")
-    assert results.confusion.matrix.sum() == record.result["rows"]["test"]
+    assert results.confusion.matrix.sum() == record.result.test_rows
     results.show_norm.setChecked(True)
     assert abs(results.confusion.matrix.sum(axis=1) - 1).max() < 1e-6
     assert '"gradient_boosting"' in results.spec_text.toPlainText()

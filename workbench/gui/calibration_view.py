@@ -90,9 +90,9 @@ class CalibrationPanel(QWidget):
         layout.addWidget(split, 1)
 
     @staticmethod
-    def applies_to(result: dict[str, Any]) -> bool:
-        return (result.get("status") == "completed" and result.get("task") == "classification"
-                and len(result.get("classes") or []) == 2)
+    def applies_to(result: Any) -> bool:
+        """Whether a run (its ``RunResult``) has a calibration to show: a completed binary classifier."""
+        return result.status == "completed" and result.is_binary_classifier
 
     def show_run(self, record: Any) -> None:
         self.record = record

@@ -139,8 +139,9 @@ class ExplainPanel(QWidget):
 
     # -- the run -----------------------------------------------------------------------
     @staticmethod
-    def applies_to(result: dict[str, Any]) -> bool:
-        return result.get("status") == "completed" and result.get("task") in ("classification", "regression")
+    def applies_to(result: Any) -> bool:
+        """Whether a run (its ``RunResult``) has predictions to explain."""
+        return result.status == "completed" and result.task in ("classification", "regression")
 
     def show_run(self, record: Any) -> None:
         from workbench.engine import read_cached_explanation

@@ -332,7 +332,8 @@ class MainWindow(QMainWindow):
 
     def _tune_from_run(self, algorithm: str, run_id: str) -> None:
         """"Tune this": a search of the row's algorithm, starting from its run's settings."""
-        params = (self.project.run(run_id).result or {}).get("params") or {}
+        result = self.project.run(run_id).result
+        params = result.params if result else {}
         self.session.set_algorithm(algorithm, params)
         self.tabs.setCurrentIndex(self.tabs.indexOf(self.tuning_view.parentWidget()))
         self.tuning_setup.request_start()  # its own checks; emits start_requested
@@ -405,7 +406,11 @@ class MainWindow(QMainWindow):
         self.results.show_run(record)
         if self.jobs.current("train") is None:
             # Nothing is training: let the Training tab replay this run's curves.
-            self.live_view.show_record(display_label(record), record.result or {})
+            from workbench.engine import RunResult
+
+            # A run without result.json (interrupted, running) replays as what it is.
+            result = record.result or RunResult(status=record.status, algorithm=record.algorithm)
+            self.live_view.show_record(display_label(record), result)
         if self.tabs.currentIndex() != TAB_RUNS:
             self.tabs.setCurrentIndex(TAB_RESULTS)
         self._update_actions()

@@ -24,6 +24,7 @@ from typing import Any
 from workbench.engine.compare.stats import rank_rows
 from workbench.engine.errors import Cancelled, SpecError, WorkbenchError
 from workbench.engine.jobs.events import CancelToken, CompareRow, Event, JobContext, Log, Progress
+from workbench.engine.project.run_result import RunResult
 from workbench.engine.project.runs import RunFolderOwner
 from workbench.engine.spec import RunSpec
 
@@ -241,19 +242,18 @@ class CompareJob(RunFolderOwner):
             return row
         finally:
             self.run_id = None
-        result = project.run(job.run_id).result or {}
+        result = project.run(job.run_id).result or RunResult()
         row.update(self._scores(result))
         return row
 
-    def _scores(self, result: dict[str, Any]) -> dict[str, Any]:
-        timings = result.get("timings") or {}
-        out: dict[str, Any] = {"fit_s": timings.get("fit_s")}
+    def _scores(self, result: RunResult) -> dict[str, Any]:
+        out: dict[str, Any] = {"fit_s": result.seconds("fit_s")}
         if self.cv >= 2:
-            cv = (result.get("cv") or {}).get(self.metric) or {}
-            out.update(score=cv.get("mean"), std=cv.get("std"), fold_scores=list(cv.get("folds") or []))
+            cv = result.cv_scores.get(self.metric)
+            out.update(score=cv.mean if cv else None, std=cv.std if cv else None,
+                       fold_scores=list(cv.folds) if cv else [])
         else:
-            value = (result.get("metrics") or {}).get(self.metric)
-            out.update(score=value if isinstance(value, (int, float)) else None)
+            out.update(score=result.numeric_metrics().get(self.metric))
         if out.get("score") is None:
             out["message"] = f"The run has no {self.metric} score."
         return out

@@ -22,6 +22,7 @@ import pandas as pd
 from workbench.engine.catalog import Algorithm, BuildContext, FitData, FitInfo, get_algorithm
 from workbench.engine.errors import Cancelled, SpecError, TrainingError, WorkbenchError
 from workbench.engine.jobs.events import Event, Iteration, JobContext
+from workbench.engine.metrics import preferred_loss
 from workbench.engine.training.advice import clustering_columns_note, cost_warning, route_warnings
 from workbench.engine.training.baseline import baseline_scores, beats_baseline
 from workbench.engine.training.param_checks import check_params_against_data, describe_fit_error
@@ -514,12 +515,12 @@ class TrainJob(RunFolderOwner):
 
 
 def best_iteration_step(history: list[dict[str, Any]]) -> int | None:
-    """Step with the lowest validation loss (first metric that is a loss)."""
-    for name in ("logloss", "mlogloss", "log_loss", "rmse", "loss", "mse"):
-        values = [(h["valid"].get(name), h["step"]) for h in history if h["valid"].get(name) is not None]
-        if values:
-            return min(values)[1]
-    return None
+    """Step with the lowest validation loss (the registry's preferred loss)."""
+    name = preferred_loss({k for h in history for k in h["valid"]})
+    if name is None:
+        return None
+    values = [(h["valid"][name], h["step"]) for h in history if h["valid"].get(name) is not None]
+    return min(values)[1] if values else None
 
 
 def format_metrics(metrics: dict[str, Any], task: str) -> str:
