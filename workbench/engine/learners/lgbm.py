@@ -82,9 +82,9 @@ def fit_lightgbm(estimator: Any, data: FitData) -> FitInfo:
                 scores[dataset][ours] = 1.0 - float(value) if ours == "accuracy" else float(value)
         step = env.iteration + 1
         reporter.step(step, scores["train"], scores["valid"])
-        if scores["valid"] and stopper.update(step, primary_loss(scores["valid"])):
-            best = stopper.best_step
-            raise lgb.callback.EarlyStopException(best - 1, [])
+        if scores["valid"] and stopper.update(step, primary_loss(scores["valid"])) and stopper.best_step:
+            # LightGBM counts rounds from 0; our steps from 1.
+            raise lgb.callback.EarlyStopException(stopper.best_step - 1, [])
 
     # LightGBM 4.7 renamed eval_set to eval_X/eval_y (the old name warns).
     sets: dict[str, Any]

@@ -122,7 +122,7 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
 
     rounds = estimator.get_params()["early_stopping_rounds"]
     requested = estimator.get_params()["device"]
-    overrides = {"callbacks": [LiveMetrics()]}
+    overrides: dict[str, Any] = {"callbacks": [LiveMetrics()]}
     if not valid:
         overrides["early_stopping_rounds"] = None  # would stop on the train sample
     estimator.set_params(**overrides)

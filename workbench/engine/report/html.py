@@ -199,7 +199,8 @@ def _dataset_section(project: Any, spec: Any, record: Any) -> str:
     balance = profile.get("class_balance")
     balance_html = ""
     if isinstance(balance, dict) and balance:
-        items = balance.get("counts") if isinstance(balance.get("counts"), dict) else balance
+        counts = balance.get("counts")
+        items = counts if isinstance(counts, dict) else balance
         balance_html = "<h3>Target classes</h3>" + _table(["class", "rows"], [[k, v] for k, v in items.items()
                                                                              if isinstance(v, (int, float))])
     return (

@@ -144,7 +144,7 @@ class DaskXGBoostJob(TrainJob):
         from workbench.engine.data.partitioned import describe, is_partitioned
         from workbench.engine.jobs.cluster import cluster_summary, connect
         from workbench.engine.project.folder import Project
-        from workbench.engine.project.runs import RunWriter
+        from workbench.engine.project.runs import RunFolder, RunWriter
         from workbench.engine.training.problem import build_setup
 
         ctx = ctx or JobContext()
@@ -183,7 +183,7 @@ class DaskXGBoostJob(TrainJob):
                 raise SpecError("Cluster training needs a target (classification or regression).")
             resolved = replace(spec, task=setup.task, params=setup.params, dataset_path=entry.path,
                                fingerprint=current)
-            writer = RunWriter(project.runs_dir / self.run_id, resolved)
+            writer = RunWriter(RunFolder.of(project.root, self.run_id).path, resolved)
 
             def tee(event: Event) -> None:
                 writer.append(event)
@@ -205,7 +205,7 @@ class DaskXGBoostJob(TrainJob):
                 }
                 result["timings"]["sample_s"] = sample_s
                 result["timings"]["total_s"] = round(time.time() - t_start, 3)
-                result["model_saved"] = (writer.folder / "model.skops").exists()
+                result["model_saved"] = writer.run_folder.model_path.exists()
                 writer.finish(result)
                 return self._summary(result)
             except Cancelled:

@@ -204,6 +204,7 @@ class TrainJob(RunFolderOwner):
     """
 
     kind = "train"
+    run_id: str  # always named (the base class allows a job that has none yet)
 
     def __init__(self, project_root: str | os.PathLike, spec: RunSpec, run_id: str | None = None) -> None:
         self.project_root = str(project_root)
@@ -400,7 +401,7 @@ class TrainJob(RunFolderOwner):
             pred, proba = predict_pipeline(pipeline, X_test, setup.task)
             metrics = ev.score_predictions(setup.task, y[test_idx], pred, proba, setup.classes)
             evaluation = ev.evaluation_data(setup.task, y[test_idx], pred, proba, setup.classes)
-            baseline = baseline_scores(setup.task, y_train, y[test_idx], setup.classes, spec.seed)
+            baseline = baseline_scores(setup.task, y[train_idx], y[test_idx], setup.classes, spec.seed)
             good, sentence = beats_baseline(setup.task, metrics, baseline)
             if algorithm.key == "baseline":
                 ctx.log("This run is the baseline itself: other runs on these rows are measured against it.")
