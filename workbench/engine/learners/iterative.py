@@ -170,6 +170,11 @@ class EarlyStopper:
         self.best = math.inf
         self.best_step: int | None = None
 
+    def reset(self) -> None:
+        """Start over (a fit begun again, e.g. on the CPU after the GPU failed)."""
+        self.best = math.inf
+        self.best_step = None
+
     def update(self, step: int, loss: float) -> bool:
         """Record ``loss`` at ``step``; return True when it is time to stop."""
         if loss < self.best - self.tol:

@@ -257,7 +257,8 @@ class DaskXGBoostJob(TrainJob):
         from sklearn.pipeline import Pipeline
 
         from workbench.engine.catalog import BuildContext
-        from workbench.engine.learners.xgb import CLF_METRICS, REG_METRICS, renamed_metrics
+        from workbench.engine.learners.gbm_support import newest, our_metrics
+        from workbench.engine.learners.xgb import CLF_METRICS, REG_METRICS
         from workbench.engine.model import ModelInfo, TrainedModel, coerce_features
         from workbench.engine.training import evaluation as ev
 
@@ -338,8 +339,8 @@ class DaskXGBoostJob(TrainJob):
         while thread.is_alive() or queue.qsize():
             for item in queue.get(batch=True):
                 step, log = item["step"], item["log"]
-                train_m = renamed_metrics(log.get("train", {}), names)
-                valid_m = renamed_metrics(log.get("valid", {}), names)
+                train_m = our_metrics(newest(log.get("train", {})), names)
+                valid_m = our_metrics(newest(log.get("valid", {})), names)
                 history.append({"step": step, "train": train_m, "valid": valid_m})
                 ctx.iteration(step, train_m, valid_m)
                 ctx.progress(0.1 + 0.7 * step / num_rounds, f"Round {step}/{num_rounds}")
