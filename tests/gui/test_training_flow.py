@@ -164,7 +164,7 @@ def test_tune_tab_runs_a_search_and_copies_the_best_params(qtbot, window):
     form = setup_model(qtbot, window, "logistic_regression")
     settings = window.tuning_setup.settings()
     settings.update(strategy="random", n_trials=3, cv=0)
-    job_id = window.start_tuning(settings)
+    job_id = window.tuning_tab.start(settings)
     assert job_id is not None
     qtbot.waitUntil(lambda: window.jobs.entry(job_id).state.finished, timeout=60000)
     assert window.jobs.entry(job_id).state == JobState.COMPLETED, window.jobs.entry(job_id).error
