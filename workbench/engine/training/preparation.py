@@ -178,8 +178,12 @@ class ParseNumbers(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     rounded to float32, as the ONNX graph's ``Cast(string -> float)`` rounds
     it, so trees split the same numbers in both.  A value that is not a
     number (a new stray at predict time) is a DataError naming it; +-inf is
-    missing, as for every numeric column.
+    missing, as for every numeric column.  ``columns`` name the columns in
+    that message (the step before it hands over a bare array).
     """
+
+    def __init__(self, columns: tuple[str, ...] = ()) -> None:
+        self.columns = columns
 
     def fit(self, X: Any, y: Any = None) -> "ParseNumbers":
         validate_data(self, X, ensure_all_finite=False, dtype=None)
@@ -202,8 +206,8 @@ class ParseNumbers(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         numbers = pd.to_numeric(cells.where(cells != "", None), errors="coerce").astype("float64")
         bad = numbers.isna() & cells.notna() & (cells != "")
         if bad.any():
-            names = getattr(self, "feature_names_in_", None)
-            column = names[int(np.flatnonzero(bad.to_numpy())[0]) % X.shape[1]] if names is not None else "?"
+            where = int(np.flatnonzero(bad.to_numpy())[0]) % X.shape[1]
+            column = self.columns[where] if where < len(self.columns) else f"#{where + 1}"
             raise DataError(
                 f"Column '{column}' should hold numbers but holds {cells[bad].iloc[0]!r} "
                 f"({int(bad.sum())} such value(s)); add it to the column's missing values and retrain."
@@ -552,7 +556,7 @@ def plan_preparation(
 _SCALERS = {"standard": "StandardScaler", "minmax": "MinMaxScaler", "robust": "RobustScaler"}
 
 
-def _steps(recipe: ColumnRecipe) -> list[tuple[str, Any]]:
+def _steps(recipe: ColumnRecipe, columns: list[str]) -> list[tuple[str, Any]]:
     from sklearn import preprocessing
     from sklearn.impute import SimpleImputer
 
@@ -560,7 +564,7 @@ def _steps(recipe: ColumnRecipe) -> list[tuple[str, Any]]:
     if recipe.missing:
         steps.append(("missing", MissingValues(recipe.missing)))
     if recipe.from_text:
-        steps.append(("parse", ParseNumbers()))
+        steps.append(("parse", ParseNumbers(tuple(columns))))
     if recipe.kind == "categorical":
         if recipe.impute != "none":
             strategy = "constant" if recipe.impute not in ("most_frequent",) else "most_frequent"
@@ -632,7 +636,7 @@ def build_preprocessor(
     taken: set[str] = set()
     entries = []
     for recipe, columns in groups.items():
-        steps = _steps(recipe)
+        steps = _steps(recipe, columns)
         step = Pipeline(steps) if steps else "passthrough"
         entries.append((_group_name(recipe, taken), step, columns))
     columns = ColumnTransformer(
