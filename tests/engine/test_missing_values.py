@@ -186,3 +186,29 @@ def test_the_warnings_offer_the_actions_with_their_values():
     assert text["column"] == "bmi" and text["missing_values"] == ["bmi"] and "treat_as_missing" in text["actions"]
     assert zeros["column"] == "bp" and zeros["missing_values"] == [0] and "treat_as_missing" in zeros["actions"]
     assert "balance_classes" in by_code["imbalance"]["actions"]
+
+
+def test_a_category_and_padded_strays_export_with_parity(tmp_path):
+    """ "unknown" in a category becomes its missing category; " ?" (a padded stray) matches "?"."""
+    from workbench.engine.onnx.run_export import export_run
+
+    penguins = SAMPLE.parents[2] / "penguins_sex" / "data" / "penguins.csv"
+    df = pd.read_csv(penguins)
+    bill = df["bill_length_mm"].astype(object)
+    bill.iloc[::60] = " ?"
+    df["bill_length_mm"] = bill
+    df["island"] = df["island"].where(df.index % 13 != 0, "unknown")
+    project = project_with(tmp_path, df)
+    prep = {"bill_length_mm": ColumnPrep(missing_values=["?"]), "island": ColumnPrep(missing_values=["unknown"])}
+    result, logs = train_run(project, "hist_gradient_boosting", "sex", preparation=prep,
+                             params={"max_iter": 30})
+    notes = " ".join(e.message for e in logs)
+    assert "bill_length_mm: numbers once '?' count as missing" in notes
+    assert "island: 'unknown' count as missing" in notes
+    model = TrainedModel.load(project.runs_dir / result["run_id"])
+    rows = df.drop(columns="sex").iloc[[1, 1]].copy()
+    rows["island"] = ["unknown", None]
+    unknown, missing = model.pipeline.named_steps["prep"].transform(model.coerce(rows))
+    assert np.array_equal(unknown, missing)
+    report = export_run(project.root, result["run_id"])
+    assert report["parity"]["within_tolerance"] and report["parity"]["label_agreement"] == 1.0

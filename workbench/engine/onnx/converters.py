@@ -237,10 +237,14 @@ def _register_preparation() -> None:
         "MissingValues": (_shape_same_type, _convert_missing_values),
         "ParseNumbers": (_shape_same_width, _convert_parse_numbers),
     }
+    # MissingValues keeps its input's type (text stays text): the default
+    # parser would declare a float output, and the imputer after it would
+    # then be typed float-in, float-out on text.
+    parsers = {"MissingValues": _parse_same_type}
     for name, (shape, convert) in table.items():
         cls = getattr(preparation, name, None)
         if cls is not None:
-            update_registered_converter(cls, f"Workbench{name}", shape, convert)
+            update_registered_converter(cls, f"Workbench{name}", shape, convert, parser=parsers.get(name))
 
 
 def _register_learners() -> None:
@@ -570,6 +574,16 @@ def _convert_clip(scope: Any, operator: Any, container: Any) -> None:
     )
 
 
+def _parse_same_type(scope: Any, model: Any, inputs: list[Any], custom_parsers: Any = None) -> list[Any]:
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    operator = scope.declare_local_operator(f"Workbench{type(model).__name__}", model)
+    operator.inputs = inputs
+    kind = StringTensorType if isinstance(inputs[0].type, StringTensorType) else FloatTensorType
+    operator.outputs.append(scope.declare_local_variable("variable", kind()))
+    return list(operator.outputs)
+
+
 def _shape_same_type(operator: Any) -> None:
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
@@ -604,6 +618,8 @@ def _convert_missing_values(scope: Any, operator: Any, container: Any) -> None:
     op = operator.raw_operator
     x = operator.inputs[0].full_name
     text = isinstance(operator.inputs[0].type, StringTensorType)
+    values: list[Any]
+    missing: Any
     if text:
         values = [str(v) for v in op.values]
         onnx_type, missing = TensorProto.STRING, ""
