@@ -18,7 +18,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_projects" / "diabetes" / 
 
 @pytest.fixture
 def damaged_window(qtbot, tmp_path):
-    """diabetes.csv with its header line pasted into the data, and an imbalanced yes/no column."""
+    """diabetes.csv with its header line pasted into the data, an imbalanced yes/no column, a duplicate row."""
     from workbench.engine import Project
 
     df = pd.read_csv(SAMPLE)
@@ -26,6 +26,7 @@ def damaged_window(qtbot, tmp_path):
     bmi.iloc[30::60] = "bmi"
     df["bmi"] = bmi
     df.insert(0, "rare", np.where(np.arange(len(df)) % 40 == 0, "yes", "no"))
+    df = pd.concat([df, df.iloc[:1]], ignore_index=True)  # and a duplicate row
     df.to_csv(tmp_path / "diabetes.csv", index=False)
     project = Project.init(tmp_path / "proj", name="p")
     project.add_dataset(tmp_path / "diabetes.csv")
@@ -35,6 +36,11 @@ def damaged_window(qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.session.profile is not None and not window.session.profiling, timeout=20000)
     yield window
     window.shutdown()
+
+
+def _row(window, i: int):
+    ins = window.inspector
+    return ins.warning_list.itemWidget(ins.warning_list.item(i))
 
 
 def _warning_row(window, words: str):
@@ -77,7 +83,13 @@ def test_treat_as_missing_sets_the_columns_preparation_and_the_run_records_it(qt
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # undo
     assert "bmi" not in s.preparation and button.text() == "Treat as missing"
     assert roles.prep_model.itemFromIndex(roles.prep_index("bmi", "Missing values")).text() == ""
+    # Ignoring another warning rebuilds the rows: the new button works, the old rows are gone quietly.
+    ignored = next(w for w in (_row(window, i) for i in range(window.inspector.warning_list.count()))
+                   if w is not None and w.ignore_button is not None and w is not row)
+    qtbot.mouseClick(ignored.ignore_button, Qt.MouseButton.LeftButton)
+    button = _warning_row(window, "'bmi' is numbers read as text").missing_button
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert s.preparation["bmi"].missing_values == ["bmi"] and button.text() == "Undo treat as missing"
 
     # A value typed into the table is read like --prep; a bad one is said under it.
     window.tabs.setCurrentIndex(TAB_MODEL)
