@@ -202,7 +202,9 @@ class LiveTrainingView(QWidget):
         self.mem_curve = self.resource_plot.plot(name="memory MB", pen=pg.mkPen(SERIES_COLORS[5], width=1.5),
                                                  antialias=False)
         self.resource_plot.disableAutoRange()
-        self.resource_plot.hide()
+        # Always shown, empty until a job reports: showing it when the first
+        # sample came re-laid out the whole view and repainted all three
+        # plots in one frame (the worst frame of a run's first seconds).
 
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
@@ -371,7 +373,6 @@ class LiveTrainingView(QWidget):
         if name == "resources":
             self.cpu_curve.setData([], [])
             self.mem_curve.setData([], [])
-            self.resource_plot.hide()
             return
         plot = self.loss_plot if name == "loss" else self.metric_plot
         for curve in self._stale_curves.pop(name, []):
@@ -457,9 +458,9 @@ class LiveTrainingView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Draw every panel with work to do, now (the timer draws one per tick)."""
+        """Draw every panel with work to do, now (the timer draws one step of one per tick)."""
         for name in self.PANELS:
-            if name in self._to_reset or name in self._dirty_panels:
+            while name in self._to_reset or name in self._dirty_panels:
                 self._draw_panel(name)
 
     def _draw_panel(self, name: str) -> None:
@@ -506,9 +507,12 @@ class LiveTrainingView(QWidget):
                 _plot, split, metric = key
                 color = SERIES_COLORS[metrics.index(metric) % len(SERIES_COLORS)]
                 style = Qt.PenStyle.DashLine if split == "train" else Qt.PenStyle.SolidLine
-                curve = plot.plot(name=f"{metric} ({split})", pen=pg.mkPen(color, width=2, style=style),
-                                  antialias=False)
-                self.curves[key] = curve
+                self.curves[key] = plot.plot(name=f"{metric} ({split})", antialias=False,
+                                             pen=pg.mkPen(color, width=2, style=style))
+                # A new curve and its legend entry cost ~5 ms: one per tick,
+                # the data and ranges follow in this panel's next tick.
+                self._dirty_panels.add(plot_name)
+                return
             x, y = buf.view()
             if self._drawn.get(key) != buf.n:
                 curve.setData(x, y)
@@ -558,7 +562,6 @@ class LiveTrainingView(QWidget):
         if not self._resources_dirty or not self._resources:
             return
         self._resources_dirty = False
-        self.resource_plot.show()
         xc, cpu = self._resources["cpu"].view()
         _xm, mem = self._resources["mem"].view()
         self.cpu_curve.setData(xc, cpu)
