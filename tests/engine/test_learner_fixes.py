@@ -118,3 +118,17 @@ def test_balance_classes_reaches_learners_without_a_class_weight(key, tmp_path):
     balanced, _ = train_run(project, key, "rare", params={**BALANCE_SMALL.get(key, {}), "class_weight": "balanced"})
     assert balanced["metrics"]["recall"] > plain["metrics"]["recall"]  # recall of the rare class "y"
     TrainedModel.load(project.runs_dir / balanced["run_id"])
+
+
+def test_hist_gradient_boosting_balances_classes(tmp_path):
+    # class_weight="balanced" makes scikit-learn pass per-row weights to the
+    # per-iteration scorer; the live-curve probe took no sample_weight and
+    # every such run failed with a TypeError.
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(400, 2))
+    label = np.where(x[:, 0] + rng.normal(0, 0.5, 400) > 1.4, "rare", "common")
+    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "label": label})
+    result, _ = train_run(project_with(tmp_path, frame), "hist_gradient_boosting", "label",
+                          params={"class_weight": "balanced", "max_iter": 30})
+    assert result["status"] == "completed"
+    assert result["metrics"]["balanced_accuracy"] > 0.7

@@ -38,8 +38,11 @@ def _frame(n: int = 60) -> pd.DataFrame:
         "when": pd.date_range("2024-01-01", periods=n, freq="D").astype(str),
         "y_cls": rng.choice(["p", "q", "r"], size=n),
         "y_reg": rng.normal(size=n) * 10,
+        # numbers the file gives as text because of a stray "?"
+        "reading": rng.integers(10, 90, size=n).astype(str),
     })
     df.loc[::7, "x1"] = np.nan
+    df.loc[n // 2, "reading"] = "?"
     return df
 
 
@@ -199,6 +202,8 @@ VARIANTS = [
     ("ridge", "classification", {}, {"feature_selection": "kbest", "selection_k": 3}),
     ("ridge", "regression", {}, {"feature_selection": "kbest", "selection_k": 3,
                                  "preparation": {"x1": ColumnPrep(clip=(-1.0, 1.0))}}),
+    ("ridge", "regression", {}, {"preparation": {"reading": ColumnPrep(missing_values=["?"]),
+                                                 "x2": ColumnPrep(missing_values=[0])}}),
 ]
 
 

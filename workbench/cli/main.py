@@ -34,6 +34,7 @@ from workbench.cli.support import (
     run_job_in_process,
     run_job_interruptibly,
     spec_from_args,
+    add_prep_flag,
 )
 
 
@@ -397,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     s.add_argument("--features", help="comma-separated feature columns (default: all but target/ignored)")
     s.add_argument("--ignore", action="append", metavar="COL", help="column to leave out (repeatable)")
+    add_prep_flag(s)
     s.add_argument("--threads", type=pos_int, help="CPU threads for this run (default: all cores)")
     s.add_argument("--process", action="store_true",
                    help="fit in a worker process: Ctrl-C then stops even one long library call within ~2 s")
@@ -445,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--metric", help="metric to optimise (default: the task's headline metric)")
     s.add_argument("--param-range", action="append", metavar="K=LOW:HIGH", help="search range (or K=a,b,c values)")
     s.add_argument("--param", action="append", metavar="K=V", help="fixed parameter")
+    add_prep_flag(s)
     s.add_argument("--seed", type=nonneg_int, default=0)
     s.add_argument("--jobs", type=pos_int, default=1, help="trials in parallel")
     s.add_argument("--test-size", type=fraction, default=0.2)

@@ -297,6 +297,16 @@ def _finalize_cancelled(job) -> None:
         finalize_run(root, run_id, "cancelled", "Cancelled by the user (Ctrl-C).")
 
 
+def add_prep_flag(parser: argparse.ArgumentParser) -> None:
+    """``--prep COLUMN:NAME=VALUE``: per-column preparation, its names from the engine's PREP_FIELDS."""
+    from workbench.engine import PREP_FIELDS
+
+    names = "; ".join(
+        f"{f.name} ({'|'.join(f.choices)})" if f.choices else f"{f.name}: {f.help}" for f in PREP_FIELDS)
+    parser.add_argument("--prep", action="append", metavar="COL:NAME=VALUE",
+                        help=f"per-column preparation (repeatable), e.g. 'age:missing_values=?,0'. NAME: {names}")
+
+
 def spec_from_args(args, project) -> Any:
     """The RunSpec that ``train`` and ``tune`` describe with their flags."""
     from workbench.engine import build_run_spec
@@ -308,6 +318,7 @@ def spec_from_args(args, project) -> Any:
         target=args.target,
         task=args.task,
         param_texts=args.param or (),
+        prep_texts=getattr(args, "prep", None) or (),
         default_target=default,
         features=[c.strip() for c in args.features.split(",")] if args.features else None,
         ignore=args.ignore or [],

@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "RunSpec": "spec",
     "build_run_spec": "training.spec_builder",
     "ColumnPrep": "spec",
+    "PREP_FIELDS": "spec",
     "ENCODE_CHOICES": "spec",
     "IMPUTE_CHOICES": "spec",
     "SCALE_CHOICES": "spec",

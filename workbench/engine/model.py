@@ -39,6 +39,8 @@ TRUSTED_TYPES = frozenset({
     # preparation (workbench.engine.training.preparation)
     "workbench.engine.training.preparation.Clip",
     "workbench.engine.training.preparation.DatetimeFeatures",
+    "workbench.engine.training.preparation.MissingValues",
+    "workbench.engine.training.preparation.ParseNumbers",
     "workbench.engine.training.preparation.ToFloat32",
     "sklearn.feature_selection._univariate_selection.f_classif",  # SelectKBest's score function
     "sklearn.feature_selection._univariate_selection.f_regression",

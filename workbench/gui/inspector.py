@@ -63,8 +63,12 @@ class WarningActions(QWidget):
     """The one-click actions of a profile warning, at the right end of its row.
 
     "Drop column" leaves the column out of the model's features (the Model
-    tab shows it unticked); "Ignore" hides the warning for this dataset,
-    remembered with the form's settings.
+    tab shows it unticked); "Treat as missing" puts the warning's values
+    (stray texts, impossible zeros) into the column's missing values in the
+    Model tab's preparation table, and clicked again takes them out;
+    "Balance classes" sets class_weight=balanced when the chosen algorithm
+    has it; "Ignore" hides the warning for this dataset.  All of them are
+    form settings, remembered per dataset.
     """
 
     def __init__(self, warning: dict[str, Any], session: Any, parent: QWidget | None = None) -> None:
@@ -75,9 +79,26 @@ class WarningActions(QWidget):
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.text, 1)
-        self.drop_button = self.ignore_button = None
+        self.drop_button = self.ignore_button = self.missing_button = self.balance_button = None
+        self.session = session
         column = warning.get("column")
         actions = warning.get("actions") or []
+        values = list(warning.get("missing_values") or [])
+        if "treat_as_missing" in actions and column and values:
+            self.missing_button = QToolButton()
+            self.missing_button.clicked.connect(
+                lambda: session.treat_as_missing(column, values, not session.treats_as_missing(column, values)))
+            self._missing = (column, values)
+            session.rolesChanged.connect(self._show_missing_state)
+            self._show_missing_state()
+            layout.addWidget(self.missing_button)
+        if "balance_classes" in actions:
+            self.balance_button = QToolButton()
+            self.balance_button.setText("Balance classes")
+            self.balance_button.clicked.connect(session.balance_classes)
+            session.algorithmChanged.connect(self._show_balance_state)
+            self._show_balance_state()
+            layout.addWidget(self.balance_button)
         if "drop_column" in actions and column:
             self.drop_button = QToolButton()
             self.drop_button.setText(f"Drop {column}")
@@ -92,6 +113,25 @@ class WarningActions(QWidget):
             self.ignore_button.setToolTip("Hide this warning for this dataset")
             self.ignore_button.clicked.connect(lambda: session.ignore_warning(warning_key(warning)))
             layout.addWidget(self.ignore_button)
+
+    def _show_missing_state(self) -> None:
+        column, values = self._missing
+        shown = ", ".join(repr(v) for v in values[:3]) + (" …" if len(values) > 3 else "")
+        if self.session.treats_as_missing(column, values):
+            self.missing_button.setText("Undo treat as missing")
+            self.missing_button.setToolTip(f"Count {shown} in '{column}' as real values again")
+        else:
+            self.missing_button.setText("Treat as missing")
+            self.missing_button.setToolTip(
+                f"Count {shown} in '{column}' as missing (imputed when training); "
+                "see Model ▸ Preparation ▸ Missing values")
+
+    def _show_balance_state(self, *_args: Any) -> None:
+        can = self.session.can_balance_classes()
+        self.balance_button.setEnabled(can)
+        self.balance_button.setToolTip(
+            "Weigh each class by the inverse of its frequency (class_weight=balanced)" if can else
+            "The chosen algorithm has no class weights; pick e.g. logistic regression or a random forest")
 
 
 class ColumnProfilePanel(QWidget):

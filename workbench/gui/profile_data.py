@@ -47,7 +47,8 @@ def warnings(profile: Any) -> list[dict[str, Any]]:
     for w in items:
         if isinstance(w, dict):
             out.append({"column": w.get("column"), "code": w.get("code", ""), "message": w.get("message", ""),
-                         "actions": list(w.get("actions") or []), "columns": list(w.get("columns") or [])})
+                         "actions": list(w.get("actions") or []), "columns": list(w.get("columns") or []),
+                         "missing_values": list(w.get("missing_values") or [])})
         else:
             out.append({"column": getattr(w, "column", None), "code": getattr(w, "code", ""),
                         "message": getattr(w, "message", str(w))})

@@ -1,8 +1,10 @@
 """Roles and preparation: target, task, features, per-column preparation, split.
 
 Takes the :class:`Session` and writes every choice back into it.  The
-per-column preparation table edits ``ColumnPrep`` overrides with combo-box
-delegates; "auto" everywhere means "let the engine decide from the schema".
+per-column preparation table edits ``ColumnPrep`` overrides: its columns are
+the engine's ``PREP_FIELDS`` (combo boxes for choices, text for the missing
+values), read and checked by ``ColumnPrep.with_text`` as ``--prep`` is;
+"auto" everywhere means "let the engine decide from the schema".
 """
 
 from __future__ import annotations
@@ -29,17 +31,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.engine import PREP_FIELDS
 from workbench.gui.icons import icon
 from workbench.gui.session import TASK_CHOICES, Session
+from workbench.gui.widgets import ErrorLabel
 
 NO_TARGET = "(none — clustering)"
-PREP_COLUMNS = ("Column", "Impute", "Scale", "Encode", "Drop")
-
-
-def _prep_choices() -> dict[str, tuple[str, ...]]:
-    from workbench.engine import ENCODE_CHOICES, IMPUTE_CHOICES, SCALE_CHOICES
-
-    return {"Impute": IMPUTE_CHOICES, "Scale": SCALE_CHOICES, "Encode": ENCODE_CHOICES, "Drop": ("no", "yes")}
+FORM_PREP_FIELDS = tuple(f for f in PREP_FIELDS if f.in_form)
+PREP_COLUMNS = ("Column",) + tuple(f.label for f in FORM_PREP_FIELDS)
 
 
 class ChoiceDelegate(QStyledItemDelegate):
@@ -50,15 +49,21 @@ class ChoiceDelegate(QStyledItemDelegate):
         self.choices = choices
 
     def createEditor(self, parent, option, index):  # noqa: N802 - Qt API
+        if index.column() not in self.choices:
+            return super().createEditor(parent, option, index)  # free text
         combo = QComboBox(parent)
         combo.addItems(list(self.choices.get(index.column(), ())))
         combo.activated.connect(lambda _i, c=combo: self.commitData.emit(c))
         return combo
 
     def setEditorData(self, editor, index):  # noqa: N802 - Qt API
+        if not isinstance(editor, QComboBox):
+            return super().setEditorData(editor, index)
         editor.setCurrentText(str(index.data()))
 
     def setModelData(self, editor, model, index):  # noqa: N802 - Qt API
+        if not isinstance(editor, QComboBox):
+            return super().setModelData(editor, model, index)
         model.setData(index, editor.currentText())
 
 
@@ -138,16 +143,17 @@ class RolesPanel(QWidget):
         fl.addWidget(self.features)
 
         # -- preparation ------------------------------------------------------------------------
-        choices = _prep_choices()
         self.prep_model = QStandardItemModel(0, len(PREP_COLUMNS))
         self.prep_model.setHorizontalHeaderLabels(list(PREP_COLUMNS))
+        for i, f in enumerate(FORM_PREP_FIELDS, start=1):
+            self.prep_model.horizontalHeaderItem(i).setToolTip(f.help)
         self.prep_model.itemChanged.connect(self._prep_changed)
         self.prep_table = QTableView()
         self.prep_table.setModel(self.prep_model)
         self.prep_table.verticalHeader().hide()
         self.prep_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.prep_table.setItemDelegate(
-            ChoiceDelegate({i: choices[name] for i, name in enumerate(PREP_COLUMNS) if name in choices}, self)
+            ChoiceDelegate({i: f.choices for i, f in enumerate(FORM_PREP_FIELDS, start=1) if f.choices}, self)
         )
         self.prep_table.setEditTriggers(
             QTableView.EditTrigger.CurrentChanged | QTableView.EditTrigger.DoubleClicked
@@ -156,6 +162,8 @@ class RolesPanel(QWidget):
         prep_box = QGroupBox("Preparation (per column; 'auto' lets the engine decide)")
         pl = QVBoxLayout(prep_box)
         pl.addWidget(self.prep_table)
+        self.prep_error = ErrorLabel()  # a bad value typed in the table, said where it was typed
+        pl.addWidget(self.prep_error)
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(features_box)
@@ -212,16 +220,13 @@ class RolesPanel(QWidget):
     def _fill_prep(self) -> None:
         s = self.session
         self.prep_model.removeRows(0, self.prep_model.rowCount())
+        from workbench.engine import ColumnPrep
+
         for column in s.features:
-            prep = s.preparation.get(column)
-            values = [
-                column,
-                getattr(prep, "impute", "auto"),
-                getattr(prep, "scale", "auto"),
-                getattr(prep, "encode", "auto"),
-                "yes" if getattr(prep, "drop", False) else "no",
-            ]
-            items = [QStandardItem(v) for v in values]
+            prep = s.preparation.get(column) or ColumnPrep()
+            items = [QStandardItem(column)] + [QStandardItem(prep.text(f.name)) for f in FORM_PREP_FIELDS]
+            for item, f in zip(items[1:], FORM_PREP_FIELDS):
+                item.setToolTip(f.help)
             kind = s.column_kind(column) or "numeric"
             items[0].setIcon(icon(f"kind-{kind}"))
             items[0].setEditable(False)
@@ -280,26 +285,37 @@ class RolesPanel(QWidget):
         s.set_features([c for c in s.columns() if c != s.target] if on else [])
 
     def _prep_changed(self, item: QStandardItem) -> None:
-        if self._updating:
+        if self._updating or item.column() == 0:
             return
-        from workbench.engine import ColumnPrep
+        from workbench.engine import ColumnPrep, SpecError
 
-        row = item.row()
-        column = self.prep_model.item(row, 0).text()
-        impute, scale, encode, drop = (self.prep_model.item(row, c).text() for c in range(1, 5))
-        prep = ColumnPrep(impute=impute, scale=scale, encode=encode, drop=drop == "yes")
-        default = ColumnPrep()
+        column = self.prep_model.item(item.row(), 0).text()
+        name = FORM_PREP_FIELDS[item.column() - 1].name
+        current = self.session.preparation.get(column) or ColumnPrep()
+        try:
+            # One field changes; the others (clip, fill value from a loaded run) stay.
+            prep = current.with_text(name, item.text(), column)
+        except SpecError as exc:
+            self.prep_error.show_message(str(exc))
+            self._updating = True
+            try:
+                item.setText(current.text(name))
+            finally:
+                self._updating = False
+            return
+        self.prep_error.clear_message()
         self._updating = True
         try:
             self.session.preparation[column] = prep
-            if prep == default:
+            if prep == ColumnPrep():
                 self.session.preparation.pop(column, None)
+            item.setText(prep.text(name))  # as the engine reads it ("?,0" -> "?, 0")
         finally:
             self._updating = False
         self.session.form_edited()
 
     def prep_index(self, column: str, field: str) -> QModelIndex:
-        """Index of ``field`` (Impute/Scale/Encode/Drop) of ``column`` (for tests)."""
+        """Index of ``field`` (a PREP_COLUMNS header: Impute, Missing values...) of ``column``."""
         for r in range(self.prep_model.rowCount()):
             if self.prep_model.item(r, 0).text() == column:
                 return self.prep_model.index(r, PREP_COLUMNS.index(field))

@@ -283,7 +283,7 @@ class Session(QObject):
 
     def apply_form_state(self, state: Any) -> None:
         """Set every choice from ``state``; columns the frame lacks are dropped."""
-        from workbench.engine import ColumnPrep
+        from workbench.engine import ColumnPrep, WorkbenchError
 
         columns = self.columns()
         self.task_choice = state.task if state.task in TASK_CHOICES else "auto"
@@ -296,10 +296,11 @@ class Session(QObject):
         for column, prep in (state.preparation or {}).items():
             if column in columns and isinstance(prep, dict):
                 try:
-                    self.preparation[column] = ColumnPrep(**{**prep, "clip": tuple(prep["clip"])
-                                                             if prep.get("clip") else None})
-                except TypeError:
-                    pass  # a hand-edited entry the engine does not know: keep "auto"
+                    restored = ColumnPrep(**{**prep, "clip": tuple(prep["clip"]) if prep.get("clip") else None})
+                    restored.validate(column)
+                except (TypeError, ValueError, WorkbenchError):
+                    continue  # a hand-edited entry the engine does not know: keep "auto"
+                self.preparation[column] = restored
         self._apply_target(state.target if state.target in columns else None, notify=False)
         if state.features is not None:
             self.features = [c for c in state.features if c in columns and c != self.target]
@@ -429,6 +430,44 @@ class Session(QObject):
     def drop_feature(self, column: str) -> None:
         """Leave ``column`` out of the model (a warning's "Drop column")."""
         self.set_features([c for c in self.features if c != column])
+
+    def treats_as_missing(self, column: str, values: list[Any]) -> bool:
+        """Whether ``column``'s preparation already counts every one of ``values`` as missing."""
+        prep = self.preparation.get(column)
+        return prep is not None and all(v in prep.missing_values for v in values)
+
+    def treat_as_missing(self, column: str, values: list[Any], on: bool = True) -> None:
+        """A warning's "Treat as missing": ``values`` join (or, ``on=False``, leave) the
+        column's ``missing_values`` in the form's preparation, and the column is used."""
+        from dataclasses import replace
+
+        from workbench.engine import ColumnPrep
+
+        prep = self.preparation.get(column) or ColumnPrep()
+        kept = [v for v in prep.missing_values if v not in values]
+        prep = replace(prep, missing_values=kept + list(values) if on else kept)
+        if on and column not in self.features and column != self.target:
+            # A column of numbers read as text may look like an id or free text (left out by default).
+            self.features = [c for c in self.columns() if c in self.features or c == column]
+        self.set_preparation(column, None if prep == ColumnPrep() else prep)
+
+    def can_balance_classes(self) -> bool:
+        """Whether the chosen algorithm weighs classes (class_weight="balanced", from the catalog)."""
+        from workbench.engine import get_algorithm
+
+        try:
+            specs = get_algorithm(self.algorithm).params_for("classification") if self.algorithm else []
+        except Exception:  # noqa: BLE001 - an unknown key or a regression-only learner: no
+            return False
+        return any(p.name == "class_weight" and "balanced" in (p.choices or ()) for p in specs)
+
+    def balance_classes(self) -> None:
+        """A warning's "Balance classes": class_weight="balanced" in the form's parameters."""
+        if not self.can_balance_classes():
+            return
+        self.params = {**self.params, "class_weight": "balanced"}
+        self.formRestored.emit()  # the model form shows the session's parameters again
+        self.form_edited()
 
     def ignore_warning(self, key: str) -> None:
         """Hide a profile warning for this dataset ("code:column"), remembered with the form."""

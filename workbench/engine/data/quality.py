@@ -5,7 +5,8 @@ more columns than rows, numbers read as text because of a few stray values
 (which values, in which rows), and zeros a physical measure cannot have.
 Each warning names its column(s) and, where one makes sense, the action a
 front end can offer in one click (``"actions"``: ``drop_column`` of
-``"column"``, ``ignore``).
+``"column"``; ``treat_as_missing`` of the warning's ``"missing_values"``,
+which a run applies as ``ColumnPrep.missing_values``; ``ignore``).
 """
 
 from __future__ import annotations
@@ -101,14 +102,18 @@ def numbers_read_as_text(s: pd.Series, name: str) -> list[dict[str, Any]]:
     if n_bad > max(1, min(STRAY_MAX_ROWS, STRAY_MAX_SHARE * len(as_text))):
         return []
     strays = as_text[bad]
+    # Every stray, as the file holds it: treat_as_missing needs them all.
+    missing = sorted({str(v) for v in s[strays.index].dropna()})
     positions = [int(p) + 1 for p in np.flatnonzero(s.index.isin(strays.index))[:STRAY_SHOWN]]
     values = ", ".join(repr(v) for v in pd.unique(strays.to_numpy())[:STRAY_SHOWN])
     where = ", ".join(str(p) for p in positions) + (" …" if n_bad > STRAY_SHOWN else "")
     return [_warning("numbers_as_text", name,
                      f"'{name}' is numbers read as text because of {n_bad} stray value(s): {values} "
-                     f"in data row(s) {where} (a repeated header line?). Fix the file, or drop the column.",
-                     actions=("drop_column", "ignore"), stray_values=[str(v) for v in pd.unique(strays)[:STRAY_SHOWN]],
-                     stray_rows=positions)]
+                     f"in data row(s) {where} (a repeated header line?). Treat them as missing, fix the file, "
+                     "or drop the column.",
+                     actions=("treat_as_missing", "drop_column", "ignore"),
+                     stray_values=[str(v) for v in pd.unique(strays)[:STRAY_SHOWN]],
+                     stray_rows=positions, missing_values=missing)]
 
 
 def impossible_zeros(s: pd.Series, name: str, col: ColumnProfile) -> list[dict[str, Any]]:
@@ -130,7 +135,7 @@ def impossible_zeros(s: pd.Series, name: str, col: ColumnProfile) -> list[dict[s
                      f"'{name}' is 0 in {zeros:,} row(s) although its other values run from "
                      f"{nonzero.min():g} to {nonzero.max():g}: 0 probably stands for 'unknown'. "
                      "Treat those zeros as missing (impute) or drop the column.",
-                     actions=("drop_column", "ignore"), zeros=zeros)]
+                     actions=("treat_as_missing", "drop_column", "ignore"), zeros=zeros, missing_values=[0])]
 
 
 def dataset_warnings(df: pd.DataFrame, columns: dict[str, ColumnProfile], correlation: dict[str, Any],

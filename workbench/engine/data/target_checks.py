@@ -59,6 +59,8 @@ def target_checks(
                             f"{minority:,} rows against {majority:,} for {counts.index[0]!s}. "
                             "Use a stratified split and look at balanced metrics (F1, balanced accuracy)."
                         ),
+                        # class_weight="balanced", for a learner that has it (the catalog says)
+                        "actions": ["balance_classes", "ignore"],
                     }
                 )
     warnings += _leakage_by_correlation(df, schema, columns, target, class_like, index)

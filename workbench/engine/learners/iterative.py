@@ -495,7 +495,11 @@ class _HistGBProbe:
             and np.array_equal(np.asarray(y, dtype=np.float64), valid_y.astype(np.float64))
         )
 
-    def __call__(self, est: Any, X: Any, y: Any) -> float:
+    def __call__(self, est: Any, X: Any, y: Any, sample_weight: Any = None) -> float:
+        # ``sample_weight`` comes when the estimator weighs rows itself
+        # (class_weight="balanced" turns into per-row weights inside fit).
+        # The curves and the early-stopping score stay unweighted, the same
+        # metrics every other learner's live view shows.
         if self.data.task == "classification":
             y = np.searchsorted(est.classes_, y)  # sklearn hands labels back; we want codes
         scores = self._metrics(est, X, y)

@@ -1,7 +1,8 @@
 """skl2onnx converters for the pieces skl2onnx does not know by itself.
 
 * our own transformers in :mod:`workbench.engine.training.preparation`
-  (``ToFloat32``, ``DatetimeFeatures``, ``Clip``) and our own estimators
+  (``ToFloat32``, ``DatetimeFeatures``, ``Clip``, ``MissingValues``,
+  ``ParseNumbers``) and our own estimators
   (``learners.target_scaling.StandardizedMLPRegressor``);
 * XGBoost's scikit-learn wrappers (onnxmltools' converter, registered into
   skl2onnx so an XGBoost model inside our Pipeline converts in one go);
@@ -233,11 +234,17 @@ def _register_preparation() -> None:
         "ToFloat32": (_shape_same_width, _convert_to_float32),
         "DatetimeFeatures": (_shape_datetime_features, _convert_datetime_features),
         "Clip": (_shape_same_width, _convert_clip),
+        "MissingValues": (_shape_same_type, _convert_missing_values),
+        "ParseNumbers": (_shape_same_width, _convert_parse_numbers),
     }
+    # MissingValues keeps its input's type (text stays text): the default
+    # parser would declare a float output, and the imputer after it would
+    # then be typed float-in, float-out on text.
+    parsers = {"MissingValues": _parse_same_type}
     for name, (shape, convert) in table.items():
         cls = getattr(preparation, name, None)
         if cls is not None:
-            update_registered_converter(cls, f"Workbench{name}", shape, convert)
+            update_registered_converter(cls, f"Workbench{name}", shape, convert, parser=parsers.get(name))
 
 
 def _register_learners() -> None:
@@ -565,6 +572,91 @@ def _convert_clip(scope: Any, operator: Any, container: Any) -> None:
     container.add_node(
         "Min", [tmp, hi_name], operator.outputs[0].full_name, name=scope.get_unique_operator_name("Min")
     )
+
+
+def _parse_same_type(scope: Any, model: Any, inputs: list[Any], custom_parsers: Any = None) -> list[Any]:
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    operator = scope.declare_local_operator(f"Workbench{type(model).__name__}", model)
+    operator.inputs = inputs
+    kind = StringTensorType if isinstance(inputs[0].type, StringTensorType) else FloatTensorType
+    operator.outputs.append(scope.declare_local_variable("variable", kind()))
+    return list(operator.outputs)
+
+
+def _shape_same_type(operator: Any) -> None:
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    inp = operator.inputs[0]
+    kind = StringTensorType if isinstance(inp.type, StringTensorType) else FloatTensorType
+    operator.outputs[0].type = kind([inp.get_first_dimension(), _n_columns(operator)])
+
+
+def _scalar(scope: Any, container: Any, value: Any, onnx_type: int) -> str:
+    name = scope.get_unique_variable_name("c")
+    container.add_initializer(name, onnx_type, [], [value])
+    return name
+
+
+def _node(scope: Any, container: Any, kind: str, inputs: list[str], out: str | None = None,
+          **attrs: Any) -> str:
+    out = out or scope.get_unique_variable_name(kind.lower())
+    container.add_node(kind, inputs, out, name=scope.get_unique_operator_name(kind), **attrs)
+    return out
+
+
+def _convert_missing_values(scope: Any, operator: Any, container: Any) -> None:
+    """``MissingValues``: cells equal to a declared value become missing.
+
+    Text: "" (the model's missing text); numbers: NaN, compared in float32
+    as the native transformer compares them.  ``Equal`` on strings is opset
+    19+ (the export writes 21).
+    """
+    from onnx import TensorProto
+    from skl2onnx.common.data_types import StringTensorType
+
+    op = operator.raw_operator
+    x = operator.inputs[0].full_name
+    text = isinstance(operator.inputs[0].type, StringTensorType)
+    values: list[Any]
+    missing: Any
+    if text:
+        values = [str(v) for v in op.values]
+        onnx_type, missing = TensorProto.STRING, ""
+    else:
+        if operator.inputs[0].type.__class__.__name__ != "FloatTensorType":
+            x = _cast(container, scope, x, TensorProto.FLOAT)
+        values = [float(v) for v in op.values]
+        onnx_type, missing = TensorProto.FLOAT, float("nan")
+    mask = None
+    for value in values:
+        hit = _node(scope, container, "Equal", [x, _scalar(scope, container, value, onnx_type)])
+        mask = hit if mask is None else _node(scope, container, "Or", [mask, hit])
+    if mask is None:  # nothing declared: pass through
+        _node(scope, container, "Identity", [x], operator.outputs[0].full_name)
+        return
+    _node(scope, container, "Where", [mask, _scalar(scope, container, missing, onnx_type), x],
+          operator.outputs[0].full_name)
+
+
+def _convert_parse_numbers(scope: Any, operator: Any, container: Any) -> None:
+    """``ParseNumbers``: ``Cast(string -> float)`` with "" and +-inf as NaN.
+
+    onnxruntime's Cast reads a number's text as a double and rounds it to
+    float32 (the native transformer rounds the same way); it cannot read
+    "", hence the ``Where`` first.  Unlike the native model, which refuses a
+    value that is not a number, onnxruntime fails on some ("Age") and reads
+    the leading number of others ("3 kg" -> 3).
+    """
+    from onnx import TensorProto
+
+    x = operator.inputs[0].full_name
+    empty = _node(scope, container, "Equal", [x, _scalar(scope, container, "", TensorProto.STRING)])
+    text = _node(scope, container, "Where", [empty, _scalar(scope, container, "NaN", TensorProto.STRING), x])
+    number = _node(scope, container, "Cast", [text], to=TensorProto.FLOAT)
+    infinite = _node(scope, container, "IsInf", [number])
+    nan = _scalar(scope, container, float("nan"), TensorProto.FLOAT)
+    _node(scope, container, "Where", [infinite, nan, number], operator.outputs[0].full_name)
 
 
 class _Graph:

@@ -37,8 +37,15 @@ Defaults, per column kind (each overridable per column by ``ColumnPrep``):
 A column with an explicit ``encode`` override is treated as categorical
 whatever its kind (e.g. a numeric product code).
 
+``ColumnPrep.missing_values`` (a stray header line "Age", "?", a measure's
+impossible 0) become missing first (:class:`MissingValues`), then are
+imputed like any gap.  A text column whose other values are all numbers
+(numbers the file gave as text because of those strays) becomes numeric:
+the model still takes the text, as the file holds it, and parses it
+(:class:`ParseNumbers`), in the exported ONNX graph too.
+
 The custom transformers here (:class:`ToFloat32`, :class:`DatetimeFeatures`,
-:class:`Clip`) are module-level scikit-learn estimators, so pipelines holding
+:class:`Clip`, :class:`MissingValues`, :class:`ParseNumbers`) are module-level scikit-learn estimators, so pipelines holding
 them pickle, clone and load with skops; ``workbench.engine.onnx.export``
 registers an ONNX converter for each.
 """
@@ -119,6 +126,95 @@ class Clip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_in_")
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         return np.clip(X, self.low, self.high)
+
+
+class MissingValues(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Values that stand for "unknown" (``ColumnPrep.missing_values``) become missing.
+
+    Numbers (a measure's impossible 0) become NaN, compared in float32 as
+    the model receives them; texts ("?", a repeated header line "Age")
+    become "", the model's missing category text.  Placed first, so the
+    imputer fills them like any other gap.
+
+    ONNX: ``Where(Or(Equal(X, v1), Equal(X, v2), ...), missing, X)``
+    (Equal on strings needs opset 19; the export writes 21).
+    """
+
+    def __init__(self, values: tuple[Any, ...] = ()) -> None:
+        self.values = values
+
+    def fit(self, X: Any, y: Any = None) -> "MissingValues":
+        validate_data(self, X, ensure_all_finite=False, dtype=None)
+        return self
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
+    @property
+    def is_text(self) -> bool:
+        return any(isinstance(v, str) for v in self.values)
+
+    def transform(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "n_features_in_")
+        X = validate_data(self, X, reset=False, ensure_all_finite=False, dtype=None)
+        if self.is_text:
+            out = np.asarray(X, dtype=object).copy()
+            out[np.isin(out, list(self.values))] = ""
+            return out
+        out = np.asarray(X, dtype=np.float64).copy()
+        hit = np.isin(out.astype(np.float32), np.asarray(self.values, dtype=np.float32))
+        out[hit] = np.nan
+        return out
+
+
+class ParseNumbers(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Text that holds numbers -> float; "" (missing) -> NaN.
+
+    For a column of numbers that the file gave as text because of a few
+    stray values, once those strays are declared missing.  Every value is
+    rounded to float32, as the ONNX graph's ``Cast(string -> float)`` rounds
+    it, so trees split the same numbers in both.  A value that is not a
+    number (a new stray at predict time) is a DataError naming it; +-inf is
+    missing, as for every numeric column.  ``columns`` name the columns in
+    that message (the step before it hands over a bare array).
+    """
+
+    def __init__(self, columns: tuple[str, ...] = ()) -> None:
+        self.columns = columns
+
+    def fit(self, X: Any, y: Any = None) -> "ParseNumbers":
+        validate_data(self, X, ensure_all_finite=False, dtype=None)
+        return self
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
+    def transform(self, X: Any) -> np.ndarray:
+        import pandas as pd
+
+        from workbench.engine.errors import DataError
+
+        check_is_fitted(self, "n_features_in_")
+        X = validate_data(self, X, reset=False, ensure_all_finite=False, dtype=None)
+        cells = pd.Series(np.asarray(X, dtype=object).ravel())
+        numbers = pd.to_numeric(cells.where(cells != "", None), errors="coerce").astype("float64")
+        bad = numbers.isna() & cells.notna() & (cells != "")
+        if bad.any():
+            where = int(np.flatnonzero(bad.to_numpy())[0]) % X.shape[1]
+            column = self.columns[where] if where < len(self.columns) else f"#{where + 1}"
+            raise DataError(
+                f"Column '{column}' should hold numbers but holds {cells[bad].iloc[0]!r} "
+                f"({int(bad.sum())} such value(s)); add it to the column's missing values and retrain."
+            )
+        out = numbers.to_numpy().astype(np.float32).astype(np.float64).reshape(X.shape)
+        out[np.isinf(out)] = np.nan
+        return out
 
 
 DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour")
@@ -207,6 +303,12 @@ class ColumnRecipe:
     # one-hot over these categories only (the most frequent of a
     # high-cardinality column); any other value encodes as all zeros.
     categories: tuple[str, ...] | None = None
+    # values that mean "unknown" (ColumnPrep.missing_values), as the
+    # column holds them: float for numbers, the exact texts for text
+    missing: tuple[Any, ...] = ()
+    # a column of numbers given as text (its strays declared missing):
+    # the model takes the text and parses it (ParseNumbers)
+    from_text: bool = False
 
 
 @dataclass
@@ -227,7 +329,9 @@ class PreparationPlan:
 
     @property
     def features(self) -> list[FeatureInfo]:
-        return [FeatureInfo(name, recipe.kind) for name, recipe in self.columns.items()]
+        # A column of numbers given as text comes in as text (what the file holds).
+        return [FeatureInfo(name, "categorical" if recipe.from_text else recipe.kind)
+                for name, recipe in self.columns.items()]
 
     def log_lines(self) -> list[str]:
         return [f"column {c} dropped: {why}" for c, why in self.dropped.items()] + list(self.notes)
@@ -269,6 +373,62 @@ def _most_frequent(column: str, frame: Any, k: int) -> tuple[str, ...] | None:
     return tuple(sorted(values.value_counts().index[:k].tolist()))
 
 
+def _as_number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _value_text(value: Any) -> str:
+    """A declared missing value as a text cell holds it (0 -> "0", 1.5 -> "1.5")."""
+    if isinstance(value, str):
+        return value.strip()
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def _shown(values: Any) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def _cells(column: str, frame: Any) -> np.ndarray | None:
+    """The distinct texts of ``column`` as the model receives them ("" = missing)."""
+    if frame is None or column not in getattr(frame, "columns", ()):
+        return None
+    import pandas as pd
+
+    from workbench.engine.model import coerce_columns
+
+    distinct = pd.DataFrame({column: pd.unique(frame[column])})
+    return np.unique(coerce_columns(distinct, [FeatureInfo(column, "categorical")])[column].astype(str))
+
+
+def _missing_texts(column: str, frame: Any, declared: tuple[Any, ...]) -> tuple[str, ...]:
+    """The exact texts that mean missing: the declared ones, and the cells that
+    equal one of them but for surrounding spaces (" ?" in a file that pads).
+
+    Exact texts, so the native model and the ONNX graph (which has no
+    string trimming) match the same cells.
+    """
+    wanted = {_value_text(v) for v in declared}
+    cells = _cells(column, frame)
+    padded = {c for c in cells if c.strip() in wanted} if cells is not None else set()
+    return tuple(sorted((wanted | padded) - {""}))
+
+
+def _numbers_once_missing(column: str, frame: Any, missing: tuple[str, ...]) -> bool:
+    """Whether every other value of ``column`` is a number (there is at least one)."""
+    import pandas as pd
+
+    cells = _cells(column, frame)
+    if cells is None:
+        return False
+    rest = pd.Series([c for c in cells if c != "" and c not in missing], dtype=object)
+    return bool(len(rest)) and bool(pd.to_numeric(rest, errors="coerce").notna().all())
+
+
 def plan_preparation(
     schema: Any,
     features: list[str],
@@ -307,6 +467,26 @@ def plan_preparation(
             plan.dropped[column] = "dropped by its preparation settings"
             continue
         encode = prep.encode if prep is not None else "auto"
+        declared = tuple(prep.missing_values) if prep is not None else ()
+        missing: tuple[Any, ...] = ()
+        from_text = False
+        if declared and kind in ("categorical", "text", "id"):
+            missing = _missing_texts(column, frame, declared)
+            if encode == "auto" and _numbers_once_missing(column, frame, missing):
+                kind, from_text = "numeric", True
+                plan.notes.append(
+                    f"column {column}: numbers once {_shown(declared)} count as missing; used as a number")
+            elif encode == "auto" and kind == "categorical" and frame is not None:
+                plan.notes.append(
+                    f"column {column}: {_shown(declared)} count as missing; other values are not numbers, "
+                    "so it stays a category")
+        elif declared and kind in ("numeric", "boolean"):
+            missing = tuple(sorted({n for n in map(_as_number, declared) if n is not None}))
+            texts = [v for v in declared if _as_number(v) is None]
+            if texts:
+                plan.notes.append(f"column {column} holds numbers: missing value(s) {_shown(texts)} ignored")
+        elif declared:
+            plan.notes.append(f"column {column} is {kind}: its missing values are ignored")
         if encode != "auto":
             kind = "categorical"  # an explicit encoding makes any column a category
         elif kind in DROPPED_KINDS:
@@ -348,7 +528,7 @@ def plan_preparation(
             recipe = ColumnRecipe(
                 kind, "constant" if impute == "auto" else impute, "none", encode,
                 MISSING_CATEGORY if fill_value is None else str(fill_value),
-                categories=top,
+                categories=top, missing=missing,
             )
         elif kind in ("numeric", "boolean", "datetime"):
             auto_impute = "most_frequent" if kind == "boolean" else "median"
@@ -361,7 +541,7 @@ def plan_preparation(
                 auto_impute if impute == "auto" else impute,
                 auto_scale if scale == "auto" else scale,
                 fill_value=None if fill_value is None else float(fill_value),
-                clip=clip,
+                clip=clip, missing=missing, from_text=from_text,
             )
         else:
             raise SpecError(f"Column '{column}' has an unknown kind '{kind}'.")
@@ -376,11 +556,15 @@ def plan_preparation(
 _SCALERS = {"standard": "StandardScaler", "minmax": "MinMaxScaler", "robust": "RobustScaler"}
 
 
-def _steps(recipe: ColumnRecipe) -> list[tuple[str, Any]]:
+def _steps(recipe: ColumnRecipe, columns: list[str]) -> list[tuple[str, Any]]:
     from sklearn import preprocessing
     from sklearn.impute import SimpleImputer
 
     steps: list[tuple[str, Any]] = []
+    if recipe.missing:
+        steps.append(("missing", MissingValues(recipe.missing)))
+    if recipe.from_text:
+        steps.append(("parse", ParseNumbers(tuple(columns))))
     if recipe.kind == "categorical":
         if recipe.impute != "none":
             strategy = "constant" if recipe.impute not in ("most_frequent",) else "most_frequent"
@@ -452,7 +636,7 @@ def build_preprocessor(
     taken: set[str] = set()
     entries = []
     for recipe, columns in groups.items():
-        steps = _steps(recipe)
+        steps = _steps(recipe, columns)
         step = Pipeline(steps) if steps else "passthrough"
         entries.append((_group_name(recipe, taken), step, columns))
     columns = ColumnTransformer(

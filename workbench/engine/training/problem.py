@@ -88,6 +88,9 @@ def build_setup(df: pd.DataFrame, spec: RunSpec, algorithm: Algorithm) -> Setup:
         if col not in columns:
             raise SpecError(f"Column '{col}' is not in dataset '{spec.dataset}'.{_suggest(col, columns)}")
 
+    unknown = [c for c in spec.preparation if c not in columns]
+    if unknown:  # a typo in --prep would otherwise change nothing, silently
+        notes.append(f"Preparation of column(s) {', '.join(unknown)} ignored: not in dataset '{spec.dataset}'.")
     y_raw = None
     if target is not None:
         y_raw = df[target]

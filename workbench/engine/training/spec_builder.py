@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 from workbench.engine.catalog import Algorithm, get_algorithm
 from workbench.engine.errors import SpecError
-from workbench.engine.spec import RunSpec
+from workbench.engine.spec import RunSpec, parse_prep_texts
 
 
 def build_run_spec(
@@ -24,13 +24,16 @@ def build_run_spec(
     task: str | None = None,
     params: Mapping[str, Any] | None = None,
     param_texts: Sequence[str] = (),
+    prep_texts: Sequence[str] = (),
     default_target: str | None = None,
     **settings: Any,
 ) -> RunSpec:
     """A validated RunSpec; SpecError (a message for a person) otherwise.
 
     ``params`` are typed values (a form); ``param_texts`` are ``NAME=VALUE``
-    strings as typed on a command line, parsed by the catalog.  ``task`` None
+    strings as typed on a command line, parsed by the catalog; ``prep_texts``
+    are ``COLUMN:NAME=VALUE`` per-column preparation settings (``--prep``),
+    read by ``ColumnPrep.with_text`` on top of ``settings["preparation"]``.  ``task`` None
     means "inferred from the target when the run starts".  A missing
     ``target`` falls back to ``default_target`` (the project's default for
     this dataset); a clustering run has none.  ``settings`` are the other
@@ -50,6 +53,8 @@ def build_run_spec(
         target = default_target
         if target is None:
             raise SpecError("Choose the column to predict (--target on the command line).")
+    if prep_texts:
+        settings["preparation"] = parse_prep_texts(prep_texts, settings.get("preparation"))
     return RunSpec(dataset=dataset, algorithm=algorithm, target=target, task=task, params=values,
                    **settings).validate()
 
