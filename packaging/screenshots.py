@@ -137,7 +137,7 @@ def main(argv: list[str]) -> int:
     shot(window, "results-roc")
     window.results.show_tab("importance")
     shot(window, "results-importance")
-    window.start_tuning({"strategy": "random", "n_trials": 4, "cv": 3})  # a search best on the board
+    window.tuning_tab.start({"strategy": "random", "n_trials": 4, "cv": 3})  # a search best on the board
     wait(window.jobs.is_idle)
     window.tabs.setCurrentIndex(TAB_RUNS)
     shot(window, "runs")

@@ -207,7 +207,7 @@ def test_partitioned_parquet_trains_xgboost_across_workers_and_exports(cluster, 
     assert steps == list(range(1, 41))
     assert summary["metrics"]["accuracy"] > 0.75
     record = Project.open(proj).run(summary["run_id"])
-    assert record.status == "completed" and record.result["distributed"]["parts"] == 4
+    assert record.status == "completed" and record.result.extra["distributed"]["parts"] == 4
     report = export_run(proj, summary["run_id"])
     assert report["parity"]["label_agreement"] == 1.0, report["parity"]
 

@@ -18,8 +18,8 @@ def test_regression_history_carries_r2_for_train_and_validation(tmp_path):
     job = TrainJob(project.root, RunSpec(dataset="r", algorithm="xgboost", target="y",
                                          params={"n_estimators": 20, "early_stopping_rounds": 5}))
     job.run(JobContext())
-    history = project.run(job.run_id).result["history"]
+    history = project.run(job.run_id).result.iterations
     last = history[-1]
-    assert {"r2", "rmse"} <= set(last["train"]) and {"r2", "rmse"} <= set(last["valid"])
-    assert history[0]["valid"]["r2"] < last["valid"]["r2"] <= 1.0  # it learns
-    assert last["train"]["r2"] > 0.9
+    assert {"r2", "rmse"} <= set(last.train) and {"r2", "rmse"} <= set(last.valid)
+    assert history[0].valid["r2"] < last.valid["r2"] <= 1.0  # it learns
+    assert last.train["r2"] > 0.9

@@ -37,3 +37,23 @@ def test_every_metric_a_run_reports_is_registered(task):
         scores = score_predictions(task, y, y + rng.normal(0, 0.1, 50), None, None)
     assert set(scores) - set(METRICS) == set()
     assert headline_metric(task) in scores
+
+
+@pytest.mark.parametrize(("names", "chosen"), [
+    ({"accuracy", "logloss"}, "logloss"), ({"mae", "rmse", "r2"}, "rmse"), ({"loss", "logloss"}, "logloss"),
+    ({"r2", "huber"}, "huber"), ({"accuracy", "r2"}, None), (set(), None),
+])
+def test_the_loss_that_stands_for_a_run_comes_from_the_registry(names, chosen):
+    from workbench.engine import preferred_loss
+
+    assert preferred_loss(names) == chosen
+
+
+def test_the_best_iteration_is_found_on_any_registered_loss():
+    from workbench.engine.training.job import best_iteration_step
+
+    # A regressor whose validation curve is MAE only used to get no best iteration.
+    history = [{"step": s, "train": {"mae": 1.0 / s}, "valid": {"mae": abs(s - 7) + 1.0}} for s in range(1, 12)]
+    assert best_iteration_step(history) == 7
+    both = [{"step": s, "train": {}, "valid": {"mae": float(s), "rmse": abs(s - 4) + 1.0}} for s in range(1, 9)]
+    assert best_iteration_step(both) == 4  # RMSE before MAE, as the live view's marker

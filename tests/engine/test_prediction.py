@@ -90,12 +90,12 @@ def test_confusion_cell_lists_its_test_rows(wine_run):
     root, run_id = wine_run
     table = held_out_predictions(root, run_id)
     result = Project.open(root).run(run_id).result
-    cm = result["evaluation"]["confusion_matrix"]
-    labels, counts = cm["labels"], cm["counts"]
+    cm = result.evaluation.confusion
+    labels, counts = cm.labels, cm.counts
     for i, true_label in enumerate(labels):
         for j, pred_label in enumerate(labels):
             assert len(cell_rows(table, "cultivar", true_label, pred_label)) == counts[i][j]
-    assert len(table) == result["rows"]["test"]
+    assert len(table) == result.test_rows
     assert {"row", "alcohol", "prediction"} <= set(table.columns)
 
 

@@ -51,7 +51,7 @@ def test_saved_threshold_changes_native_and_onnx_predictions(run):
     assert (after == expected).all() and (after != before).any()
     onnx_labels = OnnxPredictor(record.onnx_path).predict(frame)
     assert (onnx_labels == expected).all()
-    assert record.result["threshold"]["value"] == 0.9
+    assert record.result.threshold_value == 0.9
     # What `workbench serve` answers with, from the ONNX file or the run folder.
     from workbench.engine.serving.backends import NativeBackend, OnnxBackend
 

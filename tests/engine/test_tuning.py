@@ -274,3 +274,13 @@ def test_leaderboard_sorts_by_metric_in_its_direction(project):
     # search bests are on the board with their CV score
     tuned = leaderboard(project, metric="accuracy", task="classification")
     assert any(r["kind"] == "tune" and r["source"] == "cv" for r in tuned)
+
+
+def test_an_interval_range_without_bounds_is_one_clear_error():
+    from workbench.engine.tuning.space import ParamRange
+
+    # A search spec edited by hand (or from another tool) may lack a bound:
+    # it used to fail deep inside the search with "float() argument must be ... not 'NoneType'".
+    rng = ParamRange.from_dict({"name": "C", "kind": "float", "high": 10.0})
+    with pytest.raises(SpecError, match="'C' has no low and high bound"):
+        rng.grid_values()

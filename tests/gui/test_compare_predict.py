@@ -154,8 +154,8 @@ def test_confusion_cell_click_lists_its_test_rows(qtbot, window):
     results = window.results
     results.show_tab("confusion")
     qtbot.waitUntil(lambda: results.confusion.matrix.size == 4, timeout=10000)
-    counts = results.result["evaluation"]["confusion_matrix"]["counts"]
-    labels = results.result["evaluation"]["confusion_matrix"]["labels"]
+    counts = results.result.evaluation.confusion.counts
+    labels = results.result.evaluation.confusion.labels
     # Click the centre of cell (actual row 0, predicted column 1) as a person would.
     heat = results.confusion
     qtbot.waitUntil(lambda: heat.isVisible(), timeout=5000)

@@ -235,3 +235,20 @@ def test_a_regression_run_with_losses_only_says_why_the_metric_panel_is_empty(qt
     texts = [i.toPlainText() for i in view.metric_plot.getPlotItem().items if hasattr(i, "toPlainText")]
     assert any("only losses" in t for t in texts)
     assert view.loss_plot.getPlotItem().getAxis("left").labelText == "mae, rmse"
+
+
+def test_the_live_best_marker_follows_the_same_loss_as_the_recorded_best_iteration(qtbot):
+    class TwoLosses:
+        title = "Train xgboost regression"
+
+        def run(self, ctx):
+            for step in range(1, 20):  # RMSE is lowest at step 12, MAE at step 5
+                ctx.iteration(step, {"rmse": 1.0, "mae": 1.0}, {"rmse": abs(step - 12) + 1.0, "mae": abs(step - 5) + 1.0})
+            return {"status": "completed"}
+
+    jobs, view = make_view(qtbot)
+    job_id = jobs.submit_job(TwoLosses(), kind="train")
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=10000)
+    # The registry's loss (RMSE before MAE), as training's best_iteration_step picks it; the
+    # marker used to take the first loss by name (MAE).
+    assert view.best_step() == 12

@@ -197,9 +197,11 @@ def test_a_cancelled_runs_metrics_are_not_called_test_scores(qtbot, results):
     import time
     from types import SimpleNamespace
 
+    from workbench.engine import RunResult
+
+    result = RunResult.from_dict({"status": "cancelled", "metrics": {"rmse": 512.0}, "task": "regression"})
     record = SimpleNamespace(run_id="r1", label="r1", algorithm="xgboost", dataset="diamonds",
-                             created=time.time(), status="cancelled", has_model=False, metrics={},
-                             result={"status": "cancelled", "metrics": {"rmse": 512.0}, "task": "regression"},
+                             created=time.time(), status="cancelled", has_model=False, metrics={}, result=result,
                              spec=SimpleNamespace(to_json=lambda: "{}"), events=lambda: [])
     show(qtbot, results, record)
     header = results.metrics_model.horizontalHeaderItem(1).text()

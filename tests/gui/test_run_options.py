@@ -8,6 +8,7 @@ import pytest
 
 from workbench.gui import settings as ui_settings
 from workbench.gui.jobs import COMPUTE_LANE, FunctionJob, JobsModel, JobState
+from workbench.gui.executor_setting import ExecutorSetting
 from workbench.gui.main_window import TAB_MODEL, MainWindow
 
 from .conftest import wait_idle
@@ -57,7 +58,7 @@ def four_cores(monkeypatch):
 
     monkeypatch.setattr(threads, "cpu_count", lambda: 4)
     monkeypatch.setattr(engine, "cpu_count", lambda: 4)  # what the front ends import
-    monkeypatch.setattr(MainWindow, "_process_executor_class", staticmethod(lambda: FakeExecutor))
+    monkeypatch.setattr(ExecutorSetting, "process_executor_class", staticmethod(lambda: FakeExecutor))
     FakeExecutor.made = []
     ui_settings.set_executor_kind("process")
 
@@ -79,7 +80,7 @@ def test_jobs_at_once_is_applied_to_the_executor_and_persists(qtbot, four_cores)
 
     jobs_menu_action(window, 4).trigger()
     latest = FakeExecutor.made[-1]
-    assert first.closed and latest is window._executor
+    assert first.closed and latest is window.executor_setting.executor
     assert (latest.max_concurrent, latest.threads_per_job) == (4, 1)
     assert window.jobs.lane_limit(COMPUTE_LANE) == 4
     window.shutdown()

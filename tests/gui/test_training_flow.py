@@ -72,7 +72,7 @@ def test_train_with_live_curves_then_results(qtbot, window):
         assert results.is_tab_visible(key), key
         results.show_tab(key)
     assert not results.is_tab_visible("regression")
-    assert results.confusion.matrix.sum() == record.result["rows"]["test"]
+    assert results.confusion.matrix.sum() == record.result.test_rows
     results.show_norm.setChecked(True)
     assert abs(results.confusion.matrix.sum(axis=1) - 1).max() < 1e-6
     assert '"gradient_boosting"' in results.spec_text.toPlainText()
@@ -164,7 +164,7 @@ def test_tune_tab_runs_a_search_and_copies_the_best_params(qtbot, window):
     form = setup_model(qtbot, window, "logistic_regression")
     settings = window.tuning_setup.settings()
     settings.update(strategy="random", n_trials=3, cv=0)
-    job_id = window.start_tuning(settings)
+    job_id = window.tuning_tab.start(settings)
     assert job_id is not None
     qtbot.waitUntil(lambda: window.jobs.entry(job_id).state.finished, timeout=60000)
     assert window.jobs.entry(job_id).state == JobState.COMPLETED, window.jobs.entry(job_id).error

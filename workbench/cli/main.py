@@ -219,7 +219,7 @@ def cmd_show(args) -> int:
     damage = record.damage
     if damage:  # one line saying which file is wrong, not a traceback
         raise ProjectError(f"Run {record.run_id} is damaged: {damage}")
-    result = record.run_result or RunResult()  # None while running or interrupted
+    result = record.result or RunResult()  # None while running or interrupted
     data = {
         "run_id": record.run_id,
         "label": record.label,
@@ -232,13 +232,13 @@ def cmd_show(args) -> int:
         "device": result.device,
         "timings": result.timings or None,
         "message": result.message or None,
-        "evaluation": result.evaluation or None,
+        "evaluation": result.evaluation.to_dict() or None,
         "onnx": result.onnx,
         "resources": record.resource_summary(),
         "versions": result.versions or None,
         "baseline": result.baseline,
         "baseline_cv": result.baseline_cv,
-        "threshold": (result.threshold or {}).get("value"),
+        "threshold": result.threshold_value,
     }
     if result.baseline and result.task in ("classification", "regression"):
         from workbench.engine import beats_baseline
@@ -264,26 +264,25 @@ def cmd_show(args) -> int:
         print(("  " if data["beats_baseline"] else "warning: ") + data["baseline_note"])
     if data.get("threshold") is not None:
         print(f"Decision threshold: P(positive) >= {data['threshold']}")
-    if data.get("cv"):
+    if result.cv_scores:
         print("Cross-validation:")
-        for k, v in data["cv"].items():
-            if isinstance(v, dict) and v.get("mean") is not None:
-                print(f"  {k:<20} {v['mean']:.4f} ± {v.get('std') or 0:.4f}")
+        for k, score in result.cv_scores.items():
+            if score.mean is not None:
+                print(f"  {k:<20} {score.mean:.4f} ± {score.std or 0:.4f}")
     if data.get("best_iteration"):
         print(f"Best iteration: {data['best_iteration']}")
     if data.get("resources"):
         r = data["resources"]
         print(f"Resources: peak memory {r['peak_rss_mb']:.0f} MB, mean CPU {r['mean_cpu_percent']:.0f}%")
-    ev = data.get("evaluation") or {}
-    cm = ev.get("confusion_matrix")
-    if isinstance(cm, dict) and cm.get("counts"):
-        labels = [str(x) for x in cm.get("labels", [])]
+    cm = result.evaluation.confusion
+    if cm is not None:
+        labels = [str(x) for x in cm.labels]
         print("Confusion matrix (rows: true, columns: predicted):")
-        print(format_table([[labels[i]] + [str(c) for c in row] for i, row in enumerate(cm["counts"])], [""] + labels))
-    imp = ev.get("importances")
-    if isinstance(imp, dict) and imp.get("values"):
-        print(f"Top features ({imp.get('method')}):")
-        for name, value in list(imp["values"].items())[:10]:
+        print(format_table([[labels[i]] + [str(c) for c in row] for i, row in enumerate(cm.counts)], [""] + labels))
+    imp = result.evaluation.importances
+    if imp is not None:
+        print(f"Top features ({imp.method or 'importance'}):")
+        for name, value in list(imp.values.items())[:10]:
             print(f"  {name:<24} {value:.4f}")
     if data.get("onnx"):
         o = data["onnx"]

@@ -71,7 +71,7 @@ _EXPORTS: dict[str, str] = {
     "guess_target": "project.form_state",
     "finalize_run": "project.runs",
     "RunFolder": "project.run_folder",
-    "RunResult": "project.run_folder",
+    "RunResult": "project.run_result",
     # jobs
     "TrainJob": "training.job",
     "infer_task": "training.problem",
@@ -163,6 +163,8 @@ _EXPORTS: dict[str, str] = {
     "is_loss": "metrics",
     "metric_display_name": "metrics",
     "headline_metric": "metrics",
+    "HEADLINE": "metrics",
+    "preferred_loss": "metrics",
     "atomic_write_text": "fsutil",
     "resolve_device": "training.device",
     "cuda_available": "training.device",

@@ -10,6 +10,7 @@ losses".  Nothing here imports scikit-learn (front ends import it at once).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,10 +60,11 @@ _TABLE: list[Metric] = [
     # clustering
     *_scores(("silhouette", "Silhouette"), ("calinski_harabasz", "Calinski-Harabasz")),
     *_losses(("davies_bouldin", "Davies-Bouldin"), ("inertia", "Inertia")),
-    # names the live curves carry (our fitters, XGBoost, LightGBM, CatBoost)
+    # names the live curves carry (our fitters, XGBoost, LightGBM, CatBoost); the
+    # log losses before a fitter's own "loss" (see preferred_loss)
     *_losses(
-        ("loss", "Loss"), ("logloss", "Log loss"), ("mlogloss", "Log loss"), ("multi_logloss", "Log loss"),
-        ("binary_logloss", "Log loss"), ("error", "Error rate"), ("merror", "Error rate"),
+        ("logloss", "Log loss"), ("mlogloss", "Log loss"), ("multi_logloss", "Log loss"),
+        ("binary_logloss", "Log loss"), ("loss", "Loss"), ("error", "Error rate"), ("merror", "Error rate"),
         ("multi_error", "Error rate"), ("huber", "Huber loss"), ("deviance", "Deviance"), ("mphe", "Pseudo-Huber"),
         ("l1", "MAE"), ("l2", "MSE"),
         ("poisson-nloglik", "Poisson neg. log-likelihood"), ("gamma-nloglik", "Gamma neg. log-likelihood"),
@@ -113,6 +115,22 @@ def is_loss(name: str) -> bool:
 def metric_display_name(name: str) -> str:
     """What a person reads for ``name`` (``log_loss`` -> ``Log loss``)."""
     return metric(name).display
+
+
+# The table's order ranks the losses when one curve must stand for a run.
+_ORDER = {m.name: i for i, m in enumerate(_TABLE)}
+
+
+def preferred_loss(names: Iterable[str]) -> str | None:
+    """The loss among a run's per-iteration curve ``names`` that stands for the run.
+
+    The first in this table's order (log loss, RMSE, MSE, ... then the
+    library curve names), a loss the table does not know after those; None
+    when no name is a loss.  The best iteration is where it is lowest, and
+    the runs' side-by-side plot draws it.
+    """
+    losses = sorted(n for n in names if is_loss(n))
+    return min(losses, key=lambda n: _ORDER.get(base_name(n), len(_ORDER))) if losses else None
 
 
 def headline_metric(task: str) -> str:

@@ -26,21 +26,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.computed_panel import ComputedWhenShown
 from workbench.gui.explain_view import project_root_of
 from workbench.gui.icons import icon
 from workbench.gui.plots import SERIES_COLORS, add_legend, make_plot, reset_ticks
 
 
-class CalibrationPanel(QWidget):
+class CalibrationPanel(ComputedWhenShown, QWidget):
     """Reliability diagram and threshold curves of one binary classification run."""
+
+    job_kind = "diagnose"
 
     def __init__(self, jobs: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.jobs = jobs
-        self.record: Any = None
-        self.data: dict[str, Any] | None = None
-        self._asked_for: str | None = None
-        self._job_id: int | None = None
+        self.init_computed(jobs)
 
         self.summary = QLabel("Select a binary classification run")
         self.summary.setWordWrap(True)
@@ -90,9 +89,9 @@ class CalibrationPanel(QWidget):
         layout.addWidget(split, 1)
 
     @staticmethod
-    def applies_to(result: dict[str, Any]) -> bool:
-        return (result.get("status") == "completed" and result.get("task") == "classification"
-                and len(result.get("classes") or []) == 2)
+    def applies_to(result: Any) -> bool:
+        """Whether a run (its ``RunResult``) has a calibration to show: a completed binary classifier."""
+        return result.status == "completed" and result.is_binary_classifier
 
     def show_run(self, record: Any) -> None:
         self.record = record
@@ -102,44 +101,19 @@ class CalibrationPanel(QWidget):
             # Not empty_message: hiding the ticks leaves the axes too narrow for them later.
             plot.getPlotItem().clear()
         self.summary.setText("Computed when this tab is shown (a job you can cancel).")
-        if self.isVisible():
-            self.start()
+        self.start_if_visible()
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt)
-        super().showEvent(event)
-        if self.record is not None and self.data is None and self._asked_for != self.record.run_id:
-            self.start()
-
-    def start(self) -> int | None:
+    def make_job(self) -> Any:
         from workbench.engine import BinaryDiagnosticsJob
 
-        if self.record is None:
-            return None
-        self._asked_for = self.record.run_id
-        self._cancel_previous()
-        job = BinaryDiagnosticsJob(project_root_of(self.record), self.record.run_id,
-                                   cost_fp=self.cost_fp.value() or None, cost_fn=self.cost_fn.value() or None)
+        return BinaryDiagnosticsJob(project_root_of(self.record), self.record.run_id,
+                                    cost_fp=self.cost_fp.value() or None, cost_fn=self.cost_fn.value() or None)
+
+    def job_started(self) -> None:
         self.summary.setText("Computing calibration and threshold curves…")
-        run_id = self.record.run_id
-        self._job_id = self.jobs.submit_job(job, kind="diagnose", on_done=lambda e: self._done(e, run_id))
-        return self._job_id
 
-    def _cancel_previous(self) -> None:
-        """Clicking through runs must not queue an explanation per run passed."""
-        if self._job_id is not None:
-            try:
-                if not self.jobs.entry(self._job_id).state.finished:
-                    self.jobs.cancel(self._job_id)
-            except (KeyError, IndexError, ValueError):
-                pass
-
-    def _done(self, entry: Any, run_id: str) -> None:
-        if self.record is None or self.record.run_id != run_id:
-            return
-        if entry.result is not None and not entry.error:
-            self.show_data(entry.result)
-        else:
-            self.summary.setText(f"Calibration {entry.state}: {entry.error or 'no result'}")
+    def show_failure(self, text: str) -> None:
+        self.summary.setText(f"Calibration {text}")
 
     def show_data(self, data: dict[str, Any]) -> None:
         self.data = data

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.gui.computed_panel import ComputedWhenShown
 from workbench.gui.icons import icon
 from workbench.gui.plots import SERIES_COLORS, bar_chart, empty_message, make_plot, reset_ticks
 
@@ -93,16 +94,14 @@ def draw_dependence(plot: pg.PlotWidget, name: str, curve: dict[str, Any]) -> No
     item.enableAutoRange()
 
 
-class ExplainPanel(QWidget):
+class ExplainPanel(ComputedWhenShown, QWidget):
     """Contributions and partial dependence of one run (see module doc)."""
+
+    job_kind = "explain"
 
     def __init__(self, jobs: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.jobs = jobs
-        self.record: Any = None
-        self.data: dict[str, Any] | None = None
-        self._job_id: int | None = None
-        self._asked_for: str | None = None
+        self.init_computed(jobs)
 
         self.method_label = QLabel("Select a run")
         self.method_label.setWordWrap(True)
@@ -139,8 +138,9 @@ class ExplainPanel(QWidget):
 
     # -- the run -----------------------------------------------------------------------
     @staticmethod
-    def applies_to(result: dict[str, Any]) -> bool:
-        return result.get("status") == "completed" and result.get("task") in ("classification", "regression")
+    def applies_to(result: Any) -> bool:
+        """Whether a run (its ``RunResult``) has predictions to explain."""
+        return result.status == "completed" and result.task in ("classification", "regression")
 
     def show_run(self, record: Any) -> None:
         from workbench.engine import read_cached_explanation
@@ -149,50 +149,27 @@ class ExplainPanel(QWidget):
         self.data = None
         cached = read_cached_explanation(record.folder) if record is not None else None
         if cached is not None:
-            self._show(cached)
+            self.show_data(cached)
         else:
             self._clear("No explanation yet: it is computed when this tab is shown (a job you can cancel).")
-            if self.isVisible():
-                self.start()
+            self.start_if_visible()
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt)
-        super().showEvent(event)
-        if self.record is not None and self.data is None and self._asked_for != self.record.run_id:
-            self.start()
-
-    def start(self) -> int | None:
-        """Queue the explain job of the shown run; returns the job id."""
+    def make_job(self) -> Any:
         from workbench.engine import ExplainJob
 
-        if self.record is None:
-            return None
-        self._asked_for = self.record.run_id
-        self._cancel_previous()
-        job = ExplainJob(project_root_of(self.record), self.record.run_id, rows=EXPLAIN_ROWS,
-                         use_cache=self.data is None)
+        # "Explain again" on a shown explanation recomputes instead of reading the cache.
+        return ExplainJob(project_root_of(self.record), self.record.run_id, rows=EXPLAIN_ROWS,
+                          use_cache=self.data is None)
+
+    def job_started(self) -> None:
         self.method_label.setText("Explaining… (Jobs panel: progress and Cancel)")
         self.explain_button.setEnabled(False)
-        run_id = self.record.run_id
-        self._job_id = self.jobs.submit_job(job, kind="explain", on_done=lambda e: self._done(e, run_id))
-        return self._job_id
 
-    def _cancel_previous(self) -> None:
-        """Clicking through runs must not queue an explanation per run passed."""
-        if self._job_id is not None:
-            try:
-                if not self.jobs.entry(self._job_id).state.finished:
-                    self.jobs.cancel(self._job_id)
-            except (KeyError, IndexError, ValueError):
-                pass
-
-    def _done(self, entry: Any, run_id: str) -> None:
+    def job_finished(self) -> None:
         self.explain_button.setEnabled(True)
-        if self.record is None or self.record.run_id != run_id:
-            return  # the user moved on to another run
-        if entry.result is not None and not entry.error:
-            self._show(entry.result)
-        else:
-            self.method_label.setText(f"Explanation {entry.state}: {entry.error or 'no result'}")
+
+    def show_failure(self, text: str) -> None:
+        self.method_label.setText(f"Explanation {text}")
 
     # -- drawing -----------------------------------------------------------------------
     def _clear(self, message: str) -> None:
@@ -205,7 +182,7 @@ class ExplainPanel(QWidget):
             # Not empty_message: hiding the ticks leaves the axes too narrow for them later.
             plot.getPlotItem().clear()
 
-    def _show(self, data: dict[str, Any]) -> None:
+    def show_data(self, data: dict[str, Any]) -> None:
         self.data = data
         sample = data.get("sample") or {}
         bits = [f"Method: {data['method_text']}", f"output explained: {data['output']}",

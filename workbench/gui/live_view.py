@@ -45,7 +45,7 @@ from workbench.gui.icons import icon, state_icon
 from workbench.gui.jobs import JobsModel, JobState, format_elapsed
 from workbench.gui.plots import SERIES_COLORS, add_legend, make_plot, reset_ticks, show_message
 
-from workbench.engine import is_loss  # the metric registry decides what goes on the loss plot
+from workbench.engine import is_loss, preferred_loss  # the metric registry: the loss plot, the best step
 
 
 class SeriesBuffer:
@@ -582,13 +582,19 @@ class LiveTrainingView(QWidget):
                 self._set_range("ry", self.resource_plot, new)
 
     def best_step(self) -> int | None:
-        """Step of the lowest validation loss seen so far."""
-        for (plot, split, _metric), buf in sorted(self.buffers.items()):
+        """Step of the lowest validation loss seen so far (the registry's preferred loss,
+        as the run's recorded best iteration is)."""
+        seen = {}
+        for (plot, split, metric), buf in self.buffers.items():
             if plot == "loss" and split == "valid" and buf.n:
                 x, y = buf.view()
                 if np.isfinite(y).any():
-                    return int(x[int(np.nanargmin(y))])
-        return None
+                    seen[metric] = (x, y)
+        name = preferred_loss(seen)
+        if name is None:
+            return None
+        x, y = seen[name]
+        return int(x[int(np.nanargmin(y))])
 
     def _show_best(self, plot_name: str) -> None:
         """Put one panel's "best" marker at the best step (the recorded one once the run ended)."""
@@ -609,24 +615,24 @@ class LiveTrainingView(QWidget):
         return sum(len(c.xData) for c in self.curves.values() if c.xData is not None)
 
     # -- a finished run ------------------------------------------------------------------
-    def show_history(self, title: str, history: list[dict[str, Any]], best: int | None = None) -> None:
-        """Draw a recorded run's per-iteration history (not following any job)."""
+    def show_history(self, title: str, history: list[Any], best: int | None = None) -> None:
+        """Draw a recorded run's per-iteration history (``RunResult.iterations``; not following any job)."""
         self.reset(title)
-        for h in history:
-            self.add_iteration(h.get("step", 0), h.get("train") or {}, h.get("valid") or {})
+        for it in history:
+            self.add_iteration(it.step, it.train, it.valid)
         self._best = best
         if not history:
             self._no_curves()
         if self.isVisible():
             self.refresh()  # a run the person picked: drawn in this turn
 
-    def show_record(self, title: str, result: dict[str, Any]) -> None:
-        """Replay a finished run (its history, best marker and the right empty message)."""
-        history = result.get("history") or []
+    def show_record(self, title: str, result: Any) -> None:
+        """Replay a finished run from its ``RunResult`` (history, best marker and the right empty message)."""
+        history = result.iterations
         if history:
-            self.show_history(title, history, result.get("best_iteration"))
+            self.show_history(title, history, result.best_iteration)
         else:
             self.reset(title)
-            self._no_curves(str(result.get("status") or "completed"), _algorithm_iterative(result.get("algorithm")))
+            self._no_curves(result.status, _algorithm_iterative(result.algorithm))
             if self.isVisible():
                 self.refresh()

@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QFileDialog,
     QInputDialog,
@@ -21,15 +20,14 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTabWidget,
-    QToolBar,
 )
 
 from workbench.gui import settings as ui_settings
 from workbench.gui.cluster_dialog import ClusterChoice
+from workbench.gui.executor_setting import ExecutorSetting
 from workbench.gui.export_dialog import ExportDialog
-from workbench.gui.help_menu import add_help_menu
 from workbench.gui.icons import app_icon, icon
-from workbench.gui.jobs import COMPUTE_LANE, JobsModel, JobState, process_runner_factory
+from workbench.gui.jobs import JobsModel, JobState
 from workbench.gui.jobs_panel import JobsPanel
 from workbench.gui.lifecycle import LifecycleActions
 from workbench.gui.project_model import ProjectModel, display_label
@@ -38,6 +36,8 @@ from workbench.gui.run_actions import RunActions
 from workbench.gui.session import Session
 from workbench.gui.start_page import StartPage
 from workbench.gui.widgets import scrolling
+from workbench.gui.window_menus import build_menus
+from workbench.gui.window_state import fit_to_screen, restore_window_state, save_window_state
 
 TAB_DATA, TAB_MODEL, TAB_TRAINING, TAB_RESULTS, TAB_RUNS = range(5)
 # The workspace is built after the window's first paint; a window that is
@@ -51,15 +51,16 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Training Workbench")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
-        self._executor: Any = None
-        self.cluster = ClusterChoice(
-            self, fallback_kind=lambda: "process" if self.process_action.isChecked() else "thread"
-        )
-        self.cluster.changed.connect(self._apply_executor_setting)
-        self.cluster.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
 
         # -- models ------------------------------------------------------------------
         self.jobs = JobsModel(self)
+        self.cluster = ClusterChoice(
+            self, fallback_kind=lambda: "process" if self.process_action.isChecked() else "thread"
+        )
+        self.executor_setting = ExecutorSetting(self.jobs, self.cluster, self)
+        self.cluster.changed.connect(self.executor_setting.apply)
+        self.cluster.message.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.executor_setting.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.project = ProjectModel(self)
         self.session = Session(self.project, self.jobs, self)
         self.run_actions = RunActions(self.session, self)
@@ -87,8 +88,8 @@ class MainWindow(QMainWindow):
         self.tree_dock.setMinimumWidth(200)
         self.resizeDocks([self.tree_dock], [240], Qt.Orientation.Horizontal)
         self.resizeDocks([self.jobs_dock], [150], Qt.Orientation.Vertical)
-        self._restore_state()
-        self.fit_to_screen()
+        restore_window_state(self)
+        fit_to_screen(self)
         self._update_actions()
         # Shown first, then built: a zero-delay timer alone fires BEFORE the
         # first paint (measured: the window appeared only after the ~1 s
@@ -118,7 +119,7 @@ class MainWindow(QMainWindow):
         else:
             self.ensure_workspace()
         self.cluster.restore()
-        self._apply_executor_setting()
+        self.executor_setting.apply()
 
     def ensure_workspace(self) -> None:
         """Build the central tabs (data, model, training, results, runs) once."""
@@ -205,37 +206,8 @@ class MainWindow(QMainWindow):
         self.process_action = QAction("Train in a separate &process", self, checkable=True)
         self.process_action.setToolTip("A hung or crashing fit can then be stopped without harming the app")
         self.process_action.setChecked(ui_settings.executor_kind() == "process")
-        self.process_action.toggled.connect(self._executor_toggled)
-
-        menu = self.menuBar().addMenu("&File")
-        menu.addActions([self.new_action, self.open_action])
-        self.recent_menu = menu.addMenu(icon("folder"), "Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        menu.addAction(self.close_action)
-        menu.addSeparator()
-        menu.addAction(self.quit_action)
-        menu = self.menuBar().addMenu("&Data")
-        menu.addAction(self.add_action)
-        menu = self.menuBar().addMenu("&Run")
-        menu.addActions([self.train_action, self.cancel_action, self.export_action, self.report_action])
-        menu.addSeparator()
-        menu.addAction(self.process_action)
-        menu.addAction(self.cluster.action)
-        self.jobs_at_once_menu = self._jobs_at_once_menu(menu)
-        menu = self.menuBar().addMenu("&View")
-        menu.addAction(self.tree_dock.toggleViewAction())
-        menu.addAction(self.jobs_dock.toggleViewAction())
-        self.theme_menu = self._theme_menu(menu)
-        add_help_menu(self)
-
-        toolbar = QToolBar("Main")
-        toolbar.setObjectName("toolbar-main")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        toolbar.setMovable(False)
-        toolbar.addActions([self.new_action, self.open_action])
-        toolbar.addSeparator()
-        toolbar.addActions([self.add_action, self.train_action, self.cancel_action, self.export_action])
-        self.addToolBar(toolbar)
+        self.process_action.toggled.connect(self.executor_setting.process_toggled)
+        build_menus(self)
         # Esc cancels only where jobs are what the person looks at (the Jobs
         # panel here, the Training view once built); in a form field it keeps
         # Qt's meaning (close a popup, revert an edit) and never touches a job.
@@ -272,29 +244,21 @@ class MainWindow(QMainWindow):
         self.jobs.jobFinished.connect(self._job_finished)
         self.jobs.idleChanged.connect(lambda _idle: self._update_actions())
         # A new "Jobs at once" waits for the running fits (their workers keep their thread caps).
-        self.jobs.idleChanged.connect(lambda idle: idle and self._executor is not None
-                                      and self._apply_executor_setting())
+        self.jobs.idleChanged.connect(lambda idle: idle and self.executor_setting.executor is not None
+                                      and self.executor_setting.apply())
         self.project.projectChanged.connect(self._update_actions)
         self.tree.tree.currentItemChanged.connect(lambda *_: self._update_actions())
 
-    # -- hyperparameter search (views written by the tuning helper) ------------------
+    # -- hyperparameter search ---------------------------------------------------------
     def _add_tuning_tab(self, tabs: QTabWidget) -> None:
-        from workbench.gui.tuning_view import TuningSetupWidget, TuningView
+        from workbench.gui.tuning_tab import TuningTab
 
-        self.tuning_setup = TuningSetupWidget()
-        self.tuning_view = TuningView()
-        self._tune_job: int | None = None
-        tab = QSplitter(Qt.Orientation.Horizontal)
-        tab.addWidget(self.tuning_setup)
-        tab.addWidget(self.tuning_view)
-        tab.setSizes([420, 700])
-        tabs.addTab(tab, icon("settings"), "Tune")
-        self.session.algorithmChanged.connect(self._tuning_algorithm)
-        self.session.taskChanged.connect(lambda _t: self._tuning_algorithm(self.session.algorithm))
-        self.tuning_setup.start_requested.connect(self.start_tuning)
+        self.tuning_tab = TuningTab(self.session, self.jobs, self.project)
+        self.tuning_setup, self.tuning_view = self.tuning_tab.setup, self.tuning_tab.view
+        tabs.addTab(self.tuning_tab, icon("settings"), "Tune")
+        self.tuning_tab.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.tuning_tab.finished.connect(self.project.runs_updated)
         self.tuning_view.train_best_requested.connect(self._train_best)
-        self.jobs.jobEvent.connect(self._tuning_event)
-        self._tuning_algorithm(self.session.algorithm)
 
     def _add_compare_and_predict_tabs(self, tabs: QTabWidget) -> None:
         from workbench.gui.compare_view import CompareView
@@ -332,45 +296,9 @@ class MainWindow(QMainWindow):
 
     def _tune_from_run(self, algorithm: str, run_id: str) -> None:
         """"Tune this": a search of the row's algorithm, starting from its run's settings."""
-        params = (self.project.run(run_id).result or {}).get("params") or {}
-        self.session.set_algorithm(algorithm, params)
-        self.tabs.setCurrentIndex(self.tabs.indexOf(self.tuning_view.parentWidget()))
-        self.tuning_setup.request_start()  # its own checks; emits start_requested
-
-    def _tuning_algorithm(self, key: str) -> None:
-        from workbench.engine import WorkbenchError, get_algorithm
-
-        task = self.session.resolved_task()
-        self.tuning_setup.setEnabled(bool(key) and task != "clustering")
-        if key and task != "clustering":  # searches need a score to optimise
-            try:
-                self.tuning_setup.set_algorithm(get_algorithm(key), task)
-            except WorkbenchError as exc:
-                self.statusBar().showMessage(str(exc), 10000)
-
-    def start_tuning(self, settings: dict) -> int | None:
-        """Search the Model tab's algorithm with ``settings`` (TuneJob keywords)."""
-        from workbench.engine import TuneJob, WorkbenchError
-
-        try:
-            spec = self.session.build_spec()
-            job = TuneJob(str(self.project.root), spec, **settings)
-        except WorkbenchError as exc:
-            QMessageBox.warning(self, "Tune", str(exc))
-            return None
-        self.tuning_view.clear()
-        self._tune_job = self.jobs.submit_job(job, kind="tune", title=getattr(job, "title", "Tune"),
-                                          on_done=self._tuning_done)
-        return self._tune_job
-
-    def _tuning_event(self, job_id: int, event) -> None:
-        if job_id == getattr(self, "_tune_job", None):
-            self.tuning_view.add_event(event)
-
-    def _tuning_done(self, entry) -> None:
-        if entry.state == JobState.COMPLETED and isinstance(entry.result, dict):
-            self.tuning_view.set_result(entry.result)
-        self.project.runs_updated()
+        result = self.project.run(run_id).result
+        self.tabs.setCurrentWidget(self.tuning_tab)
+        self.tuning_tab.tune_from(algorithm, result.params if result else {})
 
     def _train_best(self, params: dict) -> None:
         if self.model_form.param_form is not None:
@@ -405,27 +333,19 @@ class MainWindow(QMainWindow):
         self.results.show_run(record)
         if self.jobs.current("train") is None:
             # Nothing is training: let the Training tab replay this run's curves.
-            self.live_view.show_record(display_label(record), record.result or {})
+            from workbench.engine import RunResult
+
+            # A run without result.json (interrupted, running) replays as what it is.
+            result = record.result or RunResult(status=record.status, algorithm=record.algorithm)
+            self.live_view.show_record(display_label(record), result)
         if self.tabs.currentIndex() != TAB_RUNS:
             self.tabs.setCurrentIndex(TAB_RESULTS)
         self._update_actions()
 
     def show_tune(self, tune_id: str) -> None:
         """Show a finished search in the Tune tab (a search running now keeps the tab)."""
-        from workbench.engine import WorkbenchError, load_tune
-
-        self.tabs.setCurrentIndex(self.tabs.indexOf(self.tuning_view.parentWidget()))
-        if self.jobs.current("tune") is not None:
-            self.statusBar().showMessage("A search is running; its trials stay on the Tune tab.", 10000)
-            return
-        try:
-            result = load_tune(self.project.project, tune_id).result
-        except WorkbenchError as exc:
-            self.statusBar().showMessage(str(exc), 10000)
-            return
-        self.tuning_view.clear()
-        if result:
-            self.tuning_view.set_result(result)
+        self.tabs.setCurrentWidget(self.tuning_tab)
+        self.tuning_tab.show_search(tune_id)
 
     def _train(self) -> None:
         self.ensure_workspace()
@@ -527,13 +447,6 @@ class MainWindow(QMainWindow):
             self.results.clear()
         self._update_actions()
 
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in ui_settings.recent_projects():
-            self.recent_menu.addAction(icon("folder"), path, lambda p=path: self.open_project(p))
-        if self.recent_menu.isEmpty():
-            self.recent_menu.addAction("(none)").setEnabled(False)
-
     # -- explanations, calibration and the report (issue 15) ------------------------------------
     def _add_explain_tabs(self) -> None:
         from workbench.gui.calibration_view import CalibrationPanel
@@ -582,93 +495,9 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
-    # -- executor setting -----------------------------------------------------------------------------
-    @staticmethod
-    def _process_executor_class() -> Any:
-        from workbench.engine import ProcessExecutor
-
-        return ProcessExecutor
-
-    def _executor_toggled(self, on: bool) -> None:
-        self.cluster.deactivate()
-        ui_settings.set_executor_kind("process" if on else "thread")
-        self._apply_executor_setting()
-
-    def _jobs_at_once_menu(self, parent) -> Any:
-        from PySide6.QtGui import QActionGroup
-
-        from workbench.engine import cpu_count
-
-        menu = parent.addMenu("&Jobs at once")
-        menu.setToolTipsVisible(True)
-        group = QActionGroup(menu)
-        current = ui_settings.jobs_at_once()
-        group.triggered.connect(lambda action: self._jobs_at_once_chosen(int(action.data())))
-        for n in range(1, cpu_count() + 1):
-            action = menu.addAction(str(n))
-            action.setData(n)
-            action.setCheckable(True)
-            action.setChecked(n == current)
-            action.setToolTip(f"Train up to {n} model(s) at once, each on {max(1, cpu_count() // n)} core(s)")
-            group.addAction(action)
-        return menu
-
-    def _jobs_at_once_chosen(self, n: int) -> None:
-        ui_settings.set_jobs_at_once(n)
-        if any(e.kind == "train" for e in self.jobs.active()):
-            self.statusBar().showMessage(f"{n} job(s) at once from the next training on.", 10000)
-        else:
-            self._apply_executor_setting()
-
-    def _apply_executor_setting(self) -> None:
-        from workbench.engine import default_threads_per_job
-
-        if ui_settings.executor_kind() == "dask" and self.cluster.executor is not None:
-            self.jobs.set_runner_factory(process_runner_factory(self.cluster.executor), kinds=("train",))
-            self.jobs.set_lane_limit(COMPUTE_LANE, self.cluster.lanes)
-            return
-        cls = self._process_executor_class()
-        # "dask" before its cluster is connected (or when it is gone) trains here, in a process.
-        if cls is not None and ui_settings.executor_kind() in ("process", "dask"):
-            n = ui_settings.jobs_at_once()
-            training = any(e.kind == "train" for e in self.jobs.active())
-            if self._executor is not None and self._executor.max_concurrent != n and not training:
-                self._executor.shutdown(wait=False)  # idle: its workers exit in the background
-                self._executor = None
-            if self._executor is None:
-                self._executor = cls(max_concurrent=n, threads_per_job=default_threads_per_job(n))
-            self.jobs.set_runner_factory(process_runner_factory(self._executor), kinds=("train", "compare"))
-            self.jobs.set_lane_limit(COMPUTE_LANE, self._executor.max_concurrent)
-        else:
-            self.jobs.set_runner_factory(None, kinds=("train", "compare"))
-            # Thread caps are process-wide, so fits in this process run one at a time.
-            self.jobs.set_lane_limit(COMPUTE_LANE, 1)
-
     # -- window ------------------------------------------------------------------------------------------
-    def _restore_state(self) -> None:
-        s = ui_settings.settings()
-        geometry = s.value("window/geometry")
-        state = s.value("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-
     def fit_to_screen(self) -> None:
-        """Never larger than the screen's free area (xvfb's 1280 px cut the right edge off)."""
-        screen = self.screen() or QApplication.primaryScreen()
-        if screen is None:
-            return
-        free = screen.availableGeometry()
-        frame_extra = self.frameGeometry().size() - self.geometry().size()
-        width = min(self.width(), free.width() - frame_extra.width())
-        height = min(self.height(), free.height() - frame_extra.height())
-        if (width, height) != (self.width(), self.height()):
-            self.resize(width, height)
-        x = min(max(self.x(), free.left()), free.right() - width)
-        y = min(max(self.y(), free.top()), free.bottom() - height)
-        if (x, y) != (self.x(), self.y()):
-            self.move(x, y)
+        fit_to_screen(self)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         running = [e for e in self.jobs.active() if e.kind == "train"]
@@ -677,9 +506,7 @@ class MainWindow(QMainWindow):
         ) != QMessageBox.StandardButton.Yes:
             event.ignore()
             return
-        s = ui_settings.settings()
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
+        save_window_state(self)
         self.shutdown()
         super().closeEvent(event)
 
@@ -688,12 +515,7 @@ class MainWindow(QMainWindow):
         self._closing = True  # a start-up still pending must not start an executor now
         self.jobs.shutdown(timeout_s=15.0)
         self.cluster.shutdown()
-        if self._executor is not None:
-            try:
-                self._executor.shutdown(wait=True, cancel_jobs=True)
-            except Exception:  # noqa: BLE001
-                pass
-            self._executor = None
+        self.executor_setting.shutdown()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
         if event.mimeData().hasUrls() and self.project.is_open:
@@ -705,18 +527,3 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(TAB_DATA)
         self.inspector.add_files(paths)
         event.acceptProposedAction()
-
-    def _theme_menu(self, parent) -> Any:
-        from PySide6.QtGui import QActionGroup
-
-        from workbench.gui import theme
-
-        menu = parent.addMenu("&Theme")
-        group = QActionGroup(menu)
-        for name in theme.THEMES:
-            action = menu.addAction(name.capitalize(), lambda n=name: theme.set_theme(n))
-            action.setCheckable(True)
-            action.setChecked(name == theme.current_theme())
-            action.setData(name)
-            group.addAction(action)
-        return menu

@@ -28,17 +28,17 @@ from workbench.gui.project_model import ProjectModel, display_label
 KIND_ROLE = Qt.ItemDataRole.UserRole
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 
-HEADLINE = {"classification": "accuracy", "regression": "r2", "clustering": "silhouette"}
-
 
 def headline(record: Any) -> str:
     """"accuracy 0.93" for a run: its headline metric, or the first one it has."""
+    from workbench.engine import HEADLINE
+
     try:
-        result = record.result or {}
+        result = record.result
         metrics = record.metrics or {}
     except Exception:  # noqa: BLE001 - a corrupt run still gets listed
         return ""
-    name = result.get("headline") or HEADLINE.get(result.get("task") or "", "")
+    name = (result.headline or HEADLINE.get(result.task or "", "")) if result else ""
     value = metrics.get(name)
     if not isinstance(value, (int, float)):
         name, value = next(((k, v) for k, v in metrics.items() if isinstance(v, (int, float))), ("", None))

@@ -1,8 +1,7 @@
 """Results of one run: metrics, confusion matrix, curves, importances, spec, log.
 
 ``ResultsView.show_run(record)`` takes an engine ``RunRecord`` and draws what
-its ``result.json`` holds (the evaluation helper's JSON: see
-``workbench.engine.training.evaluation``).  Tabs that do not apply to the run's task are
+its typed ``RunResult`` holds (``result.evaluation.confusion``, ``.roc``...).  Tabs that do not apply to the run's task are
 hidden.  Every plot can be saved as PNG/SVG; every table copies as TSV.
 """
 
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.engine import RunResult
 from workbench.gui.icons import icon
 from workbench.gui.plots import (
     SERIES_COLORS,
@@ -93,17 +93,6 @@ def number_item(value: Any) -> QStandardItem:
     return item
 
 
-def confusion_data(ev: dict[str, Any]) -> dict[str, Any] | None:
-    return ev.get("confusion_matrix") or ev.get("confusion")
-
-
-def importance_values(ev: dict[str, Any]) -> dict[str, float]:
-    """Feature -> importance from either ``{"method", "values": {...}}`` or a flat mapping."""
-    imp = ev.get("importances") or {}
-    values = imp.get("values") if isinstance(imp.get("values"), dict) else imp
-    return {k: v for k, v in values.items() if k != "method" and isinstance(v, (int, float))}
-
-
 class PlotTab(QWidget):
     """A tab holding one or more plots and a "Save image…" button each."""
 
@@ -154,7 +143,7 @@ class ResultsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.record: Any = None
-        self.result: dict[str, Any] = {}
+        self.result = RunResult()
 
         self.header = QLabel("Select a run in the project tree to see its results")
         self.header.setStyleSheet("font-weight: 600; font-size: 12pt;")
@@ -332,7 +321,7 @@ class ResultsView(QWidget):
     def clear(self) -> None:
         self._pending_views = []
         self.record = None
-        self.result = {}
+        self.result = RunResult()
         self.header.setText("Select a run in the project tree to see its results")
         self.subheader.setText("")
         self.load_settings_button.setVisible(False)
@@ -360,37 +349,37 @@ class ResultsView(QWidget):
         self._pending_views = []  # a previous run's views are not drawn any more
         self.record = record
         try:
-            self.result = record.result or {}
+            # No result.json yet (running, interrupted): what the record says of it.
+            self.result = record.result or RunResult(status=record.status)
         except WorkbenchError as exc:
-            self.result = {"status": "failed", "message": str(exc)}
+            self.result = RunResult(status="failed", message=str(exc))
         r = self.result
         status = record.status
-        task = r.get("task") or "?"
+        task = r.task or "?"
         self.header.setText(display_label(record))
         self.load_settings_button.setVisible(True)
         self.run_again_button.setVisible(True)
         created = datetime.fromtimestamp(record.created).strftime("%Y-%m-%d %H:%M")
         bits = [f"{status}", f"{record.algorithm}", task, created]
-        if r.get("device"):
-            bits.append(f"device {r['device']}")
-        total = (r.get("timings") or {}).get("total_s")
-        if total is not None:
-            bits.append(f"{total:.1f} s")
-        if r.get("rows"):
-            bits.append(f"{r['rows'].get('train', '?'):,} train / {r['rows'].get('test', '?'):,} test rows")
-        if r.get("message"):
-            bits.append(str(r["message"]))
+        if r.device:
+            bits.append(f"device {r.device}")
+        if r.total_seconds is not None:
+            bits.append(f"{r.total_seconds:.1f} s")
+        if r.rows:
+            bits.append(f"{fmt_number(r.train_rows)} train / {fmt_number(r.test_rows)} test rows")
+        if r.message:
+            bits.append(r.message)
         self.subheader.setText("  ·  ".join(str(b) for b in bits))
         self.header.setToolTip(record.run_id)
-        ev = r.get("evaluation") or {}
+        ev = r.evaluation
         visible = {
             "metrics": True,
-            "confusion": bool(confusion_data(ev)),
-            "curves": bool(ev.get("roc") or ev.get("pr")),
-            "regression": bool(ev.get("sample")),
-            "clusters": bool(ev.get("sizes")),
-            "importance": bool(importance_values(ev)),
-            "learning": bool(ev.get("learning_curve")),
+            "confusion": ev.confusion is not None,
+            "curves": bool(ev.roc or ev.pr),
+            "regression": ev.sample is not None,
+            "clusters": ev.clusters is not None,
+            "importance": ev.importances is not None,
+            "learning": ev.learning_curve is not None,
             "spec": True,
             "log": True,
         }
@@ -469,33 +458,32 @@ class ResultsView(QWidget):
         r = self.result
         m = self.metrics_model
         m.removeRows(0, m.rowCount())
-        cv = r.get("cv") or {}
-        metrics = dict(r.get("metrics") or {})
+        cv = r.cv_scores
+        metrics = dict(r.metrics)
         if not metrics and self.record is not None:
             metrics = dict(self.record.metrics or {})
         # Only a completed run was scored on its test rows; a cancelled or
         # failed one shows what it last reported (validation during the fit).
-        status = str(r.get("status") or getattr(self.record, "status", "") or "")
-        m.setHorizontalHeaderItem(1, QStandardItem("Test" if status == "completed" else "Last reported"))
+        m.setHorizontalHeaderItem(1, QStandardItem("Test" if r.status == "completed" else "Last reported"))
+        baseline = r.baseline_metrics()
         for name in list(metrics) + [k for k in cv if k not in metrics]:
-            c = cv.get(name) or {}
+            c = cv.get(name)
             m.appendRow([text_item(name), number_item(metrics.get(name)),
-                         number_item(c.get("mean")), number_item(c.get("std")),
-                         number_item((r.get("baseline") or {}).get(name))])
+                         number_item(c and c.mean), number_item(c and c.std), number_item(baseline.get(name))])
         self.metrics_table.setColumnHidden(2, not cv)
         self.metrics_table.setColumnHidden(3, not cv)
         self._draw_baseline(metrics)
         cm = self.class_model
         cm.removeRows(0, cm.rowCount())
-        per_class = (r.get("evaluation") or {}).get("per_class") or []
+        per_class = r.evaluation.per_class
         for row in per_class:
-            cm.appendRow([text_item(row.get("label")), number_item(row.get("precision")),
-                          number_item(row.get("recall")), number_item(row.get("f1")), number_item(row.get("support"))])
+            cm.appendRow([text_item(row.label), number_item(row.precision),
+                          number_item(row.recall), number_item(row.f1), number_item(row.support)])
         self.class_table.setVisible(bool(per_class))
 
     def _draw_baseline(self, metrics: dict[str, Any]) -> None:
-        baseline = self.result.get("baseline") or {}
-        task = self.result.get("task")
+        baseline = self.result.baseline_metrics()
+        task = self.result.task
         self.metrics_table.setColumnHidden(4, not baseline)
         if not baseline or task not in ("classification", "regression"):
             self.baseline_label.setVisible(False)
@@ -508,56 +496,55 @@ class ResultsView(QWidget):
         self.baseline_label.setVisible(bool(sentence))
 
     def _draw_confusion(self) -> None:
-        conf = confusion_data(self.result.get("evaluation") or {})
-        if not conf:
+        conf = self.result.evaluation.confusion
+        if conf is None:
             return
-        labels = [str(x) for x in conf.get("labels", [])]
+        labels = [str(x) for x in conf.labels]
         if self.show_counts.isChecked():
-            self.confusion.set_matrix(conf["counts"], labels, labels, fmt="{:.0f}", x_label="predicted",
+            self.confusion.set_matrix(conf.counts, labels, labels, fmt="{:.0f}", x_label="predicted",
                                       y_label="actual")
         else:
-            norm = np.array([[np.nan if v is None else v for v in row] for row in conf["normalized"]], float)
+            norm = np.array([[np.nan if v is None else v for v in row] for row in conf.normalized], float)
             self.confusion.set_matrix(norm, labels, labels, levels=(0.0, 1.0), fmt="{:.2f}",
                                       x_label="predicted", y_label="actual")
 
     def _draw_curves(self) -> None:
-        ev = self.result.get("evaluation") or {}
-        for plot, key, xs, ys, score_key, score_name in (
-            (self.roc_plot, "roc", "fpr", "tpr", "auc", "AUC"),
-            (self.pr_plot, "pr", "recall", "precision", "average_precision", "AP"),
+        ev = self.result.evaluation
+        for plot, key, curves, score_name in (
+            (self.roc_plot, "roc", ev.roc, "AUC"),
+            (self.pr_plot, "pr", ev.pr, "AP"),
         ):
             item = plot.getPlotItem()
             item.clear()
             reset_ticks(item)
-            curves = ev.get(key) or []
             if not curves:
                 empty_message(plot, "No curve for this run")
                 continue
             if key == "roc":
                 item.addItem(pg.PlotDataItem([0, 1], [0, 1], pen=pg.mkPen("#888", style=Qt.PenStyle.DotLine)))
             for i, c in enumerate(curves[:10]):
-                score = c.get(score_key)
-                name = f"{c.get('label')} ({score_name} {fmt_number(score)})"
-                item.addItem(pg.PlotDataItem(c.get(xs, []), c.get(ys, []), name=name,
+                name = f"{c.label} ({score_name} {fmt_number(c.score)})"
+                item.addItem(pg.PlotDataItem(c.x, c.y, name=name,
                                              pen=pg.mkPen(SERIES_COLORS[i % len(SERIES_COLORS)], width=2)))
             item.setRange(xRange=(0, 1), yRange=(0, 1.02))
 
     def _confusion_cell(self, row: int, column: int) -> None:
-        labels = (confusion_data(self.result.get("evaluation") or {}) or {}).get("labels") or []
+        conf = self.result.evaluation.confusion
+        labels = conf.labels if conf else []
         if row < len(labels) and column < len(labels):
             self.confusionCellClicked.emit(str(labels[row]), str(labels[column]))
 
     def _draw_regression(self) -> None:
-        ev = self.result.get("evaluation") or {}
-        sample = ev.get("sample")
+        ev = self.result.evaluation
+        sample = ev.sample
         for p in (self.scatter_plot, self.residual_plot, self.residual_hist):
             p.getPlotItem().clear()
             reset_ticks(p.getPlotItem())
-        if not sample:
+        if sample is None:
             return
-        y_true = np.asarray(sample.get("y_true", []), float)
-        y_pred = np.asarray(sample.get("y_pred", []), float)
-        resid = np.asarray(sample.get("residual", y_true - y_pred), float)
+        y_true = np.array([np.nan if v is None else v for v in sample.y_true], float)
+        y_pred = np.array([np.nan if v is None else v for v in sample.y_pred], float)
+        resid = np.array([np.nan if v is None else v for v in sample.residual], float)
         brush = pg.mkBrush(SERIES_COLORS[0] + "80")
         self.scatter_plot.plot(y_true, y_pred, pen=None, symbol="o", symbolSize=5, symbolBrush=brush, symbolPen=None)
         from workbench.gui.drilldown import add_selection_box
@@ -569,44 +556,43 @@ class ResultsView(QWidget):
             self.scatter_plot.plot([lo, hi], [lo, hi], pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine))
         self.residual_plot.plot(y_pred, resid, pen=None, symbol="o", symbolSize=5, symbolBrush=brush, symbolPen=None)
         self.residual_plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine)))
-        hist = ev.get("histogram") or {}
-        if hist.get("edges"):
-            self.residual_hist.plot(hist["edges"], hist["counts"], stepMode="center", fillLevel=0,
+        hist = ev.histogram
+        if hist is not None:
+            self.residual_hist.plot(hist.edges, hist.counts, stepMode="center", fillLevel=0,
                                     brush=SERIES_COLORS[1] + "99", pen=pg.mkPen(SERIES_COLORS[1]))
-        n_total = sample.get("n_total")
+        n_total = sample.n_total
         if n_total and n_total > len(y_true):
             self.scatter_plot.getPlotItem().setTitle(f"Predicted vs actual ({len(y_true):,} of {n_total:,} rows)")
 
     def _draw_clusters(self) -> None:
-        ev = self.result.get("evaluation") or {}
-        sizes = ev.get("sizes")
-        if not sizes:
+        clusters = self.result.evaluation.clusters
+        if clusters is None:
             return
-        labels = [str(c) for c in ev.get("clusters", range(len(sizes)))]
-        bar_chart(self.cluster_plot, labels, sizes, color=SERIES_COLORS[2])
+        labels = [str(c) for c in clusters.labels]
+        bar_chart(self.cluster_plot, labels, clusters.sizes, color=SERIES_COLORS[2])
 
     def _draw_importance(self) -> None:
-        imp = (self.result.get("evaluation") or {}).get("importances") or {}
-        values = importance_values(self.result.get("evaluation") or {})
-        if not values:
+        imp = self.result.evaluation.importances
+        if imp is None:
             return
-        top = sorted(values.items(), key=lambda kv: abs(kv[1]), reverse=True)[:25][::-1]
+        top = sorted(imp.values.items(), key=lambda kv: abs(kv[1]), reverse=True)[:25][::-1]
         bar_chart(self.importance_plot, [k for k, _ in top], [v for _, v in top], horizontal=True)
-        method = imp.get("method", "")
+        method = imp.method
         self.importance_plot.getPlotItem().setTitle(
             "Feature importance" + (f" ({method})" if method else ""))
 
     def _draw_learning(self) -> None:
-        lc = (self.result.get("evaluation") or {}).get("learning_curve")
+        lc = self.result.evaluation.learning_curve
         item = self.learning_plot.getPlotItem()
         item.clear()
         reset_ticks(item)
-        if not lc:
+        if lc is None:
             return
-        sizes = np.asarray(lc.get("train_sizes", []), float)
-        for i, split in enumerate(("train", "valid")):
-            mean = np.array([np.nan if v is None else v for v in lc.get(f"{split}_mean", [])], float)
-            std = np.array([0 if v is None else v for v in lc.get(f"{split}_std", [0] * len(mean))], float)
+        sizes = np.array([np.nan if v is None else v for v in lc.train_sizes], float)
+        for i, (split, means, stds) in enumerate((("train", lc.train_mean, lc.train_std),
+                                                  ("valid", lc.valid_mean, lc.valid_std))):
+            mean = np.array([np.nan if v is None else v for v in means], float)
+            std = np.array([0 if v is None else v for v in (stds or [0] * len(mean))], float)
             if not mean.size:
                 continue
             color = SERIES_COLORS[i]
@@ -617,7 +603,7 @@ class ResultsView(QWidget):
             item.addItem(pg.FillBetweenItem(upper, lower, brush=pg.mkBrush(color + "33")))
             item.addItem(pg.PlotDataItem(sizes, mean, pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6,
                                          symbolBrush=color, name="training" if split == "train" else "validation"))
-        item.setLabel("left", lc.get("metric", "score"))
+        item.setLabel("left", lc.metric)
 
     def _draw_text(self) -> None:
         from workbench.engine import WorkbenchError

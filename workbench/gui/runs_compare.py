@@ -29,8 +29,6 @@ from workbench.gui.plots import SERIES_COLORS, make_plot
 
 ALL = ""  # combo data of "All datasets" / "All targets"
 DIFF_TINT = QColor(255, 200, 60, 90)
-# Curves preferred for the overlay, in order (the first the runs have is drawn).
-CURVE_METRICS = ("logloss", "mlogloss", "log_loss", "rmse", "loss", "mse", "error", "merror")
 
 
 class RunFilter(QWidget):
@@ -127,7 +125,9 @@ class RunsDiff(QWidget):
         self.curve_names: list[str] = []
 
     def set_runs(self, records: list[Any]) -> None:
-        results = [r.result or {} for r in records]
+        from workbench.engine import RunResult
+
+        results = [r.result or RunResult() for r in records]
         specs = []
         for r in records:
             try:
@@ -138,11 +138,11 @@ class RunsDiff(QWidget):
         for key in ("algorithm", "dataset", "target", "cv", "seed", "test_size"):
             rows.append((key, [s.get(key) for s in specs]))
         # Metrics before parameters: "which is better" is read first.
-        metric_names = sorted({k for res in results for k, v in (res.get("metrics") or {}).items()
-                               if isinstance(v, (int, float))})
-        rows += [(f"metric {k}", [(res.get("metrics") or {}).get(k) for res in results]) for k in metric_names]
-        param_names = sorted({k for res in results for k in (res.get("params") or {})})
-        rows += [(f"param {k}", [(res.get("params") or {}).get(k) for res in results]) for k in param_names]
+        metrics = [res.numeric_metrics() for res in results]
+        metric_names = sorted({k for m in metrics for k in m})
+        rows += [(f"metric {k}", [m.get(k) for m in metrics]) for k in metric_names]
+        param_names = sorted({k for res in results for k in res.params})
+        rows += [(f"param {k}", [res.params.get(k) for res in results]) for k in param_names]
 
         self.table.clear()
         self.table.setRowCount(len(rows))
@@ -167,20 +167,21 @@ class RunsDiff(QWidget):
         self.hint.setText(f"{len(records)} runs side by side; {len(self.differing)} row(s) differ (highlighted).")
         self._draw_curves(records, results)
 
-    def _draw_curves(self, records: list[Any], results: list[dict[str, Any]]) -> None:
+    def _draw_curves(self, records: list[Any], results: list[Any]) -> None:
+        from workbench.engine import preferred_loss
+
         item = self.plot.getPlotItem()
         item.clear()
         self.curve_names = []
         for n, (record, result) in enumerate(zip(records, results)):
-            history = result.get("history") or []
             # Validation curves when the run has them, else the training ones.
-            side = "valid" if any(h.get("valid") for h in history) else "train"
-            names = {k for h in history for k in (h.get(side) or {})}
-            metric = next((m for m in CURVE_METRICS if m in names), sorted(names)[0] if names else None)
+            side = "valid" if result.curves("valid") else "train"
+            curves = result.curves(side)
+            # The registry's loss when there is one, else the first score by name.
+            metric = preferred_loss(curves) or min(curves, default=None)
             if metric is None:
                 continue
-            points = [(h["step"], h[side][metric]) for h in history if metric in (h.get(side) or {})]
-            xs, ys = zip(*points)
+            xs, ys = curves[metric]
             color = SERIES_COLORS[n % len(SERIES_COLORS)]
             name = f"{record.run_id[-24:]} ({side} {metric})"
             item.plot(list(xs), list(ys), pen=pg.mkPen(color, width=2), name=name)

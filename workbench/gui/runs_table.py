@@ -153,7 +153,8 @@ class RunsTable(QWidget):
             return out
         for record in self.project.runs():
             try:
-                seconds = ((record.result or {}).get("timings") or {}).get("total_s")
+                result = record.result
+                seconds = result.total_seconds if result else None
                 out["run", record.run_id] = (record.spec.dataset, record.created, seconds)
             except (WorkbenchError, OSError):  # a broken run folder still gets its row
                 out["run", record.run_id] = ("?", None, None)

@@ -24,6 +24,7 @@ from typing import Any
 from workbench.engine.compare.stats import rank_rows
 from workbench.engine.errors import Cancelled, SpecError, WorkbenchError
 from workbench.engine.jobs.events import CancelToken, CompareRow, Event, JobContext, Log, Progress
+from workbench.engine.project.run_result import RunResult
 from workbench.engine.project.runs import RunFolderOwner
 from workbench.engine.spec import RunSpec
 
@@ -198,7 +199,7 @@ class CompareJob(RunFolderOwner):
                     skipped = keys[i:]
                     ctx.warn(f"Time budget of {self.timeout:g} s reached; not started: {', '.join(skipped)}.")
                     break
-                row = self._run_one(project, key, i, len(keys), deadline, ctx)
+                row = self._run_one(project, key, metric, i, len(keys), deadline, ctx)
                 self.rows.append(row)
                 ctx.emit(CompareRow(**{k: row[k] for k in (
                     "algorithm", "run_id", "status", "score", "std", "fold_scores", "fit_s", "message")}))
@@ -209,7 +210,8 @@ class CompareJob(RunFolderOwner):
         ctx.progress(1.0, "Done")
         return self._write(project, "completed", keys, skipped)
 
-    def _run_one(self, project, key: str, index: int, count: int, deadline, ctx: JobContext) -> dict[str, Any]:
+    def _run_one(self, project, key: str, metric: str, index: int, count: int, deadline,
+                 ctx: JobContext) -> dict[str, Any]:
         from workbench.engine.training.job import TrainJob
 
         spec = replace(self.spec, algorithm=key, params={}, task=self.task)
@@ -241,21 +243,20 @@ class CompareJob(RunFolderOwner):
             return row
         finally:
             self.run_id = None
-        result = project.run(job.run_id).result or {}
-        row.update(self._scores(result))
+        result = project.run(job.run_id).result or RunResult()
+        row.update(self._scores(result, metric))
         return row
 
-    def _scores(self, result: dict[str, Any]) -> dict[str, Any]:
-        timings = result.get("timings") or {}
-        out: dict[str, Any] = {"fit_s": timings.get("fit_s")}
+    def _scores(self, result: RunResult, metric: str) -> dict[str, Any]:
+        out: dict[str, Any] = {"fit_s": result.seconds("fit_s")}
         if self.cv >= 2:
-            cv = (result.get("cv") or {}).get(self.metric) or {}
-            out.update(score=cv.get("mean"), std=cv.get("std"), fold_scores=list(cv.get("folds") or []))
+            cv = result.cv_scores.get(metric)
+            out.update(score=cv.mean if cv else None, std=cv.std if cv else None,
+                       fold_scores=list(cv.folds) if cv else [])
         else:
-            value = (result.get("metrics") or {}).get(self.metric)
-            out.update(score=value if isinstance(value, (int, float)) else None)
+            out.update(score=result.numeric_metrics().get(metric))
         if out.get("score") is None:
-            out["message"] = f"The run has no {self.metric} score."
+            out["message"] = f"The run has no {metric} score."
         return out
 
     # -- the record on disk --------------------------------------------------

@@ -194,8 +194,7 @@ def _read_delimited(
     sample_lines = text.splitlines(keepends=True)[:_SNIFF_LINES]
     if not any(line.strip() for line in sample_lines):
         raise DataError(f"{path.name} holds no data (only blank lines).")
-    explicit_delimiter = delimiter is not None
-    delim = delimiter if explicit_delimiter else detect_delimiter(path, sample_lines)
+    delim = delimiter if delimiter is not None else detect_delimiter(path, sample_lines)
     header = next(csv.reader(sample_lines[:1], delimiter=delim), [])
     check_header(path, header, sample_lines, delim)
 

@@ -115,9 +115,9 @@ class ExplainJob:
         started = time.perf_counter()  # the budget counts explaining, not imports
         if model.task == "clustering":
             raise SpecError("Clustering runs have no prediction to explain; explain a classifier or regressor.")
-        result = record.result or {}
-        timings = result.get("timings") or {}
-        budget = max(float(timings.get("total_s") or timings.get("fit_s") or 0.0), MIN_BUDGET_S)
+        result = record.result
+        seconds = (result.total_seconds or result.seconds("fit_s")) if result else None
+        budget = max(float(seconds or 0.0), MIN_BUDGET_S)
 
         ctx.progress(0.02, "Loading rows")
         held = held_out_rows(project, record)

@@ -40,18 +40,21 @@ def calibration_curve(y: np.ndarray, p: np.ndarray, bins: int = CALIBRATION_BINS
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(p, edges[1:-1], right=False), 0, bins - 1)
     out = []
+    gaps = 0.0
     for b in range(bins):
         mask = which == b
         n = int(mask.sum())
+        mean_predicted = float(p[mask].mean()) if n else None
+        fraction_positive = float(y[mask].mean()) if n else None
+        if mean_predicted is not None and fraction_positive is not None:
+            gaps += abs(mean_predicted - fraction_positive) * n
         out.append({
             "lo": float(edges[b]), "hi": float(edges[b + 1]), "count": n,
-            "mean_predicted": float(p[mask].mean()) if n else None,
-            "fraction_positive": float(y[mask].mean()) if n else None,
+            "mean_predicted": mean_predicted, "fraction_positive": fraction_positive,
         })
     brier = float(np.mean((p - y) ** 2)) if len(y) else None
     # Expected calibration error: the count-weighted gap between the two.
-    ece = (sum(abs(b["mean_predicted"] - b["fraction_positive"]) * b["count"] for b in out if b["count"])
-           / max(1, len(y)))
+    ece = gaps / max(1, len(y))
     return {"bins": out, "brier": brier, "ece": float(ece), "rows": int(len(y))}
 
 

@@ -410,13 +410,13 @@ class ProcessExecutor:
         ready = multiprocessing.connection.wait(list(waitables), timeout)
         exited = []
         for obj in ready:
-            kind, worker = waitables[obj]
-            if kind == "wake":
+            kind, owner = waitables[obj]
+            if owner is None:  # the wake pipe
                 self._drain_wake_pipe()
             elif kind == "conn":
-                self._read_messages(worker)
+                self._read_messages(owner)
             else:
-                exited.append(worker)
+                exited.append(owner)
         for worker in exited:
             if worker.conn_open:  # read what it sent before it died
                 self._read_messages(worker)

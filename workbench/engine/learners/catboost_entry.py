@@ -20,7 +20,14 @@ from typing import Any
 from workbench.engine.errors import Cancelled
 from workbench.engine.learners.base import Algorithm, BuildContext, Capabilities, FitData, FitInfo, ParamSpec
 from workbench.engine.learners.common import CLF, CLF_REG, class_weight, early_stopping_rounds, learning_rate
-from workbench.engine.learners.gbm_support import import_optional
+from workbench.engine.learners.gbm_support import (
+    fit_on_gpu_or_cpu,
+    import_optional,
+    newest,
+    our_metrics,
+    remember_rounds,
+    remembered_rounds,
+)
 from workbench.engine.learners.iterative import EarlyStopper, Reporter, has_valid, primary_loss
 
 # CatBoost's metric names -> ours.
@@ -49,17 +56,12 @@ def _catboost(params: dict[str, Any], ctx: BuildContext) -> Any:
         )
     else:
         model = cb.CatBoostRegressor(loss_function="RMSE", custom_metric=["MAE"], **common)
-    model._workbench_rounds = int(rounds or 0)
-    return model
+    return remember_rounds(model, rounds)
 
 
-def _ours(metrics: dict[str, list[float]]) -> dict[str, float]:
-    out = {}
-    for name, values in metrics.items():
-        ours = _METRICS.get(name.split(":")[0])
-        if ours and values:
-            out[ours] = float(values[-1])
-    return out
+def _ours(history: dict[str, list[float]]) -> dict[str, float]:
+    # CatBoost names a metric with its options ("MultiClass:use_weights=false").
+    return our_metrics(((name.split(":")[0], value) for name, value in newest(history)), _METRICS)
 
 
 def fit_catboost(estimator: Any, data: FitData) -> FitInfo:
@@ -68,7 +70,7 @@ def fit_catboost(estimator: Any, data: FitData) -> FitInfo:
     total = int(estimator.get_params()["iterations"])
     reporter = Reporter(data, total)
     valid = has_valid(data)
-    rounds = int(getattr(estimator, "_workbench_rounds", 0) or 0)
+    rounds = remembered_rounds(estimator)
     stopper = EarlyStopper(rounds if valid else 0)
     stopped: list[BaseException] = []
 
@@ -83,24 +85,16 @@ def fit_catboost(estimator: Any, data: FitData) -> FitInfo:
                 return False
             return not (scores and stopper.update(info.iteration, primary_loss(scores)))
 
-    def fit(task_type: str) -> None:
-        estimator.set_params(task_type=task_type)
+    def fit(gpu: bool) -> None:
+        estimator.set_params(task_type="GPU" if gpu else "CPU")
         kwargs: dict[str, Any] = {"callbacks": [Live()]}
         if valid:
             kwargs["eval_set"] = (data.X_valid, data.y_valid)
         estimator.fit(data.X_train, data.y_train, **kwargs)
 
-    requested = estimator.get_params()["task_type"]
-    info = FitInfo(device="cuda" if requested == "GPU" else "cpu")
-    try:
-        fit(requested)
-    except cb.CatBoostError as exc:
-        if requested != "GPU" or stopped:
-            raise
-        info.device = "cpu"
-        info.notes.append(f"CatBoost could not use the GPU ({str(exc).splitlines()[0][:120]}); trained on the CPU.")
-        stopper.__init__(stopper.rounds)  # type: ignore[misc]  # a fresh start for the CPU fit
-        fit("CPU")
+    info = FitInfo()
+    fit_on_gpu_or_cpu(fit, gpu=estimator.get_params()["task_type"] == "GPU", errors=cb.CatBoostError,
+                      library="CatBoost", info=info, stopper=stopper, may_retry=lambda: not stopped)
     if stopped:
         raise stopped[0] if isinstance(stopped[0], Cancelled) else stopped[0]
     if rounds and valid and stopper.best_step is not None and stopper.best_step < estimator.tree_count_:

@@ -170,6 +170,11 @@ class EarlyStopper:
         self.best = math.inf
         self.best_step: int | None = None
 
+    def reset(self) -> None:
+        """Start over (a fit begun again, e.g. on the CPU after the GPU failed)."""
+        self.best = math.inf
+        self.best_step = None
+
     def update(self, step: int, loss: float) -> bool:
         """Record ``loss`` at ``step``; return True when it is time to stop."""
         if loss < self.best - self.tol:
@@ -319,15 +324,17 @@ def fit_forest(estimator: Any, data: FitData) -> FitInfo:
         try:
             reporter.check()
             pred_train = train_scores.predict(tree)
-            pred_valid = valid_scores.predict(tree) if valid_scores else None
+            pred_valid = valid_scores.predict(tree) if valid_scores is not None else None
             with lock:
                 mean_train = train_scores.add(pred_train)
-                mean_valid = valid_scores.add(pred_valid) if valid_scores else None
+                mean_valid = None
+                if valid_scores is not None and pred_valid is not None:
+                    mean_valid = valid_scores.add(pred_valid)
                 done = train_scores.n_trees
                 if done % every and done != total:
                     return
                 train = _mean_metrics(mean_train, estimator, ys, data)
-                valid = _mean_metrics(mean_valid, estimator, data.y_valid, data) if valid_scores else {}
+                valid = _mean_metrics(mean_valid, estimator, data.y_valid, data) if mean_valid is not None else {}
                 reporter.step(done, train, valid)
         except BaseException as exc:
             if isinstance(exc, Exception):

@@ -28,13 +28,20 @@ from workbench.engine.learners.common import (
     learning_rate,
     n_estimators,
 )
-from workbench.engine.learners.gbm_support import import_optional
+from workbench.engine.learners.gbm_support import (
+    ERROR_RATE,
+    fit_on_gpu_or_cpu,
+    import_optional,
+    our_metrics,
+    remember_rounds,
+    remembered_rounds,
+)
 from workbench.engine.learners.iterative import EarlyStopper, Reporter, has_valid, primary_loss, train_sample
 
 # LightGBM's metric names -> ours.
 _METRICS = {
-    "binary_logloss": "logloss", "multi_logloss": "logloss", "binary_error": "accuracy",
-    "multi_error": "accuracy", "rmse": "rmse", "l1": "mae",
+    "binary_logloss": "logloss", "multi_logloss": "logloss", "binary_error": ERROR_RATE,
+    "multi_error": ERROR_RATE, "rmse": "rmse", "l1": "mae",
 }
 
 
@@ -68,23 +75,20 @@ def fit_lightgbm(estimator: Any, data: FitData) -> FitInfo:
     total = int(estimator.get_params()["n_estimators"])
     reporter = Reporter(data, total)
     valid = has_valid(data)
-    rounds = int(getattr(estimator, "_workbench_rounds", 0) or 0)
+    rounds = remembered_rounds(estimator)
     stopper = EarlyStopper(rounds if valid else 0)
     Xs, ys = train_sample(data)
     eval_set = [(Xs, ys)] + ([(data.X_valid, data.y_valid)] if valid else [])
     names = ["train"] + (["valid"] if valid else [])
 
     def live(env: Any) -> None:
-        scores: dict[str, dict[str, float]] = {"train": {}, "valid": {}}
-        for dataset, metric, value, _higher in env.evaluation_result_list:
-            ours = _METRICS.get(metric)
-            if ours and dataset in scores:
-                scores[dataset][ours] = 1.0 - float(value) if ours == "accuracy" else float(value)
+        train, scores = (our_metrics(((metric, value) for dataset, metric, value, _higher in env.evaluation_result_list
+                                      if dataset == side), _METRICS) for side in ("train", "valid"))
         step = env.iteration + 1
-        reporter.step(step, scores["train"], scores["valid"])
-        if scores["valid"] and stopper.update(step, primary_loss(scores["valid"])):
-            best = stopper.best_step
-            raise lgb.callback.EarlyStopException(best - 1, [])
+        reporter.step(step, train, scores)
+        if scores and stopper.update(step, primary_loss(scores)) and stopper.best_step:
+            # LightGBM counts rounds from 0; our steps from 1.
+            raise lgb.callback.EarlyStopException(stopper.best_step - 1, [])
 
     # LightGBM 4.7 renamed eval_set to eval_X/eval_y (the old name warns).
     sets: dict[str, Any]
@@ -93,24 +97,16 @@ def fit_lightgbm(estimator: Any, data: FitData) -> FitInfo:
     else:
         sets = {"eval_set": eval_set}
 
-    def fit(device: str) -> None:
-        estimator.set_params(device_type=device)
+    def fit(gpu: bool) -> None:
+        estimator.set_params(device_type="gpu" if gpu else "cpu")
         estimator.fit(
             data.X_train, data.y_train, eval_names=names,
             eval_metric=_eval_metrics(data.task, data.n_classes), callbacks=[live], **sets,
         )
 
-    requested = estimator.get_params()["device_type"]
-    info = FitInfo(device="cuda" if requested == "gpu" else "cpu")
-    try:
-        fit(requested)
-    except lgb.basic.LightGBMError as exc:
-        if requested == "cpu":
-            raise
-        info.device = "cpu"
-        info.notes.append(f"LightGBM could not use the GPU ({str(exc).splitlines()[0][:120]}); trained on the CPU.")
-        stopper.__init__(stopper.rounds)  # type: ignore[misc]  # a fresh start for the CPU fit
-        fit("cpu")
+    info = FitInfo()
+    fit_on_gpu_or_cpu(fit, gpu=estimator.get_params()["device_type"] == "gpu", errors=lgb.basic.LightGBMError,
+                      library="LightGBM", info=info, stopper=stopper)
     booster = estimator.booster_
     info.n_iterations = int(booster.current_iteration())
     if rounds and valid and stopper.best_step is not None:
@@ -124,9 +120,7 @@ def _remember_rounds(factory: Any) -> Any:
     """The factory, with early_stopping_rounds kept on the estimator for the fitter."""
 
     def build(params: dict[str, Any], ctx: BuildContext) -> Any:
-        estimator = factory(params, ctx)
-        estimator._workbench_rounds = int(params.get("early_stopping_rounds") or 0)
-        return estimator
+        return remember_rounds(factory(params, ctx), params.get("early_stopping_rounds"))
 
     return build
 

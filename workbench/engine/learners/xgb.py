@@ -20,10 +20,11 @@ from workbench.engine.learners.common import (
     learning_rate,
     n_estimators,
 )
+from workbench.engine.learners.gbm_support import ERROR_RATE, newest, our_metrics
 from workbench.engine.learners.iterative import Reporter, has_valid, train_sample
 
 # XGBoost's metric names -> ours (the same names for every learner).
-CLF_METRICS = {"logloss": "logloss", "mlogloss": "logloss", "error": "accuracy", "merror": "accuracy"}
+CLF_METRICS = {"logloss": "logloss", "mlogloss": "logloss", "error": ERROR_RATE, "merror": ERROR_RATE}
 REG_METRICS = {"rmse": "rmse", "mae": "mae"}
 
 
@@ -57,16 +58,6 @@ def _xgboost(params: dict[str, Any], ctx: BuildContext) -> Any:
             return xgb.XGBClassifier(objective="multi:softprob", eval_metric=["merror", "mlogloss"], **common)
         return xgb.XGBClassifier(objective="binary:logistic", eval_metric=["error", "logloss"], **common)
     return xgb.XGBRegressor(objective="reg:squarederror", eval_metric=["mae", "rmse"], **common)
-
-
-def renamed_metrics(history: dict[str, list[float]], names: dict[str, str]) -> dict[str, float]:
-    out = {}
-    for metric, values in history.items():
-        ours = names.get(metric)
-        if ours is not None and values:
-            value = float(values[-1])
-            out[ours] = 1.0 - value if ours == "accuracy" else value
-    return out
 
 
 def _variance(y: Any) -> float | None:
@@ -112,8 +103,8 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
 
     class LiveMetrics(callback_base):
         def after_iteration(self, model: Any, epoch: int, evals_log: dict) -> bool:
-            train = renamed_metrics(evals_log.get("validation_0", {}), names)
-            scores = renamed_metrics(evals_log.get("validation_1", {}), names)
+            train = our_metrics(newest(evals_log.get("validation_0", {})), names)
+            scores = our_metrics(newest(evals_log.get("validation_1", {})), names)
             for metrics, var in ((train, variances[0]), (scores, variances[1])):
                 if var and "rmse" in metrics:
                     metrics["r2"] = 1.0 - metrics["rmse"] ** 2 / var
@@ -122,7 +113,7 @@ def fit_xgboost(estimator: Any, data: FitData) -> FitInfo:
 
     rounds = estimator.get_params()["early_stopping_rounds"]
     requested = estimator.get_params()["device"]
-    overrides = {"callbacks": [LiveMetrics()]}
+    overrides: dict[str, Any] = {"callbacks": [LiveMetrics()]}
     if not valid:
         overrides["early_stopping_rounds"] = None  # would stop on the train sample
     estimator.set_params(**overrides)

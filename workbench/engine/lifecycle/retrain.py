@@ -122,8 +122,10 @@ class RetrainJob:
         from workbench.engine.data.loading import load_table
 
         if self.new_data in project.datasets:
-            name = self.new_data
-            frame = project.load_dataset(name)
+            frame = project.load_dataset(self.new_data)
+            check_columns(frame, target, features, self.new_data)
+            if not self.append:
+                return self.new_data
         else:
             path = Path(self.new_data)
             if not path.exists():
@@ -132,10 +134,6 @@ class RetrainJob:
             check_columns(frame, target, features, path.name)
             if not self.append:
                 return project.add_dataset(path, name=_unique_name(project, path.stem)).name
-            name = None
-        check_columns(frame, target, features, name or Path(self.new_data).name)
-        if not self.append:
-            return name
         old = project.load_dataset(parent_spec.dataset)
         combined = pd.concat([old, frame[[c for c in old.columns if c in frame.columns]]], ignore_index=True)
         data_dir = project.root / "data"

@@ -48,7 +48,10 @@ def run_reference_profile(project_dir: str | os.PathLike, run_id: str) -> dict[s
     features = [FeatureInfo(**f) for f in model_info["features"]]
     save_reference_profile(record.folder, coerce_features(training, features), features,
                            seed=record.spec.seed or 0)
-    return load_reference_profile(record.folder)
+    saved = load_reference_profile(record.folder)
+    if saved is None:  # written just now: only a folder that refuses writes gets here
+        raise ProjectError(f"Run {record.run_id}: its reference profile could not be saved in {record.folder}.")
+    return saved
 
 
 def onnx_reference_profile(model_path: str | os.PathLike) -> dict[str, Any] | None:

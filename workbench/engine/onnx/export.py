@@ -454,6 +454,7 @@ def build_metadata(
     from workbench.engine.onnx.labels import LABEL_HOLDS_CLASSES, LABEL_VALUES_KEY
 
     info = model.info
+    threshold = getattr(info, "threshold", None)
     features = [
         {"name": f.name, "kind": f.kind, "onnx_type": "string" if f.is_string else "float32"}
         for f in info.features
@@ -476,7 +477,7 @@ def build_metadata(
         "input_format": INPUT_FORMAT,
         **({LABEL_VALUES_KEY: LABEL_HOLDS_CLASSES} if info.task == "classification" else {}),
         # Binary classifiers: the chosen cut on P(classes[1]) ("" = the label output's own rule).
-        "threshold": "" if getattr(info, "threshold", None) is None else repr(float(info.threshold)),
+        "threshold": "" if threshold is None else repr(float(threshold)),
         **({PROFILE_KEY: json.dumps(reference_profile)} if reference_profile else {}),
     }
 

@@ -63,7 +63,7 @@ def export_run(project_dir: str | os.PathLike, run_id: str, output: str | os.Pat
         raise ExportError(f"{algorithm.name} models cannot be exported to ONNX (it has no predict step to convert).")
     model = record.load_model()
     path = Path(output) if output else record.run_folder.onnx_path
-    result = record.run_result
+    result = record.result
     X_check = held_out_rows(project, record)
     report = export_onnx(
         model,

@@ -20,123 +20,20 @@ keys take defaults, unknown keys are kept and written back unchanged).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from workbench.engine.errors import ProjectError
 from workbench.engine.fsutil import atomic_write_text, pid_alive
+from workbench.engine.project.run_result import RunResult
 
 RUNS_DIR = "runs"
 RUN_STATUSES = ("running", "completed", "failed", "cancelled", "interrupted")
 # Not a status a run ends with: a run whose files cannot be read back.
 DAMAGED = "damaged"
-
-
-@dataclass
-class RunResult:
-    """What ``result.json`` holds; see the training job for how each is filled.
-
-    Every field has a default, so a minimal result (a run finalized after its
-    worker died) and a full one read back alike.
-    """
-
-    status: str = "failed"
-    message: str = ""
-    run_id: str | None = None
-    task: str | None = None
-    algorithm: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    target: str | None = None
-    classes: list[Any] = field(default_factory=list)
-    features: list[dict[str, Any]] = field(default_factory=list)
-    # column -> why it was not used as a feature (the training job writes a dict)
-    dropped_columns: dict[str, Any] = field(default_factory=dict)
-    rows: dict[str, int] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    # The same metrics of the catalog's baseline on the same rows (None: not computed).
-    baseline: dict[str, Any] | None = None
-    baseline_cv: dict[str, Any] | None = None
-    # The decision threshold a binary classifier was tuned to ({"value": ...}).
-    threshold: dict[str, Any] | None = None
-    headline: str | None = None
-    cv: dict[str, Any] | None = None
-    evaluation: dict[str, Any] = field(default_factory=dict)
-    history: list[dict[str, Any]] = field(default_factory=list)
-    best_iteration: int | None = None
-    n_iterations: int | None = None
-    device: str | None = None
-    timings: dict[str, Any] = field(default_factory=dict)
-    versions: dict[str, Any] = field(default_factory=dict)
-    onnx: dict[str, Any] | None = None
-    finished: float | None = None
-    model_saved: bool | None = None
-    # Keys this version does not know, kept so a rewrite (export) loses nothing.
-    extra: dict[str, Any] = field(default_factory=dict)
-    # The keys the file had, in order: a read-then-write keeps the file's shape.
-    _keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> "RunResult":
-        """Build from a parsed result.json; wrong-typed values take their default."""
-        if not isinstance(data, dict):
-            raise ProjectError("result.json does not hold a JSON object.")
-        known = {f.name: f for f in dataclasses.fields(cls) if not f.name.startswith("_") and f.name != "extra"}
-        values: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        for key, value in data.items():
-            f = known.get(key)
-            if f is None:
-                extra[key] = value
-            elif _fits(f, value):
-                values[key] = value
-        return cls(**values, extra=extra, _keys=tuple(data))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object of result.json (same keys as before for a file read back)."""
-        out: dict[str, Any] = {}
-        fields = {f.name: f for f in dataclasses.fields(self) if not f.name.startswith("_") and f.name != "extra"}
-        for key in self._keys:
-            if key in fields:
-                out[key] = getattr(self, key)
-            elif key in self.extra:
-                out[key] = self.extra[key]
-        for name, f in fields.items():
-            if name not in out and getattr(self, name) != _default(f):
-                out[name] = getattr(self, name)
-        for key, value in self.extra.items():
-            out.setdefault(key, value)
-        return out
-
-    def numeric_metrics(self) -> dict[str, float]:
-        return {k: v for k, v in self.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-
-
-_TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,), "dict": (dict,), "list": (list,), "int": (int,), "float": (int, float), "bool": (bool,),
-}
-
-
-def _fits(f: dataclasses.Field, value: Any) -> bool:
-    if value is None:
-        return "None" in str(f.type)
-    kind = str(f.type).split("[")[0].split(" ")[0]
-    accepted = _TYPES.get(kind)
-    if accepted is None:
-        return True
-    if kind in ("int", "float") and isinstance(value, bool):
-        return False
-    return isinstance(value, accepted)
-
-
-def _default(f: dataclasses.Field) -> Any:
-    if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-        return f.default_factory()  # type: ignore[misc]
-    return f.default
 
 
 def read_json_file(path: Path) -> Any:

@@ -174,7 +174,7 @@ class RunRecord:
         return None
 
     @property
-    def run_result(self) -> RunResult | None:
+    def result(self) -> RunResult | None:
         """The typed result; None while running or interrupted; a ``damaged``
         result carrying the reason when result.json cannot be read."""
         try:
@@ -183,30 +183,24 @@ class RunRecord:
             return RunResult(status=DAMAGED, message=str(exc))
 
     @property
-    def result(self) -> dict[str, Any] | None:
-        """result.json as a dict (for readers not yet on :attr:`run_result`)."""
-        result = self.run_result
-        return None if result is None else result.to_dict()
-
-    @property
     def status(self) -> str:
         if self.damage:
             return DAMAGED
-        result = self.run_result
+        result = self.result
         if result is not None:
             return result.status
         return "running" if self.run_folder.running() else "interrupted"
 
     @property
     def metrics(self) -> dict[str, float]:
-        result = self.run_result
+        result = self.result
         if result is not None and result.status != DAMAGED:
             return result.metrics
         return metrics_from_events(self.events())
 
     @property
     def algorithm(self) -> str:
-        result = self.run_result
+        result = self.result
         if result and result.algorithm:
             return result.algorithm
         return self._spec_dict().get("algorithm") or "?"

@@ -1,7 +1,7 @@
 """The report's pictures: matplotlib PNGs (no display, no pyplot) as ``data:`` URIs.
 
-Each function takes the JSON the engine already records (result.json,
-explain.json, the binary diagnostics) and returns a data URI, or None when
+Each function takes what the engine already records (a run's typed
+result parts, explain.json, the binary diagnostics) and returns a data URI, or None when
 there is nothing to draw.  PNG metadata is stripped: matplotlib writes its
 web address into the file otherwise, and the report must hold no URL.
 """
@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from workbench.engine.project.run_result import (
+        Confusion,
+        Curve,
+        Histogram,
+        Iteration,
+        LearningCurve,
+        RegressionSample,
+    )
 
 WIDTH, HEIGHT, DPI = 6.4, 3.6, 100
 
@@ -37,43 +47,46 @@ def _figure(w: float = WIDTH, h: float = HEIGHT):
     return _subplots(figsize=(w, h))
 
 
-def training_curves(history: list[dict[str, Any]]) -> str | None:
-    if not history:
-        return None
-    names = sorted({k for h in history for part in ("train", "valid") for k in (h.get(part) or {})})
+def _array(values: list[float | None]) -> np.ndarray:
+    """Floats for matplotlib; a missing value is a gap (NaN)."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def training_curves(iterations: list[Iteration]) -> str | None:
+    names = sorted({k for it in iterations for side in (it.train, it.valid) for k in side})
     if not names:
         return None
     fig, axes = _subplots(1, len(names[:3]), figsize=(WIDTH * min(len(names), 3) / 1.6, HEIGHT), squeeze=False)
-    steps = [h["step"] for h in history]
+    steps = [it.step for it in iterations]
     for ax, name in zip(axes[0], names[:3]):
         for part, style in (("train", "--"), ("valid", "-")):
-            ys = [(h.get(part) or {}).get(name) for h in history]
+            ys = [getattr(it, part).get(name) for it in iterations]
             if any(y is not None for y in ys):
-                ax.plot(steps, [np.nan if y is None else y for y in ys], style, label=part)
+                ax.plot(steps, _array(ys), style, label=part)
         ax.set_title(name)
         ax.set_xlabel("iteration")
         ax.legend()
     return _uri(fig)
 
 
-def learning_curve(data: dict[str, Any] | None) -> str | None:
-    if not data or not data.get("train_sizes"):
+def learning_curve(data: LearningCurve | None) -> str | None:
+    if data is None:
         return None
     fig, ax = _figure()
-    sizes = data["train_sizes"]
-    for key, label in (("train_mean", "training"), ("valid_mean", "validation")):
-        ax.plot(sizes, [np.nan if v is None else v for v in data[key]], marker="o", label=label)
+    sizes = _array(data.train_sizes)
+    for values, label in ((data.train_mean, "training"), (data.valid_mean, "validation")):
+        ax.plot(sizes, _array(values), marker="o", label=label)
     ax.set_xlabel("training rows")
-    ax.set_ylabel(data.get("metric", "score"))
+    ax.set_ylabel(data.metric)
     ax.legend()
     return _uri(fig)
 
 
-def confusion_matrix(cm: dict[str, Any] | None) -> str | None:
-    if not cm or not cm.get("counts"):
+def confusion_matrix(cm: Confusion | None) -> str | None:
+    if cm is None:
         return None
-    counts = np.asarray(cm["counts"], dtype=float)
-    labels = [str(x) for x in cm.get("labels", range(len(counts)))]
+    counts = np.asarray(cm.counts, dtype=float)
+    labels = [str(x) for x in cm.labels]
     size = min(8.0, 2.5 + 0.5 * len(labels))
     fig, ax = _figure(size, size * 0.85)
     ax.imshow(counts, cmap="Blues")
@@ -89,37 +102,34 @@ def confusion_matrix(cm: dict[str, Any] | None) -> str | None:
     return _uri(fig)
 
 
-def roc_pr(roc: list[dict[str, Any]] | None, pr: list[dict[str, Any]] | None) -> str | None:
+def roc_pr(roc: list[Curve], pr: list[Curve]) -> str | None:
     if not roc and not pr:
         return None
     fig, (a, b) = _subplots(1, 2, figsize=(WIDTH * 1.6, HEIGHT))
-    for c in roc or []:
-        a.plot(c["fpr"], c["tpr"], label=f"{c['label']} (AUC {c['auc']:.3f})" if c.get("auc") is not None else str(c["label"]))
+    for c in roc:
+        a.plot(_array(c.x), _array(c.y), label=f"{c.label} (AUC {c.score:.3f})" if c.score is not None else str(c.label))
     a.plot([0, 1], [0, 1], ":", color="grey")
     a.set(title="ROC", xlabel="false positive rate", ylabel="true positive rate")
     a.legend(fontsize=8)
-    for c in pr or []:
-        ap = c.get("average_precision")
-        b.plot(c["recall"], c["precision"], label=f"{c['label']} (AP {ap:.3f})" if ap is not None else str(c["label"]))
+    for c in pr:
+        b.plot(_array(c.x), _array(c.y), label=f"{c.label} (AP {c.score:.3f})" if c.score is not None else str(c.label))
     b.set(title="Precision-recall", xlabel="recall", ylabel="precision")
     b.legend(fontsize=8)
     return _uri(fig)
 
 
-def residuals(data: dict[str, Any] | None) -> str | None:
-    sample = (data or {}).get("sample") or {}
-    if not sample.get("y_true"):
+def residuals(sample: RegressionSample | None, hist: Histogram | None) -> str | None:
+    if sample is None or not sample.y_true:
         return None
     fig, (a, b) = _subplots(1, 2, figsize=(WIDTH * 1.6, HEIGHT))
-    t, p = np.asarray(sample["y_true"], float), np.asarray(sample["y_pred"], float)
+    t, p = _array(sample.y_true), _array(sample.y_pred)
     a.scatter(t, p, s=6, alpha=0.6)
     lo, hi = float(np.nanmin([t.min(), p.min()])), float(np.nanmax([t.max(), p.max()]))
     a.plot([lo, hi], [lo, hi], ":", color="grey")
     a.set(title="Predicted vs true", xlabel="true", ylabel="predicted")
-    hist = data.get("histogram") or {}
-    if hist.get("edges"):
-        edges = np.asarray(hist["edges"], float)
-        b.bar(edges[:-1], hist["counts"], width=np.diff(edges), align="edge")
+    if hist is not None:
+        edges = _array(hist.edges)
+        b.bar(edges[:-1], _array(hist.counts), width=np.diff(edges), align="edge")
     b.set(title="Residuals (true - predicted)", xlabel="residual", ylabel="rows")
     return _uri(fig)
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.engine.errors import Cancelled, WorkbenchError
 from workbench.engine.fsutil import atomic_write_text
+from workbench.engine.project.run_result import RunResult
 from workbench.engine.report import figures
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -103,9 +104,9 @@ def build_report(project_root: str | os.PathLike, run_id: str, ctx: "JobContext"
 
     project = Project.open(project_root)
     record = project.run(run_id)
-    result = record.result or {}
+    result = record.result or RunResult()
     spec = record.spec
-    task = result.get("task") or spec.task
+    task = result.task or spec.task
     notes: list[str] = []
 
     def part(name: str, fn, *args):
@@ -137,7 +138,7 @@ def build_report(project_root: str | os.PathLike, run_id: str, ctx: "JobContext"
     dependence_html = part("dependence", _dependence_section, explanation) or ""
     ctx.check()
     calibration_html = ""
-    if record.has_model and task == "classification" and len(result.get("classes") or []) == 2:
+    if record.has_model and task == "classification" and len(result.classes) == 2:
         ctx.progress(0.8, "Calibration")
         from workbench.engine.explain.threshold import BinaryDiagnosticsJob
 
@@ -150,8 +151,8 @@ def build_report(project_root: str | os.PathLike, run_id: str, ctx: "JobContext"
     ctx.progress(0.9, "Assembling")
     onnx_html = _onnx_section(result)
     env_html = _environment_section(result)
-    title = f"{record.label} — {result.get('algorithm') or spec.algorithm} on {spec.dataset}"
-    status = result.get("status") or record.status
+    title = f"{record.label} — {result.algorithm or spec.algorithm} on {spec.dataset}"
+    status = record.status
     nav = "".join(f"<a href='#{k}'>{k}</a>" for k in SECTIONS)
     body = "".join([
         _section("dataset", "Dataset", dataset_html or ""),
@@ -198,7 +199,8 @@ def _dataset_section(project: Any, spec: Any, record: Any) -> str:
     balance = profile.get("class_balance")
     balance_html = ""
     if isinstance(balance, dict) and balance:
-        items = balance.get("counts") if isinstance(balance.get("counts"), dict) else balance
+        counts = balance.get("counts")
+        items = counts if isinstance(counts, dict) else balance
         balance_html = "<h3>Target classes</h3>" + _table(["class", "rows"], [[k, v] for k, v in items.items()
                                                                              if isinstance(v, (int, float))])
     return (
@@ -210,69 +212,67 @@ def _dataset_section(project: Any, spec: Any, record: Any) -> str:
     )
 
 
-def _metrics_section(result: dict[str, Any], task: str) -> str:
-    metrics = result.get("metrics") or {}
-    baseline = result.get("baseline") or {}
-    rows = [[k, v, baseline.get(k)] for k, v in metrics.items() if isinstance(v, (int, float))]
+def _metrics_section(result: RunResult, task: str) -> str:
+    metrics = result.numeric_metrics()
+    baseline = result.baseline_metrics()
+    rows = [[k, v, baseline.get(k)] for k, v in metrics.items()]
     out = _table(["metric (held-out rows)", "model", "baseline"], rows) if rows else ""
     if baseline and task in ("classification", "regression"):
         from workbench.engine.training.baseline import beats_baseline
 
         good, sentence = beats_baseline(task, metrics, baseline)
         out = f"<div class='{'ok' if good else 'warn'}'>{_e(sentence)}</div>" + out
-    cv = result.get("cv") or {}
+    cv = result.cv_scores
     if cv:
-        n = max((len(v.get("folds") or []) for v in cv.values() if isinstance(v, dict)), default=0)
+        n = max((len(v.folds) for v in cv.values()), default=0)
         cv_rows = []
-        base_cv = result.get("baseline_cv") or {}
+        base_cv = result.baseline_cv_scores
         for k, v in cv.items():
-            if isinstance(v, dict) and v.get("mean") is not None:
-                folds = list(v.get("folds") or []) + [None] * (n - len(v.get("folds") or []))
-                cv_rows.append([k, v["mean"], v.get("std")] + folds + [(base_cv.get(k) or {}).get("mean")])
+            if v.mean is not None:
+                folds = v.folds + [None] * (n - len(v.folds))
+                base = base_cv.get(k)
+                cv_rows.append([k, v.mean, v.std] + folds + [base.mean if base else None])
         out += f"<h3>Cross-validation ({n} folds)</h3>" + _table(
             ["metric", "mean", "std"] + [f"fold {i + 1}" for i in range(n)] + ["baseline mean"], cv_rows)
-    rows_info = result.get("rows") or {}
-    if rows_info:
-        out += f"<p class=muted>Training rows {_num(rows_info.get('train'))}, held-out rows {_num(rows_info.get('test'))}.</p>"
-    threshold = (result.get("threshold") or {}).get("value")
+    if result.rows:
+        out += (f"<p class=muted>Training rows {_num(result.train_rows)}, "
+                f"held-out rows {_num(result.test_rows)}.</p>")
+    threshold = result.threshold_value
     if threshold is not None:
         out += f"<p>Decision threshold saved with the run: P(positive) ≥ {_num(threshold)}.</p>"
     return out
 
 
-def _curves_section(result: dict[str, Any]) -> str:
-    ev = result.get("evaluation") or {}
-    parts = [_img(figures.training_curves(result.get("history") or []), "training curves")]
-    if result.get("best_iteration"):
-        parts.append(f"<p>Best iteration: {_num(result['best_iteration'])}</p>")
-    lc = figures.learning_curve(ev.get("learning_curve"))
+def _curves_section(result: RunResult) -> str:
+    parts = [_img(figures.training_curves(result.iterations), "training curves")]
+    if result.best_iteration:
+        parts.append(f"<p>Best iteration: {_num(result.best_iteration)}</p>")
+    lc = figures.learning_curve(result.evaluation.learning_curve)
     if lc:
         parts.append("<h3>Learning curve</h3>" + _img(lc, "learning curve"))
     return "".join(p for p in parts if p)
 
 
-def _evaluation_section(result: dict[str, Any], task: str) -> str:
-    ev = result.get("evaluation") or {}
+def _evaluation_section(result: RunResult, task: str) -> str:
+    ev = result.evaluation
     if task == "classification":
-        per_class = ev.get("per_class") or []
+        per_class = ev.per_class
         table = _table(["class", "precision", "recall", "f1", "support"],
-                       [[c.get("label"), c.get("precision"), c.get("recall"), c.get("f1"), c.get("support")]
-                        for c in per_class]) if per_class else ""
-        return ("<div class='grid'>" + _img(figures.confusion_matrix(ev.get("confusion_matrix")), "confusion matrix")
-                + "</div>" + _img(figures.roc_pr(ev.get("roc"), ev.get("pr")), "ROC and precision-recall") + table)
+                       [[c.label, c.precision, c.recall, c.f1, c.support] for c in per_class]) if per_class else ""
+        return ("<div class='grid'>" + _img(figures.confusion_matrix(ev.confusion), "confusion matrix")
+                + "</div>" + _img(figures.roc_pr(ev.roc, ev.pr), "ROC and precision-recall") + table)
     if task == "regression":
-        summary = (ev.get("residuals") or {})
-        return _img(figures.residuals(ev), "residuals") + _table(
-            ["residual statistic", "value"], [[k, v] for k, v in summary.items()])
+        return _img(figures.residuals(ev.sample, ev.histogram), "residuals") + _table(
+            ["residual statistic", "value"], [[k, v] for k, v in ev.residuals.items()])
     return "<p class=muted>Clustering: see the metrics.</p>"
 
 
-def _importance_section(result: dict[str, Any], explanation: dict[str, Any] | None) -> str:
+def _importance_section(result: RunResult, explanation: dict[str, Any] | None) -> str:
     out = ""
-    imp = (result.get("evaluation") or {}).get("importances") or {}
-    if imp.get("values"):
-        out += f"<h3>Importances ({_e(imp.get('method'))})</h3>" + _img(
-            figures.bars(imp["values"], "Feature importance", imp.get("method", "")), "importances")
+    imp = result.evaluation.importances
+    if imp is not None:
+        out += f"<h3>Importances ({_e(imp.method)})</h3>" + _img(
+            figures.bars(imp.values, "Feature importance", imp.method), "importances")
     if explanation:
         sample = explanation.get("sample") or {}
         out += (f"<h3>Contributions</h3><p>Method: <b>{_e(explanation['method_text'])}</b>. Output explained: "
@@ -314,8 +314,8 @@ def _calibration_section(diag: dict[str, Any] | None) -> str:
     )
 
 
-def _onnx_section(result: dict[str, Any]) -> str:
-    o = result.get("onnx")
+def _onnx_section(result: RunResult) -> str:
+    o = result.onnx
     if not o:
         return "<p class=muted>Not exported to ONNX (run <code>workbench export</code>).</p>"
     parity = o.get("parity") or {}
@@ -325,13 +325,13 @@ def _onnx_section(result: dict[str, Any]) -> str:
             + _table(["parity", "value"], rows))
 
 
-def _environment_section(result: dict[str, Any]) -> str:
-    versions = result.get("versions") or {}
-    timings = result.get("timings") or {}
-    finished = result.get("finished")
+def _environment_section(result: RunResult) -> str:
+    versions = result.versions
+    timings = result.timings
+    finished = result.finished
     when = datetime.fromtimestamp(float(finished)).isoformat(timespec="seconds") if finished else None
     machine: list[list[Any]] = [["host", platform.node()], ["system", platform.platform()], ["processor", platform.machine()],
-               ["CPU cores", os.cpu_count()], ["device used", result.get("device")], ["trained (finished)", when]]
+               ["CPU cores", os.cpu_count()], ["device used", result.device], ["trained (finished)", when]]
     return ("<div class='grid'>" + _table(["library", "version"], [[k, v] for k, v in versions.items()])
             + _table(["timing", "seconds"], [[k, v] for k, v in timings.items()])
             + _table(["machine", ""], machine) + "</div>")

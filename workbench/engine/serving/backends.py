@@ -61,7 +61,8 @@ class NativeBackend:
         self.classes = list(info.classes)
         self.run_id = run_id
         self.algorithm = info.algorithm
-        self.metrics = (record.result or {}).get("metrics") or {}
+        result = record.result
+        self.metrics = result.metrics if result else {}
         self.has_probabilities = self.task == "classification" and hasattr(self.model.pipeline, "predict_proba")
 
     def predict(self, data: InputData) -> tuple[np.ndarray, np.ndarray | None]:

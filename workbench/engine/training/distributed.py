@@ -144,7 +144,7 @@ class DaskXGBoostJob(TrainJob):
         from workbench.engine.data.partitioned import describe, is_partitioned
         from workbench.engine.jobs.cluster import cluster_summary, connect
         from workbench.engine.project.folder import Project
-        from workbench.engine.project.runs import RunWriter
+        from workbench.engine.project.runs import RunFolder, RunWriter
         from workbench.engine.training.problem import build_setup
 
         ctx = ctx or JobContext()
@@ -183,7 +183,7 @@ class DaskXGBoostJob(TrainJob):
                 raise SpecError("Cluster training needs a target (classification or regression).")
             resolved = replace(spec, task=setup.task, params=setup.params, dataset_path=entry.path,
                                fingerprint=current)
-            writer = RunWriter(project.runs_dir / self.run_id, resolved)
+            writer = RunWriter(RunFolder.of(project.root, self.run_id).path, resolved)
 
             def tee(event: Event) -> None:
                 writer.append(event)
@@ -205,7 +205,7 @@ class DaskXGBoostJob(TrainJob):
                 }
                 result["timings"]["sample_s"] = sample_s
                 result["timings"]["total_s"] = round(time.time() - t_start, 3)
-                result["model_saved"] = (writer.folder / "model.skops").exists()
+                result["model_saved"] = writer.run_folder.model_path.exists()
                 writer.finish(result)
                 return self._summary(result)
             except Cancelled:
@@ -257,7 +257,8 @@ class DaskXGBoostJob(TrainJob):
         from sklearn.pipeline import Pipeline
 
         from workbench.engine.catalog import BuildContext
-        from workbench.engine.learners.xgb import CLF_METRICS, REG_METRICS, renamed_metrics
+        from workbench.engine.learners.gbm_support import newest, our_metrics
+        from workbench.engine.learners.xgb import CLF_METRICS, REG_METRICS
         from workbench.engine.model import ModelInfo, TrainedModel, coerce_features
         from workbench.engine.training import evaluation as ev
 
@@ -338,8 +339,8 @@ class DaskXGBoostJob(TrainJob):
         while thread.is_alive() or queue.qsize():
             for item in queue.get(batch=True):
                 step, log = item["step"], item["log"]
-                train_m = renamed_metrics(log.get("train", {}), names)
-                valid_m = renamed_metrics(log.get("valid", {}), names)
+                train_m = our_metrics(newest(log.get("train", {})), names)
+                valid_m = our_metrics(newest(log.get("valid", {})), names)
                 history.append({"step": step, "train": train_m, "valid": valid_m})
                 ctx.iteration(step, train_m, valid_m)
                 ctx.progress(0.1 + 0.7 * step / num_rounds, f"Round {step}/{num_rounds}")

@@ -22,6 +22,7 @@ import pandas as pd
 from workbench.engine.catalog import Algorithm, BuildContext, FitData, FitInfo, get_algorithm
 from workbench.engine.errors import Cancelled, SpecError, TrainingError, WorkbenchError
 from workbench.engine.jobs.events import Event, Iteration, JobContext
+from workbench.engine.metrics import preferred_loss
 from workbench.engine.training.advice import clustering_columns_note, cost_warning, route_warnings
 from workbench.engine.training.baseline import baseline_scores, beats_baseline
 from workbench.engine.training.param_checks import check_params_against_data, describe_fit_error
@@ -203,6 +204,7 @@ class TrainJob(RunFolderOwner):
     """
 
     kind = "train"
+    run_id: str  # always named (the base class allows a job that has none yet)
 
     def __init__(self, project_root: str | os.PathLike, spec: RunSpec, run_id: str | None = None) -> None:
         self.project_root = str(project_root)
@@ -399,7 +401,7 @@ class TrainJob(RunFolderOwner):
             pred, proba = predict_pipeline(pipeline, X_test, setup.task)
             metrics = ev.score_predictions(setup.task, y[test_idx], pred, proba, setup.classes)
             evaluation = ev.evaluation_data(setup.task, y[test_idx], pred, proba, setup.classes)
-            baseline = baseline_scores(setup.task, y_train, y[test_idx], setup.classes, spec.seed)
+            baseline = baseline_scores(setup.task, y[train_idx], y[test_idx], setup.classes, spec.seed)
             good, sentence = beats_baseline(setup.task, metrics, baseline)
             if algorithm.key == "baseline":
                 ctx.log("This run is the baseline itself: other runs on these rows are measured against it.")
@@ -514,12 +516,12 @@ class TrainJob(RunFolderOwner):
 
 
 def best_iteration_step(history: list[dict[str, Any]]) -> int | None:
-    """Step with the lowest validation loss (first metric that is a loss)."""
-    for name in ("logloss", "mlogloss", "log_loss", "rmse", "loss", "mse"):
-        values = [(h["valid"].get(name), h["step"]) for h in history if h["valid"].get(name) is not None]
-        if values:
-            return min(values)[1]
-    return None
+    """Step with the lowest validation loss (the registry's preferred loss)."""
+    name = preferred_loss({k for h in history for k in h["valid"]})
+    if name is None:
+        return None
+    values = [(h["valid"][name], h["step"]) for h in history if h["valid"].get(name) is not None]
+    return min(values)[1] if values else None
 
 
 def format_metrics(metrics: dict[str, Any], task: str) -> str:

@@ -91,8 +91,10 @@ def build_setup(df: pd.DataFrame, spec: RunSpec, algorithm: Algorithm) -> Setup:
     unknown = [c for c in spec.preparation if c not in columns]
     if unknown:  # a typo in --prep would otherwise change nothing, silently
         notes.append(f"Preparation of column(s) {', '.join(unknown)} ignored: not in dataset '{spec.dataset}'.")
-    y_raw = None
-    if target is not None:
+    y_raw: pd.Series | None = None
+    if target is None:
+        task = "clustering"  # the only task without a target (any other was refused above)
+    else:
         y_raw = df[target]
         if y_raw.isna().all():
             raise DataError(f"Target column '{target}' is empty (every value is missing).")
@@ -154,7 +156,7 @@ def build_setup(df: pd.DataFrame, spec: RunSpec, algorithm: Algorithm) -> Setup:
 
     y: np.ndarray | None = None
     classes: list[Any] = []
-    if task == "classification":
+    if task == "classification" and y_raw is not None:
         values = y_raw.to_numpy()
         classes_arr, codes = np.unique(values.astype(str) if values.dtype == object else values, return_inverse=True)
         if values.dtype == object:
@@ -174,7 +176,7 @@ def build_setup(df: pd.DataFrame, spec: RunSpec, algorithm: Algorithm) -> Setup:
                 "each class needs at least 2 rows to be split. Remove or merge them."
             )
         y = codes.astype(np.int64)
-    elif task == "regression":
+    elif task == "regression" and y_raw is not None:
         y_num = pd.to_numeric(y_raw, errors="coerce")
         bad = int(y_num.isna().sum())
         if bad:
@@ -225,6 +227,8 @@ def holdout_split(setup: Setup, spec: RunSpec):
 def cv_folds(setup: Setup, spec: RunSpec, train_idx: np.ndarray):
     from sklearn.model_selection import KFold, StratifiedKFold
 
+    if setup.y is None:
+        raise SpecError("Cross-validation needs a target; a clustering run has none.")
     y = setup.y[train_idx]
     if setup.task == "classification":
         counts = np.bincount(y, minlength=len(setup.classes))

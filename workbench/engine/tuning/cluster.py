@@ -95,7 +95,7 @@ def _remote_trial(problem: Any, fixed: dict[str, Any], params: dict[str, Any], j
 def run_trials_on_cluster(search: Any, client: Any) -> None:
     """Run ``search``'s trials on the workers behind ``client`` until its plan ends.
 
-    ``search`` is a ``tuning.job._Search``: its ``_next_trial()`` decides
+    ``search`` is a ``tuning.search.Search``: its ``next_trial()`` decides
     whether another trial starts (count, budget, cancel), its ``suggest`` /
     ``record`` turn a trial into parameters and a finished trial into the
     study, the tune folder and events.
@@ -113,7 +113,7 @@ def run_trials_on_cluster(search: Any, client: Any) -> None:
     try:
         while True:
             while len(running) < slots:
-                trial = search._next_trial()
+                trial = search.next_trial()
                 if trial is None:
                     break
                 params = search.suggest(trial)

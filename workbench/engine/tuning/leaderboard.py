@@ -36,15 +36,14 @@ def _run_rows(project: Any, completed_only: bool = True) -> list[dict[str, Any]]
         status = record.status  # a damaged run folder reads "damaged", never scored
         if status != "completed" and completed_only:
             continue
-        result = record.run_result if status != "damaged" else None
+        result = record.result if status != "damaged" else None
         params, task = (result.params, result.task) if result else ({}, None)
         if not params:  # a run still going (or cancelled early) has no resolved params yet
             try:
                 params, task = record.spec.params, task or record.spec.task
             except WorkbenchError:
                 params = {}
-        cv = {k: {"mean": v.get("mean"), "std": v.get("std")} for k, v in ((result and result.cv) or {}).items()
-              if isinstance(v, dict)}
+        cv = {k: {"mean": v.mean, "std": v.std} for k, v in (result.cv_scores if result else {}).items()}
         rows.append({
             "kind": "run",
             "id": record.run_id,

@@ -108,7 +108,7 @@ def score_params(problem: Any, fixed: Mapping[str, Any], params: dict[str, Any],
     """Cross-validated (or holdout) objective of ``params``: (score, std, metrics).
 
     The one scorer of a trial, run in this process or on a cluster worker.
-    ``problem`` is the search's fixed set-up (``tuning.job._Problem``: data,
+    ``problem`` is the search's fixed set-up (``tuning.search.Problem``: data,
     folds, metric).  ``trial`` (optuna) receives the first fold's pruning
     reports; None: no pruning.
     """

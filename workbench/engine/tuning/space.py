@@ -105,6 +105,13 @@ class ParamRange:
         )
 
     # -- sampling ------------------------------------------------------
+    def bounds(self) -> tuple[float, float]:
+        """``(low, high)`` of an interval range; one without them (a hand-edited
+        search spec) is a SpecError naming the parameter."""
+        if self.low is None or self.high is None:
+            raise SpecError(f"The search range of '{self.name}' has no low and high bound (give LOW:HIGH).")
+        return float(self.low), float(self.high)
+
     def suggest(self, trial: "optuna.Trial") -> Any:
         """Ask an optuna trial for this parameter's value."""
         if self.kind == "values":
@@ -114,15 +121,16 @@ class ParamRange:
             # separately from where in the interval good values lie.
             if trial.suggest_categorical(self.name + NONE_FLAG_SUFFIX, [False, True]):
                 return None
+        lo, hi = self.bounds()
         if self.kind == "int":
-            return trial.suggest_int(self.name, int(self.low), int(self.high), log=self.log)
-        return trial.suggest_float(self.name, float(self.low), float(self.high), log=self.log)
+            return trial.suggest_int(self.name, int(lo), int(hi), log=self.log)
+        return trial.suggest_float(self.name, lo, hi, log=self.log)
 
     def grid_values(self, points: int = DEFAULT_GRID_POINTS) -> list[Any]:
         """The finite values a grid search tries (evenly or log-spaced)."""
         if self.kind == "values":
             return list(self.values)
-        lo, hi = float(self.low), float(self.high)
+        lo, hi = self.bounds()
         points = max(2, int(points))
         if self.log and lo > 0:
             raw = [math.exp(math.log(lo) + (math.log(hi) - math.log(lo)) * i / (points - 1)) for i in range(points)]
@@ -399,11 +407,12 @@ def build_search_space(
         elif isinstance(given, ParamRange):
             rng = given
         else:
-            rng = default_range(spec)
-            if rng is None:
+            default = default_range(spec)
+            if default is None:
                 if include is None and not overrides:
                     continue  # default search: skip what has no sensible range
                 raise SpecError(f"Parameter '{name}' has no default search range; give one (LOW:HIGH or a,b,c).")
+            rng = default
         ranges.append(rng)
     if not ranges:
         raise SpecError(
