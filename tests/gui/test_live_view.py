@@ -252,3 +252,39 @@ def test_the_live_best_marker_follows_the_same_loss_as_the_recorded_best_iterati
     # The registry's loss (RMSE before MAE), as training's best_iteration_step picks it; the
     # marker used to take the first loss by name (MAE).
     assert view.best_step() == 12
+
+
+def test_a_run_start_and_end_redraw_one_plot_per_timer_tick(qtbot):
+    # Re-ranging a pyqtgraph plot re-ticks its axes and repaints it: a run's
+    # start and end did it to all three plots in one event-loop turn (the
+    # worst GUI stalls of a run).  Now they only mark the plots, and each
+    # timer tick redraws one of them.
+    jobs, view = make_view(qtbot)
+    first = jobs.submit_job(FakeTraining(60), kind="train")
+    qtbot.waitUntil(lambda: jobs.entry(first).state.finished and view.settled, timeout=10000)
+
+    ticks = {"now": None, "n": 0}
+    changes: list[tuple[int | None, str]] = []
+    for name, plot in (("loss", view.loss_plot), ("metric", view.metric_plot), ("resources", view.resource_plot)):
+        plot.getViewBox().sigRangeChanged.connect(lambda *_, n=name: changes.append((ticks["now"], n)))
+
+    def counted_tick():
+        ticks["n"] += 1
+        ticks["now"] = ticks["n"]
+        try:
+            view._tick()
+        finally:
+            ticks["now"] = None
+
+    view.timer.timeout.disconnect()
+    view.timer.timeout.connect(counted_tick)
+    second = jobs.submit_job(FakeTraining(120), kind="train")
+    qtbot.waitUntil(lambda: jobs.entry(second).state.finished and view.settled, timeout=10000)
+    assert changes, "the second run re-ranged its plots"
+    assert all(tick is not None for tick, _name in changes), "a plot was re-ranged outside a timer tick"
+    per_tick: dict[int, set[str]] = {}
+    for tick, name in changes:
+        per_tick.setdefault(tick, set()).add(name)
+    assert max(len(names) for names in per_tick.values()) == 1
+    assert {name for _t, name in changes} >= {"loss", "metric"}
+    assert jobs.shutdown(5)
