@@ -41,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
 
-STALL_REPORT_S = 0.040  # stacks of the GUI thread are sampled when it is this late
+STALL_REPORT_S = 0.040  # stacks of the GUI thread are summed up when it is this late
+STALL_SAMPLE_S = 0.012  # ... and kept per gap (printed for the worst gaps) from this late on
 
 
 class StallMeter:
@@ -64,27 +65,43 @@ class StallMeter:
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(10)
-        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+        self.timer.timeout.connect(self._tick)
+        # GUI-thread CPU time at each tick: a gap with little CPU in it was the
+        # OS scheduling other processes (a busy machine), not our code.
+        self.cpu: list[float] = []
         self.samples = collections.Counter()
         self.others = collections.Counter()
+        # Stacks sampled during each late tick, by the index of the tick before it.
+        self.by_gap: "collections.defaultdict[int, collections.Counter[str]]" = collections.defaultdict(
+            collections.Counter)
         self._gui_ident = threading.get_ident()
         self._running = False
         self._thread: threading.Thread | None = None
+
+    def _tick(self) -> None:
+        self.ticks.append(time.perf_counter())
+        self.cpu.append(time.thread_time())
 
     def _sample(self) -> None:
         import threading
         import traceback
 
         while self._running:
-            time.sleep(0.005)
-            if self.ticks and time.perf_counter() - self.ticks[-1] > STALL_REPORT_S:
-                frame = sys._current_frames().get(self._gui_ident)
-                if frame is None:
-                    continue
-                stack = traceback.extract_stack(frame)
-                ours = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack if "workbench" in f.filename]
-                inner = stack[-1]
-                self.samples[f"{' < '.join(reversed(ours[-3:]))} || {Path(inner.filename).name}:{inner.name}"] += 1
+            time.sleep(0.002)
+            late = time.perf_counter() - self.ticks[-1] if self.ticks else 0.0
+            if late <= STALL_SAMPLE_S:
+                continue
+            frame = sys._current_frames().get(self._gui_ident)
+            if frame is None:
+                continue
+            stack = traceback.extract_stack(frame)
+            ours = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack if "workbench" in f.filename]
+            inner = [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack[-3:]]
+            where = f"{' < '.join(reversed(ours[-4:]))} || {' < '.join(reversed(inner))}"
+            # Which gap this sample belongs to: the tick it is late after.
+            self.by_gap[len(self.ticks) - 1][where] += 1
+            if late > STALL_REPORT_S:
+                self.samples[where] += 1
                 # What the other threads of the process run meanwhile: a GUI
                 # thread stuck in plain Python is usually waiting for the GIL.
                 for ident, other in sys._current_frames().items():
@@ -101,6 +118,7 @@ class StallMeter:
         import threading
 
         self.ticks = [time.perf_counter()]
+        self.cpu = [time.thread_time()]
         self.timer.start()
         self._running = True
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -116,15 +134,23 @@ class StallMeter:
         for where, n in self.others.most_common(4):
             print(f"      other thread x{n}: {where}", file=sys.stderr)
         self.timer.stop()
-        self.ticks.append(time.perf_counter())
+        self._tick()
         gaps = [b - a for a, b in zip(self.ticks, self.ticks[1:])]
+        cpu_gaps = [b - a for a, b in zip(self.cpu, self.cpu[1:])]
+        self.worst_cpu = max(cpu_gaps, default=0.0)
         # When the worst gaps happened (seconds after start, of the whole span):
         # tells a stall at job start/end from one during the work.
         span = self.ticks[-1] - self.ticks[0]
         worst = sorted(range(len(gaps)), key=gaps.__getitem__, reverse=True)[:3]
         print("    worst gaps: " + ", ".join(
-            f"{gaps[i] * 1e3:.0f} ms at {self.ticks[i] - self.ticks[0]:.1f}/{span:.1f} s" for i in worst),
+            f"{gaps[i] * 1e3:.0f} ms ({cpu_gaps[i] * 1e3:.0f} ms CPU) at {self.ticks[i] - self.ticks[0]:.1f}/{span:.1f} s"
+            for i in worst) + f"; most GUI-thread CPU between two ticks: {self.worst_cpu * 1e3:.0f} ms",
             file=sys.stderr)
+        if os.environ.get("WB_STALL_STACKS"):
+            for i in worst:
+                print(f"    gap of {gaps[i] * 1e3:.0f} ms at {self.ticks[i] - self.ticks[0]:.2f} s:", file=sys.stderr)
+                for where, n in self.by_gap.get(i, {}).most_common(6):
+                    print(f"      x{n} {where}", file=sys.stderr)
         return max(0.0, max(gaps, default=0.0) - 0.010)
 
 
@@ -136,6 +162,38 @@ def wait_until(app, predicate, timeout: float) -> bool:
         app.processEvents()
         time.sleep(0.002)
     return True
+
+
+SETTLE_S = 3.0  # how long the GUI is watched after a job ends
+
+
+def pump(app, seconds: float) -> None:
+    """Run the event loop for ``seconds`` as an idle app would."""
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.002)
+
+
+def _gui_profiler():
+    """cProfile of the GUI thread while WB_PROFILE is set (it slows the GUI thread down)."""
+    if not os.environ.get("WB_PROFILE"):
+        return None
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    return profiler
+
+
+def _report_profile(profiler) -> None:
+    if profiler is None:
+        return
+    import pstats
+
+    profiler.disable()
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(
+        int(os.environ.get("WB_PROFILE_LINES", "45")))
 
 
 def make_window(root: Path):
@@ -227,23 +285,31 @@ def bench_train(app, rows: int, repeats: int, runners: tuple[str, ...] = ("proce
         # finds a warm worker; a cold one would add its imports here.
         executor = worker_pool().compute(ui_settings.jobs_at_once())
         wait_until(app, lambda: executor.warm, 120)
-        stalls, walls = [], []
+        stalls, cpus, walls = [], [], []
         for _ in range(repeats):
             spec = RunSpec(dataset="data", algorithm="xgboost", target="y",
                            params={"n_estimators": 200}, learning_curve=False)
             job = TrainJob(str(root), spec)
             window.tabs.setCurrentIndex(2)  # the live training view is what a user watches
+            profiler = _gui_profiler()
             meter = StallMeter()
             meter.start()
             t0 = time.perf_counter()
             job_id = window.jobs.submit_job(job, kind="train", title=job.title)
             wait_until(app, lambda: window.jobs.entry(job_id).state.finished, 3600)
             walls.append(time.perf_counter() - t0)
+            # The end of a run is part of it: results, tree and plots are
+            # drawn after the job's last event, while the user watches.
+            pump(app, SETTLE_S)
             stalls.append(meter.stop())
+            cpus.append(meter.worst_cpu)
+            _report_profile(profiler)
             shutil.rmtree(root / "runs" / job.run_id, ignore_errors=True)
-        s, w = C.summary(stalls), C.summary(walls)
+        s, w, c = C.summary(stalls), C.summary(walls), C.summary(cpus)
         out.append([f"train XGBoost {rows:,} rows ({runner} runner; job {C.fmt_s(w)}): worst GUI stall",
-                    C.fmt_s(s, "ms", 1e3), "< 50 ms", "met" if s["median"] < 0.05 else "missed"])
+                    C.fmt_s(s, "ms", 1e3), "< 16 ms", "met" if s["median"] < 0.016 else "missed"])
+        out.append([f"train XGBoost {rows:,} rows ({runner} runner): most GUI-thread CPU between two 10 ms ticks",
+                    C.fmt_s(c, "ms", 1e3), "< 16 ms", "met" if c["median"] < 0.016 else "missed"])
     window.jobs.shutdown()
     window.close()
     return out

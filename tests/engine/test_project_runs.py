@@ -253,3 +253,27 @@ def test_a_run_lock_is_stamped_with_its_owners_start_time(penguins):
 
     assert abs((folder / "run.lock").stat().st_mtime - psutil.Process().create_time()) < 0.01
     assert penguins.run(folder.name).status == "running"
+
+
+def test_listing_runs_parses_each_run_file_once_until_it_changes(two_runs, monkeypatch):
+    # The runs table and tree ask each run for its status, algorithm, metrics
+    # and damage: each of those re-read result.json, 2,265 parses (2 s of GUI
+    # thread) for 150 runs at every job's start and end.
+    import workbench.engine.project.run_folder as run_folder_module
+
+    penguins, (first, _second) = two_runs
+    parsed: list[str] = []
+    real = run_folder_module.read_json_file
+    monkeypatch.setattr(run_folder_module, "read_json_file", lambda path: parsed.append(path.name) or real(path))
+    for _ in range(3):
+        for record in penguins.runs():
+            _ = (record.status, record.algorithm, record.metrics, record.damage, record.result, record.spec)
+    assert parsed.count("result.json") == 2 and parsed.count("spec.json") == 2
+    # A changed file is read again: the listing never shows a stale state.
+    path = first.folder / "result.json"
+    data = json.loads(path.read_text())
+    data["status"] = "cancelled"
+    path.write_text(json.dumps(data))
+    assert penguins.run(first.run_id).status == "cancelled"
+    path.write_text('{"status": "completed", "metr')
+    assert penguins.run(first.run_id).status == "damaged"

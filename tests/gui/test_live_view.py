@@ -65,8 +65,8 @@ def test_curves_fill_from_events_and_best_iteration_is_marked(qtbot):
     assert view.best_step() is not None
     assert view.best_lines[0].isVisible()
     assert math.isclose(view.best_lines[0].value(), view.best_step())
-    # Resource samples show the strip.
-    assert view.resource_plot.isVisible()
+    # Resource samples show the strip (redrawn once a second).
+    qtbot.waitUntil(view.resource_plot.isVisible, timeout=3000)
     release.set()
     qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=10000)
     assert view.curves[("loss", "valid", "logloss")] is curve
@@ -135,7 +135,7 @@ def test_axis_ranges_change_in_steps_not_at_every_refresh(qtbot):
     assert x0 <= 1 and x1 >= 200
     assert y0 <= 0.7 * math.exp(-200 / 50) + 0.1 and y1 >= 0.7 * math.exp(-1 / 50) + 0.1
     release.set()
-    qtbot.waitUntil(jobs.is_idle, timeout=5000)
+    qtbot.waitUntil(lambda: jobs.is_idle() and view.settled, timeout=5000)
     # Finished: the x range fits the run (no room left for steps to come).
     assert view.loss_plot.getViewBox().viewRange()[0][1] < 220
     assert jobs.shutdown(5)
@@ -184,14 +184,14 @@ class OneStepFit:
 def test_each_run_gets_its_own_axes_legend_and_best_marker(qtbot):
     jobs, view = make_view(qtbot)
     first = jobs.submit_job(FakeTraining(80), kind="train")
-    qtbot.waitUntil(lambda: jobs.entry(first).state.finished, timeout=10000)
+    qtbot.waitUntil(lambda: jobs.entry(first).state.finished and view.settled, timeout=10000)
     assert view.loss_plot.getPlotItem().getAxis("left").labelText == "logloss"
     assert any(line.isVisible() for line in view.best_lines)
 
     # A regression one-step fit follows: nothing of the classifier's run stays.
     release = threading.Event()
     second = jobs.submit_job(OneStepFit(release), kind="train")
-    qtbot.waitUntil(lambda: view.job_id == second, timeout=10000)
+    qtbot.waitUntil(lambda: view.job_id == second and view.settled, timeout=10000)
     assert view.progress.maximum() == 0  # a busy bar, not a frozen "Fitting 5%"
     assert view.loss_plot.getPlotItem().getAxis("left").labelText == "loss"
     assert view.metric_plot.getPlotItem().getAxis("left").labelText == "score"
@@ -199,7 +199,7 @@ def test_each_run_gets_its_own_axes_legend_and_best_marker(qtbot):
     assert not any(line.isVisible() for line in view.best_lines)
     assert view.point_count() == 0
     release.set()
-    qtbot.waitUntil(lambda: jobs.entry(second).state.finished, timeout=10000)
+    qtbot.waitUntil(lambda: jobs.entry(second).state.finished and view.settled, timeout=10000)
     assert view.progress.maximum() == 100
     texts = [i.toPlainText() for i in view.loss_plot.getPlotItem().items if hasattr(i, "toPlainText")]
     assert any("one step" in t for t in texts)
@@ -214,7 +214,7 @@ def test_a_cancelled_iterative_run_does_not_claim_to_train_in_one_step(qtbot):
     qtbot.waitUntil(lambda: view.job_id == job_id, timeout=10000)
     assert view.progress.maximum() == 100  # iterations will be counted
     jobs.cancel(job_id)
-    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=10000)
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished and view.settled, timeout=10000)
     texts = [i.toPlainText() for i in view.loss_plot.getPlotItem().items if hasattr(i, "toPlainText")]
     assert texts and not any("one step" in t for t in texts)
     assert any("Cancelled" in t for t in texts)
@@ -231,7 +231,7 @@ def test_a_regression_run_with_losses_only_says_why_the_metric_panel_is_empty(qt
 
     jobs, view = make_view(qtbot)
     job_id = jobs.submit_job(Losses(), kind="train")
-    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=10000)
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished and view.settled, timeout=10000)
     texts = [i.toPlainText() for i in view.metric_plot.getPlotItem().items if hasattr(i, "toPlainText")]
     assert any("only losses" in t for t in texts)
     assert view.loss_plot.getPlotItem().getAxis("left").labelText == "mae, rmse"
@@ -252,3 +252,39 @@ def test_the_live_best_marker_follows_the_same_loss_as_the_recorded_best_iterati
     # The registry's loss (RMSE before MAE), as training's best_iteration_step picks it; the
     # marker used to take the first loss by name (MAE).
     assert view.best_step() == 12
+
+
+def test_a_run_start_and_end_redraw_one_plot_per_timer_tick(qtbot):
+    # Re-ranging a pyqtgraph plot re-ticks its axes and repaints it: a run's
+    # start and end did it to all three plots in one event-loop turn (the
+    # worst GUI stalls of a run).  Now they only mark the plots, and each
+    # timer tick redraws one of them.
+    jobs, view = make_view(qtbot)
+    first = jobs.submit_job(FakeTraining(60), kind="train")
+    qtbot.waitUntil(lambda: jobs.entry(first).state.finished and view.settled, timeout=10000)
+
+    ticks = {"now": None, "n": 0}
+    changes: list[tuple[int | None, str]] = []
+    for name, plot in (("loss", view.loss_plot), ("metric", view.metric_plot), ("resources", view.resource_plot)):
+        plot.getViewBox().sigRangeChanged.connect(lambda *_, n=name: changes.append((ticks["now"], n)))
+
+    def counted_tick():
+        ticks["n"] += 1
+        ticks["now"] = ticks["n"]
+        try:
+            view._tick()
+        finally:
+            ticks["now"] = None
+
+    view.timer.timeout.disconnect()
+    view.timer.timeout.connect(counted_tick)
+    second = jobs.submit_job(FakeTraining(120), kind="train")
+    qtbot.waitUntil(lambda: jobs.entry(second).state.finished and view.settled, timeout=10000)
+    assert changes, "the second run re-ranged its plots"
+    assert all(tick is not None for tick, _name in changes), "a plot was re-ranged outside a timer tick"
+    per_tick: dict[int, set[str]] = {}
+    for tick, name in changes:
+        per_tick.setdefault(tick, set()).add(name)
+    assert max(len(names) for names in per_tick.values()) == 1
+    assert {name for _t, name in changes} >= {"loss", "metric"}
+    assert jobs.shutdown(5)

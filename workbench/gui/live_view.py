@@ -14,6 +14,12 @@ re-lays out pyqtgraph's axes — the largest cost in the stall traces.  Labels
 and the "best" marker are touched only when they change, curves are drawn
 without antialiasing, the resource strip is redrawn at 1 Hz, and nothing is
 drawn while the view is hidden (it catches up when shown).
+
+Each of the three plots (loss, metric, resources) is its own panel, and a
+timer tick draws at most one of them: painting a plot whose axes changed
+costs a few ms, and the three at once (a run starting or ending) made the
+worst frames of a run.  A run's start and end only mark the panels; the
+ticks that follow reset and fit them one at a time.
 """
 
 from __future__ import annotations
@@ -110,7 +116,8 @@ def _is_iterative(job: Any) -> bool:
 class LiveTrainingView(QWidget):
     """Curves of the newest training job (or of a finished run's history)."""
 
-    REFRESH_MS = 100  # curves: at most 10 redraws a second
+    REFRESH_MS = 50  # one panel per tick: each plot redraws at most ~7 times a second
+    PANELS = ("loss", "metric", "resources")
     RESOURCES_MS = 1000  # the CPU/memory strip: once a second
     cancelRequested = Signal(int)
 
@@ -120,12 +127,10 @@ class LiveTrainingView(QWidget):
         self.job_id: int | None = None
         self.buffers: dict[tuple[str, str, str], SeriesBuffer] = {}  # (plot, split, metric)
         self.curves: dict[tuple[str, str, str], pg.PlotDataItem] = {}
-        self._dirty = False
         self._drawn: dict[tuple[str, str, str], int] = {}  # points pushed into each curve
         self._ranges: dict[str, tuple[float, float] | None] = {}  # ranges this view has set
         self._labels: dict[str, str] = {}
         self._best: int | None = None
-        self._best_shown = False
         self._live = False  # following a running job (ranges grow ahead of the data)
         self._progress: tuple[int, str] | None = None  # newest progress, shown by the timer
         self._resources: dict[str, SeriesBuffer] = {}
@@ -134,6 +139,12 @@ class LiveTrainingView(QWidget):
         self._t0: float | None = None
         self._one_step = False  # the job followed fits in one call (busy bar, no curves expected)
         self._metric_note: Any = None  # "losses only" message on the Metric panel
+        # Panel work still to do: a reset (a new run), new data, a message.
+        self._to_reset: set[str] = set()
+        self._stale_curves: dict[str, list[Any]] = {}  # a previous run's curves, removed with its panel
+        self._dirty_panels: set[str] = set()
+        self._empty_text: str | None = None  # "no curves" message, shown when the panels are drawn
+        self._next_panel = 0
 
         self.title = QLabel("No training yet — press Train on the Model tab")
         self.title.setStyleSheet("font-weight: 600; font-size: 12pt;")
@@ -169,7 +180,8 @@ class LiveTrainingView(QWidget):
             # out the whole plot on the GUI thread while a fit runs.
             plot.getPlotItem().getAxis("left").setWidth(64)
             plot.getPlotItem().getAxis("bottom").setHeight(40)
-        self.metric_plot.setXLink(self.loss_plot)
+        # No setXLink: a linked range redraws both plots in the same frame;
+        # each panel sets the same x range in its own tick instead.
         self.best_lines = []
         for plot in (self.loss_plot, self.metric_plot):
             line = pg.InfiniteLine(angle=90, movable=False,
@@ -190,7 +202,9 @@ class LiveTrainingView(QWidget):
         self.mem_curve = self.resource_plot.plot(name="memory MB", pen=pg.mkPen(SERIES_COLORS[5], width=1.5),
                                                  antialias=False)
         self.resource_plot.disableAutoRange()
-        self.resource_plot.hide()
+        # Always shown, empty until a job reports: showing it when the first
+        # sample came re-laid out the whole view and repainted all three
+        # plots in one frame (the worst frame of a run's first seconds).
 
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
@@ -256,11 +270,11 @@ class LiveTrainingView(QWidget):
         self.cancel_button.setEnabled(False)
         self.cancel_button.setText("Cancel")
         self.progress.setRange(0, 100)
-        self.timer.stop()
         self._show_progress()
         self._live = False
-        self._dirty = self._resources_dirty = True  # fit the ranges to the whole run
-        self._ranges.clear()
+        # Fit the ranges to the whole run: the next ticks redraw one panel each.
+        self._dirty_panels.update(self.PANELS)
+        self._resources_dirty = True
         self.state.setPixmap(state_icon(entry.state.value).pixmap(16, 16))
         self.elapsed.setText(format_elapsed(entry.elapsed))
         self.title.setText(f"{entry.title} — {entry.state.value}")
@@ -268,11 +282,11 @@ class LiveTrainingView(QWidget):
             self.log.appendPlainText("✖ " + entry.error)
         if entry.state == JobState.COMPLETED:
             self.progress.setValue(100)
-        self.refresh()
-        self._refresh_resources()
-        self._mark_best(self._recorded_best(entry))
+        self._best = self._recorded_best(entry)
         if not self.buffers:
             self._no_curves(entry.state.value, not self._one_step)
+        if not self.timer.isActive():
+            self.timer.start()  # it stops itself once every panel is drawn
 
     def _no_curves(self, state: str = "completed", iterative: bool = False) -> None:
         # Say what is true of this run: a cancelled XGBoost did not "train in one step".
@@ -284,8 +298,8 @@ class LiveTrainingView(QWidget):
             text = "No per-iteration curves were recorded for this run.\nSee the Results tab for its scores."
         else:
             text = "No per-iteration curves: this algorithm trains in one step.\nSee the Results tab for its scores."
-        for plot in (self.loss_plot, self.metric_plot):
-            show_message(plot, text)
+        self._empty_text = text
+        self._dirty_panels.update(("loss", "metric"))
 
     def _recorded_best(self, entry: Any) -> int | None:
         # The run's result.json knows the best iteration the fitter reported
@@ -313,15 +327,9 @@ class LiveTrainingView(QWidget):
 
     # -- data ------------------------------------------------------------------------
     def reset(self, title: str = "") -> None:
+        """Forget the run shown; its plots are cleared by the next ticks, one panel each."""
         for (plot_name, _split, _metric), curve in self.curves.items():
-            (self.loss_plot if plot_name == "loss" else self.metric_plot).removeItem(curve)
-        for plot in (self.loss_plot, self.metric_plot):
-            for item in list(plot.getPlotItem().items):
-                if isinstance(item, pg.TextItem):  # an "empty" message
-                    plot.removeItem(item)
-            reset_ticks(plot.getPlotItem())
-        self.loss_legend.clear()
-        self.metric_legend.clear()
+            self._stale_curves.setdefault(plot_name, []).append(curve)
         self.curves.clear()
         self.buffers.clear()
         self._drawn.clear()
@@ -330,22 +338,11 @@ class LiveTrainingView(QWidget):
         self._resources.clear()
         self._resources_dirty = False
         self._t0 = None
-        self.cpu_curve.setData([], [])
-        self.mem_curve.setData([], [])
-        self.resource_plot.hide()
         self._best = None
-        self._best_shown = False
-        for line in self.best_lines:
-            line.hide()
-            line.setValue(0)
-            line.label.setFormat("best")
-        # Nothing of the previous run's axes survives: labels and ranges back to neutral.
-        for plot, label in ((self.loss_plot, "loss"), (self.metric_plot, "score")):
-            item = plot.getPlotItem()
-            item.setLabel("left", label)
-            item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        self._empty_text = None
+        self._to_reset = set(self.PANELS)
+        self._dirty_panels = set(self.PANELS)
         self._one_step = False
-        self._metric_note = None  # removed with the other text items above
         self.progress.setRange(0, 100)
         self.log.clear()
         self._progress = None
@@ -356,6 +353,32 @@ class LiveTrainingView(QWidget):
         self._live = False
         if title:
             self.title.setText(title)
+        if not self.timer.isActive():
+            self.timer.start()
+
+    def _reset_panel(self, name: str) -> None:
+        """Nothing of the previous run's plot survives: curves, messages, labels, ranges, marker."""
+        if name == "resources":
+            self.cpu_curve.setData([], [])
+            self.mem_curve.setData([], [])
+            return
+        plot = self.loss_plot if name == "loss" else self.metric_plot
+        for curve in self._stale_curves.pop(name, []):
+            plot.removeItem(curve)  # and from its legend
+        for item in list(plot.getPlotItem().items):
+            if isinstance(item, pg.TextItem):  # an "empty" message
+                plot.removeItem(item)
+        reset_ticks(plot.getPlotItem())
+        (self.loss_legend if name == "loss" else self.metric_legend).clear()
+        line = self.best_lines[0 if name == "loss" else 1]
+        line.hide()
+        line.setValue(0)
+        line.label.setFormat("best")
+        item = plot.getPlotItem()
+        item.setLabel("left", "loss" if name == "loss" else "score")
+        item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        if name == "metric":
+            self._metric_note = None  # removed with the other text items above
 
     def add_iteration(self, step: int, train: dict[str, float], valid: dict[str, float]) -> None:
         for split, values in (("train", train), ("valid", valid)):
@@ -366,7 +389,7 @@ class LiveTrainingView(QWidget):
                 if buf is None:
                     buf = self.buffers[key] = SeriesBuffer()
                 buf.append(step, value if value is not None else np.nan)
-        self._dirty = True
+                self._dirty_panels.add(plot)
 
     def add_resources(self, t: float, cpu: float, rss_mb: float) -> None:
         if self._t0 is None:
@@ -374,6 +397,7 @@ class LiveTrainingView(QWidget):
         self._resources.setdefault("cpu", SeriesBuffer()).append(t - self._t0, cpu)
         self._resources.setdefault("mem", SeriesBuffer()).append(t - self._t0, rss_mb)
         self._resources_dirty = True
+        self._dirty_panels.add("resources")
 
     def _show_progress(self) -> None:
         if self._progress is not None:
@@ -383,80 +407,123 @@ class LiveTrainingView(QWidget):
             self.progress.setValue(value)
 
     def _tick(self) -> None:
-        """Timer slot: the elapsed time always; plots only while they can be seen."""
+        """Timer slot: the elapsed time always; at most one plot panel, only while it can be seen."""
         self._show_progress()
-        if self.job_id is not None:
+        if self.job_id is not None and self._live:
             try:
                 self.elapsed.setText(format_elapsed(self.jobs.entry(self.job_id).elapsed))
             except KeyError:
                 pass
         if not self.isVisible():
             return  # a hidden tab costs nothing; showEvent catches up
-        self.refresh()
+        name = self._next_due_panel()
+        if name is not None:
+            self._draw_panel(name)
+        elif not self._live:
+            self.timer.stop()  # a finished run, every panel drawn
+
+    def _next_due_panel(self) -> str | None:
+        """The next panel (round robin) with work to do now."""
         now = time.monotonic()
-        if self._resources_dirty and now - self._resources_drawn_at >= self.RESOURCES_MS / 1000:
-            self._resources_drawn_at = now
-            self._refresh_resources()
+        for i in range(len(self.PANELS)):
+            name = self.PANELS[(self._next_panel + i) % len(self.PANELS)]
+            if name not in self._to_reset and name not in self._dirty_panels:
+                continue
+            if (name == "resources" and self._live and name not in self._to_reset
+                    and now - self._resources_drawn_at < self.RESOURCES_MS / 1000):
+                continue  # the CPU/memory strip: once a second while training
+            self._next_panel = (self._next_panel + i + 1) % len(self.PANELS)
+            return name
+        return None
+
+    @property
+    def settled(self) -> bool:
+        """True when every panel shows what the view holds (nothing left for the ticks)."""
+        return not self._to_reset and not self._dirty_panels
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
         self.refresh()
-        self._refresh_resources()
 
     def refresh(self) -> None:
-        """Push new buffered points into the curves (cheap when nothing is new)."""
-        if not self._dirty:
+        """Draw every panel with work to do, now (the timer draws one step of one per tick)."""
+        for name in self.PANELS:
+            while name in self._to_reset or name in self._dirty_panels:
+                self._draw_panel(name)
+
+    def _draw_panel(self, name: str) -> None:
+        if name in self._to_reset:
+            self._to_reset.discard(name)
+            self._reset_panel(name)
+        self._dirty_panels.discard(name)
+        if name == "resources":
+            self._refresh_resources()
             return
-        self._dirty = False
+        if not self.buffers and self._empty_text is not None:
+            show_message(self.loss_plot if name == "loss" else self.metric_plot, self._empty_text)
+            return
+        self._draw_curves(name)
+
+    def _x_range(self) -> tuple[float, float] | None:
+        """The x range both curve panels show: grows by half when the newest step passes it."""
+        steps = [buf.view()[0][-1] for buf in self.buffers.values() if buf.n]
+        if not steps:
+            return None
+        last_step = float(max(steps))
+        current = self._ranges.get("x")
+        if current is None or last_step > current[1]:
+            # clipToView clips what auto-range would see, and auto-range
+            # re-lays out the axes at every point: grow by half instead.
+            grow = 1.5 if self._live else 1.0
+            self._ranges["x"] = (1.0, max(10.0 if self._live else 2.0, last_step * grow))
+        return self._ranges["x"]
+
+    def _draw_curves(self, plot_name: str) -> None:
+        """Push new points of one panel's curves; set its ranges and label when they change."""
+        plot = self.loss_plot if plot_name == "loss" else self.metric_plot
         if not self._live:
-            self._ranges.clear()  # a finished run: fit the ranges to the data
+            # A finished run: fit the ranges to the data.
+            for key in ("x", f"x:{plot_name}", plot_name):
+                self._ranges.pop(key, None)
         metrics = sorted({k[2] for k in self.buffers})
-        spans: dict[str, list[float]] = {"loss": [], "metric": []}
-        last_step = None
+        values: list[float] = []
         for key, buf in self.buffers.items():
-            if not buf.n:
+            if key[0] != plot_name or not buf.n:
                 continue
-            plot_name = key[0]
             curve = self.curves.get(key)
             if curve is None:
                 _plot, split, metric = key
                 color = SERIES_COLORS[metrics.index(metric) % len(SERIES_COLORS)]
                 style = Qt.PenStyle.DashLine if split == "train" else Qt.PenStyle.SolidLine
-                plot = self.loss_plot if plot_name == "loss" else self.metric_plot
-                curve = plot.plot(name=f"{metric} ({split})", pen=pg.mkPen(color, width=2, style=style),
-                                  antialias=False)
-                self.curves[key] = curve
+                self.curves[key] = plot.plot(name=f"{metric} ({split})", antialias=False,
+                                             pen=pg.mkPen(color, width=2, style=style))
+                # A new curve and its legend entry cost ~5 ms: one per tick,
+                # the data and ranges follow in this panel's next tick.
+                self._dirty_panels.add(plot_name)
+                return
             x, y = buf.view()
             if self._drawn.get(key) != buf.n:
                 curve.setData(x, y)
                 self._drawn[key] = buf.n
             finite = y[np.isfinite(y)]
             if finite.size:
-                spans[plot_name] += [float(finite.min()), float(finite.max())]
-            last_step = x[-1] if last_step is None else max(last_step, x[-1])
-        if last_step is not None:
-            # clipToView clips what auto-range would see, and auto-range
-            # re-lays out the axes at every point: grow the x range by half
-            # whenever the newest step passes it instead.
-            current = self._ranges.get("x")
-            if current is None or last_step > current[1]:
-                grow = 1.5 if self._live else 1.0
-                self._set_range("x", self.loss_plot, (1.0, max(10.0 if self._live else 2.0, float(last_step) * grow)),
-                                x=True)
-        for plot_name, plot in (("loss", self.loss_plot), ("metric", self.metric_plot)):
-            values = spans[plot_name]
-            if values:
-                new = grown_range(min(values), max(values), self._ranges.get(plot_name),
-                                  growth=0.5 if self._live else 0.0)
-                if new is not None:
-                    self._set_range(plot_name, plot, new)
-            names = sorted({k[2] for k in self.buffers if k[0] == plot_name})
-            label = ", ".join(names) or ("loss" if plot_name == "loss" else "score")
-            if self._labels.get(plot_name) != label:
-                self._labels[plot_name] = label
-                plot.getPlotItem().setLabel("left", label)
-        self._note_losses_only()
-        self._mark_best(None)
+                values += [float(finite.min()), float(finite.max())]
+        x_range = self._x_range()
+        if x_range is not None and self._ranges.get(f"x:{plot_name}") != x_range:
+            self._set_range(f"x:{plot_name}", plot, x_range, x=True)
+        if values:
+            new = grown_range(min(values), max(values), self._ranges.get(plot_name),
+                              growth=0.5 if self._live else 0.0)
+            if new is not None:
+                self._set_range(plot_name, plot, new)
+        names = sorted({k[2] for k in self.buffers if k[0] == plot_name})
+        label = ", ".join(names) or ("loss" if plot_name == "loss" else "score")
+        if self._labels.get(plot_name) != label:
+            self._labels[plot_name] = label
+            plot.getPlotItem().setLabel("left", label)
+        if plot_name == "metric":
+            self._note_losses_only()
+        self._show_best(plot_name)
 
     def _note_losses_only(self) -> None:
         """Say why the Metric panel is empty when the learner reports losses only (XGBoost regression)."""
@@ -479,19 +546,21 @@ class LiveTrainingView(QWidget):
 
     def _refresh_resources(self) -> None:
         """Redraw the CPU/memory strip (at most once a second while training)."""
+        self._resources_drawn_at = time.monotonic()
         if not self._resources_dirty or not self._resources:
             return
         self._resources_dirty = False
-        self.resource_plot.show()
         xc, cpu = self._resources["cpu"].view()
         _xm, mem = self._resources["mem"].view()
         self.cpu_curve.setData(xc, cpu)
         self.mem_curve.setData(_xm, mem)
         t_last = float(xc[-1]) if len(xc) else 0.0
         current = self._ranges.get("rx")
-        if current is None or t_last > current[1]:
+        if current is None or t_last > current[1] or not self._live:
             grow = 1.5 if self._live else 1.0
-            self._set_range("rx", self.resource_plot, (0.0, max(10.0 if self._live else 1.0, t_last * grow)), x=True)
+            bounds = (0.0, max(10.0 if self._live else 1.0, t_last * grow))
+            if bounds != current:
+                self._set_range("rx", self.resource_plot, bounds, x=True)
         both = np.concatenate([cpu, mem])
         both = both[np.isfinite(both)]
         if both.size:
@@ -515,19 +584,19 @@ class LiveTrainingView(QWidget):
         x, y = seen[name]
         return int(x[int(np.nanargmin(y))])
 
-    def _mark_best(self, step: int | None) -> None:
-        step = step if step is not None else self.best_step()
-        if step == self._best and self._best_shown == (step is not None):
+    def _show_best(self, plot_name: str) -> None:
+        """Put one panel's "best" marker at the best step (the recorded one once the run ended)."""
+        step = self._best if self._best is not None else self.best_step()
+        line = self.best_lines[0 if plot_name == "loss" else 1]
+        shown = (line.isVisible(), line.value() if line.isVisible() else None)
+        if shown == (step is not None, step):
             return  # moving the line re-renders its label: only when it changes
-        self._best = step
-        self._best_shown = step is not None
-        for line in self.best_lines:
-            if step is None:
-                line.hide()
-            else:
-                line.setValue(step)
-                line.label.setFormat(f"best {step}")
-                line.show()
+        if step is None:
+            line.hide()
+        else:
+            line.setValue(step)
+            line.label.setFormat(f"best {step}")
+            line.show()
 
     def point_count(self) -> int:
         """Points drawn in the curves (tests: 'the live plot received points')."""
@@ -539,11 +608,11 @@ class LiveTrainingView(QWidget):
         self.reset(title)
         for it in history:
             self.add_iteration(it.step, it.train, it.valid)
-        self._dirty = True
-        self.refresh()
-        self._mark_best(best)
+        self._best = best
         if not history:
             self._no_curves()
+        if self.isVisible():
+            self.refresh()  # a run the person picked: drawn in this turn
 
     def show_record(self, title: str, result: Any) -> None:
         """Replay a finished run from its ``RunResult`` (history, best marker and the right empty message)."""
@@ -553,3 +622,5 @@ class LiveTrainingView(QWidget):
         else:
             self.reset(title)
             self._no_curves(result.status, _algorithm_iterative(result.algorithm))
+            if self.isVisible():
+                self.refresh()

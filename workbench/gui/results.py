@@ -116,6 +116,22 @@ class PlotTab(QWidget):
         self.plots = plots
 
 
+class LazyTab(QWidget):
+    """A tab page whose content is made by ``build()`` the first time it is needed."""
+
+    def __init__(self, build: Any) -> None:
+        super().__init__()
+        self._build = build
+        self.built = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+    def ensure(self) -> None:
+        if not self.built:
+            self.built = True
+            self.layout().addWidget(self._build())
+
+
 class ResultsView(QWidget):
     """Tabs of evaluation views for one run."""
 
@@ -175,7 +191,8 @@ class ResultsView(QWidget):
         self.tabs.currentChanged.connect(self._tab_changed)
         self._metrics_tab = metrics_tab
         self._plots_built = False
-        self._soon: Any = None  # a run waiting for its plots (show_run_soon)
+        self._soon: Any = None  # a finished run waiting to be shown (show_run_soon)
+        self._lazy_tabs: dict[str, LazyTab] = {}  # plot tabs, made on first use
         # Tabs added by other views (explanations, calibration): (key, widget, label, icon).
         self._extra_tabs: list[tuple[str, QWidget, str, str]] = []
         self.tab_index["metrics"] = self.tabs.addTab(metrics_tab, icon("results"), "Metrics")
@@ -201,6 +218,18 @@ class ResultsView(QWidget):
         ("importance_plot", "Feature importance", "importance", "", ""),
         ("learning_plot", "Learning curve", "training rows", "score", "bottom-right"),
     )
+    # Plot tabs: key -> (plots in it, their file names, label, icon).  Each is
+    # built the first time it is drawn: a pyqtgraph plot costs 20-40 ms of GUI
+    # thread to make, so none is made at the end of a run unless it is in sight.
+    _PLOT_TABS: ClassVar[dict[str, tuple[tuple[str, ...], tuple[str, ...], str, str]]] = {
+        "confusion": (("confusion",), ("confusion-matrix",), "Confusion matrix", "compare"),
+        "curves": (("roc_plot", "pr_plot"), ("roc", "precision-recall"), "ROC / PR", "run"),
+        "regression": (("scatter_plot", "residual_plot", "residual_hist"),
+                       ("predicted-vs-actual", "residuals", "residual-histogram"), "Residuals", "run"),
+        "clusters": (("cluster_plot",), ("cluster-sizes",), "Clusters", "results"),
+        "importance": (("importance_plot",), ("feature-importance",), "Importance", "results"),
+        "learning": (("learning_plot",), ("learning-curve",), "Learning curve", "run"),
+    }
 
     def _make_plot(self, attr: str) -> None:
         if hasattr(self, attr):
@@ -217,44 +246,8 @@ class ResultsView(QWidget):
             add_legend(plot, legend)
         setattr(self, attr, plot)
 
-    def show_run_soon(self, record: Any) -> None:
-        """Show ``record`` once its plots exist, making them one per event-loop turn.
-
-        At the end of a training the window is busy (the live view's last
-        draw, the tree's refresh): the ~300 ms of plot making is spread out
-        instead.  A run the person picks meanwhile (``show_run``) wins.
-        """
-        self._soon = record
-        pending = [a for a in ("confusion", *(p[0] for p in self._PLOTS)) if not hasattr(self, a)]
-        if pending and not self._plots_built:
-            self._make_plot(pending[0])
-            QTimer.singleShot(0, self, lambda r=record: self._soon is r and self.show_run_soon(r))
-            return
-        self._soon = None
-        self.show_run(record)
-
-    def prebuild_plots(self) -> None:
-        """Make the plots one at a time from the event loop, ahead of the first run.
-
-        Making all of them at once takes ~300 ms of GUI thread (~30 ms a
-        plot): done when the first training finished, that froze the window
-        just as it showed the result.  Called when a training starts.
-        """
-        pending = [a for a in ("confusion", *(p[0] for p in self._PLOTS)) if not hasattr(self, a)]
-        if self._plots_built or not pending:
-            return
-        self._make_plot(pending[0])
-        if len(pending) > 1:
-            QTimer.singleShot(50, self, self.prebuild_plots)
-
-    def _build_plots(self) -> None:
-        """Create the plot tabs on first use (pyqtgraph plots cost ~30 ms each)."""
-        if self._plots_built:
-            return
-        self._plots_built = True
-        for attr in ("confusion", *(p[0] for p in self._PLOTS)):
-            self._make_plot(attr)
-        # Confusion matrix with counts / normalised toggle
+    def _confusion_toggle(self) -> QWidget:
+        """Counts / normalised radio buttons above the confusion matrix."""
         self.show_counts = QRadioButton("Counts")
         self.show_norm = QRadioButton("Normalised by true class")
         self.show_counts.setChecked(True)
@@ -267,18 +260,50 @@ class ResultsView(QWidget):
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.show_counts)
         tl.addWidget(self.show_norm)
+        return toggle
 
+    def _build_tab(self, key: str) -> QWidget:
+        """The content of plot tab ``key`` (made on first use, see _PLOT_TABS)."""
+        attrs, names, _label, _ico = self._PLOT_TABS[key]
+        for attr in attrs:
+            self._make_plot(attr)
+        extra = self._confusion_toggle() if key == "confusion" else None
+        return PlotTab([getattr(self, a) for a in attrs], list(names), extra)
+
+    def is_built(self, key: str) -> bool:
+        """Whether the tab ``key`` has its widgets (plot tabs are made on first use)."""
+        tab = self._lazy_tabs.get(key)
+        return tab is None or tab.built
+
+    def show_run_soon(self, record: Any) -> None:
+        """Show ``record`` after the current event-loop turn, or when this view is next shown.
+
+        Called when a training ends: that turn is busy already (the job's
+        last events, the tree's refresh), and a hidden Results view has
+        nothing to draw until the person looks at it.  A run the person
+        picks meanwhile (``show_run``) wins.
+        """
+        self._soon = record
+        if self.isVisible():
+            QTimer.singleShot(0, self, lambda r=record: self._soon is r and self.show_run(r))
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self._soon is not None:
+            QTimer.singleShot(0, self, lambda r=self._soon: self._soon is r and self.show_run(r))
+
+    def _build_plots(self) -> None:
+        """Create the tabs on first use: plot tabs hold a placeholder until drawn."""
+        if self._plots_built:
+            return
+        self._plots_built = True
+        self._lazy_tabs = {
+            key: LazyTab(lambda k=key: self._build_tab(k)) for key in self._PLOT_TABS}
         self.tabs.clear()
         self.tab_index = {}
         for key, widget, label, ico in (
             ("metrics", self._metrics_tab, "Metrics", "results"),
-            ("confusion", PlotTab([self.confusion], ["confusion-matrix"], toggle), "Confusion matrix", "compare"),
-            ("curves", PlotTab([self.roc_plot, self.pr_plot], ["roc", "precision-recall"]), "ROC / PR", "run"),
-            ("regression", PlotTab([self.scatter_plot, self.residual_plot, self.residual_hist],
-                                   ["predicted-vs-actual", "residuals", "residual-histogram"]), "Residuals", "run"),
-            ("clusters", PlotTab([self.cluster_plot], ["cluster-sizes"]), "Clusters", "results"),
-            ("importance", PlotTab([self.importance_plot], ["feature-importance"]), "Importance", "results"),
-            ("learning", PlotTab([self.learning_plot], ["learning-curve"]), "Learning curve", "run"),
+            *((key, self._lazy_tabs[key], label, ico) for key, (_a, _n, label, ico) in self._PLOT_TABS.items()),
             ("spec", self.spec_text, "Spec", "settings"),
             ("log", self.log_text, "Log", "log"),
             *self._extra_tabs,
@@ -384,26 +409,37 @@ class ResultsView(QWidget):
 
     @property
     def drawing(self) -> bool:
-        """True while some views of the shown run are still to be drawn."""
-        return bool(self._pending_views)
+        """True while views of the shown run are still being drawn in the background.
+
+        Only views whose tab has its widgets are drawn in the background; a
+        tab never opened is built and drawn when it is picked.
+        """
+        return bool(self._background_views())
 
     def finish_drawing(self) -> None:
-        """Draw every view still pending, now."""
+        """Build and draw every view still pending, now."""
         while self._pending_views:
             self._draw_view(self._pending_views[0])
+
+    def _background_views(self) -> list[str]:
+        return [k for k in self._pending_views if self.is_built(k)]
 
     def _draw_view(self, key: str) -> None:
         method = self._DRAWERS[key]
         self._pending_views = [k for k in self._pending_views if self._DRAWERS[k] != method]
+        tab = self._lazy_tabs.get(key)
+        if tab is not None:
+            tab.ensure()
         getattr(self, method)()
 
     def _draw_pending_later(self) -> None:
-        if self._pending_views:
+        if self._background_views():
             QTimer.singleShot(0, self, self._draw_next)
 
     def _draw_next(self) -> None:
-        if self._pending_views:
-            self._draw_view(self._pending_views[0])
+        pending = self._background_views()
+        if pending:
+            self._draw_view(pending[0])
             self._draw_pending_later()
 
     def _tab_changed(self, index: int) -> None:
