@@ -149,7 +149,7 @@ class StallMeter:
         if os.environ.get("WB_STALL_STACKS"):
             for i in worst:
                 print(f"    gap of {gaps[i] * 1e3:.0f} ms at {self.ticks[i] - self.ticks[0]:.2f} s:", file=sys.stderr)
-                for where, n in self.by_gap.get(i, {}).most_common(6):
+                for where, n in self.by_gap[i].most_common(6):
                     print(f"      x{n} {where}", file=sys.stderr)
         return max(0.0, max(gaps, default=0.0) - 0.010)
 

@@ -125,3 +125,29 @@ def test_qt_item_model_virtuals_are_not_shadowed(jobs):
     # changes, clicks); a Python method of that name used to break that call.
     assert jobs.submit() is True
     assert jobs.rowCount() == 0
+
+
+def test_a_burst_of_events_is_spread_over_event_loop_turns(qtbot, jobs):
+    # A job's first seconds send a burst of events, and its end triggers the
+    # run list, live view and Results: handled in one turn, that was the
+    # longest frame of a run.  One drain now stops after a few ms, and a job's
+    # end closes its turn; nothing is lost or reordered.
+    seen = []
+    jobs.jobEvent.connect(lambda job_id, event: event.kind == "iteration" and seen.append(event.step))
+    queued = threading.Event()
+
+    def work(ctx):
+        for i in range(3000):
+            ctx.iteration(i + 1, {"loss": 1.0})
+        queued.set()
+        return "done"
+
+    job_id = jobs.submit_job(FunctionJob("burst", work))
+    assert queued.wait(10)  # the GUI thread is not running its loop: everything waits in the queue
+    time.sleep(0.2)  # ... including the job's end
+    jobs._drain()  # one event-loop turn's worth
+    assert 0 < len(seen) < 3000
+    assert not jobs.entry(job_id).state.finished
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=10000)
+    assert seen == list(range(1, 3001))
+    assert jobs.entry(job_id).value == "done"

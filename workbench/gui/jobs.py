@@ -109,6 +109,7 @@ class JobsModel(QAbstractTableModel):
 
     COLUMNS = ("Job", "State", "Progress", "Elapsed", "")
     POLL_MS = 40
+    DRAIN_BUDGET_S = 0.004  # event handling per event-loop turn (see _drain)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -282,7 +283,16 @@ class JobsModel(QAbstractTableModel):
         e.runner.start()
 
     def _drain(self) -> None:
+        # A turn handles events for at most DRAIN_BUDGET_S, and a job's end
+        # (whose listeners refresh the run list, the live view, Results) ends
+        # the turn: the rest follows in the next turn, after a paint, instead
+        # of a burst of events (a job's first seconds) in one long frame.
+        deadline = time.perf_counter() + self.DRAIN_BUDGET_S
+        more = False
         while True:
+            if time.perf_counter() > deadline:
+                more = True
+                break
             try:
                 job_id, item = self._queue.get_nowait()
             except queue.Empty:
@@ -295,7 +305,8 @@ class JobsModel(QAbstractTableModel):
                 if e.runner is not None:
                     e.runner.join(5.0)  # the worker has returned; this is immediate
                 self._finish(e, item)
-                continue
+                more = not self._queue.empty()
+                break
             if e.state.finished:
                 continue  # a late event of a job that has ended belongs to no view
             if isinstance(item, Progress):
@@ -313,7 +324,9 @@ class JobsModel(QAbstractTableModel):
                     e.shown = shown
                     self._row_changed(e, columns=(1, 2, 3))
         self._schedule()
-        if self.is_idle() and self._queue.empty():
+        if more:
+            QTimer.singleShot(0, self, self._drain)
+        elif self.is_idle() and self._queue.empty():
             self._timer.stop()
 
     def _finish(self, e: JobEntry, done: Done) -> None:
