@@ -62,7 +62,7 @@ class StallMeter:
         from PySide6.QtCore import Qt, QTimer
 
         self.ticks: list[float] = []
-        self.timer = QTimer()
+        self.timer = QTimer(objectName="stall-meter")
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(10)
         self.timer.timeout.connect(self._tick)
@@ -142,6 +142,7 @@ class StallMeter:
         # tells a stall at job start/end from one during the work.
         span = self.ticks[-1] - self.ticks[0]
         worst = sorted(range(len(gaps)), key=gaps.__getitem__, reverse=True)[:3]
+        self.worst_at = [self.ticks[i] - self.ticks[0] for i in worst]
         print("    worst gaps: " + ", ".join(
             f"{gaps[i] * 1e3:.0f} ms ({cpu_gaps[i] * 1e3:.0f} ms CPU) at {self.ticks[i] - self.ticks[0]:.1f}/{span:.1f} s"
             for i in worst) + f"; most GUI-thread CPU between two ticks: {self.worst_cpu * 1e3:.0f} ms",
@@ -196,9 +197,76 @@ def _report_profile(profiler) -> None:
         int(os.environ.get("WB_PROFILE_LINES", "45")))
 
 
+class EventTimes:
+    """Diagnostics (WB_EVENT_TIMES=1): the GUI-thread CPU spent after each event delivered.
+
+    An application event filter sees every event before its receiver; the
+    CPU between one call and the next is what handling the first one cost
+    (nested events split it).  The longest are printed with receiver and type.
+    """
+
+    def __init__(self, app) -> None:
+        from PySide6.QtCore import QObject
+
+        meter = self
+
+        class Filter(QObject):
+            def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+                meter._seen(obj, event)
+                return False
+
+        self.items: list[tuple[float, str]] = []
+        self._last: tuple[float, str] | None = None
+        self._filter = Filter()
+        app.installEventFilter(self._filter)
+
+    def _seen(self, obj, event) -> None:
+        now = time.thread_time()
+        if self._last is not None:
+            self.items.append((now - self._last[0], self._last[1]))
+        name = obj.objectName() or f"{type(obj).__name__}({type(obj.parent()).__name__ if obj.parent() else ''})"
+        self._last = (now, f"{type(event).__name__}:{event.type().name} -> {name}")
+
+    def report(self, n: int = 8) -> None:
+        for took, what in sorted(self.items, reverse=True)[:n]:
+            print(f"    event {took * 1e3:.1f} ms CPU after {what}", file=sys.stderr)
+        self.items.clear()
+
+
+class GcMeter:
+    """Durations of Python's cyclic garbage collections (the app runs them on the GUI thread)."""
+
+    def __init__(self) -> None:
+        import gc
+
+        self.worst: dict[int, float] = {}
+        self.count = 0
+        self._t0 = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._t0 = time.perf_counter()
+            return
+        took = time.perf_counter() - self._t0
+        gen = info.get("generation", -1)
+        self.count += 1
+        self.worst[gen] = max(self.worst.get(gen, 0.0), took)
+
+    def report(self) -> str:
+        parts = ", ".join(f"gen {g}: {t * 1e3:.1f} ms" for g, t in sorted(self.worst.items()))
+        return f"{self.count} collections, longest per generation: {parts or 'none'}"
+
+
 def make_window(root: Path):
     from workbench.gui.main_window import MainWindow
 
+    from workbench.gui.app import collect_garbage_on_gui_thread
+
+    from PySide6.QtWidgets import QApplication
+
+    # As the app does: cyclic GC only on the GUI thread, from a timer.
+    collect_garbage_on_gui_thread(QApplication.instance())
     window = MainWindow(None)
     window.resize(1400, 900)
     window.show()
@@ -291,10 +359,16 @@ def bench_train(app, rows: int, repeats: int, runners: tuple[str, ...] = ("proce
                            params={"n_estimators": 200}, learning_curve=False)
             job = TrainJob(str(root), spec)
             window.tabs.setCurrentIndex(2)  # the live training view is what a user watches
+            pump(app, 0.5)  # its first paint is the tab switch's, not the run's
+            gc_meter = GcMeter()
+            event_times = EventTimes(app) if os.environ.get("WB_EVENT_TIMES") else None
             profiler = _gui_profiler()
             meter = StallMeter()
             meter.start()
             t0 = time.perf_counter()
+            events: list[tuple[float, str]] = []
+            window.jobs.jobEvent.connect(lambda _id, e: events.append(
+                (time.perf_counter() - t0, f"{e.kind} {len(getattr(e, 'message', '') or '')}")))
             job_id = window.jobs.submit_job(job, kind="train", title=job.title)
             wait_until(app, lambda: window.jobs.entry(job_id).state.finished, 3600)
             walls.append(time.perf_counter() - t0)
@@ -303,6 +377,17 @@ def bench_train(app, rows: int, repeats: int, runners: tuple[str, ...] = ("proce
             pump(app, SETTLE_S)
             stalls.append(meter.stop())
             cpus.append(meter.worst_cpu)
+            print(f"    garbage collection: {gc_meter.report()}", file=sys.stderr)
+            if event_times is not None:
+                event_times.report()
+                app.removeEventFilter(event_times._filter)
+            if os.environ.get("WB_STALL_STACKS"):
+                for at in meter.worst_at:
+                    near = [f"{t:.2f} {k}" for t, k in events if at - 0.05 <= t <= at + 0.25]
+                    print(f"    events near {at:.2f} s: {near[:12]}", file=sys.stderr)
+            import gc
+
+            gc.callbacks.remove(gc_meter._callback)
             _report_profile(profiler)
             shutil.rmtree(root / "runs" / job.run_id, ignore_errors=True)
         s, w, c = C.summary(stalls), C.summary(walls), C.summary(cpus)

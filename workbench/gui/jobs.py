@@ -116,7 +116,7 @@ class JobsModel(QAbstractTableModel):
         self._entries: list[JobEntry] = []
         self._ids = itertools.count(1)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._timer = QTimer(self)
+        self._timer = QTimer(self, objectName="jobs-drain")
         self._timer.setInterval(self.POLL_MS)
         self._timer.timeout.connect(self._drain)
         self._runner_factory: RunnerFactory | None = None

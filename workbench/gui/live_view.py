@@ -224,7 +224,7 @@ class LiveTrainingView(QWidget):
         layout.addLayout(head)
         layout.addWidget(split, 1)
 
-        self.timer = QTimer(self)
+        self.timer = QTimer(self, objectName="live-view-refresh")
         self.timer.setInterval(self.REFRESH_MS)
         self.timer.timeout.connect(self._tick)
         jobs.jobStarted.connect(self._job_started)
