@@ -186,7 +186,9 @@ def held_loads(monkeypatch):
 def test_the_table_shows_before_the_profile_which_fills_in_later(qtbot, window, held_profiles):
     ins, session = window.inspector, window.session
     click_dataset(qtbot, window, "houses")
-    qtbot.waitUntil(lambda: session.dataset == "houses" and ins.model.rowCount() == 300, timeout=20000)
+    # The whole frame is loaded (a preview's rows may show a turn earlier).
+    qtbot.waitUntil(lambda: session.dataset == "houses" and ins.model.rowCount() == 300
+                    and session.frame is not None, timeout=20000)
     # Rows are there, the profile is not: every profile view says so.
     assert session.profiling and session.profile is None
     assert "300 rows × 3 columns" in ins.title.text() and "profiling" in ins.title.text()
