@@ -145,6 +145,7 @@ class LiveTrainingView(QWidget):
         self._dirty_panels: set[str] = set()
         self._empty_text: str | None = None  # "no curves" message, shown when the panels are drawn
         self._next_panel = 0
+        self._drew_panel = False  # the last tick drew a panel (the next may move the progress bar)
 
         self.title = QLabel("No training yet — press Train on the Model tab")
         self.title.setStyleSheet("font-weight: 600; font-size: 12pt;")
@@ -407,18 +408,23 @@ class LiveTrainingView(QWidget):
             self.progress.setValue(value)
 
     def _tick(self) -> None:
-        """Timer slot: the elapsed time always; at most one plot panel, only while it can be seen."""
-        self._show_progress()
+        """Timer slot: the elapsed time always; a plot panel or the progress bar, only while seen."""
         if self.job_id is not None and self._live:
             try:
                 self.elapsed.setText(format_elapsed(self.jobs.entry(self.job_id).elapsed))
             except KeyError:
                 pass
         if not self.isVisible():
+            self._show_progress()
             return  # a hidden tab costs nothing; showEvent catches up
-        name = self._next_due_panel()
+        # QProgressBar.setValue repaints at once, and with it every plot the
+        # tick has just changed: a tick moves the bar or draws a panel, not both.
+        name = None if self._progress is not None and self._drew_panel else self._next_due_panel()
+        self._drew_panel = name is not None
         if name is not None:
             self._draw_panel(name)
+        elif self._progress is not None:
+            self._show_progress()
         elif not self._live:
             self.timer.stop()  # a finished run, every panel drawn
 
