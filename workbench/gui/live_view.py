@@ -195,8 +195,11 @@ class LiveTrainingView(QWidget):
         # The strip is short: the legend names both series, side by side,
         # and the y axis has no label (a long one was cut off at this height).
         self.resource_plot = make_plot("", "seconds", "")
-        self.resource_plot.setMinimumHeight(90)
-        self.resource_plot.setMaximumHeight(130)
+        # A fixed height under the curves, outside the splitter: a strip that
+        # shows and hides (or stretches) re-lays out the whole view.
+        self.resource_plot.setMinimumHeight(110)
+        self.resource_plot.setFixedHeight(110)
+        self.resource_plot.showGrid(x=False, y=False)
         add_legend(self.resource_plot).setColumnCount(2)
         self.cpu_curve = self.resource_plot.plot(name="CPU %", pen=pg.mkPen(SERIES_COLORS[4], width=1.5),
                                                  antialias=False)
@@ -206,6 +209,7 @@ class LiveTrainingView(QWidget):
         # Always shown, empty until a job reports: showing it when the first
         # sample came re-laid out the whole view and repainted all three
         # plots in one frame (the worst frame of a run's first seconds).
+        self._resources_note = show_message(self.resource_plot, "CPU and memory of the training job")
 
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
@@ -215,12 +219,16 @@ class LiveTrainingView(QWidget):
         plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(self.loss_plot)
         plots.addWidget(self.metric_plot)
+        curves = QWidget()
+        curves_layout = QVBoxLayout(curves)
+        curves_layout.setContentsMargins(0, 0, 0, 0)
+        curves_layout.addWidget(plots, 1)
+        curves_layout.addWidget(self.resource_plot)
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(plots)
-        split.addWidget(self.resource_plot)
+        split.addWidget(curves)
         split.addWidget(self.log)
         split.setStretchFactor(0, 4)
-        split.setStretchFactor(2, 1)
+        split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(split, 1)
@@ -362,6 +370,13 @@ class LiveTrainingView(QWidget):
         if name == "resources":
             self.cpu_curve.setData([], [])
             self.mem_curve.setData([], [])
+            self._ranges.pop("rx", None)
+            self._ranges.pop("ry", None)
+            item = self.resource_plot.getPlotItem()
+            item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            for axis in ("bottom", "left"):
+                item.getAxis(axis).setTicks([[]])  # no ticks under the message
+            self._resources_note.show()
             return
         plot = self.loss_plot if name == "loss" else self.metric_plot
         for curve in self._stale_curves.pop(name, []):
@@ -556,6 +571,11 @@ class LiveTrainingView(QWidget):
         if not self._resources_dirty or not self._resources:
             return
         self._resources_dirty = False
+        if self._resources["cpu"].n < 2:
+            return  # one sample draws no line: the strip keeps its message
+        if self._resources_note.isVisible():
+            self._resources_note.hide()
+            reset_ticks(self.resource_plot.getPlotItem())
         xc, cpu = self._resources["cpu"].view()
         _xm, mem = self._resources["mem"].view()
         self.cpu_curve.setData(xc, cpu)

@@ -151,7 +151,11 @@ class RolesPanel(QWidget):
         self.prep_table = QTableView()
         self.prep_table.setModel(self.prep_model)
         self.prep_table.verticalHeader().hide()
-        self.prep_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.prep_table.horizontalHeader()
+        # The settings are short words ("auto", "no"): sized to their header,
+        # the column names get the rest (at 100 px each they were cut to "isl…").
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.prep_table.setItemDelegate(
             ChoiceDelegate({i: f.choices for i, f in enumerate(FORM_PREP_FIELDS, start=1) if f.choices}, self)
         )
