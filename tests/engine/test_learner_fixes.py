@@ -132,3 +132,21 @@ def test_hist_gradient_boosting_balances_classes(tmp_path):
                           params={"class_weight": "balanced", "max_iter": 30})
     assert result["status"] == "completed"
     assert result["metrics"]["balanced_accuracy"] > 0.7
+
+
+def test_xgboost_with_early_stopping_still_draws_its_learning_curve(tmp_path):
+    # The curve refits the model without a validation set; XGBoost's own
+    # early stopping refused every such fit, so with early stopping on the
+    # curve was always "unavailable" (seen in the README's screenshot).
+    from quality_helpers import warnings_in
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 3))
+    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2],
+                          "label": np.where(x[:, 0] + x[:, 1] > 0, "yes", "no")})
+    result, logs = train_run(project_with(tmp_path, frame), "xgboost", "label", learning_curve=True,
+                             params={"n_estimators": 30, "early_stopping_rounds": 5})
+    assert result["status"] == "completed"
+    assert not [w for w in warnings_in(logs) if "Learning curve" in w]
+    curve = result["evaluation"]["learning_curve"]
+    assert any(v is not None for v in curve["valid_mean"])

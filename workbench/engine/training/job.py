@@ -443,9 +443,13 @@ class TrainJob(RunFolderOwner):
                     from sklearn.base import clone
                     from sklearn.pipeline import Pipeline
 
-                    return Pipeline(
-                        [("prep", clone(setup.preprocessor)), ("model", algorithm.factory(setup.params, bctx))]
-                    )
+                    model = algorithm.factory(setup.params, bctx)
+                    # A curve's fits are plain fits, without a validation set:
+                    # XGBoost's own early stopping refuses those ("Must have at
+                    # least 1 validation dataset"), and every point was lost.
+                    if model.get_params().get("early_stopping_rounds") is not None:
+                        model.set_params(early_stopping_rounds=None)
+                    return Pipeline([("prep", clone(setup.preprocessor)), ("model", model)])
 
                 light: dict[str, Any] = AUTO_CURVE if getattr(spec, "learning_curve", None) is None else {}
                 evaluation["learning_curve"] = ev.learning_curve_data(
