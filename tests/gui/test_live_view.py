@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 
 from workbench.engine import ResourceSample
 from workbench.gui.jobs import FunctionJob, JobsModel
-from workbench.gui.live_view import LiveTrainingView, SeriesBuffer
+from workbench.gui.live_series import SeriesBuffer
+from workbench.gui.live_view import LiveTrainingView
 
 
 class FakeTraining:

@@ -43,74 +43,10 @@ from PySide6.QtWidgets import (
 
 from workbench.gui.icons import icon, state_icon
 from workbench.gui.jobs import JobsModel, JobState, format_elapsed
+from workbench.gui.live_series import SeriesBuffer, algorithm_iterative, grown_range, is_iterative
 from workbench.gui.plots import SERIES_COLORS, add_legend, make_plot, reset_ticks, show_message
 
 from workbench.engine import is_loss, preferred_loss  # the metric registry: the loss plot, the best step
-
-
-class SeriesBuffer:
-    """Growable (x, y) arrays: amortised O(1) append, a view for plotting."""
-
-    def __init__(self, capacity: int = 256) -> None:
-        self.x = np.empty(capacity, dtype=float)
-        self.y = np.empty(capacity, dtype=float)
-        self.n = 0
-
-    def append(self, x: float, y: float) -> None:
-        if self.n == len(self.x):
-            self.x = np.concatenate([self.x, np.empty_like(self.x)])
-            self.y = np.concatenate([self.y, np.empty_like(self.y)])
-        self.x[self.n] = x
-        self.y[self.n] = y
-        self.n += 1
-
-    def view(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.x[: self.n], self.y[: self.n]
-
-
-def grown_range(lo: float, hi: float, current: tuple[float, float] | None, *,
-                shrink: float = 0.25, margin: float = 0.05, growth: float = 0.0) -> tuple[float, float] | None:
-    """A new axis range for data spanning ``lo..hi``, or None to keep ``current``.
-
-    Keeps ``current`` while it holds the data and the data fill at least
-    ``shrink`` of it.  Otherwise returns the data range plus ``margin`` of its
-    span on each side, and ``growth`` of it more on a side the data crossed
-    (room for a curve still moving that way, so it does not leave the range
-    again at the next refresh).  Data that are all >= 0 never get a negative
-    range.
-    """
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return None
-    span = hi - lo
-    if current is not None:
-        c_lo, c_hi = current
-        c_span = c_hi - c_lo
-        if c_lo <= lo and hi <= c_hi and (c_span <= 0 or span >= shrink * c_span):
-            return None
-    base = span if span > 0 else max(abs(hi) * 0.1, 1e-3)
-    below = margin + (growth if current is not None and lo < current[0] else 0.0)
-    above = margin + (growth if current is not None and hi > current[1] else 0.0)
-    new_lo, new_hi = lo - below * base, hi + above * base
-    if lo >= 0:
-        new_lo = max(new_lo, 0.0)
-    return new_lo, new_hi
-
-
-def _algorithm_iterative(key: str | None) -> bool:
-    from workbench.engine import WorkbenchError, get_algorithm
-
-    if not key:
-        return False
-    try:
-        return bool(get_algorithm(key).capabilities.iterative)
-    except WorkbenchError:
-        return False
-
-
-def _is_iterative(job: Any) -> bool:
-    """Whether a training job's algorithm reports iterations (else: one opaque fit)."""
-    spec = getattr(job, "spec", None)
-    return _algorithm_iterative(getattr(spec, "algorithm", None))
 
 
 class LiveTrainingView(QWidget):
@@ -248,7 +184,7 @@ class LiveTrainingView(QWidget):
         self.reset(entry.title)
         self.job_id = job_id
         self._live = True
-        self._one_step = not _is_iterative(entry.job)
+        self._one_step = not is_iterative(entry.job)
         if self._one_step:
             # Nothing to count in a one-step fit: a busy bar, not a frozen "Fitting 5%".
             self.progress.setRange(0, 0)
@@ -647,6 +583,6 @@ class LiveTrainingView(QWidget):
             self.show_history(title, history, result.best_iteration)
         else:
             self.reset(title)
-            self._no_curves(result.status, _algorithm_iterative(result.algorithm))
+            self._no_curves(result.status, algorithm_iterative(result.algorithm))
             if self.isVisible():
                 self.refresh()

@@ -14,11 +14,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtGui import QStandardItem
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -42,55 +41,7 @@ from workbench.gui.plots import (
     reset_ticks,
 )
 from workbench.gui.project_model import display_label
-from workbench.gui.widgets import CopyableTableView
-
-
-def fmt_number(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def make_table(headers: list[str]) -> tuple[CopyableTableView, QStandardItemModel]:
-    """A read-only, sortable, copyable table over a QStandardItemModel."""
-    model = QStandardItemModel(0, len(headers))
-    model.setHorizontalHeaderLabels(headers)
-    model.setSortRole(SORT_ROLE)
-    view = CopyableTableView()
-    view.setModel(model)
-    view.setSortingEnabled(True)
-    view.setEditTriggers(CopyableTableView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.verticalHeader().hide()
-    view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-    view.horizontalHeader().setStretchLastSection(False)
-    view.horizontalHeader().setMinimumSectionSize(90)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    return view, model
-
-
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def text_item(text: Any) -> QStandardItem:
-    item = QStandardItem(str(text))
-    item.setData(str(text).lower(), SORT_ROLE)
-    return item
-
-
-def number_item(value: Any) -> QStandardItem:
-    """A cell that shows a formatted number and sorts numerically (missing last)."""
-    item = QStandardItem(fmt_number(value))
-    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-    item.setData(float(value) if numeric else float("-inf"), SORT_ROLE)
-    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    return item
+from workbench.gui.widgets import fmt_number, make_table, number_item, text_item
 
 
 class PlotTab(QWidget):

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QMenu, 
 
 from workbench.gui.icons import icon, state_icon
 from workbench.gui.project_model import ProjectModel, display_label
-from workbench.gui.results import SORT_ROLE, fmt_number, make_table, text_item
+from workbench.gui.widgets import SORT_ROLE, fmt_number, make_table, text_item
 
 LEAD_COLUMNS = ["Rank", "Kind", "Run"]  # then the ranking metric (and its CV), then:
 INFO_COLUMNS = ["Status", "Algorithm", "Key parameters", "Scored on"]  # then the other metrics
