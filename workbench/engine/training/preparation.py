@@ -128,7 +128,25 @@ class Clip(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return np.clip(X, self.low, self.high)
 
 
-class MissingValues(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class RawCellsStep(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """A one-to-one step over cells as the file gives them: numbers, texts or missing."""
+
+    def fit(self, X: Any, y: Any = None) -> Any:
+        validate_data(self, X, ensure_all_finite=False, dtype=None)
+        return self
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
+    def _cells(self, X: Any) -> Any:
+        check_is_fitted(self, "n_features_in_")
+        return validate_data(self, X, reset=False, ensure_all_finite=False, dtype=None)
+
+
+class MissingValues(RawCellsStep):
     """Values that stand for "unknown" (``ColumnPrep.missing_values``) become missing.
 
     Numbers (a measure's impossible 0) become NaN, compared in float32 as
@@ -143,23 +161,12 @@ class MissingValues(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __init__(self, values: tuple[Any, ...] = ()) -> None:
         self.values = values
 
-    def fit(self, X: Any, y: Any = None) -> "MissingValues":
-        validate_data(self, X, ensure_all_finite=False, dtype=None)
-        return self
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        return tags
-
     @property
     def is_text(self) -> bool:
         return any(isinstance(v, str) for v in self.values)
 
     def transform(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "n_features_in_")
-        X = validate_data(self, X, reset=False, ensure_all_finite=False, dtype=None)
+        X = self._cells(X)
         if self.is_text:
             out = np.asarray(X, dtype=object).copy()
             out[np.isin(out, list(self.values))] = ""
@@ -170,7 +177,7 @@ class MissingValues(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return out
 
 
-class ParseNumbers(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class ParseNumbers(RawCellsStep):
     """Text that holds numbers -> float; "" (missing) -> NaN.
 
     For a column of numbers that the file gave as text because of a few
@@ -185,23 +192,12 @@ class ParseNumbers(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __init__(self, columns: tuple[str, ...] = ()) -> None:
         self.columns = columns
 
-    def fit(self, X: Any, y: Any = None) -> "ParseNumbers":
-        validate_data(self, X, ensure_all_finite=False, dtype=None)
-        return self
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        return tags
-
     def transform(self, X: Any) -> np.ndarray:
         import pandas as pd
 
         from workbench.engine.errors import DataError
 
-        check_is_fitted(self, "n_features_in_")
-        X = validate_data(self, X, reset=False, ensure_all_finite=False, dtype=None)
+        X = self._cells(X)
         cells = pd.Series(np.asarray(X, dtype=object).ravel())
         numbers = pd.to_numeric(cells.where(cells != "", None), errors="coerce").astype("float64")
         bad = numbers.isna() & cells.notna() & (cells != "")
