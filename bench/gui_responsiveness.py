@@ -69,6 +69,10 @@ class StallMeter:
         # GUI-thread CPU time at each tick: a gap with little CPU in it was the
         # OS scheduling other processes (a busy machine), not our code.
         self.cpu: list[float] = []
+        # Major page faults of the GUI thread at each tick: code or data read
+        # back from disk (this VM's DAMON pages out cold file pages, such as
+        # library code a rarely taken path runs) is not our drawing.
+        self.faults: list[int] = []
         self.samples = collections.Counter()
         self.others = collections.Counter()
         # Stacks sampled during each late tick, by the index of the tick before it.
@@ -81,6 +85,7 @@ class StallMeter:
     def _tick(self) -> None:
         self.ticks.append(time.perf_counter())
         self.cpu.append(time.thread_time())
+        self.faults.append(_major_faults())
 
     def _sample(self) -> None:
         import threading
@@ -119,6 +124,7 @@ class StallMeter:
 
         self.ticks = [time.perf_counter()]
         self.cpu = [time.thread_time()]
+        self.faults = [_major_faults()]
         self.timer.start()
         self._running = True
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -137,6 +143,8 @@ class StallMeter:
         self._tick()
         gaps = [b - a for a, b in zip(self.ticks, self.ticks[1:])]
         cpu_gaps = [b - a for a, b in zip(self.cpu, self.cpu[1:])]
+        fault_gaps = [b - a for a, b in zip(self.faults, self.faults[1:])]
+        self.faulted_gaps = sum(1 for f in fault_gaps if f)
         self.worst_cpu = max(cpu_gaps, default=0.0)
         # When the worst gaps happened (seconds after start, of the whole span):
         # tells a stall at job start/end from one during the work.
@@ -144,8 +152,10 @@ class StallMeter:
         worst = sorted(range(len(gaps)), key=gaps.__getitem__, reverse=True)[:3]
         self.worst_at = [self.ticks[i] - self.ticks[0] for i in worst]
         print("    worst gaps: " + ", ".join(
-            f"{gaps[i] * 1e3:.0f} ms ({cpu_gaps[i] * 1e3:.0f} ms CPU) at {self.ticks[i] - self.ticks[0]:.1f}/{span:.1f} s"
-            for i in worst) + f"; most GUI-thread CPU between two ticks: {self.worst_cpu * 1e3:.0f} ms",
+            f"{gaps[i] * 1e3:.0f} ms ({cpu_gaps[i] * 1e3:.0f} ms CPU, {fault_gaps[i]} major faults) "
+            f"at {self.ticks[i] - self.ticks[0]:.1f}/{span:.1f} s"
+            for i in worst) + f"; most GUI-thread CPU between two ticks: {self.worst_cpu * 1e3:.0f} ms; "
+            f"gaps with major page faults: {self.faulted_gaps}",
             file=sys.stderr)
         if os.environ.get("WB_STALL_STACKS"):
             for i in worst:
@@ -153,6 +163,16 @@ class StallMeter:
                 for where, n in self.by_gap[i].most_common(6):
                     print(f"      x{n} {where}", file=sys.stderr)
         return max(0.0, max(gaps, default=0.0) - 0.010)
+
+
+def _major_faults() -> int:
+    """Major page faults of the calling thread so far (0 where the OS does not say)."""
+    import resource
+
+    try:
+        return resource.getrusage(resource.RUSAGE_THREAD).ru_majflt
+    except (AttributeError, OSError):
+        return 0
 
 
 def wait_until(app, predicate, timeout: float) -> bool:

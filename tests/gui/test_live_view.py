@@ -66,8 +66,8 @@ def test_curves_fill_from_events_and_best_iteration_is_marked(qtbot):
     assert view.best_step() is not None
     assert view.best_lines[0].isVisible()
     assert math.isclose(view.best_lines[0].value(), view.best_step())
-    # Resource samples show the strip (redrawn once a second).
-    qtbot.waitUntil(view.resource_plot.isVisible, timeout=3000)
+    # Resource samples reach the strip under the curves.
+    qtbot.waitUntil(lambda: view.resources.sample_count >= 1, timeout=3000)
     release.set()
     qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=10000)
     assert view.curves[("loss", "valid", "logloss")] is curve
@@ -266,7 +266,7 @@ def test_a_run_start_and_end_redraw_one_plot_per_timer_tick(qtbot):
 
     ticks = {"now": None, "n": 0}
     changes: list[tuple[int | None, str]] = []
-    for name, plot in (("loss", view.loss_plot), ("metric", view.metric_plot), ("resources", view.resource_plot)):
+    for name, plot in (("loss", view.loss_plot), ("metric", view.metric_plot)):
         plot.getViewBox().sigRangeChanged.connect(lambda *_, n=name: changes.append((ticks["now"], n)))
 
     def counted_tick():
@@ -288,4 +288,91 @@ def test_a_run_start_and_end_redraw_one_plot_per_timer_tick(qtbot):
         per_tick.setdefault(tick, set()).add(name)
     assert max(len(names) for names in per_tick.values()) == 1
     assert {name for _t, name in changes} >= {"loss", "metric"}
+    assert jobs.shutdown(5)
+
+
+class PlannedFit:
+    """A boosting-like fit that says how many rounds it plans (``Iteration.total``), at a human pace."""
+
+    title = "Train planned"
+
+    def __init__(self, total: int, pause: float = 0.012) -> None:
+        self.total = total
+        self.pause = pause
+
+    def run(self, ctx):
+        import time as _time
+
+        for step in range(1, self.total + 1):
+            ctx.check()
+            ctx.iteration(step, {"logloss": 0.7 * 0.98 ** step + 0.1, "accuracy": 0.8 + 0.15 * (1 - 0.98 ** step)},
+                          {"logloss": 0.7 * 0.98 ** step + 0.15, "accuracy": 0.78 + 0.15 * (1 - 0.98 ** step)},
+                          total=self.total)
+            _time.sleep(self.pause)
+        return {"status": "completed"}
+
+
+def test_a_followed_run_sets_its_axes_once_instead_of_following_the_curves(qtbot):
+    # Every range change re-ticks pyqtgraph's axes and repaints the plot on
+    # the GUI thread (6-8 ms each).  The x axis used to grow by half as the
+    # steps passed it (10, 15, 22, ... 200: 9 changes a plot per run) and the
+    # y axes followed the curves; now the planned steps fix x from the first
+    # point, and a falling loss / rising score stays inside a range anchored
+    # at 0 / 1.
+    jobs, view = make_view(qtbot)
+    changes: dict[str, list[tuple]] = {"loss": [], "metric": []}
+    for name, plot in (("loss", view.loss_plot), ("metric", view.metric_plot)):
+        plot.getViewBox().sigRangeChanged.connect(
+            lambda _vb, ranges, *_, n=name: view._live and changes[n].append(tuple(map(tuple, ranges))))
+    job_id = jobs.submit_job(PlannedFit(150), kind="train")
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished and view.settled, timeout=20000)
+    for name, seen in changes.items():
+        # The reset to (0, 1), then the planned range: nothing while the curves grow.
+        assert len(seen) <= 3, f"{name}: the axes moved {len(seen)} times while the run was followed: {seen}"
+        assert seen[-1][0][1] >= 150, f"{name}: the x axis does not span the planned 150 steps: {seen[-1]}"
+    assert jobs.shutdown(5)
+
+
+def test_the_progress_bar_paints_with_the_next_frame_not_inside_set_value(qtbot):
+    # QProgressBar.setValue repaints at once, and a repaint paints every dirty
+    # widget of the window: the live plots changed in the same tick were
+    # painted inside it.  Ours waits for the next frame like any update().
+    from PySide6.QtCore import QEvent, QObject
+
+    from workbench.gui.widgets import ProgressBar
+
+    class Paints(QObject):
+        n = 0
+
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+            if event.type() == QEvent.Type.Paint:
+                Paints.n += 1
+            return False
+
+    bar = ProgressBar()
+    qtbot.addWidget(bar)
+    bar.show()
+    qtbot.waitExposed(bar)
+    counter = Paints()
+    bar.installEventFilter(counter)
+    qtbot.wait(50)
+    Paints.n = 0
+    bar.setValue(40)
+    assert Paints.n == 0, "setValue painted the bar (and the window's dirty widgets) at once"
+    qtbot.waitUntil(lambda: Paints.n > 0, timeout=2000)
+    assert bar.value() == 40
+
+
+def test_the_resource_strip_shows_the_jobs_cpu_and_memory(qtbot):
+    jobs, view = make_view(qtbot)
+    job_id = jobs.submit_job(FakeTraining(200), kind="train")
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=10000)
+    qtbot.waitUntil(lambda: view.resources.sample_count >= 4, timeout=3000)
+    assert "CPU 150 %" in view.resources.summary()
+    assert "memory 500 MB (peak 500)" in view.resources.summary()
+    image = view.resources.grab().toImage()
+    assert not image.isNull() and image.height() == view.resources.height()
+    # A new run starts from an empty strip (its placeholder), not the last run's lines.
+    view.reset("next run")
+    assert view.resources.sample_count == 0 and view.resources.summary() == ""
     assert jobs.shutdown(5)

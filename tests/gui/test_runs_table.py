@@ -141,3 +141,34 @@ def test_search_row_opens_the_tune_tab(qtbot, board_project):
     result = json.loads((board_project / "tunes" / tune_id / "result.json").read_text())
     assert window.tuning_view.metric_name == result["metric"]
     window.shutdown()
+
+
+def test_a_runs_table_on_a_hidden_tab_rebuilds_when_shown_not_at_every_job(qtbot, board_project, tmp_path):
+    # Every job's start and end changes the runs; the table rebuilt itself
+    # each time (read the board, re-measure its header) on the GUI thread
+    # while the person watched the fit on the Training tab.
+    from PySide6.QtWidgets import QLabel, QTabWidget
+
+    root = shutil.copytree(board_project, tmp_path / "board")
+    model = ProjectModel()
+    model.open(root)
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    table = RunsTable(model)
+    tabs.addTab(QLabel("training"), "Training")
+    tabs.addTab(table, "Runs")
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    rebuilds = []
+    original = table._board
+    table._board = lambda: (rebuilds.append(1), original())[1]
+    TrainJob(root, RunSpec(dataset="wine", target="cultivar", algorithm="decision_tree",
+                           params={"max_depth": 2}, learning_curve=False)).run()
+    for _ in range(3):  # a job's start, its end, a rename...
+        model.runs_updated()
+    assert rebuilds == [], "a hidden runs table rebuilt itself"
+    tabs.setCurrentWidget(table)
+    qtbot.waitUntil(lambda: len(rebuilds) == 1, timeout=2000)
+    assert len(table.run_ids()) == 4  # the new run is listed (with the two before and the dead one)
+    model.runs_updated()  # shown: rebuilt at once
+    assert len(rebuilds) == 2

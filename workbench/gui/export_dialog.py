@@ -9,14 +9,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QVBoxLayout,
 )
 
 from workbench.gui.icons import icon
 from workbench.gui.jobs import COMPUTE_LANE, JobEntry, JobsModel, JobState
-from workbench.gui.widgets import ErrorLabel
+from workbench.gui.widgets import ErrorLabel, ProgressBar
 
 
 def parity_text(parity: dict[str, Any] | None) -> str:
@@ -52,7 +51,7 @@ class ExportDialog(QDialog):
         info.addRow("Run:", QLabel(record.label))
         info.addRow("Algorithm:", QLabel(record.algorithm))
         info.addRow("Output:", QLabel(str(record.folder / "model.onnx")))
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()  # paints with the next frame, not inside setValue
         self.progress.hide()
         self.result = QLabel()
         self.result.setWordWrap(True)

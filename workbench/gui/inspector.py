@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -42,7 +41,7 @@ from workbench.gui.jobs import DATA_LANE, FunctionJob, JobEntry, JobState
 from workbench.gui.plots import SERIES_COLORS, Heatmap, bar_chart, empty_message, make_plot, reset_ticks
 from workbench.gui.session import Session
 from workbench.gui.table_model import DataFrameModel, sort_order
-from workbench.gui.widgets import CopyableTableView, ErrorLabel
+from workbench.gui.widgets import CopyableTableView, ErrorLabel, ProgressBar
 
 # Frames up to this many rows are sorted on the GUI thread (well under 0.1 s);
 # bigger ones in a worker so the window never freezes.
@@ -235,7 +234,7 @@ class DatasetInspector(QWidget):
         self.add_button = QPushButton(icon("add-dataset"), "Add dataset…")
         self.add_button.setToolTip("Add a CSV, Parquet, Excel or JSON file to the project (Ctrl+Shift+A)")
         self.add_button.clicked.connect(self.choose_files)
-        self.progress = QProgressBar()
+        self.progress = ProgressBar()  # paints with the next frame, not inside setValue
         self.progress.setMaximumWidth(220)
         self.progress.setTextVisible(True)
         self.progress.hide()

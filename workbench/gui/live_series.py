@@ -61,6 +61,20 @@ def grown_range(lo: float, hi: float, current: tuple[float, float] | None, *,
     return new_lo, new_hi
 
 
+def live_anchors(panel: str, lo: float, hi: float) -> tuple[float, float]:
+    """The span a followed run's axis shows for data in ``lo..hi`` of a ``panel`` ("loss" or "metric").
+
+    A loss falls towards 0 and a score rises towards 1: a range that already
+    reaches there holds the whole run, so the axes (whose re-ticking is the
+    costly part of a live refresh) are set once instead of following the curve.
+    """
+    if panel == "loss" and lo >= 0:
+        return 0.0, hi
+    if panel == "metric" and hi <= 1:
+        return lo, 1.0
+    return lo, hi
+
+
 def algorithm_iterative(key: str | None) -> bool:
     from workbench.engine import WorkbenchError, get_algorithm
 

@@ -7,24 +7,26 @@ scrolling-plot recipe: ``setData`` from a timer, clip to view, peak
 downsampling) — never one redraw per event.
 
 The GUI thread shares two cores with the fit, so a refresh does as little as
-it can: axis ranges are set by the view, in steps (the x range grows by half
-when the newest step passes it; the y range changes only when a curve leaves
-it or shrinks to a fraction of it), because every range change re-ticks and
-re-lays out pyqtgraph's axes — the largest cost in the stall traces.  Labels
-and the "best" marker are touched only when they change, curves are drawn
-without antialiasing, the resource strip is redrawn at 1 Hz, and nothing is
-drawn while the view is hidden (it catches up when shown).
+it can.  Every range change re-ticks pyqtgraph's axes and repaints the whole
+plot (6–8 ms of GUI thread, the largest cost in the stall traces), so while
+a run is followed the ranges hardly move: the x axis spans the steps the fit
+planned (``Iteration.total``) from its first point; a loss axis starts at 0
+and a score axis ends at 1 where the values allow, so a falling loss or a
+rising score stays inside; otherwise a range grows by half when a curve
+leaves it.  A finished run is fitted to its data once.  Labels and the
+"best" marker are touched only when they change, curves are drawn without
+antialiasing, and nothing is drawn while the view is hidden (it catches up
+when shown).  CPU and memory go to a self-painted strip (``ResourceStrip``)
+that costs next to nothing.
 
-Each of the three plots (loss, metric, resources) is its own panel, and a
-timer tick draws at most one of them: painting a plot whose axes changed
-costs a few ms, and the three at once (a run starting or ending) made the
-worst frames of a run.  A run's start and end only mark the panels; the
-ticks that follow reset and fit them one at a time.
+The loss and metric plots are panels, and a timer tick draws at most one of
+them: both at once (a run starting or ending) made the worst frames of a
+run.  A run's start and end only mark the panels; the ticks that follow
+reset and fit them one at a time.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -34,7 +36,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -43,8 +44,10 @@ from PySide6.QtWidgets import (
 
 from workbench.gui.icons import icon, state_icon
 from workbench.gui.jobs import JobsModel, JobState, format_elapsed
-from workbench.gui.live_series import SeriesBuffer, algorithm_iterative, grown_range, is_iterative
+from workbench.gui.live_series import SeriesBuffer, algorithm_iterative, grown_range, is_iterative, live_anchors
 from workbench.gui.plots import SERIES_COLORS, add_legend, make_plot, reset_ticks, show_message
+from workbench.gui.resource_strip import ResourceStrip
+from workbench.gui.widgets import ProgressBar
 
 from workbench.engine import is_loss, preferred_loss  # the metric registry: the loss plot, the best step
 
@@ -52,9 +55,8 @@ from workbench.engine import is_loss, preferred_loss  # the metric registry: the
 class LiveTrainingView(QWidget):
     """Curves of the newest training job (or of a finished run's history)."""
 
-    REFRESH_MS = 50  # one panel per tick: each plot redraws at most ~7 times a second
-    PANELS = ("loss", "metric", "resources")
-    RESOURCES_MS = 1000  # the CPU/memory strip: once a second
+    REFRESH_MS = 50  # one panel per tick: each plot redraws at most ~10 times a second
+    PANELS = ("loss", "metric")
     cancelRequested = Signal(int)
 
     def __init__(self, jobs: JobsModel, parent: QWidget | None = None) -> None:
@@ -69,10 +71,7 @@ class LiveTrainingView(QWidget):
         self._best: int | None = None
         self._live = False  # following a running job (ranges grow ahead of the data)
         self._progress: tuple[int, str] | None = None  # newest progress, shown by the timer
-        self._resources: dict[str, SeriesBuffer] = {}
-        self._resources_dirty = False
-        self._resources_drawn_at = 0.0
-        self._t0: float | None = None
+        self._planned = 0  # steps the followed fit planned (0: not known)
         self._one_step = False  # the job followed fits in one call (busy bar, no curves expected)
         self._metric_note: Any = None  # "losses only" message on the Metric panel
         # Panel work still to do: a reset (a new run), new data, a message.
@@ -81,14 +80,22 @@ class LiveTrainingView(QWidget):
         self._dirty_panels: set[str] = set()
         self._empty_text: str | None = None  # "no curves" message, shown when the panels are drawn
         self._next_panel = 0
-        self._drew_panel = False  # the last tick drew a panel (the next may move the progress bar)
 
         self.title = QLabel("No training yet — press Train on the Model tab")
         self.title.setStyleSheet("font-weight: 600; font-size: 12pt;")
+        # A long run title may be cut at 1024 px; it must not widen the window.
+        self.title.setMinimumWidth(120)
         self.state = QLabel()
-        self.progress = QProgressBar()
+        self.state.setFixedSize(16, 16)
+        self.progress = ProgressBar()
+        self.progress.setMinimumWidth(170)  # "iteration 120/200  60%" on one line
         self.progress.setMaximumWidth(260)
         self.elapsed = QLabel()
+        # Fixed sizes for what changes while a run is followed: a label whose
+        # size may change re-lays out the whole view at every new second.
+        self.elapsed.setFixedSize(self.elapsed.fontMetrics().horizontalAdvance("00:00:00") + 6,
+                                  self.elapsed.fontMetrics().height() + 4)
+        self.elapsed.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.cancel_button = QPushButton(icon("cancel"), "Cancel")
         self.cancel_button.setToolTip("Stop this training run (Esc while this view has focus)")
         self.cancel_button.clicked.connect(self._cancel)
@@ -128,24 +135,9 @@ class LiveTrainingView(QWidget):
             plot.addItem(line, ignoreBounds=True)
             self.best_lines.append(line)
 
-        # The strip is short: the legend names both series, side by side,
-        # and the y axis has no label (a long one was cut off at this height).
-        self.resource_plot = make_plot("", "seconds", "")
-        # A fixed height under the curves, outside the splitter: a strip that
-        # shows and hides (or stretches) re-lays out the whole view.
-        self.resource_plot.setMinimumHeight(110)
-        self.resource_plot.setFixedHeight(110)
-        self.resource_plot.showGrid(x=False, y=False)
-        add_legend(self.resource_plot).setColumnCount(2)
-        self.cpu_curve = self.resource_plot.plot(name="CPU %", pen=pg.mkPen(SERIES_COLORS[4], width=1.5),
-                                                 antialias=False)
-        self.mem_curve = self.resource_plot.plot(name="memory MB", pen=pg.mkPen(SERIES_COLORS[5], width=1.5),
-                                                 antialias=False)
-        self.resource_plot.disableAutoRange()
-        # Always shown, empty until a job reports: showing it when the first
-        # sample came re-laid out the whole view and repainted all three
-        # plots in one frame (the worst frame of a run's first seconds).
-        self._resources_note = show_message(self.resource_plot, "CPU and memory of the training job")
+        # CPU and memory of the job: a self-painted strip of fixed height under
+        # the curves (not in the splitter, so it never re-lays out the view).
+        self.resources = ResourceStrip()
 
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
@@ -159,7 +151,7 @@ class LiveTrainingView(QWidget):
         curves_layout = QVBoxLayout(curves)
         curves_layout.setContentsMargins(0, 0, 0, 0)
         curves_layout.addWidget(plots, 1)
-        curves_layout.addWidget(self.resource_plot)
+        curves_layout.addWidget(self.resources)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(curves)
         split.addWidget(self.log)
@@ -197,16 +189,15 @@ class LiveTrainingView(QWidget):
             return
         kind = getattr(event, "kind", "")
         if kind == "iteration":
-            self.add_iteration(event.step, event.train, event.valid)
+            self.add_iteration(event.step, event.train, event.valid, getattr(event, "total", 0))
         elif kind == "progress":
-            # Shown by the timer: a progress bar repaints at once on setValue,
-            # and fits report a progress per round.
+            # Shown by the timer: fits report a progress per round.
             self._progress = (int(event.fraction * 100), f"{event.message}  %p%" if event.message else "%p%")
         elif kind == "log":
             prefix = {"warning": "⚠ ", "error": "✖ "}.get(event.level, "")
             self.log.appendPlainText(prefix + event.message)
         elif kind == "resources":
-            self.add_resources(event.t, event.cpu_percent, event.rss_mb)
+            self.resources.add_sample(event.t, event.cpu_percent, event.rss_mb)
 
     def _job_finished(self, job_id: int) -> None:
         if job_id != self.job_id:
@@ -219,7 +210,6 @@ class LiveTrainingView(QWidget):
         self._live = False
         # Fit the ranges to the whole run: the next ticks redraw one panel each.
         self._dirty_panels.update(self.PANELS)
-        self._resources_dirty = True
         self.state.setPixmap(state_icon(entry.state.value).pixmap(16, 16))
         self.elapsed.setText(format_elapsed(entry.elapsed))
         self.title.setText(f"{entry.title} — {entry.state.value}")
@@ -280,9 +270,8 @@ class LiveTrainingView(QWidget):
         self._drawn.clear()
         self._ranges.clear()
         self._labels.clear()
-        self._resources.clear()
-        self._resources_dirty = False
-        self._t0 = None
+        self._planned = 0
+        self.resources.clear()
         self._best = None
         self._empty_text = None
         self._to_reset = set(self.PANELS)
@@ -303,17 +292,6 @@ class LiveTrainingView(QWidget):
 
     def _reset_panel(self, name: str) -> None:
         """Nothing of the previous run's plot survives: curves, messages, labels, ranges, marker."""
-        if name == "resources":
-            self.cpu_curve.setData([], [])
-            self.mem_curve.setData([], [])
-            self._ranges.pop("rx", None)
-            self._ranges.pop("ry", None)
-            item = self.resource_plot.getPlotItem()
-            item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
-            for axis in ("bottom", "left"):
-                item.getAxis(axis).setTicks([[]])  # no ticks under the message
-            self._resources_note.show()
-            return
         plot = self.loss_plot if name == "loss" else self.metric_plot
         for curve in self._stale_curves.pop(name, []):
             plot.removeItem(curve)  # and from its legend
@@ -332,7 +310,8 @@ class LiveTrainingView(QWidget):
         if name == "metric":
             self._metric_note = None  # removed with the other text items above
 
-    def add_iteration(self, step: int, train: dict[str, float], valid: dict[str, float]) -> None:
+    def add_iteration(self, step: int, train: dict[str, float], valid: dict[str, float], total: int = 0) -> None:
+        self._planned = max(self._planned, int(total or 0))
         for split, values in (("train", train), ("valid", valid)):
             for metric, value in values.items():
                 plot = "loss" if is_loss(metric) else "metric"
@@ -342,14 +321,6 @@ class LiveTrainingView(QWidget):
                     buf = self.buffers[key] = SeriesBuffer()
                 buf.append(step, value if value is not None else np.nan)
                 self._dirty_panels.add(plot)
-
-    def add_resources(self, t: float, cpu: float, rss_mb: float) -> None:
-        if self._t0 is None:
-            self._t0 = t
-        self._resources.setdefault("cpu", SeriesBuffer()).append(t - self._t0, cpu)
-        self._resources.setdefault("mem", SeriesBuffer()).append(t - self._t0, rss_mb)
-        self._resources_dirty = True
-        self._dirty_panels.add("resources")
 
     def _show_progress(self) -> None:
         if self._progress is not None:
@@ -365,30 +336,21 @@ class LiveTrainingView(QWidget):
                 self.elapsed.setText(format_elapsed(self.jobs.entry(self.job_id).elapsed))
             except KeyError:
                 pass
+        self._show_progress()
         if not self.isVisible():
-            self._show_progress()
             return  # a hidden tab costs nothing; showEvent catches up
-        # QProgressBar.setValue repaints at once, and with it every plot the
-        # tick has just changed: a tick moves the bar or draws a panel, not both.
-        name = None if self._progress is not None and self._drew_panel else self._next_due_panel()
-        self._drew_panel = name is not None
+        name = self._next_due_panel()
         if name is not None:
             self._draw_panel(name)
-        elif self._progress is not None:
-            self._show_progress()
         elif not self._live:
             self.timer.stop()  # a finished run, every panel drawn
 
     def _next_due_panel(self) -> str | None:
         """The next panel (round robin) with work to do now."""
-        now = time.monotonic()
         for i in range(len(self.PANELS)):
             name = self.PANELS[(self._next_panel + i) % len(self.PANELS)]
             if name not in self._to_reset and name not in self._dirty_panels:
                 continue
-            if (name == "resources" and self._live and name not in self._to_reset
-                    and now - self._resources_drawn_at < self.RESOURCES_MS / 1000):
-                continue  # the CPU/memory strip: once a second while training
             self._next_panel = (self._next_panel + i + 1) % len(self.PANELS)
             return name
         return None
@@ -413,16 +375,13 @@ class LiveTrainingView(QWidget):
             self._to_reset.discard(name)
             self._reset_panel(name)
         self._dirty_panels.discard(name)
-        if name == "resources":
-            self._refresh_resources()
-            return
         if not self.buffers and self._empty_text is not None:
             show_message(self.loss_plot if name == "loss" else self.metric_plot, self._empty_text)
             return
         self._draw_curves(name)
 
     def _x_range(self) -> tuple[float, float] | None:
-        """The x range both curve panels show: grows by half when the newest step passes it."""
+        """The x range both curve panels show: the planned steps while live, else the steps drawn."""
         steps = [buf.view()[0][-1] for buf in self.buffers.values() if buf.n]
         if not steps:
             return None
@@ -430,9 +389,13 @@ class LiveTrainingView(QWidget):
         current = self._ranges.get("x")
         if current is None or last_step > current[1]:
             # clipToView clips what auto-range would see, and auto-range
-            # re-lays out the axes at every point: grow by half instead.
-            grow = 1.5 if self._live else 1.0
-            self._ranges["x"] = (1.0, max(10.0 if self._live else 2.0, last_step * grow))
+            # re-lays out the axes at every point: the planned steps, or
+            # grow by half when the fit did not say how many it plans.
+            if self._live and self._planned >= last_step:
+                self._ranges["x"] = (1.0, max(float(self._planned), 2.0))
+            else:
+                grow = 1.5 if self._live else 1.0
+                self._ranges["x"] = (1.0, max(10.0 if self._live else 2.0, last_step * grow))
         return self._ranges["x"]
 
     def _draw_curves(self, plot_name: str) -> None:
@@ -469,8 +432,11 @@ class LiveTrainingView(QWidget):
         if x_range is not None and self._ranges.get(f"x:{plot_name}") != x_range:
             self._set_range(f"x:{plot_name}", plot, x_range, x=True)
         if values:
-            new = grown_range(min(values), max(values), self._ranges.get(plot_name),
-                              growth=0.5 if self._live else 0.0)
+            lo, hi = min(values), max(values)
+            if self._live:
+                # Anchors a curve moves towards: 0 under a loss, 1 over a score.
+                lo, hi = live_anchors(plot_name, lo, hi)
+            new = grown_range(lo, hi, self._ranges.get(plot_name), growth=0.5 if self._live else 0.0)
             if new is not None:
                 self._set_range(plot_name, plot, new)
         names = sorted({k[2] for k in self.buffers if k[0] == plot_name})
@@ -500,36 +466,6 @@ class LiveTrainingView(QWidget):
             plot.setXRange(*bounds, padding=0.02)
         else:
             plot.setYRange(*bounds, padding=0)
-
-    def _refresh_resources(self) -> None:
-        """Redraw the CPU/memory strip (at most once a second while training)."""
-        self._resources_drawn_at = time.monotonic()
-        if not self._resources_dirty or not self._resources:
-            return
-        self._resources_dirty = False
-        if self._resources["cpu"].n < 2:
-            return  # one sample draws no line: the strip keeps its message
-        if self._resources_note.isVisible():
-            self._resources_note.hide()
-            reset_ticks(self.resource_plot.getPlotItem())
-        xc, cpu = self._resources["cpu"].view()
-        _xm, mem = self._resources["mem"].view()
-        self.cpu_curve.setData(xc, cpu)
-        self.mem_curve.setData(_xm, mem)
-        t_last = float(xc[-1]) if len(xc) else 0.0
-        current = self._ranges.get("rx")
-        if current is None or t_last > current[1] or not self._live:
-            grow = 1.5 if self._live else 1.0
-            bounds = (0.0, max(10.0 if self._live else 1.0, t_last * grow))
-            if bounds != current:
-                self._set_range("rx", self.resource_plot, bounds, x=True)
-        both = np.concatenate([cpu, mem])
-        both = both[np.isfinite(both)]
-        if both.size:
-            new = grown_range(min(0.0, float(both.min())), float(both.max()), self._ranges.get("ry"), shrink=0.5,
-                              growth=0.25 if self._live else 0.0)
-            if new is not None:
-                self._set_range("ry", self.resource_plot, new)
 
     def best_step(self) -> int | None:
         """Step of the lowest validation loss seen so far (the registry's preferred loss,

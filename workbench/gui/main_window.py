@@ -353,7 +353,7 @@ class MainWindow(QMainWindow):
         if entry.kind == "train":
             # The tree lists the new run folder, in its own event-loop turn
             # (not in the one that resets the live view for this job).
-            QTimer.singleShot(0, self, self.project.runs_updated)
+            self.project.runs_updated_soon()
 
     def _job_finished(self, job_id: int) -> None:
         entry = self.jobs.entry(job_id)
@@ -364,7 +364,7 @@ class MainWindow(QMainWindow):
         if entry.kind == "export":
             self.project.runs_updated()
         if entry.kind == "train":
-            # The session's on_done has refreshed the runs already.
+            # The session's on_done has asked for the runs to be re-read (next turn).
             run_id = getattr(entry.job, "run_id", None)
             if run_id and entry.state == JobState.COMPLETED and self.tabs is not None:
                 try:

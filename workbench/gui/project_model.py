@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 
 class ProjectModel(QObject):
@@ -30,6 +30,7 @@ class ProjectModel(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.project: Any = None
+        self._runs_pending = False
 
     # -- lifecycle -----------------------------------------------------------
     @property
@@ -105,6 +106,21 @@ class ProjectModel(QObject):
         self.runsChanged.emit()
 
     def runs_updated(self) -> None:
+        self.runsChanged.emit()
+
+    def runs_updated_soon(self) -> None:
+        """``runsChanged`` in a later event-loop turn, once however often this is called before it.
+
+        For a job's start and end: the views re-read the runs in a turn of
+        their own, not in the one that also resets the live view or ends the
+        job (one long frame made of several short ones).
+        """
+        if not self._runs_pending:
+            self._runs_pending = True
+            QTimer.singleShot(0, self, self._emit_runs_changed)
+
+    def _emit_runs_changed(self) -> None:
+        self._runs_pending = False
         self.runsChanged.emit()
 
     def _reload(self) -> None:

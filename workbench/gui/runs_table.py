@@ -122,9 +122,28 @@ class RunsTable(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.run_filter)
         layout.addWidget(split, 1)
-        project.runsChanged.connect(self.refresh)
-        project.projectChanged.connect(self.refresh)
+        # Rebuilt when seen: every job's start and end changes the runs, and a
+        # rebuild (read the board, re-measure the header) is GUI-thread time
+        # taken from the fit a person is watching on another tab.
+        self._stale = False
+        project.runsChanged.connect(self._runs_changed)
+        project.projectChanged.connect(self._runs_changed)
         self.refresh()
+
+    def _runs_changed(self) -> None:
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self._fresh()
+
+    def _fresh(self) -> None:
+        """Rebuild now if the runs changed while the table was not shown."""
+        if self._stale:
+            self.refresh()
 
     # -- reading --------------------------------------------------------------------
     def _board(self) -> list[dict[str, Any]]:
@@ -167,6 +186,7 @@ class RunsTable(QWidget):
 
     # -- drawing ---------------------------------------------------------------------
     def refresh(self) -> None:
+        self._stale = False
         rows = self._board()
         self.rows = rows
         self.rank_metric = rows[0]["metric"] if rows else ""
@@ -307,12 +327,14 @@ class RunsTable(QWidget):
     # -- queries (tests, main window) ---------------------------------------------------
     def metric_columns(self) -> list[str]:
         """Test-metric column names in the order shown (the ranking metric first)."""
+        self._fresh()
         fixed = set(LEAD_COLUMNS + INFO_COLUMNS + TAIL_COLUMNS)
         names = [self.model.headerData(c, Qt.Orientation.Horizontal) for c in range(self.model.columnCount())]
         return [n for n in names if n not in fixed and not n.startswith(CV_PREFIX)]
 
     def column(self, name: str) -> int:
         """Index of the column headed ``name`` (-1 if none)."""
+        self._fresh()
         for c in range(self.model.columnCount()):
             if self.model.headerData(c, Qt.Orientation.Horizontal) == name:
                 return c
@@ -320,6 +342,7 @@ class RunsTable(QWidget):
 
     def row_keys(self) -> list[tuple[str, str]]:
         """``(kind, id)`` of every row in the order shown."""
+        self._fresh()
         return [tuple(self.model.item(r, 0).data(ROW_KEY_ROLE)) for r in range(self.model.rowCount())]
 
     def run_ids(self) -> list[str]:

@@ -569,8 +569,8 @@ class Session(QObject):
         from workbench.engine import TrainJob
 
         job = TrainJob(str(self.project.root), spec)
-        self.project.runs_updated()  # the run folder appears as soon as it starts
+        self.project.runs_updated_soon()  # the run folder appears as soon as it starts
         return self.jobs.submit_job(job, kind="train", title=job.title, on_done=self._training_done)
 
     def _training_done(self, entry: JobEntry) -> None:
-        self.project.runs_updated()
+        self.project.runs_updated_soon()

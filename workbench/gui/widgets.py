@@ -1,4 +1,5 @@
-"""Small shared widgets: inline error label, copy-as-TSV for item views, tables of numbers."""
+"""Small shared widgets: inline error label, a progress bar that paints with the frame,
+copy-as-TSV for item views, tables of numbers."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QScrollArea, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QScrollArea,
+    QTableView,
+    QWidget,
+)
 
 ERROR_COLOR = "#d64545"
 
@@ -19,6 +28,26 @@ def scrolling(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setWidget(widget)
     return area
+
+
+class ProgressBar(QProgressBar):
+    """A QProgressBar whose ``setValue`` marks it for the next paint instead of painting now.
+
+    ``QProgressBar.setValue`` calls ``repaint()``, which paints every dirty
+    widget of the window at once: a plot that had just changed was painted in
+    the same event-loop turn as the code that changed it (one long frame
+    instead of two short ones).  With updates off, ``repaint()`` does nothing,
+    and turning them back on schedules an ordinary ``update()``.
+    """
+
+    def setValue(self, value: int) -> None:  # noqa: N802 - Qt API
+        if value == self.value():
+            return
+        self.setUpdatesEnabled(False)
+        try:
+            super().setValue(value)
+        finally:
+            self.setUpdatesEnabled(True)
 
 
 class ErrorLabel(QLabel):

@@ -70,6 +70,10 @@ class Iteration(Event):
     step: int = 0
     train: dict[str, float] = field(default_factory=dict)
     valid: dict[str, float] = field(default_factory=dict)
+    # Steps planned for this fit (0: not known).  A live plot sets its x axis
+    # once from it: an axis that grows with the steps re-ticks on the GUI
+    # thread at every growth.
+    total: int = 0
 
 
 @dataclass(frozen=True)
@@ -237,13 +241,15 @@ class JobContext:
         self.emit(Progress(fraction=overall, message=message))
 
     def iteration(
-        self, step: int, train: dict[str, float] | None = None, valid: dict[str, float] | None = None
+        self, step: int, train: dict[str, float] | None = None, valid: dict[str, float] | None = None,
+        total: int = 0,
     ) -> None:
         self.emit(
             Iteration(
                 step=int(step),
                 train={k: float(v) for k, v in (train or {}).items()},
                 valid={k: float(v) for k, v in (valid or {}).items()},
+                total=max(int(total), 0),
             )
         )
 

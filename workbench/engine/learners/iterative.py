@@ -154,7 +154,7 @@ class Reporter:
         if self.ctx is None:
             return
         self.ctx.check()
-        self.ctx.iteration(step, train=train, valid=valid)
+        self.ctx.iteration(step, train=train, valid=valid, total=self.total)
         self.ctx.progress(min(step / self.total, 1.0), f"iteration {step}/{self.total}")
 
 

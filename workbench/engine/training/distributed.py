@@ -351,7 +351,7 @@ class DaskXGBoostJob(TrainJob):
                 train_m = our_metrics(newest(log.get("train", {})), names)
                 valid_m = our_metrics(newest(log.get("valid", {})), names)
                 history.append({"step": step, "train": train_m, "valid": valid_m})
-                ctx.iteration(step, train_m, valid_m)
+                ctx.iteration(step, train_m, valid_m, total=num_rounds)
                 ctx.progress(0.1 + 0.7 * step / num_rounds, f"Round {step}/{num_rounds}")
             if ctx.cancel_token.cancelled and not cancelled:
                 cancelled = True
