@@ -375,4 +375,9 @@ def test_the_resource_strip_shows_the_jobs_cpu_and_memory(qtbot):
     # A new run starts from an empty strip (its placeholder), not the last run's lines.
     view.reset("next run")
     assert view.resources.sample_count == 0 and view.resources.summary() == ""
+    assert view.resources.placeholder == view.resources.PLACEHOLDER
+    # A run over before two samples says so (not "appear here while it runs").
+    short = jobs.submit_job(FakeTraining(5), kind="train")
+    qtbot.waitUntil(lambda: jobs.entry(short).state.finished, timeout=10000)
+    assert view.resources.sample_count < 2 and view.resources.placeholder == view.resources.TOO_SHORT
     assert jobs.shutdown(5)

@@ -127,3 +127,9 @@ def test_balance_classes_where_the_algorithm_weighs_classes(qtbot, damaged_windo
     qtbot.mouseClick(row.balance_button, Qt.MouseButton.LeftButton)
     assert s.params["class_weight"] == "balanced"
     assert window.model_form.param_form.changed_values()["class_weight"] == "balanced"
+    # The button says it is done, and a second click undoes it (it used to stay "Balance classes").
+    assert row.balance_button.text() == "Undo balance classes"
+    qtbot.mouseClick(row.balance_button, Qt.MouseButton.LeftButton)
+    assert "class_weight" not in s.params
+    assert "class_weight" not in window.model_form.param_form.changed_values()
+    assert row.balance_button.text() == "Balance classes"

@@ -66,7 +66,7 @@ class WarningActions(QWidget):
     (stray texts, impossible zeros) into the column's missing values in the
     Model tab's preparation table, and clicked again takes them out;
     "Balance classes" sets class_weight=balanced when the chosen algorithm
-    has it; "Ignore" hides the warning for this dataset.  All of them are
+    has it, and clicked again puts the algorithm's default back; "Ignore" hides the warning for this dataset.  All of them are
     form settings, remembered per dataset.
     """
 
@@ -93,9 +93,9 @@ class WarningActions(QWidget):
             layout.addWidget(self.missing_button)
         if "balance_classes" in actions:
             self.balance_button = QToolButton()
-            self.balance_button.setText("Balance classes")
-            self.balance_button.clicked.connect(session.balance_classes)
+            self.balance_button.clicked.connect(lambda: session.balance_classes(not session.balances_classes()))
             session.algorithmChanged.connect(self._show_balance_state)
+            session.paramsChanged.connect(self._show_balance_state)
             self._show_balance_state()
             layout.addWidget(self.balance_button)
         if "drop_column" in actions and column:
@@ -127,10 +127,16 @@ class WarningActions(QWidget):
 
     def _show_balance_state(self, *_args: Any) -> None:
         can = self.session.can_balance_classes()
+        done = can and self.session.balances_classes()
         self.balance_button.setEnabled(can)
-        self.balance_button.setToolTip(
-            "Weigh each class by the inverse of its frequency (class_weight=balanced)" if can else
-            "The chosen algorithm has no class weights; pick e.g. logistic regression or a random forest")
+        self.balance_button.setText("Undo balance classes" if done else "Balance classes")
+        if done:
+            tip = "Weigh every class the same again (the algorithm's default class_weight)"
+        elif can:
+            tip = "Weigh each class by the inverse of its frequency (class_weight=balanced)"
+        else:
+            tip = "The chosen algorithm has no class weights; pick e.g. logistic regression or a random forest"
+        self.balance_button.setToolTip(tip)
 
 
 class ColumnProfilePanel(QWidget):

@@ -220,6 +220,8 @@ class LiveTrainingView(QWidget):
         self._best = self._recorded_best(entry)
         if not self.buffers:
             self._no_curves(entry.state.value, not self._one_step)
+        if self.resources.sample_count < 2:
+            self.resources.set_placeholder(self.resources.TOO_SHORT)
         if not self.timer.isActive():
             self.timer.start()  # it stops itself once every panel is drawn
 
@@ -504,6 +506,7 @@ class LiveTrainingView(QWidget):
     def show_history(self, title: str, history: list[Any], best: int | None = None) -> None:
         """Draw a recorded run's per-iteration history (``RunResult.iterations``; not following any job)."""
         self.reset(title)
+        self.resources.set_placeholder(self.resources.NOT_FOLLOWED)
         for it in history:
             self.add_iteration(it.step, it.train, it.valid)
         self._best = best
@@ -519,6 +522,7 @@ class LiveTrainingView(QWidget):
             self.show_history(title, history, result.best_iteration)
         else:
             self.reset(title)
+            self.resources.set_placeholder(self.resources.NOT_FOLLOWED)
             self._no_curves(result.status, algorithm_iterative(result.algorithm))
             if self.isVisible():
                 self.refresh()

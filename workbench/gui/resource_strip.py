@@ -31,21 +31,28 @@ class ResourceStrip(QWidget):
     """CPU % and resident memory of the followed job, newest values written beside the lines."""
 
     PLACEHOLDER = "CPU and memory of the training job appear here while it runs"
+    TOO_SHORT = "The run was too short to sample its CPU and memory"
+    NOT_FOLLOWED = "CPU and memory are sampled while a run is followed here, not kept with the run"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.cpu = SeriesBuffer()
         self.memory = SeriesBuffer()
         self._t0: float | None = None
+        self.placeholder = self.PLACEHOLDER  # what the strip says until two samples came
         self.setFixedHeight(72)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip("CPU (100 % = one core) and resident memory of the job's process, once a second")
 
     # -- data -----------------------------------------------------------------------
-    def clear(self) -> None:
+    def clear(self, placeholder: str = PLACEHOLDER) -> None:
         self.cpu = SeriesBuffer()
         self.memory = SeriesBuffer()
         self._t0 = None
+        self.set_placeholder(placeholder)
+
+    def set_placeholder(self, text: str) -> None:
+        self.placeholder = text
         self.update()
 
     def add_sample(self, t: float, cpu_percent: float, rss_mb: float) -> None:
@@ -87,7 +94,7 @@ class ResourceStrip(QWidget):
         text_h = metrics.height()
         if self.cpu.n < 2:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.PLACEHOLDER)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.placeholder)
             return
         x_cpu, cpu = self.cpu.view()
         _x_mem, mem = self.memory.view()

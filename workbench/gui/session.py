@@ -73,6 +73,7 @@ class Session(QObject):
     rolesChanged = Signal()  # target / features / preparation changed
     taskChanged = Signal(str)  # the resolved task
     algorithmChanged = Signal(str)
+    paramsChanged = Signal()  # the algorithm's parameters (``params``) changed
     busyChanged = Signal(bool)
     # The whole form was set from a saved state (dataset opened, run's
     # settings loaded): views re-read split, task, algorithm and parameters.
@@ -450,12 +451,20 @@ class Session(QObject):
             return False
         return any(p.name == "class_weight" and "balanced" in (p.choices or ()) for p in specs)
 
-    def balance_classes(self) -> None:
-        """A warning's "Balance classes": class_weight="balanced" in the form's parameters."""
-        if not self.can_balance_classes():
+    def balances_classes(self) -> bool:
+        """Whether the form's parameters weigh classes (class_weight="balanced")."""
+        return self.params.get("class_weight") == "balanced"
+
+    def balance_classes(self, on: bool = True) -> None:
+        """A warning's "Balance classes" (class_weight="balanced"), or its undo (the algorithm's default)."""
+        if on and not self.can_balance_classes():
             return
-        self.params = {**self.params, "class_weight": "balanced"}
+        if on == self.balances_classes():
+            return
+        params = {k: v for k, v in self.params.items() if k != "class_weight"}
+        self.params = {**params, "class_weight": "balanced"} if on else params
         self.formRestored.emit()  # the model form shows the session's parameters again
+        self.paramsChanged.emit()
         self.form_edited()
 
     def ignore_warning(self, key: str) -> None:
@@ -477,6 +486,8 @@ class Session(QObject):
             raise AttributeError(name)
         if getattr(self, name) != value:
             setattr(self, name, value)
+            if name == "params":
+                self.paramsChanged.emit()
             self.form_edited()
 
     def resolved_task(self) -> str:
