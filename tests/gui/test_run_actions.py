@@ -22,6 +22,8 @@ def _train_logistic(qtbot, window) -> str:
     wait_idle(qtbot, window.jobs)
     entry = window.jobs.entry(job_id)
     assert entry.state == JobState.COMPLETED, entry.error
+    # The tree lists the finished run a moment after the job's end, in a turn of its own.
+    qtbot.waitUntil(lambda: window.tree.item_for("run", entry.job.run_id) is not None, timeout=2000)
     return entry.job.run_id
 
 

@@ -172,3 +172,19 @@ def test_a_runs_table_on_a_hidden_tab_rebuilds_when_shown_not_at_every_job(qtbot
     assert len(table.run_ids()) == 4  # the new run is listed (with the two before and the dead one)
     model.runs_updated()  # shown: rebuilt at once
     assert len(rebuilds) == 2
+
+
+def test_a_jobs_start_and_end_refresh_the_run_list_once_and_after_the_frame(qtbot, board_project):
+    # A job's start asked for a refresh twice (the session and the window),
+    # and its end refreshed the tree inside the turn that ended the job: one
+    # long frame made of several short ones.
+    model = ProjectModel()
+    model.open(board_project)
+    seen = []
+    model.runsChanged.connect(lambda: seen.append(1))
+    for _ in range(3):
+        model.runs_updated_soon()
+    assert seen == [], "the run list was re-read in the same turn"
+    qtbot.waitUntil(lambda: seen == [1], timeout=2000)
+    qtbot.wait(2 * model.RUNS_REFRESH_DELAY_MS)
+    assert seen == [1]

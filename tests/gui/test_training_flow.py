@@ -59,9 +59,11 @@ def test_train_with_live_curves_then_results(qtbot, window):
     assert record.status == "completed"
     params = record.spec.params
     assert (params["learning_rate"], params["n_estimators"]) == (0.2, 40)
-    # The tree lists the run with its headline metric.
+    # The tree lists the run with its headline metric (a moment after the job's end: its own turn).
+    qtbot.waitUntil(lambda: (window.tree.item_for("run", record.run_id) is not None
+                             and window.tree.item_for("run", record.run_id).text(1).startswith("accuracy")),
+                    timeout=2000)
     item = window.tree.item_for("run", record.run_id)
-    assert item is not None and item.text(1).startswith("accuracy")
 
     # Open the run's results like a person: click it in the tree.
     click_item(qtbot, window.tree.tree, item)

@@ -108,16 +108,18 @@ class ProjectModel(QObject):
     def runs_updated(self) -> None:
         self.runsChanged.emit()
 
+    RUNS_REFRESH_DELAY_MS = 50  # a frame or two: the paint of the job's start goes first
+
     def runs_updated_soon(self) -> None:
-        """``runsChanged`` in a later event-loop turn, once however often this is called before it.
+        """``runsChanged`` a moment later, once however often this is called before it.
 
         For a job's start and end: the views re-read the runs in a turn of
-        their own, not in the one that also resets the live view or ends the
-        job (one long frame made of several short ones).
+        their own, after the window has painted what the job's start or end
+        changed, not in the same frame (one long frame made of short ones).
         """
         if not self._runs_pending:
             self._runs_pending = True
-            QTimer.singleShot(0, self, self._emit_runs_changed)
+            QTimer.singleShot(self.RUNS_REFRESH_DELAY_MS, self, self._emit_runs_changed)
 
     def _emit_runs_changed(self) -> None:
         self._runs_pending = False
