@@ -66,6 +66,8 @@ def test_curves_fill_from_events_and_best_iteration_is_marked(qtbot):
     assert view.best_step() is not None
     assert view.best_lines[0].isVisible()
     assert math.isclose(view.best_lines[0].value(), view.best_step())
+    # The marker names its step (it said only "best": the label was set while hidden).
+    assert view.best_lines[0].label.toPlainText() == f"best {view.best_step()}"
     # Resource samples reach the strip under the curves.
     qtbot.waitUntil(lambda: view.resources.sample_count >= 1, timeout=3000)
     release.set()

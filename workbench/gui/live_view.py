@@ -494,9 +494,11 @@ class LiveTrainingView(QWidget):
         if step is None:
             line.hide()
         else:
+            # Shown first: a hidden label ignores setFormat (it re-renders only
+            # while visible), and the marker kept saying just "best".
+            line.show()
             line.setValue(step)
             line.label.setFormat(f"best {step}")
-            line.show()
 
     def point_count(self) -> int:
         """Points drawn in the curves (tests: 'the live plot received points')."""
