@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from workbench.engine import ResourceSample
 from workbench.gui.jobs import FunctionJob, JobsModel
-from workbench.gui.live_series import SeriesBuffer
+from workbench.gui.live_series import SeriesBuffer, live_anchors
 from workbench.gui.live_view import LiveTrainingView
 
 
@@ -43,6 +43,14 @@ def test_series_buffer_grows_by_doubling():
     x, y = buf.view()
     assert len(buf.x) == 16
     assert x.tolist() == list(range(10)) and y[-1] == 81
+
+
+def test_live_axes_anchor_a_loss_at_0_and_a_score_at_1_where_the_values_allow():
+    assert live_anchors("loss", 0.2, 0.7) == (0.0, 0.7)
+    assert live_anchors("loss", -3.0, 2.0) == (-3.0, 2.0)  # a loss that goes negative keeps its span
+    assert live_anchors("metric", 0.8, 0.9) == (0.8, 1.0)
+    assert live_anchors("metric", -2.5, 0.4) == (-2.5, 1.0)  # an R² that starts negative
+    assert live_anchors("metric", 3.0, 40.0) == (3.0, 40.0)  # not a 0-1 score
 
 
 def make_view(qtbot):
