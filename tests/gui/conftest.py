@@ -155,3 +155,16 @@ def click_item(qtbot, view, item) -> None:
 
     rect = view.visualItemRect(item)
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def behind_another_tab(qtbot, widget):
+    """``widget`` on the second tab of a shown QTabWidget, the first one current (a view the person is not looking at)."""
+    from PySide6.QtWidgets import QLabel, QTabWidget
+
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    tabs.addTab(QLabel("another view"), "Other")
+    tabs.addTab(widget, "This")
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    return tabs

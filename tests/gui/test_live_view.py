@@ -13,6 +13,8 @@ from workbench.gui.jobs import FunctionJob, JobsModel
 from workbench.gui.live_series import SeriesBuffer, live_anchors
 from workbench.gui.live_view import LiveTrainingView
 
+from .conftest import behind_another_tab
+
 
 class FakeTraining:
     """Emits ``steps`` iterations like a boosting fit, then waits for ``release``."""
@@ -153,15 +155,9 @@ def test_axis_ranges_change_in_steps_not_at_every_refresh(qtbot):
 
 
 def test_a_hidden_view_draws_nothing_and_catches_up_when_shown(qtbot):
-    from PySide6.QtWidgets import QLabel, QTabWidget
-
     jobs = JobsModel()
-    tabs = QTabWidget()
-    qtbot.addWidget(tabs)
     view = LiveTrainingView(jobs)
-    tabs.addTab(QLabel("data"), "Data")
-    tabs.addTab(view, "Training")
-    tabs.show()
+    tabs = behind_another_tab(qtbot, view)
     release = threading.Event()
     job_id = jobs.submit_job(FakeTraining(100, release), kind="train")
     qtbot.waitUntil(lambda: view.job_id == job_id and len(view.buffers) == 4

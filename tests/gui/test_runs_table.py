@@ -14,7 +14,7 @@ from workbench.engine import Project, RunSpec, TrainJob
 from workbench.gui.project_model import ProjectModel
 from workbench.gui.runs_table import SORT_ROLE, RunsTable
 
-from .conftest import copy_sample
+from .conftest import behind_another_tab, copy_sample
 
 
 @pytest.fixture(scope="module")
@@ -147,18 +147,11 @@ def test_a_runs_table_on_a_hidden_tab_rebuilds_when_shown_not_at_every_job(qtbot
     # Every job's start and end changes the runs; the table rebuilt itself
     # each time (read the board, re-measure its header) on the GUI thread
     # while the person watched the fit on the Training tab.
-    from PySide6.QtWidgets import QLabel, QTabWidget
-
     root = shutil.copytree(board_project, tmp_path / "board")
     model = ProjectModel()
     model.open(root)
-    tabs = QTabWidget()
-    qtbot.addWidget(tabs)
     table = RunsTable(model)
-    tabs.addTab(QLabel("training"), "Training")
-    tabs.addTab(table, "Runs")
-    tabs.show()
-    qtbot.waitExposed(tabs)
+    tabs = behind_another_tab(qtbot, table)
     rebuilds = []
     original = table._board
     table._board = lambda: (rebuilds.append(1), original())[1]
