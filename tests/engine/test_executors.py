@@ -126,6 +126,37 @@ class ThreadInfoJob(DataclassJob):
         return {"limit": current_thread_limit(), "omp": os.environ.get("OMP_NUM_THREADS")}
 
 
+def huge_page_advice() -> bool | None:
+    """Whether numpy asked for huge pages for a large array in this process (None: cannot tell here)."""
+    import numpy as np
+
+    array = np.ones(8 * 1024 * 1024)  # 64 MB: numpy advises huge pages for arrays this big
+    address = array.ctypes.data + array.nbytes // 2  # numpy advises from the first whole page on
+    try:
+        with open("/proc/self/smaps") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    inside = False
+    for line in lines:
+        head = line.split()[0] if line else ""
+        if "-" in head and not head.endswith(":"):
+            lo, hi = (int(part, 16) for part in head.split("-"))
+            inside = lo <= address < hi
+        elif inside and line.startswith("VmFlags:"):
+            return "hg" in line.split()[1:]
+    return None
+
+
+@dataclass
+class HugePageJob(DataclassJob):
+    kind: ClassVar[str] = "test-hugepages"
+    title: str = "huge pages"
+
+    def run(self, ctx):
+        return {"advised": huge_page_advice()}
+
+
 @dataclass
 class RunFolderCrashJob(DataclassJob, RunFolderOwner):
     """A training-like job (project_root + run_id) whose worker dies."""
@@ -151,7 +182,8 @@ class UnregisteredJob:
         return {}
 
 
-TEST_JOBS = (StepJob, BusyJob, CrashJob, MemoryHogJob, FailingJob, DataErrorJob, ThreadInfoJob, RunFolderCrashJob)
+TEST_JOBS = (StepJob, BusyJob, CrashJob, MemoryHogJob, FailingJob, DataErrorJob, ThreadInfoJob, RunFolderCrashJob,
+             HugePageJob)
 
 
 # -- helpers ------------------------------------------------------------------
@@ -228,6 +260,13 @@ def test_errors_become_failures_with_a_message_for_a_person(make, executor):
 def test_jobs_run_inside_their_thread_cap(make, executor):
     ex = InlineExecutor(threads_per_job=1) if make == "inline" else executor
     assert ex.run(ThreadInfoJob()) == {"limit": 1, "omp": "1"}
+
+
+def test_workers_keep_numpy_arrays_off_huge_pages(executor):
+    """A worker's huge-page faults slowed the window's turns 10-40x (bench/RESULTS.md, issue 19)."""
+    if not huge_page_advice():
+        pytest.skip("numpy does not advise huge pages in this process (no THP, or not Linux)")
+    assert executor.run(HugePageJob()) == {"advised": False}
 
 
 def test_inline_cancel_from_another_thread():
