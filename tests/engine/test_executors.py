@@ -126,35 +126,15 @@ class ThreadInfoJob(DataclassJob):
         return {"limit": current_thread_limit(), "omp": os.environ.get("OMP_NUM_THREADS")}
 
 
-def huge_page_advice() -> bool | None:
-    """Whether numpy asked for huge pages for a large array in this process (None: cannot tell here)."""
-    import numpy as np
-
-    array = np.ones(8 * 1024 * 1024)  # 64 MB: numpy advises huge pages for arrays this big
-    address = array.ctypes.data + array.nbytes // 2  # numpy advises from the first whole page on
-    try:
-        with open("/proc/self/smaps") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return None
-    inside = False
-    for line in lines:
-        head = line.split()[0] if line else ""
-        if "-" in head and not head.endswith(":"):
-            lo, hi = (int(part, 16) for part in head.split("-"))
-            inside = lo <= address < hi
-        elif inside and line.startswith("VmFlags:"):
-            return "hg" in line.split()[1:]
-    return None
-
-
 @dataclass
 class HugePageJob(DataclassJob):
     kind: ClassVar[str] = "test-hugepages"
     title: str = "huge pages"
 
     def run(self, ctx):
-        return {"advised": huge_page_advice()}
+        from workbench.engine.jobs.pages import numpy_uses_huge_pages
+
+        return {"advised": numpy_uses_huge_pages()}
 
 
 @dataclass
@@ -264,9 +244,10 @@ def test_jobs_run_inside_their_thread_cap(make, executor):
 
 def test_workers_keep_numpy_arrays_off_huge_pages(executor):
     """A worker's huge-page faults slowed the window's turns 10-40x (bench/RESULTS.md, issue 19)."""
-    if not huge_page_advice():
-        pytest.skip("numpy does not advise huge pages in this process (no THP, or not Linux)")
-    assert executor.run(HugePageJob()) == {"advised": False}
+    advised = executor.run(HugePageJob())["advised"]
+    if advised is None:
+        pytest.skip("the kernel cannot say here (no transparent huge pages, or not Linux)")
+    assert advised is False
 
 
 def test_inline_cancel_from_another_thread():

@@ -138,3 +138,14 @@ def test_cyclic_garbage_collection_runs_only_on_the_gui_thread(qapp):
     app = create_application()
     assert not gc.isenabled()  # no allocation in a worker thread can trigger one
     assert app._workbench_gc.timer.isActive()  # the GUI thread collects on a timer
+
+
+def test_the_window_keeps_numpy_arrays_off_huge_pages(qapp):
+    """Huge-page faults made the GUI thread's turns 10-40x slower during a big fit (issue 19)."""
+    from workbench.engine.jobs.pages import numpy_uses_huge_pages
+    from workbench.gui.app import create_application
+
+    if numpy_uses_huge_pages() is None:
+        pytest.skip("the kernel cannot say here (no transparent huge pages, or not Linux)")
+    create_application()
+    assert numpy_uses_huge_pages() is False

@@ -70,6 +70,12 @@ def create_application(argv: list[str] | None = None) -> Any:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication, QStyleFactory
 
+    from workbench.engine import keep_numpy_off_huge_pages
+
+    # Before the window loads a dataset: huge-page faults, here or in a
+    # worker, made the GUI thread's turns 10-40x slower during a big fit.
+    keep_numpy_off_huge_pages()
+
     from workbench.gui.settings import APPLICATION, ORGANIZATION
 
     QCoreApplication.setOrganizationName(ORGANIZATION)

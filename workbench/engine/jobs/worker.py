@@ -18,13 +18,13 @@ import multiprocessing.connection
 import multiprocessing.util  # registers its exit handler before ours (atexit is LIFO)
 import os
 import signal
-import sys
 import threading
 from typing import Any
 
 from workbench.engine.errors import Cancelled
 from workbench.engine.jobs.events import CancelToken, Event, Failure
 from workbench.engine.jobs.handle import JobHandle, JobState, failure_from, Outcome, execute_job
+from workbench.engine.jobs.pages import keep_numpy_off_huge_pages
 from workbench.engine.jobs.kinds import ENGINE_JOB_KINDS, JobKinds, RefusedJob
 from workbench.engine.jobs.threads import thread_env
 from workbench.engine.jobs.wire import NotPlainData, decode, encode
@@ -68,31 +68,6 @@ def _die_with_parent(parent_pid: int) -> None:
 WORKER_NICENESS = 10
 
 
-def _no_numpy_hugepages() -> None:
-    """Keep numpy's arrays in this process (and its children) on normal 4 KB pages.
-
-    numpy asks the kernel for 2 MB pages (``madvise(MADV_HUGEPAGE)``) for
-    every large array.  In a worker loading a million rows, the bursts of
-    huge-page faults (the end of the data load, the final evaluation) made
-    the window's own turns run 10-40x slower on the same 2-core VM: a 1 ms
-    paint took 20-40 ms.  The median worst GUI stall of a 1M-row fit fell
-    from 93 ms to 16 ms without them (bench/gui_responsiveness.py,
-    bench/RESULTS.md).  A value the user set is kept.
-    """
-    os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")  # read by numpy's import, here and in children
-    numpy = sys.modules.get("numpy")
-    if numpy is None or os.environ["NUMPY_MADVISE_HUGEPAGE"] != "0":
-        return
-    # Imported before this ran ("spawn" re-imports a parent's __main__, which
-    # may import numpy): the switch numpy's own import sets.
-    for where in ("numpy._core.multiarray", "numpy.core.multiarray"):
-        try:
-            importlib.import_module(where)._set_madvise_hugepage(False)
-            return
-        except (ImportError, AttributeError):
-            continue
-
-
 def job_message(job_id: str, job: dict[str, Any]) -> bytes:
     """The bytes the app sends a worker for one job: its ``{"kind", "spec"}`` as JSON."""
     return encode({"type": "job", "id": job_id, "job": job})
@@ -126,7 +101,7 @@ def worker_main(
         pass
     # Before numpy & co. are imported, so their thread pools start capped.
     os.environ.update(thread_env(threads))
-    _no_numpy_hugepages()
+    keep_numpy_off_huge_pages()  # their faults slowed the window (jobs/pages.py)
     for name in warm_imports:
         try:
             importlib.import_module(name)
