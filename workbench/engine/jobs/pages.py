@@ -5,9 +5,11 @@ large array.  While a million-row fit ran, the bursts of huge-page faults
 (the end of its data load, its final evaluation) made the window's turns run
 10-40x slower on the project's 2-core VM: a 1 ms paint took 20-40 ms.  With
 numpy's arrays on normal pages in the window's process and in its workers,
-the median worst GUI stall of a 1M-row fit fell from ~100 ms to 16 ms, and
-the fit itself was not slower (bench/gui_responsiveness.py; bench/RESULTS.md,
-docs/findings.md).
+the median worst GUI stall of a 1M-row fit fell from 120 ms to 16 ms (107 ms
+with the workers alone on normal pages), and the fit was not slower
+(bench/gui_responsiveness.py; bench/RESULTS.md, docs/findings.md).  Why the
+faults slow another process's thread is not settled (this VM: Firecracker,
+THP "madvise", free-page reporting); the measured effect is.
 """
 
 from __future__ import annotations
