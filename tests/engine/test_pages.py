@@ -10,6 +10,7 @@ import pytest
 
 from workbench.engine.jobs.pages import numpy_uses_huge_pages
 
+
 def _run(code: str, **env: str) -> str:
     """Run ``code`` in a fresh interpreter, without an inherited NUMPY_MADVISE_HUGEPAGE; its output."""
     base = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}

@@ -24,8 +24,8 @@ from typing import Any
 from workbench.engine.errors import Cancelled
 from workbench.engine.jobs.events import CancelToken, Event, Failure
 from workbench.engine.jobs.handle import JobHandle, JobState, failure_from, Outcome, execute_job
-from workbench.engine.jobs.pages import keep_numpy_off_huge_pages
 from workbench.engine.jobs.kinds import ENGINE_JOB_KINDS, JobKinds, RefusedJob
+from workbench.engine.jobs.pages import keep_numpy_off_huge_pages
 from workbench.engine.jobs.threads import thread_env
 from workbench.engine.jobs.wire import NotPlainData, decode, encode
 
