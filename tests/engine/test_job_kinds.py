@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 
 from workbench.engine import (
+    AddDatasetJob,
+    DataError,
     DriftJob,
     ExportJob,
     HeldOutPredictionsJob,
@@ -24,6 +26,7 @@ from workbench.engine import (
     PredictJob,
     ProcessExecutor,
     ProfileJob,
+    Project,
     RunSpec,
     SpecError,
     TrainJob,
@@ -80,6 +83,7 @@ def one_of_each(project: Path, run_id: str, out: Path) -> list:
         PredictJob(str(out / "p.csv"), project_root=project, run_id=run_id, data_path=data, drift=True),
         HeldOutPredictionsJob(project, run_id, str(out / "rows.parquet")),
         ProfileJob(project, "penguins", "sex"),
+        AddDatasetJob(project, data, "penguins_again"),
         DriftJob(data, project_root=project, run_id=run_id),
         ExplainJob(project, run_id, data, rows=2, row_offset=3, dependence=False),
         BinaryDiagnosticsJob(project, run_id, cost_fp=1.0, cost_fn=5.0),
@@ -135,6 +139,22 @@ def test_export_predict_rows_profile_and_drift_run_inline_and_in_a_worker(where,
 
     drift = ex.run(DriftJob(data, project_root=project, run_id=run_id))
     assert drift["run_id"] == run_id and not drift["drifted"]
+
+
+def test_adding_a_file_runs_in_a_worker_and_a_bad_file_says_why(executor, tmp_path):
+    root = tmp_path / "p"
+    Project.init(root)
+    good = tmp_path / "extra.csv"
+    good.write_text("a,b\n1,2\n3,4\n")
+    assert executor.run(AddDatasetJob(root, good)) == {"name": "extra"}
+    assert "extra" in Project.open(root).datasets
+
+    bad = tmp_path / "broken.csv"
+    bad.write_bytes(b"\x00\x01\x02binary\x00garbage" * 50)
+    with pytest.raises(DataError) as raised:  # the engine's own error type and message, across the pipe
+        executor.run(AddDatasetJob(root, bad))
+    assert "broken.csv" in str(raised.value) or "binary" in str(raised.value).lower()
+    assert "broken" not in Project.open(root).datasets
 
 
 def test_a_strict_prediction_names_the_bad_column_from_the_worker(project, run_id, executor, tmp_path):

@@ -82,6 +82,11 @@ def test_dropping_a_file_adds_and_selects_it(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: window.session.dataset == "extra" and window.session.frame is not None, timeout=20000)
     assert ins.model.rowCount() == 3
     assert window.tree.item_for("dataset", "extra") is not None
+    # Parsed in the data worker: a big CSV parsed in a thread here held the GIL for 364 ms.
+    from workbench.gui.job_runners import ThreadRunner
+
+    added = [e for e in window.jobs.entries() if e.kind == "add-dataset"]
+    assert added and all(window.jobs.runner_factory(e) is not ThreadRunner for e in added)
 
 
 def test_selecting_another_dataset_in_the_tree(qtbot, window):

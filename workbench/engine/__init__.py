@@ -98,6 +98,7 @@ _EXPORTS: dict[str, str] = {
     "PredictJob": "prediction.job",
     "HeldOutPredictionsJob": "prediction.job",
     "ProfileJob": "project.dataset_jobs",
+    "AddDatasetJob": "project.dataset_jobs",
     "DriftJob": "monitoring.job",
     # tuning
     "Trial": "jobs.events",

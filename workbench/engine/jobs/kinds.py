@@ -47,6 +47,7 @@ JOB_KINDS: dict[str, str] = {
     "predict": "workbench.engine.prediction.job:PredictJob",
     "held-out-predictions": "workbench.engine.prediction.job:HeldOutPredictionsJob",
     "profile": "workbench.engine.project.dataset_jobs:ProfileJob",
+    "add-dataset": "workbench.engine.project.dataset_jobs:AddDatasetJob",
     "drift": "workbench.engine.monitoring.job:DriftJob",
     "explain": "workbench.engine.explain.job:ExplainJob",
     "diagnose": "workbench.engine.explain.threshold:BinaryDiagnosticsJob",
