@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.engine import AddDatasetJob
 from workbench.gui import profile_data
 from workbench.gui.icons import icon
 from workbench.gui.jobs import DATA_LANE, FunctionJob, JobEntry, JobState
@@ -336,12 +337,8 @@ class DatasetInspector(QWidget):
             self.error.show_message("Open or create a project first (File ▸ Open project…).")
             return
         self.error.clear_message()
-        from workbench.engine import AddDatasetJob
-
         root = str(self.session.project.root)
-        for path in paths:
-            # In the data worker: parsing a big CSV in a thread here held the GIL
-            # for up to 364 ms at a time (bench/RESULTS.md).
+        for path in paths:  # in the data worker: a big CSV parsed in a thread here held the GIL 364 ms at a time
             job = AddDatasetJob(root, path)
             self._add_job = self.session.jobs.submit_job(job, kind="add-dataset", lane=DATA_LANE, on_done=self._added)
         self._busy(True)
