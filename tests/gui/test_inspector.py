@@ -230,10 +230,21 @@ def test_a_preview_of_the_first_rows_shows_while_all_rows_load(qtbot, window, he
     assert session.frame is None
     assert "loading 400 rows" in ins.title.text() and "first 50" in ins.title.text()
     assert ins.model.columnCount() == 5
+    # The person scrolled the preview: the whole frame adds the rows below,
+    # it does not reset the table (a reset lays out every visible cell again
+    # and would send them back to the top).
+    ins.table.scrollTo(ins.model.index(40, 0))
+    scrolled = ins.table.verticalScrollBar().value()
+    assert scrolled > 0
+    resets = []
+    ins.model.modelReset.connect(lambda: resets.append(True))
     held_loads["customers"].set()
     qtbot.waitUntil(lambda: ins.model.rowCount() == 400, timeout=20000)
     assert ins.model.frame() is session.frame
     assert "400 rows × 5 columns" in ins.title.text()
+    assert resets == [] and ins.table.verticalScrollBar().value() == scrolled
+    # Column kinds arrive with the frame: the headers' tooltips say them.
+    assert "(numeric)" in ins.model.headerData(0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
 
 
 def test_switching_datasets_mid_load_shows_the_last_one_chosen(qtbot, window, held_loads, held_profiles):

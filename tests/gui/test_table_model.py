@@ -75,3 +75,58 @@ def test_copy_text_is_tab_separated():
     df = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
     model = DataFrameModel(df)
     assert model.copy_text([0, 1], [0, 1]) == "1\tx\n2\ty"
+
+
+def test_extending_a_preview_inserts_the_rows_below_and_keeps_the_shown_ones(qtbot):
+    df = pd.DataFrame({"a": np.arange(1000.0), "b": ["x"] * 1000})
+    model = DataFrameModel()
+    model.set_frame(df.head(10))
+    resets, inserted = [], []
+    model.modelReset.connect(lambda: resets.append(True))
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    model.extend_frame(df, {"a": "numeric", "b": "categorical"})
+    assert (resets, inserted) == ([], [(10, 999)])
+    assert model.rowCount() == 1000 and model.data(model.index(999, 0)) == "999"
+    assert "(categorical)" in model.headerData(1, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    # Anything but "the same table with more rows" is a reset: other columns, other types, a sorted preview.
+    for shown, new in ((df.head(10), df[["b", "a"]]), (df.head(10), df.astype({"a": "int64"}))):
+        model.set_frame(shown)
+        resets.clear()
+        model.extend_frame(new)
+        assert resets == [True] and model.frame() is new
+    model.set_frame(df.head(10))
+    model.sort(0, Qt.SortOrder.DescendingOrder)
+    resets.clear()
+    model.extend_frame(df)
+    assert resets == [True] and model.data(model.index(0, 0)) == "0"
+
+
+def _cell_color(view: QTableView, row: int, column: int):
+    rect = view.visualRect(view.model().index(row, column))
+    image = view.viewport().grab().toImage()
+    return image.pixelColor(rect.right() - 3, rect.center().y())
+
+
+def test_painted_cells_show_what_the_model_says(qtbot):
+    # The view paints through multiData (one call per cell): the text, a
+    # missing cell's tint and a subclass's own roles reach the screen.
+    from workbench.gui.predict_view import PredictionsModel
+
+    df = pd.DataFrame({"x": [1.5, np.nan, 2.5, 3.5], "s": ["a", "b", "c", "d"]})
+    model = PredictionsModel()
+    model.set_predictions(df, np.array([False, False, True, False]), "input had a problem")
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    plain = _cell_color(view, 0, 1)
+    assert _cell_color(view, 1, 0) != plain  # missing: tinted
+    assert _cell_color(view, 2, 1) != plain  # a problem row: tinted
+    # Qt reuses the role slots from cell to cell: nothing leaks to the next one.
+    assert _cell_color(view, 1, 1) == plain
+    assert _cell_color(view, 3, 0) == _cell_color(view, 3, 1) == plain
+    assert model.data(model.index(2, 0), Qt.ItemDataRole.ToolTipRole) == "input had a problem"
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.TextAlignmentRole) == int(
+        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

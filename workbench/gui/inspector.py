@@ -403,7 +403,7 @@ class DatasetInspector(QWidget):
         s = self.session
         df = s.frame
         kinds = {c: s.column_kind(c) for c in s.columns()}
-        self.model.set_frame(df, kinds)
+        self.model.extend_frame(df, kinds)  # the preview's rows stay; a reset if there was none
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self._show_title()
         self._fill_columns()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from workbench.engine import JobState
 from workbench.gui.jobs import DATA_LANE, FunctionJob
-from workbench.gui.table_model import DataFrameModel
+from workbench.gui.table_model import BACKGROUND, TOOLTIP, DataFrameModel
 from workbench.gui.try_row import TryRowForm
 
 PROBLEM_TINT = QColor(255, 170, 0, 70)
@@ -64,13 +64,12 @@ class PredictionsModel(DataFrameModel):
         r = self.frame_row(row)
         return bool(r < len(self.problem_rows) and self.problem_rows[r])
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if index.isValid() and self.is_problem(index.row()):
-            if role == Qt.ItemDataRole.BackgroundRole:
-                return PROBLEM_TINT
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return self.problem_text
-        return super().data(index, role)
+    CELL_ROLES = DataFrameModel.CELL_ROLES | {TOOLTIP}
+
+    def cell_data(self, row: int, column: int, role: int, text: str | None = None) -> Any:
+        if int(role) in (BACKGROUND, TOOLTIP) and self.is_problem(row):
+            return PROBLEM_TINT if int(role) == BACKGROUND else self.problem_text
+        return super().cell_data(row, column, role, text)
 
 
 def _predict_job(source: str, data: str, project_root: str, output: str) -> Any:
