@@ -216,6 +216,31 @@ def test_the_table_shows_before_the_profile_which_fills_in_later(qtbot, window, 
     assert ins.tabs.tabText(3).startswith("Warnings (")
 
 
+def test_the_profile_views_draw_once_when_the_frame_arrives(qtbot, window, held_profiles, monkeypatch):
+    # The frame's arrival, the form's restore and the profile's start each
+    # asked the column panel and the target plot to draw: the same picture
+    # two or three times in the one turn the frame arrives (each pyqtgraph
+    # redraw is milliseconds of the GUI thread), first saying "No profile".
+    ins, session = window.inspector, window.session
+    drawn: list[tuple[str, bool]] = []
+    for name, plot in (("column", ins.profile_panel.plot), ("target", ins.target_plot)):
+        item = plot.getPlotItem()
+        monkeypatch.setattr(item, "clear", lambda _real=item.clear, _name=name: (
+            drawn.append((_name, session.frame is not None)), _real())[1])
+    click_dataset(qtbot, window, "houses")
+    qtbot.waitUntil(lambda: session.dataset == "houses" and session.frame is not None, timeout=20000)
+    qtbot.wait(50)
+    with_frame = [name for name, loaded in drawn if loaded]
+    assert sorted(with_frame) == ["column", "target"]
+    assert any("Profiling 300 rows" in m for m in plot_messages(ins.profile_panel.plot))
+    assert any("Profiling" in m for m in plot_messages(ins.target_plot))
+    drawn.clear()
+    held_profiles.set()
+    qtbot.waitUntil(lambda: session.profile is not None, timeout=20000)
+    assert sorted(name for name, _ in drawn) == ["column", "target"]  # the histograms
+    assert not plot_messages(ins.profile_panel.plot)
+
+
 def test_a_preview_of_the_first_rows_shows_while_all_rows_load(qtbot, window, held_loads, monkeypatch):
     import workbench.gui.session as session_module
 

@@ -21,7 +21,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from workbench.engine import AddDatasetJob
 from workbench.gui import profile_data
+from workbench.gui.column_profile import ColumnProfilePanel, profile_placeholder, shown_once
 from workbench.gui.icons import icon
 from workbench.gui.jobs import DATA_LANE, FunctionJob, JobEntry, JobState
 from workbench.gui.plots import SERIES_COLORS, Heatmap, bar_chart, empty_message, make_plot, reset_ticks
@@ -138,89 +138,6 @@ class WarningActions(QWidget):
         else:
             tip = "The chosen algorithm has no class weights; pick e.g. logistic regression or a random forest"
         self.balance_button.setToolTip(tip)
-
-
-class ColumnProfilePanel(QWidget):
-    """Statistics, warnings and a histogram/bar chart for one column."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QHBoxLayout(self)
-        left = QWidget()
-        column = QVBoxLayout(left)
-        column.setContentsMargins(0, 0, 0, 0)
-        self.title = QLabel()
-        self.title.setStyleSheet("font-weight: 600; font-size: 11pt;")
-        self.form = QFormLayout()
-        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        self.warnings = QLabel()
-        self.warnings.setWordWrap(True)
-        self.warnings.setObjectName("warningText")
-        self.warnings.hide()
-        column.addWidget(self.title)
-        column.addLayout(self.form)
-        column.addWidget(self.warnings)
-        column.addStretch(1)
-        left.setMinimumWidth(220)
-        left.setMaximumWidth(320)
-        layout.addWidget(left)
-        self.plot = make_plot()
-        layout.addWidget(self.plot, 1)
-
-    def show_column(self, session: Session, column: str | None) -> None:
-        while self.form.rowCount():
-            self.form.removeRow(0)
-        self.warnings.hide()
-        if not column or session.frame is None:
-            self.title.setText("Select a column")
-            empty_message(self.plot, "Select a column to see its distribution")
-            return
-        kind = session.column_kind(column)
-        self.title.setText(column)
-        profile = session.profile
-        rows = profile_data.column_stats(profile, column, kind) if profile is not None else []
-        if not rows and kind:
-            rows = [("Type", kind)]
-        for label, text in rows:
-            value = QLabel(text)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.form.addRow(label + ":", value)
-        if profile is None:
-            empty_message(self.plot, profile_placeholder(session))
-            return
-        warns = profile_data.column_warnings(profile, column)
-        if warns:
-            self.warnings.setText("⚠ " + "\n⚠ ".join(w["message"] for w in warns))
-            self.warnings.show()
-        hist = None if kind in ("categorical", "boolean", "text", "id") else profile_data.histogram(profile, column)
-        item = self.plot.getPlotItem()
-        reset_ticks(item)
-        if hist is not None:
-            edges, counts = hist
-            item.clear()
-            item.addItem(pg.PlotCurveItem(edges, counts, stepMode="center", fillLevel=0,
-                                          brush=SERIES_COLORS[0] + "99", pen=pg.mkPen(SERIES_COLORS[0])))
-            item.setLabel("bottom", column)
-            item.setLabel("left", "rows")
-            item.enableAutoRange()
-        else:
-            top = profile_data.top_values(profile, column)
-            if top:
-                bar_chart(self.plot, [t[0] for t in top][::-1], [t[1] for t in top][::-1], horizontal=True)
-                item.setLabel("bottom", "rows")
-                item.setLabel("left", "")
-            else:
-                empty_message(self.plot, "No values to plot")
-
-
-def profile_placeholder(session: Session) -> str:
-    """What the profile views say while there is no profile."""
-    if session.profiling:
-        rows = len(session.frame) if session.frame is not None else 0
-        return f"Profiling {rows:,} rows…"
-    if session.profile_error:
-        return f"No profile: {session.profile_error}"
-    return "No profile"
 
 
 class DatasetInspector(QWidget):
@@ -386,6 +303,7 @@ class DatasetInspector(QWidget):
         self.error.clear_message()
         self.model.set_frame(None)
         self.columns.clear()
+        self._columns_shown = (None, None)
         self.title.setText(f"{name} — loading…" if name else "No dataset selected")
 
     def _load_failed(self, message: str) -> None:
@@ -420,16 +338,26 @@ class DatasetInspector(QWidget):
     def _fill_columns(self) -> None:
         """The columns list: kind icons, and warning badges once there is a profile."""
         s = self.session
+        rows = []
+        for column in s.columns():
+            kind = s.column_kind(column) or "numeric"
+            warns = profile_data.column_warnings(s.profile, column)
+            rows.append((column, kind, column + (f"   ⚠ {len(warns)}" if warns else ""),
+                         f"{column}: {kind}" + "".join(f"\n⚠ {w['message']}" for w in warns)))
+        if shown_once(self, "_columns_shown", s.frame, tuple(rows)):
+            # The same list (asked again when the profile starts or arrives):
+            # only the selected column's profile may have changed.
+            current = self.columns.currentItem()
+            self.profile_panel.show_column(s, current.data(Qt.ItemDataRole.UserRole) if current else None)
+            return
         current = self.columns.currentItem()
         keep = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
         self.columns.blockSignals(True)
         self.columns.clear()
-        for column in s.columns():
-            kind = s.column_kind(column) or "numeric"
-            warns = profile_data.column_warnings(s.profile, column)
-            item = QListWidgetItem(icon(f"kind-{kind}"), column + (f"   ⚠ {len(warns)}" if warns else ""))
+        for column, kind, text, tip in rows:
+            item = QListWidgetItem(icon(f"kind-{kind}"), text)
             item.setData(Qt.ItemDataRole.UserRole, column)
-            item.setToolTip(f"{column}: {kind}" + "".join(f"\n⚠ {w['message']}" for w in warns))
+            item.setToolTip(tip)
             self.columns.addItem(item)
         self.columns.blockSignals(False)
         self._filter_columns(self.search.text())
@@ -488,6 +416,9 @@ class DatasetInspector(QWidget):
 
     def _draw_target(self) -> None:
         s = self.session
+        if shown_once(self, "_target_shown", s.frame, s.target, s.profile, profile_placeholder(s) if s.frame is not None
+                      else "", s.column_kind(s.target) if s.target else ""):
+            return
         if s.frame is None or not s.target:
             empty_message(self.target_plot, "Choose a target column (Model tab)")
             return

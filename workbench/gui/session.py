@@ -240,6 +240,9 @@ class Session(QObject):
         self.preview = self.preview_total_rows = None
         if state.target is not None and task is not None:
             self._tasks[state.target] = task
+        # The profile starts at the end of this turn: the views say
+        # "Profiling…" from their first draw instead of drawing twice.
+        self.profiling = True
         self.frameLoaded.emit()
         self.apply_form_state(state)
         self._start_profile()
