@@ -380,3 +380,22 @@ def test_data_problems_appear_as_warnings_with_one_click_actions(qtbot, tmp_path
         assert "1 ignored" in ins.tabs.tabText(3)
     finally:
         window.shutdown()
+
+
+def test_a_dataset_left_does_not_stay_in_memory(qtbot, window):
+    # Every frame opened stayed alive while its "Load" row was in the jobs
+    # panel (the row kept the job's value and the profile's on_done its
+    # frame): switching between two 5M-row datasets grew by 800 MB a click.
+    import gc
+    import weakref
+
+    session = window.session
+    left = []
+    for name in ("houses", "customers", "houses", "customers"):
+        left.append(weakref.ref(session.frame))
+        click_dataset(qtbot, window, name)
+        qtbot.waitUntil(lambda name=name: session.dataset == name and session.frame is not None
+                        and window.jobs.is_idle(), timeout=20000)
+    gc.collect()
+    assert [ref() is None for ref in left] == [True] * 4
+    assert any(e.kind == "load" for e in window.jobs.entries())  # the rows are still listed

@@ -29,11 +29,12 @@ def test_job_completes_and_its_events_arrive_on_the_gui_thread(qtbot, jobs):
         ctx.progress(1.0, "done")
         return 42
 
-    job_id = jobs.submit_job(FunctionJob("count", work))
+    values = []
+    job_id = jobs.submit_job(FunctionJob("count", work), on_done=lambda e: values.append(e.value))
     qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=5000)
     entry = jobs.entry(job_id)
     assert entry.state == JobState.COMPLETED
-    assert entry.value == 42
+    assert values == [42]
     assert entry.fraction == 1.0
     iterations = [e for e, _ in seen if e.kind == "iteration"]
     assert [e.step for e in iterations] == [1, 2, 3, 4, 5]
@@ -142,7 +143,8 @@ def test_a_burst_of_events_is_spread_over_event_loop_turns(qtbot, jobs):
         queued.set()
         return "done"
 
-    job_id = jobs.submit_job(FunctionJob("burst", work))
+    values = []
+    job_id = jobs.submit_job(FunctionJob("burst", work), on_done=lambda e: values.append(e.value))
     assert queued.wait(10)  # the GUI thread is not running its loop: everything waits in the queue
     time.sleep(0.2)  # ... including the job's end
     jobs._drain()  # one event-loop turn's worth
@@ -150,4 +152,37 @@ def test_a_burst_of_events_is_spread_over_event_loop_turns(qtbot, jobs):
     assert not jobs.entry(job_id).state.finished
     qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=10000)
     assert seen == list(range(1, 3001))
-    assert jobs.entry(job_id).value == "done"
+    assert values == ["done"]
+
+
+def test_a_finished_local_job_does_not_keep_its_value_or_what_it_captured(qtbot):
+    # The row stays in the jobs panel; the frame a "Load" returned, or the
+    # frame a "Sort" captured, goes once its on_done has it: every dataset
+    # opened stayed in memory while its row was listed.
+    import gc
+    import weakref
+
+    class Frame:  # stands in for a DataFrame (weakly referenceable)
+        pass
+
+    jobs = JobsModel()
+    captured, returned = Frame(), []
+    got = []
+
+    def work(ctx, _captured=captured):
+        frame = Frame()
+        returned.append(weakref.ref(frame))
+        return frame
+
+    # The session's on_done closures hold the frame they were made for, too.
+    held = Frame()
+    job_id = jobs.submit_job(FunctionJob("load", work),
+                             on_done=lambda e, _held=held: got.append(e.value is not None))
+    captured_ref, held_ref = weakref.ref(captured), weakref.ref(held)
+    del captured, work, held
+    qtbot.waitUntil(lambda: jobs.entry(job_id).state.finished, timeout=5000)
+    gc.collect()
+    assert got == [True]  # on_done had the value
+    assert jobs.entry(job_id).state == JobState.COMPLETED  # the row is still listed
+    assert returned[0]() is None and captured_ref() is None and held_ref() is None
+    jobs.shutdown()

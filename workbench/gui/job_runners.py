@@ -47,7 +47,13 @@ class FunctionJob:
         self._fn = fn
 
     def run(self, ctx: JobContext) -> dict[str, Any]:
+        if self._fn is None:
+            raise RuntimeError(f"{self.title}: this job has run and was released")
         return {"value": self._fn(ctx)}
+
+    def release(self) -> None:
+        """Drop the callable and what it captured (a frame to sort, a frame to save)."""
+        self._fn = None
 
 
 @dataclass

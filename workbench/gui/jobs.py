@@ -90,7 +90,7 @@ class JobEntry:
 
     @property
     def value(self) -> Any:
-        """What a :class:`FunctionJob`'s callable returned (None until it has)."""
+        """What a :class:`FunctionJob`'s callable returned: for its ``on_done`` (None before, and after)."""
         return self.result.get("value") if isinstance(self.result, dict) else None
 
 
@@ -345,12 +345,21 @@ class JobsModel(QAbstractTableModel):
         else:
             e.message = done.error
         self._row_changed(e)
-        if e.on_done is not None:
+        on_done, e.on_done = e.on_done, None  # called once; its closure may hold a frame
+        if on_done is not None:
             try:
-                e.on_done(e)
+                on_done(e)
             except Exception:  # noqa: BLE001 - a view's bug must not stop the queue
                 log.exception("on_done handler of job %s failed", e.title)
         self.jobFinished.emit(e.job_id)
+        if isinstance(e.job, FunctionJob):
+            # A local job's value is a live object (a whole frame) that its
+            # on_done has taken: the row stays in the panel, the value does
+            # not.  Every dataset opened stayed in memory while its "Load"
+            # row was listed (800 MB per open of a 5M x 20 frame).
+            e.result = None
+            e.job.release()
+            e.runner = None  # its thread has ended; its handle held the result too
         if e.kind in self.TRANSIENT_KINDS and e in self._entries:
             # Over in milliseconds, its result already on screen: a row per
             # dataset click would only bury the jobs a person follows.
