@@ -191,3 +191,39 @@ def test_regression_box_lists_rows_inside(qtbot, window):
     assert len(frame) > 0
     assert frame["price"].between(0, 10).all() and frame["prediction"].between(0, 10).all()
     window.drilldown.dialog.close()
+
+
+def test_only_the_last_runs_drilled_into_keep_their_rows_loaded(qtbot, trained_project, monkeypatch):
+    # Each run's held-out rows were kept for the window's life: a 1M-row
+    # dataset's test split is ~80 MB a run clicked through.
+    import gc
+    import weakref
+
+    from workbench.gui import drilldown
+    from workbench.gui.main_window import MainWindow
+
+    monkeypatch.setattr(drilldown, "KEEP_TABLES", 2)
+    window = MainWindow(trained_project)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: len(window.project.runs()) >= 4, timeout=20000)
+    runs = [r for r in window.project.runs() if r.spec.algorithm in ("xgboost", "logistic_regression")]
+    runs.append(next(r for r in window.project.runs() if r.spec.algorithm == "ridge"))
+    kept = {}
+    for record in runs:
+        dialogs = window.drilldown.dialog
+        if record.spec.algorithm == "ridge":
+            window.drilldown.show_box(record.run_id, -1e9, 1e9, -1e9, 1e9)
+        else:
+            window.drilldown.show_cell(record.run_id, "yes", "yes")
+        qtbot.waitUntil(lambda d=dialogs: window.drilldown.dialog is not d and window.drilldown.dialog is not None,
+                        timeout=30000)
+        kept[record.run_id] = weakref.ref(window.drilldown._tables[record.run_id])
+        window.drilldown.dialog.close()
+    gc.collect()
+    first, *later = [r.run_id for r in runs]
+    assert kept[first]() is None and all(kept[r]() is not None for r in later)
+    # Looking at a kept run again needs no job.
+    submitted = len(window.jobs.entries())
+    window.drilldown.show_cell(later[0], "yes", "no")
+    assert len(window.jobs.entries()) == submitted
+    window.shutdown()

@@ -10,6 +10,7 @@ click.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, Callable
 
 import weakref
@@ -84,6 +85,9 @@ class RowsDialog(QDialog):
         self.resize(900, 420)
 
 
+KEEP_TABLES = 3  # runs whose held-out rows stay loaded for the next drill-down
+
+
 class DrillDown(QObject):
     """Turns "these cells / this box of run R" into a RowsDialog, via a job."""
 
@@ -92,7 +96,9 @@ class DrillDown(QObject):
         self.jobs = jobs
         self.project = project
         self.parent_widget = parent_widget
-        self._tables: dict[str, Any] = {}  # run id -> held-out predictions
+        # Run id -> its held-out predictions, the most recently used last.  A
+        # test split of 1M rows is ~80 MB: only the last few runs looked at are kept.
+        self._tables: OrderedDict[str, Any] = OrderedDict()
         self.dialog: RowsDialog | None = None
 
     def show_cell(self, run_id: str, actual: str, predicted: str) -> None:
@@ -112,6 +118,7 @@ class DrillDown(QObject):
         record = self.project.run(run_id)
         target = record.spec.target
         if run_id in self._tables:
+            self._tables.move_to_end(run_id)
             then(self._tables[run_id], target)
             return
         import tempfile
@@ -135,6 +142,8 @@ class DrillDown(QObject):
         def done(entry: Any) -> None:
             if entry.state == JobState.COMPLETED:
                 self._tables[run_id] = entry.value
+                while len(self._tables) > KEEP_TABLES:
+                    self._tables.popitem(last=False)
                 then(entry.value, target)
             elif entry.error:
                 self._show(f"Cannot list the rows: {entry.error}", None)
