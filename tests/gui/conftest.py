@@ -157,6 +157,15 @@ def click_item(qtbot, view, item) -> None:
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
+def open_tab(qtbot, tabs, index: int) -> None:
+    """Click tab ``index`` of a QTabWidget where a person would: its label."""
+    from PySide6.QtCore import Qt
+
+    bar = tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert tabs.currentIndex() == index
+
+
 def behind_another_tab(qtbot, widget):
     """``widget`` on the second tab of a shown QTabWidget, the first one current (a view the person is not looking at)."""
     from PySide6.QtWidgets import QLabel, QTabWidget

@@ -7,7 +7,9 @@ from PySide6.QtGui import QDropEvent
 
 from workbench.gui.main_window import TAB_DATA
 
-from .conftest import click_item
+from workbench.gui.inspector import CORRELATIONS_TAB, TARGET_TAB, WARNINGS_TAB
+
+from .conftest import click_item, open_tab
 
 
 def test_opening_a_project_shows_its_first_dataset(window):
@@ -44,9 +46,38 @@ def test_selecting_a_column_shows_its_profile(qtbot, window):
 
 def test_correlation_heatmap_and_target_tab(qtbot, window):
     ins = window.inspector
+    open_tab(qtbot, ins.tabs, CORRELATIONS_TAB)
     assert ins.heatmap.matrix.shape[0] >= 2  # numeric columns x1, x2, amount
     window.session.set_target("label")
+    open_tab(qtbot, ins.tabs, TARGET_TAB)
     assert "label" in ins.target_plot.getPlotItem().titleLabel.text
+
+
+def test_hidden_profile_tabs_are_drawn_when_opened(qtbot, window):
+    # A profile's arrival redrew the heatmap, the target plot and the warning
+    # rows while the Column tab was shown: tens of ms of the GUI thread in one
+    # turn for views nobody saw.  They are drawn when their tab is opened.
+    ins, session = window.inspector, window.session
+    cleared = []
+    item = ins.target_plot.getPlotItem()
+    real = item.clear
+    item.clear = lambda: (cleared.append(True), real())[1]
+    click_dataset(qtbot, window, "houses")
+    qtbot.waitUntil(lambda: session.dataset == "houses" and session.profile is not None, timeout=20000)
+    assert ins.tabs.currentIndex() == 0
+    assert cleared == [] and ins.heatmap.matrix.size == 0 and ins.warning_list.count() == 0
+    assert ins.tabs.tabText(WARNINGS_TAB).startswith("Warnings (")  # the count is always current
+    open_tab(qtbot, ins.tabs, CORRELATIONS_TAB)
+    assert ins.heatmap.matrix.shape == (2, 2)
+    open_tab(qtbot, ins.tabs, TARGET_TAB)
+    assert cleared and "price" in item.titleLabel.text
+    open_tab(qtbot, ins.tabs, WARNINGS_TAB)
+    assert ins.warning_list.count() >= 1
+    # The tab shown is kept current as things change.
+    drawn = len(cleared)
+    open_tab(qtbot, ins.tabs, TARGET_TAB)
+    session.set_target("a")
+    assert len(cleared) > drawn and "a" in item.titleLabel.text
 
 
 def test_header_click_sorts_the_table(qtbot, window):
@@ -118,6 +149,7 @@ def test_profile_warnings_are_shown_next_to_their_columns(qtbot, window, tmp_pat
     ins = window.inspector
     badge = ins.columns.findItems("const", Qt.MatchFlag.MatchStartsWith)[0]
     assert "⚠" in badge.text() and "one value" in badge.toolTip()
+    open_tab(qtbot, ins.tabs, WARNINGS_TAB)
     assert ins.warning_list.count() >= 1
     # Choosing a target profiles again: the imbalance warning appears.
     window.session.set_target("y")
@@ -200,6 +232,7 @@ def test_the_table_shows_before_the_profile_which_fills_in_later(qtbot, window, 
     assert [ins.columns.item(i).text() for i in range(ins.columns.count())] == ["a", "b", "price"]
     assert ins.profile_panel.title.text() == "a"
     assert any("Profiling 300 rows" in m for m in plot_messages(ins.profile_panel.plot))
+    open_tab(qtbot, ins.tabs, CORRELATIONS_TAB)
     assert any("Profiling" in m for m in plot_messages(ins.heatmap))
     assert ins.tabs.tabText(3) == "Warnings (…)"
     assert ins.heatmap.matrix.size == 0
@@ -222,6 +255,7 @@ def test_the_profile_views_draw_once_when_the_frame_arrives(qtbot, window, held_
     # two or three times in the one turn the frame arrives (each pyqtgraph
     # redraw is milliseconds of the GUI thread), first saying "No profile".
     ins, session = window.inspector, window.session
+    open_tab(qtbot, ins.tabs, TARGET_TAB)  # the column panel is drawn on any tab
     drawn: list[tuple[str, bool]] = []
     for name, plot in (("column", ins.profile_panel.plot), ("target", ins.target_plot)):
         item = plot.getPlotItem()
@@ -319,6 +353,8 @@ def test_nothing_is_computed_from_the_data_on_the_gui_thread(qtbot, window, monk
     for column in ("color", "label", "x2"):
         ins.select_column(column)
     qtbot.waitUntil(window.jobs.is_idle, timeout=20000)
+    for tab in (CORRELATIONS_TAB, TARGET_TAB, WARNINGS_TAB):
+        open_tab(qtbot, ins.tabs, tab)
     assert ins.target_plot.getPlotItem().listDataItems() or ins.target_plot.getPlotItem().items
     assert on_gui_thread == []
 
@@ -363,6 +399,7 @@ def test_data_problems_appear_as_warnings_with_one_click_actions(qtbot, tmp_path
     try:
         qtbot.waitUntil(lambda: window.session.profile is not None and not window.session.profiling, timeout=20000)
         ins = window.inspector
+        open_tab(qtbot, ins.tabs, WARNINGS_TAB)
         rows = dict(zip(ins.warning_texts(), (ins.warning_list.itemWidget(ins.warning_list.item(i))
                                                for i in range(ins.warning_list.count()))))
         text = "\n".join(rows)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import Qt
 
+from workbench.gui.inspector import WARNINGS_TAB
 from workbench.gui.jobs import JobState
 from workbench.gui.main_window import TAB_MODEL, MainWindow
 
@@ -40,11 +41,13 @@ def damaged_window(qtbot, tmp_path):
 
 def _row(window, i: int):
     ins = window.inspector
+    ins.tabs.setCurrentIndex(WARNINGS_TAB)  # the rows are drawn on their tab
     return ins.warning_list.itemWidget(ins.warning_list.item(i))
 
 
 def _warning_row(window, words: str):
     ins = window.inspector
+    ins.tabs.setCurrentIndex(WARNINGS_TAB)  # the rows are drawn on their tab
     for i in range(ins.warning_list.count()):
         if words in (ins.warning_list.item(i).data(Qt.ItemDataRole.UserRole + 1) or ""):
             return ins.warning_list.itemWidget(ins.warning_list.item(i))

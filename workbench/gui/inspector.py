@@ -57,6 +57,8 @@ def warning_key(w: dict[str, Any]) -> str:
 
 
 WARNING_TEXT_ROLE = Qt.ItemDataRole.UserRole + 1
+# The profile tabs under the table.
+COLUMN_TAB, CORRELATIONS_TAB, TARGET_TAB, WARNINGS_TAB = range(4)
 
 
 class WarningActions(QWidget):
@@ -212,6 +214,11 @@ class DatasetInspector(QWidget):
         self.tabs.addTab(self.heatmap, icon("compare"), "Correlations")
         self.tabs.addTab(self.target_plot, icon("target"), "Target")
         self.tabs.addTab(self.warning_list, icon("warning"), "Warnings")
+        # Tabs whose content changed while another tab was shown: drawn when
+        # opened.  A profile's arrival redrew the heatmap, the target plot and
+        # the warning rows unseen (tens of ms of the GUI thread in one turn).
+        self._stale: set[int] = set()
+        self.tabs.currentChanged.connect(self._tab_opened)
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.table)
@@ -233,7 +240,7 @@ class DatasetInspector(QWidget):
         session.previewLoaded.connect(self._preview_loaded)
         session.frameLoaded.connect(self._frame_loaded)
         session.profileChanged.connect(self._profile_changed)
-        session.rolesChanged.connect(self._draw_target)
+        session.rolesChanged.connect(lambda: self._when_seen(TARGET_TAB))
         session.loadFailed.connect(self._load_failed)
         session.busyChanged.connect(self._busy)
         session.jobs.jobEvent.connect(self._job_event)
@@ -369,26 +376,57 @@ class DatasetInspector(QWidget):
 
     def _profile_changed(self) -> None:
         s = self.session
-        self.warning_list.clear()
         if s.frame is None:
             self.profile_panel.show_column(s, None)
-            message = "Loading…" if s.dataset else "Select a dataset"
-            empty_message(self.target_plot, message)
-            self.heatmap.show_message(message)
-            self.tabs.setTabText(3, "Warnings")
+        else:
+            self._show_title()
+            self._fill_columns()
+        self.tabs.setTabText(WARNINGS_TAB, self._warnings_tab_text())
+        for index in (CORRELATIONS_TAB, TARGET_TAB, WARNINGS_TAB):
+            self._when_seen(index)
+
+    def _when_seen(self, index: int) -> None:
+        """Draw profile tab ``index`` now if it is the one shown, else when it is opened."""
+        if self.tabs.currentIndex() == index:
+            self._stale.discard(index)
+            self._draw_tab(index)
+        else:
+            self._stale.add(index)
+
+    def _tab_opened(self, index: int) -> None:
+        if index in self._stale:
+            self._stale.discard(index)
+            self._draw_tab(index)
+
+    def _draw_tab(self, index: int) -> None:
+        {CORRELATIONS_TAB: self._draw_heatmap, TARGET_TAB: self._draw_target,
+         WARNINGS_TAB: self._draw_warnings}[index]()
+
+    def _shown_warnings(self) -> tuple[list[dict[str, Any]], int]:
+        """The profile's warnings not ignored, and how many are ignored."""
+        s = self.session
+        every = profile_data.warnings(s.profile) if s.profile is not None else []
+        shown = [w for w in every if warning_key(w) not in s.ignored_warnings]
+        return shown, len(every) - len(shown)
+
+    def _warnings_tab_text(self) -> str:
+        s = self.session
+        if s.frame is None or s.profile is None:
+            return "Warnings (…)" if s.frame is not None and s.profiling else "Warnings"
+        shown, ignored = self._shown_warnings()
+        return f"Warnings ({len(shown)})" + (f", {ignored} ignored" if ignored else "")
+
+    def _draw_warnings(self) -> None:
+        s = self.session
+        self.warning_list.clear()
+        if s.frame is None:
             return
-        self._show_title()
-        self._fill_columns()
         if s.profile is None:
-            placeholder = profile_placeholder(s)
-            self.heatmap.show_message(placeholder)
-            item = QListWidgetItem(placeholder)
+            item = QListWidgetItem(profile_placeholder(s))
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.warning_list.addItem(item)
-            self.tabs.setTabText(3, "Warnings (…)" if s.profiling else "Warnings")
-            self._draw_target()
             return
-        shown = [w for w in profile_data.warnings(s.profile) if warning_key(w) not in s.ignored_warnings]
+        shown, _ignored = self._shown_warnings()
         for w in shown:
             # The row widget shows the (wrapped) message and its buttons; the
             # item keeps only the icon, so no text is painted under them.
@@ -404,22 +442,30 @@ class DatasetInspector(QWidget):
                                    "missing values, numbers read as text and impossible zeros were checked.")
             item.setFlags(Qt.ItemFlag.NoItemFlags)
             self.warning_list.addItem(item)
-        ignored = len(profile_data.warnings(s.profile)) - len(shown)
-        self.tabs.setTabText(3, f"Warnings ({len(shown)})" + (f", {ignored} ignored" if ignored else ""))
+
+    def _draw_heatmap(self) -> None:
+        s = self.session
+        if s.frame is None or s.profile is None:
+            self.heatmap.show_message(profile_placeholder(s) if s.frame is not None
+                                      else "Loading…" if s.dataset else "Select a dataset")
+            return
         corr = profile_data.correlations(s.profile)
         if corr is not None and len(corr[0]) >= 2:
             names, matrix = corr
             self.heatmap.set_matrix(matrix, names, levels=(-1.0, 1.0), cmap="CET-D1A")
         else:
             self.heatmap.show_message("Fewer than two numeric columns: no correlations")
-        self._draw_target()
 
     def _draw_target(self) -> None:
         s = self.session
-        if shown_once(self, "_target_shown", s.frame, s.target, s.profile, profile_placeholder(s) if s.frame is not None
-                      else "", s.column_kind(s.target) if s.target else ""):
+        if shown_once(self, "_target_shown", s.dataset, s.frame, s.target, s.profile,
+                      profile_placeholder(s) if s.frame is not None else "",
+                      s.column_kind(s.target) if s.target else ""):
             return
-        if s.frame is None or not s.target:
+        if s.frame is None:
+            empty_message(self.target_plot, "Loading…" if s.dataset else "Select a dataset")
+            return
+        if not s.target:
             empty_message(self.target_plot, "Choose a target column (Model tab)")
             return
         item = self.target_plot.getPlotItem()
