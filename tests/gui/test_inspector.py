@@ -40,8 +40,14 @@ def test_selecting_a_column_shows_its_profile(qtbot, window):
               for r in range(panel.form.rowCount())
               if panel.form.itemAt(r, panel.form.ItemRole.LabelRole) is not None}
     assert {"Missing:", "Mean:"} <= labels
-    # A histogram was drawn for the numeric column.
-    assert panel.plot.getPlotItem().listDataItems() or panel.plot.getPlotItem().items
+    # A histogram was drawn for the numeric column, bars for a categorical one.
+    assert panel.plot.kind == "histogram" and panel.plot.x_label == "x2"
+    click_item(qtbot, ins.columns, ins.columns.findItems("color", Qt.MatchFlag.MatchStartsWith)[0])
+    assert panel.plot.kind == "bars"
+    assert {"Unique:"} <= {panel.form.itemAt(r, panel.form.ItemRole.LabelRole).widget().text()
+                          for r in range(panel.form.rowCount())}
+    assert "Mean:" not in {panel.form.itemAt(r, panel.form.ItemRole.LabelRole).widget().text()
+                           for r in range(panel.form.rowCount())}
 
 
 def test_correlation_heatmap_and_target_tab(qtbot, window):
@@ -169,7 +175,11 @@ def click_dataset(qtbot, window, name: str) -> None:
 
 
 def plot_messages(plot) -> list[str]:
+    from workbench.gui.distribution_chart import DistributionChart
     from workbench.gui.plots import Heatmap
+
+    if isinstance(plot, DistributionChart):
+        return [plot.message] if plot.kind == "message" else []
 
     items = plot.plot.items if isinstance(plot, Heatmap) else plot.getPlotItem().items
     return [i.textItem.toPlainText() for i in items if isinstance(i, pg.TextItem) and i.isVisible()]
@@ -257,10 +267,15 @@ def test_the_profile_views_draw_once_when_the_frame_arrives(qtbot, window, held_
     ins, session = window.inspector, window.session
     open_tab(qtbot, ins.tabs, TARGET_TAB)  # the column panel is drawn on any tab
     drawn: list[tuple[str, bool]] = []
-    for name, plot in (("column", ins.profile_panel.plot), ("target", ins.target_plot)):
-        item = plot.getPlotItem()
-        monkeypatch.setattr(item, "clear", lambda _real=item.clear, _name=name: (
-            drawn.append((_name, session.frame is not None)), _real())[1])
+    chart = ins.profile_panel.plot
+    def spy(real):
+        return lambda *args: (drawn.append(("column", session.frame is not None)), real(*args))[1]
+
+    for method in ("show_message", "show_histogram", "show_bars"):
+        monkeypatch.setattr(chart, method, spy(getattr(chart, method)))
+    item = ins.target_plot.getPlotItem()
+    monkeypatch.setattr(item, "clear", lambda _real=item.clear: (
+        drawn.append(("target", session.frame is not None)), _real())[1])
     click_dataset(qtbot, window, "houses")
     qtbot.waitUntil(lambda: session.dataset == "houses" and session.frame is not None, timeout=20000)
     qtbot.wait(50)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from workbench.gui import profile_data
-from workbench.gui.plots import SERIES_COLORS, bar_chart, empty_message, make_plot, reset_ticks
+from workbench.gui.distribution_chart import DistributionChart
 from workbench.gui.session import Session
 
 
@@ -58,57 +57,62 @@ class ColumnProfilePanel(QWidget):
         left.setMinimumWidth(220)
         left.setMaximumWidth(320)
         layout.addWidget(left)
-        self.plot = make_plot()
+        self.plot = DistributionChart()
         layout.addWidget(self.plot, 1)
+        self._row_labels: list[str] = []
+        self._values: list[QLabel] = []
+
+    def _set_rows(self, rows: list[tuple[str, str]]) -> None:
+        """The statistics as "label: value" rows; the same labels (another numeric
+        column) only change their values, without new widgets to lay out."""
+        labels = [label for label, _text in rows]
+        if labels != self._row_labels:
+            while self.form.rowCount():
+                self.form.removeRow(0)
+            self._values = []
+            for label in labels:
+                value = QLabel()
+                value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                self.form.addRow(label + ":", value)
+                self._values.append(value)
+            self._row_labels = labels
+        for value, (_label, text) in zip(self._values, rows):
+            value.setText(text)
 
     def show_column(self, session: Session, column: str | None) -> None:
         profile = session.profile
         if shown_once(self, "_shown", column, session.frame, profile, session.column_kind(column) if column else "",
                       profile_placeholder(session) if profile is None else ""):
             return
-        while self.form.rowCount():
-            self.form.removeRow(0)
         self.warnings.hide()
         if not column or session.frame is None:
+            self._set_rows([])
             self.title.setText("Select a column")
-            empty_message(self.plot, "Select a column to see its distribution")
+            self.plot.show_message("Select a column to see its distribution")
             return
         kind = session.column_kind(column)
         self.title.setText(column)
-        profile = session.profile
         rows = profile_data.column_stats(profile, column, kind) if profile is not None else []
         if not rows and kind:
             rows = [("Type", kind)]
-        for label, text in rows:
-            value = QLabel(text)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.form.addRow(label + ":", value)
+        self._set_rows(rows)
         if profile is None:
-            empty_message(self.plot, profile_placeholder(session))
+            self.plot.show_message(profile_placeholder(session))
             return
         warns = profile_data.column_warnings(profile, column)
         if warns:
             self.warnings.setText("⚠ " + "\n⚠ ".join(w["message"] for w in warns))
             self.warnings.show()
         hist = None if kind in ("categorical", "boolean", "text", "id") else profile_data.histogram(profile, column)
-        item = self.plot.getPlotItem()
-        reset_ticks(item)
         if hist is not None:
             edges, counts = hist
-            item.clear()
-            item.addItem(pg.PlotCurveItem(edges, counts, stepMode="center", fillLevel=0,
-                                          brush=SERIES_COLORS[0] + "99", pen=pg.mkPen(SERIES_COLORS[0])))
-            item.setLabel("bottom", column)
-            item.setLabel("left", "rows")
-            item.enableAutoRange()
+            self.plot.show_histogram(edges, counts, column)
+            return
+        top = profile_data.top_values(profile, column)
+        if top:
+            self.plot.show_bars([t[0] for t in top], [t[1] for t in top])
         else:
-            top = profile_data.top_values(profile, column)
-            if top:
-                bar_chart(self.plot, [t[0] for t in top][::-1], [t[1] for t in top][::-1], horizontal=True)
-                item.setLabel("bottom", "rows")
-                item.setLabel("left", "")
-            else:
-                empty_message(self.plot, "No values to plot")
+            self.plot.show_message("No values to plot")
 
 
 def profile_placeholder(session: Session) -> str:

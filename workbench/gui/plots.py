@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QPoint
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -83,8 +84,20 @@ def save_plot(widget: pg.PlotWidget | pg.GraphicsLayoutWidget, path: str | Path)
         generator.setViewBox(widget.rect())
         generator.setTitle(path.stem)
         painter = QPainter(generator)
-        widget.render(painter)
+        if isinstance(widget, (pg.PlotWidget, pg.GraphicsLayoutWidget)):
+            widget.render(painter)  # QGraphicsView.render: the scene
+        else:
+            widget.render(painter, QPoint())  # a self-painted chart
         painter.end()
+        return path
+    if not isinstance(widget, (pg.PlotWidget, pg.GraphicsLayoutWidget)):
+        # A self-painted chart: rendered at twice its size, as the exporter does.
+        from PySide6.QtGui import QImage
+
+        image = QImage(widget.size() * 2, QImage.Format.Format_ARGB32)
+        image.setDevicePixelRatio(2.0)
+        widget.render(image)
+        image.save(str(path))
         return path
     scene_item = widget.getPlotItem() if isinstance(widget, pg.PlotWidget) else widget.scene()
     exporter = exporters.ImageExporter(scene_item)
