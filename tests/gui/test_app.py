@@ -140,6 +140,49 @@ def test_cyclic_garbage_collection_runs_only_on_the_gui_thread(qapp):
     assert app._workbench_gc.timer.isActive()  # the GUI thread collects on a timer
 
 
+def test_start_up_objects_are_frozen_once_so_later_collections_stay_short():
+    # ~60,000 objects of the window's start-up sat in the young generations
+    # until the collector's first generation-1 pass, in the middle of the
+    # first fit: 40-120 ms of the GUI thread (issue 19).  Run in a fresh
+    # interpreter: freezing is process-wide.
+    code = (
+        "import gc, time\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from workbench.gui.app import settle_long_lived_objects\n"
+        "import pyqtgraph, pandas, workbench.gui.main_window\n"
+        "app = QApplication([])\n"
+        "before = gc.get_freeze_count()\n"
+        "assert settle_long_lived_objects() and not settle_long_lived_objects()\n"
+        "assert gc.get_freeze_count() - before > 50_000, gc.get_freeze_count()\n"
+        "t = time.perf_counter(); gc.collect(); took = time.perf_counter() - t\n"
+        "print(round(took * 1000, 1))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert float(out.stdout.split()[-1]) < 40  # a full collection after it (150-200 ms before on this VM)
+
+
+def test_the_window_settles_its_objects_when_its_start_up_jobs_are_over(qtbot, project_dir, monkeypatch):
+    import gc
+
+    from workbench.gui import app as app_module
+
+    frozen = []
+    monkeypatch.setattr(app_module, "_settled", False)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))  # not this test process's objects
+    window = MainWindow(project_dir)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.session.profile is not None and window.jobs.is_idle(), timeout=20000)
+    qtbot.waitUntil(lambda: frozen == [True], timeout=5000)
+    window.session.select_dataset("houses")  # later idle moments: no second freeze
+    qtbot.waitUntil(lambda: window.session.profile is not None and window.jobs.is_idle(), timeout=20000)
+    qtbot.wait(100)
+    assert frozen == [True]
+    window.shutdown()
+
+
 def test_the_window_keeps_numpy_arrays_off_huge_pages(qapp):
     """Huge-page faults made the GUI thread's turns 10-40x slower during a big fit (issue 19)."""
     from workbench.engine.jobs.pages import numpy_uses_huge_pages

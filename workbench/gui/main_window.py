@@ -119,6 +119,13 @@ class MainWindow(QMainWindow):
         else:
             self.ensure_workspace()
         self.cluster.restore()
+        QTimer.singleShot(0, self, self._settle)  # no project: nothing to wait for
+
+    def _settle(self) -> None:
+        from workbench.gui.app import settle_long_lived_objects
+
+        if not self._closing and self.jobs.is_idle():
+            settle_long_lived_objects()
 
     def ensure_workspace(self) -> None:
         """Build the central tabs (data, model, training, results, runs) once."""
@@ -243,6 +250,10 @@ class MainWindow(QMainWindow):
                                       and self.executor_setting.apply())
         self.project.projectChanged.connect(self._update_actions)
         self.tree.tree.currentItemChanged.connect(lambda *_: self._update_actions())
+        # The start-up's jobs (the project's first dataset, its profile) are
+        # over: a quiet moment to take its objects out of the GC's sight.
+        self.jobs.idleChanged.connect(lambda idle: idle and not self._startup_pending
+                                      and QTimer.singleShot(0, self, self._settle))
 
     # -- hyperparameter search ---------------------------------------------------------
     def _add_tuning_tab(self, tabs: QTabWidget) -> None:
