@@ -148,7 +148,7 @@ def test_start_up_objects_are_frozen_once_so_later_collections_stay_short():
     code = (
         "import gc, time\n"
         "from PySide6.QtWidgets import QApplication\n"
-        "from workbench.gui.app import settle_long_lived_objects\n"
+        "from workbench.gui.memory import settle_long_lived_objects\n"
         "import pyqtgraph, pandas, workbench.gui.main_window\n"
         "app = QApplication([])\n"
         "before = gc.get_freeze_count()\n"
@@ -166,10 +166,10 @@ def test_start_up_objects_are_frozen_once_so_later_collections_stay_short():
 def test_the_window_settles_its_objects_when_its_start_up_jobs_are_over(qtbot, project_dir, monkeypatch):
     import gc
 
-    from workbench.gui import app as app_module
+    from workbench.gui import memory
 
     frozen = []
-    monkeypatch.setattr(app_module, "_settled", False)
+    monkeypatch.setattr(memory, "_settled", False)
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))  # not this test process's objects
     window = MainWindow(project_dir)
     qtbot.addWidget(window)

@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self, self._settle)  # no project: nothing to wait for
 
     def _settle(self) -> None:
-        from workbench.gui.app import settle_long_lived_objects
+        from workbench.gui.memory import settle_long_lived_objects
 
         if not self._closing and self.jobs.is_idle():
             settle_long_lived_objects()
