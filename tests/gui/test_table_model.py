@@ -130,3 +130,71 @@ def test_painted_cells_show_what_the_model_says(qtbot):
     assert model.data(model.index(2, 0), Qt.ItemDataRole.ToolTipRole) == "input had a problem"
     assert model.data(model.index(0, 0), Qt.ItemDataRole.TextAlignmentRole) == int(
         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+class CountingModel(DataFrameModel):
+    def __init__(self, frame=None) -> None:
+        super().__init__(frame)
+        self.header_calls = 0
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 - Qt API
+        self.header_calls += 1
+        return super().headerData(section, orientation, role)
+
+
+def test_a_big_table_gets_its_row_numbers_width_without_asking_every_row(qtbot):
+    # QHeaderView sizes itself from the labels of its first and last 100
+    # rows, 8 roles each: ~1,600 Python calls at every reset of a big table.
+    from workbench.gui.widgets import number_rows
+
+    df = pd.DataFrame({"x": np.arange(123_456.0)})
+    views = []
+    for numbered in (False, True):
+        model = CountingModel()
+        view = number_rows(QTableView()) if numbered else QTableView()
+        qtbot.addWidget(view)
+        view.setModel(model)
+        view.resize(400, 300)
+        view.show()
+        qtbot.waitExposed(view)
+        model.header_calls = 0
+        model.set_frame(df)
+        view.viewport().repaint()
+        qtbot.wait(20)
+        views.append((view, model.header_calls))
+    (plain, plain_calls), (numbered, numbered_calls) = views
+    assert numbered.verticalHeader().width() == plain.verticalHeader().width() > 30  # the same look
+    assert numbered_calls < 500 < plain_calls
+
+
+def test_cell_texts_made_by_the_block_are_each_cells_own_text():
+    from workbench.gui.table_model import TEXT_BLOCK
+
+    n = TEXT_BLOCK * 3 + 5
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({
+        "f": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+        "f32": rng.normal(size=n).astype(np.float32),
+        "i": np.arange(n),
+        "b": rng.random(n) < 0.5,
+        "s": pd.array(np.where(rng.random(n) < 0.1, None, "t" + pd.Series(range(n)).astype(str)), dtype="string"),
+        "a": pd.array(["x", None] * (n // 2) + ["x"] * (n % 2), dtype="string[pyarrow]"),
+        "n": pd.array([1, None] * (n // 2) + [1] * (n % 2), dtype="Int64"),
+        "d": pd.date_range("2024-01-01", periods=n, freq="h").where(rng.random(n) > 0.1),
+        "c": pd.Categorical(rng.choice(["lo", "hi"], n)),
+    })
+    model = DataFrameModel(df)
+
+    def each_cell():
+        return [[format_value(model.value(r, c)) for c in range(df.shape[1])] for r in range(n)]
+
+    def shown():
+        return [[model.data(model.index(r, c)) for c in range(df.shape[1])] for r in range(n)]
+
+    assert shown() == each_cell()
+    model.sort(0, Qt.SortOrder.DescendingOrder)  # a permutation: the blocks are made again
+    assert shown() == each_cell()
+    assert model.data(model.index(n - 1, 0)) == ""  # missing sorts last
+    model.set_order(None)
+    model.extend_frame(pd.concat([df, df.head(3)], ignore_index=True))
+    assert model.data(model.index(n + 2, 2)) == "2"  # the last block grew

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QTableView, QVBoxLayout, QWidget
 from workbench.engine import JobState
 from workbench.gui.jobs import DATA_LANE, FunctionJob
 from workbench.gui.table_model import DataFrameModel
+from workbench.gui.widgets import number_rows
 
 
 def connect_cell_clicks(heatmap: Any, callback: Callable[[int, int], None]) -> None:
@@ -76,7 +77,7 @@ class RowsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.model = DataFrameModel(frame, self)
-        view = QTableView()
+        view = number_rows(QTableView())
         view.setModel(self.model)
         view.setSortingEnabled(True)
         lay = QVBoxLayout(self)

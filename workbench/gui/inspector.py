@@ -42,7 +42,7 @@ from workbench.gui.jobs import DATA_LANE, FunctionJob, JobEntry, JobState
 from workbench.gui.plots import SERIES_COLORS, Heatmap, bar_chart, empty_message, make_plot, reset_ticks
 from workbench.gui.session import Session
 from workbench.gui.table_model import DataFrameModel, sort_order
-from workbench.gui.widgets import CopyableTableView, ErrorLabel, ProgressBar
+from workbench.gui.widgets import CopyableTableView, ErrorLabel, ProgressBar, number_rows
 
 # Frames up to this many rows are sorted on the GUI thread (well under 0.1 s);
 # bigger ones in a worker so the window never freezes.
@@ -187,7 +187,7 @@ class DatasetInspector(QWidget):
 
         # -- table -----------------------------------------------------------------
         self.model = DataFrameModel()
-        self.table = CopyableTableView()
+        self.table = number_rows(CopyableTableView())
         self.table.setModel(self.model)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setDefaultSectionSize(22)

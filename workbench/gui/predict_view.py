@@ -36,6 +36,7 @@ from workbench.engine import JobState
 from workbench.gui.jobs import DATA_LANE, FunctionJob
 from workbench.gui.table_model import BACKGROUND, TOOLTIP, DataFrameModel
 from workbench.gui.try_row import TryRowForm
+from workbench.gui.widgets import number_rows
 
 PROBLEM_TINT = QColor(255, 170, 0, 70)
 # Combo item data: "<kind>:<value>" (a tuple would come back from Qt as a list).
@@ -154,7 +155,7 @@ class PredictView(QWidget):
         buttons.addStretch(1)
 
         self.model = PredictionsModel(self)
-        self.view = QTableView()
+        self.view = number_rows(QTableView())
         self.view.setModel(self.model)
         self.view.setSortingEnabled(True)
         self.view.horizontalHeader().setSortIndicatorShown(True)
