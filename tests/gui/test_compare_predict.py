@@ -96,6 +96,31 @@ def test_compare_fills_a_ranked_table_and_opens_a_run(qtbot, window):
     wait_idle(qtbot, window.jobs, timeout=60000)
 
 
+def test_the_hidden_compare_list_is_filled_when_its_tab_is_opened(qtbot, window):
+    # Every dataset click and target change emptied and refilled the hidden
+    # list (12 ms of the click's turn); now it follows the task when opened.
+    view = window.compare_view
+    window.tabs.setCurrentIndex(TAB_MODEL)
+    fills = []
+    real = view.refresh_algorithms
+    view.refresh_algorithms = lambda: (fills.append(True), real())[1]
+
+    def keys():
+        return [view.algorithm_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(view.algorithm_list.count())]
+
+    _choose(window.roles.target_combo, "amount")  # a regression now
+    qtbot.wait(50)
+    assert fills == []
+    window.tabs.setCurrentWidget(view)
+    assert len(fills) == 1
+    assert "ridge" in keys() and "logistic_regression" not in keys()
+    # Hidden again: a start (or the checked list) still uses the current task.
+    window.tabs.setCurrentIndex(TAB_MODEL)
+    _choose(window.roles.target_combo, "label")
+    assert len(fills) == 1
+    assert "logistic_regression" in view.checked() and len(fills) == 2
+
+
 def test_compare_cancel_keeps_finished_rows(qtbot, window):
     window.tabs.setCurrentIndex(TAB_MODEL)
     _choose(window.roles.target_combo, "label")

@@ -186,3 +186,22 @@ def test_a_finished_local_job_does_not_keep_its_value_or_what_it_captured(qtbot)
     assert jobs.entry(job_id).state == JobState.COMPLETED  # the row is still listed
     assert returned[0]() is None and captured_ref() is None and held_ref() is None
     jobs.shutdown()
+
+
+def test_only_jobs_a_person_can_follow_get_a_cancel_button(qtbot, jobs):
+    # A preview is over in milliseconds and leaves the panel: the button made
+    # for it cost up to 12 ms of the dataset click and was never seen.
+    from workbench.gui.jobs_panel import JobsPanel
+
+    panel = JobsPanel(jobs)
+    qtbot.addWidget(panel)
+    panel.show()
+    release = threading.Event()
+    preview = jobs.submit_job(FunctionJob("Preview x", lambda ctx: release.wait(5)), kind="preview", lane="preview")
+    load = jobs.submit_job(FunctionJob("Load x", lambda ctx: release.wait(5)), kind="load", lane=DATA_LANE)
+    qtbot.waitUntil(lambda: jobs.entry(load).state == JobState.RUNNING, timeout=5000)
+    assert panel.cancel_button(preview) is None
+    assert panel.cancel_button(load) is not None and panel.cancel_button(load).isVisible()
+    release.set()
+    qtbot.waitUntil(jobs.is_idle, timeout=5000)
+    assert panel.cancel_button(load) is None

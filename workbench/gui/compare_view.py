@@ -64,6 +64,7 @@ class CompareView(QWidget):
         self._task_provider = task_provider
         self.job_id: int | None = None
         self.rows: list[dict[str, Any]] = []
+        self._stale = False  # the task changed while the view was hidden
         self.metric = "score"
         self.direction = "max"
         self.cv = 5
@@ -142,10 +143,27 @@ class CompareView(QWidget):
         jobs.jobFinished.connect(self._on_finished)
 
     # -- setup ----------------------------------------------------------------------
+    def task_changed(self) -> None:
+        """The task may have changed: refill now if shown, else when the tab is opened.
+
+        A dataset click emptied and refilled this hidden list twice (12 ms
+        of the click's turn here).
+        """
+        if self.isVisible():
+            self.refresh_algorithms()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self._stale:
+            self.refresh_algorithms()
+        super().showEvent(event)
+
     def refresh_algorithms(self) -> None:
         """Fill the list with every algorithm that fits the current task (all checked)."""
         from workbench.engine import algorithms, objective_metrics
 
+        self._stale = False
         task = self._task_provider()
         self.algorithm_list.clear()
         self.metric_combo.clear()
@@ -166,13 +184,19 @@ class CompareView(QWidget):
 
     def set_checked(self, keys: list[str]) -> None:
         """Check exactly ``keys`` (the baseline stays checked)."""
+        self._fresh()
         for i in range(self.algorithm_list.count()):
             item = self.algorithm_list.item(i)
             key = item.data(Qt.ItemDataRole.UserRole)
             on = key in keys or key == "baseline"
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
+    def _fresh(self) -> None:
+        if self._stale:
+            self.refresh_algorithms()
+
     def checked(self) -> list[str]:
+        self._fresh()
         return [
             self.algorithm_list.item(i).data(Qt.ItemDataRole.UserRole)
             for i in range(self.algorithm_list.count())
@@ -183,6 +207,7 @@ class CompareView(QWidget):
     def start(self) -> int | None:
         from workbench.engine import CompareJob
 
+        self._fresh()
         try:
             spec = self._spec_provider()
             budget = self.budget_spin.value() or None

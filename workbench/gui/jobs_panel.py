@@ -76,7 +76,10 @@ class JobsPanel(QWidget):
     def _rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         for row in range(first, last + 1):
             job_id = self.jobs.index(row, 0).data(Qt.ItemDataRole.UserRole)
-            if self.jobs.entry(job_id).state.finished:
+            entry = self.jobs.entry(job_id)
+            if entry.state.finished or entry.kind in self.jobs.TRANSIENT_KINDS:
+                # Over in milliseconds: a button made for it (1-12 ms of a
+                # dataset click) would be gone before anyone could press it.
                 continue
             button = QToolButton()
             button.setIcon(icon("cancel"))

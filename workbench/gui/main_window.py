@@ -288,7 +288,7 @@ class MainWindow(QMainWindow):
         self.compare_view.runsAdded.connect(self.project.runs_updated)
         self.predict_view.status.connect(lambda text: self.statusBar().showMessage(text, 10000))
         for signal in (self.session.taskChanged, self.session.datasetChanged):
-            signal.connect(lambda *_: self.compare_view.refresh_algorithms())
+            signal.connect(lambda *_: self.compare_view.task_changed())
         self.compare_view.refresh_algorithms()
 
     def _compare_spec(self) -> Any:
