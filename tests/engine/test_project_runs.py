@@ -120,6 +120,29 @@ def test_preview_reads_the_first_rows_of_the_cache_and_the_row_count(tmp_path):
     assert p.preview_dataset("big") is None
 
 
+def test_looking_at_a_dataset_again_does_not_hash_its_file(tmp_path, monkeypatch):
+    # Opening a dataset in the app (and profiling it) hashed the whole file
+    # every time: 0.64 s of a 5M-row open, twice.  A (size, mtime) match in
+    # the cache index stands for the hash when the frame is only looked at.
+    import workbench.engine.data.loading as loading
+
+    src = tmp_path / "d.csv"
+    src.write_text("a,b\n" + "\n".join(f"{i},x{i % 7}" for i in range(500)))
+    p = Project.init(tmp_path / "p")
+    p.add_dataset(src, name="d")
+    hashed = []
+    real = loading.fingerprint
+    monkeypatch.setattr(loading, "fingerprint", lambda path: (hashed.append(path), real(path))[1])
+    assert len(p.load_dataset("d")) == 500
+    assert hashed == []
+    # A changed file is hashed (and parsed) again; a run's data always is.
+    data = p.dataset_path("d")
+    data.write_text(data.read_text() + "\n500,x0")
+    assert len(p.load_dataset("d")) == 501 and len(hashed) == 1
+    p.load_verified("d")
+    assert len(hashed) == 2
+
+
 def _same_size_edit(path: Path, old: bytes, new: bytes) -> None:
     """Edit the file without changing its size, and put the mtime back."""
     st = path.stat()

@@ -450,8 +450,6 @@ class Project:
             from workbench.engine.data.partitioned import read_folder
 
             return read_folder(self.dataset_path(name))
-        sha = self.current_fingerprint(name)
-
         sha = fingerprint or self._known_fingerprint(name) or self.current_fingerprint(name)
         frame = self._read_cache(sha)
         if frame is not None:
