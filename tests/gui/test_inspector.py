@@ -290,6 +290,23 @@ def test_the_profile_views_draw_once_when_the_frame_arrives(qtbot, window, held_
     assert not plot_messages(ins.profile_panel.plot)
 
 
+def test_the_roles_lists_are_filled_once_when_a_dataset_arrives(qtbot, window, monkeypatch):
+    # The frame's signal came before its form: the roles panel filled its
+    # features list and preparation table with no target, then again with
+    # the form's, in the same turn (3 ms each on 20 columns).
+    session, roles = window.session, window.roles
+    fills: list[tuple[bool, str | None]] = []
+    real = roles._fill_prep
+    monkeypatch.setattr(roles, "_fill_prep", lambda: (fills.append((session.frame is not None, session.target)),
+                                                       real())[1])
+    click_dataset(qtbot, window, "houses")
+    qtbot.waitUntil(lambda: session.dataset == "houses" and session.frame is not None, timeout=20000)
+    qtbot.wait(50)
+    assert [f for f in fills if f[0]] == [(True, session.target)]
+    assert session.target is not None and roles.target_combo.currentData() == session.target
+    assert roles.features.count() == len(session.columns()) - 1
+
+
 def test_a_preview_of_the_first_rows_shows_while_all_rows_load(qtbot, window, held_loads, monkeypatch):
     import workbench.gui.session as session_module
 

@@ -6,7 +6,6 @@ computes on the data, because this runs on the GUI thread.
 
 from __future__ import annotations
 
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -14,23 +13,7 @@ from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWi
 from workbench.gui import profile_data
 from workbench.gui.distribution_chart import DistributionChart
 from workbench.gui.session import Session
-
-
-def shown_once(holder: Any, slot: str, *state: Any) -> bool:
-    """True when ``state`` is what ``holder`` last drew into ``slot`` (then the view skips its redraw).
-
-    Opening a dataset asks the same views to draw several times in one turn
-    (frame loaded, form restored, profile started); each redraw of a
-    pyqtgraph plot is milliseconds of the GUI thread for an identical
-    picture.  Objects (frame, profile) are compared by identity, and kept
-    referenced so that a new object can never reuse an old one's id.
-    """
-    key = tuple(id(v) if not isinstance(v, (str, int, float, bool, type(None), tuple, frozenset)) else v
-                for v in state)
-    if getattr(holder, slot, (None, None))[0] == key:
-        return True
-    setattr(holder, slot, (key, state))
-    return False
+from workbench.gui.widgets import shown_once
 
 
 class ColumnProfilePanel(QWidget):

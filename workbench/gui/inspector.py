@@ -36,13 +36,13 @@ from PySide6.QtWidgets import (
 
 from workbench.engine import AddDatasetJob
 from workbench.gui import profile_data
-from workbench.gui.column_profile import ColumnProfilePanel, profile_placeholder, shown_once
+from workbench.gui.column_profile import ColumnProfilePanel, profile_placeholder
 from workbench.gui.icons import icon
 from workbench.gui.jobs import DATA_LANE, FunctionJob, JobEntry, JobState
 from workbench.gui.plots import SERIES_COLORS, Heatmap, bar_chart, empty_message, make_plot, reset_ticks
 from workbench.gui.session import Session
 from workbench.gui.table_model import DataFrameModel, sort_order
-from workbench.gui.widgets import CopyableTableView, ErrorLabel, ProgressBar, number_rows
+from workbench.gui.widgets import CopyableTableView, ErrorLabel, ProgressBar, number_rows, shown_once
 
 # Frames up to this many rows are sorted on the GUI thread (well under 0.1 s);
 # bigger ones in a worker so the window never freezes.

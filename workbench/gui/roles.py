@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from workbench.engine import PREP_FIELDS
 from workbench.gui.icons import icon
 from workbench.gui.session import TASK_CHOICES, Session
-from workbench.gui.widgets import ErrorLabel
+from workbench.gui.widgets import ErrorLabel, shown_once
 
 NO_TARGET = "(none — clustering)"
 FORM_PREP_FIELDS = tuple(f for f in PREP_FIELDS if f.in_form)
@@ -198,6 +198,11 @@ class RolesPanel(QWidget):
 
     def _roles_changed(self) -> None:
         s = self.session
+        columns = tuple((c, s.column_kind(c)) for c in s.columns())
+        prep = tuple(sorted((c, repr(p)) for c, p in s.preparation.items()))
+        if shown_once(self, "_roles_shown", s.frame, columns, s.target, s.target_guessed, tuple(s.features), prep,
+                      self.target_combo.count()):
+            return  # the same roles (a dataset's frame, then its form, in one turn)
         self._updating = True
         try:
             index = self.target_combo.findData(s.target) if s.target else 0

@@ -240,11 +240,14 @@ class Session(QObject):
         self.preview = self.preview_total_rows = None
         if state.target is not None and task is not None:
             self._tasks[state.target] = task
-        # The profile starts at the end of this turn: the views say
-        # "Profiling…" from their first draw instead of drawing twice.
+        # The views draw the frame with its form already set (target,
+        # features), and say "Profiling…" from their first draw: the profile
+        # starts at the end of this turn.  Set after the frame's signal, the
+        # form made the roles panel fill its lists twice in the same turn.
+        self._set_form_state(state)
         self.profiling = True
         self.frameLoaded.emit()
-        self.apply_form_state(state)
+        self._announce_form_state()
         self._start_profile()
 
     # -- the form's settings, per dataset --------------------------------------------
@@ -268,6 +271,10 @@ class Session(QObject):
 
     def apply_form_state(self, state: Any) -> None:
         """Set every choice from ``state``; columns the frame lacks are dropped."""
+        self._set_form_state(state)
+        self._announce_form_state()
+
+    def _set_form_state(self, state: Any) -> None:
         from workbench.engine import ColumnPrep, WorkbenchError
 
         columns = self.columns()
@@ -289,6 +296,9 @@ class Session(QObject):
         self._apply_target(state.target if state.target in columns else None, notify=False)
         if state.features is not None:
             self.features = [c for c in state.features if c in columns and c != self.target]
+
+    def _announce_form_state(self) -> None:
+        """Tell the views the whole form was set (``_set_form_state``)."""
         self.rolesChanged.emit()
         self.taskChanged.emit(self.resolved_task())
         self.algorithmChanged.emit(self.algorithm)

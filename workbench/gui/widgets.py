@@ -22,6 +22,23 @@ from PySide6.QtWidgets import (
 ERROR_COLOR = "#d64545"
 
 
+def shown_once(holder: Any, slot: str, *state: Any) -> bool:
+    """True when ``state`` is what ``holder`` last drew into ``slot`` (then the view skips its redraw).
+
+    Opening a dataset asks the same views to draw several times in one turn
+    (frame loaded, form restored, profile started); each redraw of a
+    pyqtgraph plot is milliseconds of the GUI thread for an identical
+    picture.  Objects (frame, profile) are compared by identity, and kept
+    referenced so that a new object can never reuse an old one's id.
+    """
+    key = tuple(id(v) if not isinstance(v, (str, int, float, bool, type(None), tuple, frozenset)) else v
+                for v in state)
+    if getattr(holder, slot, (None, None))[0] == key:
+        return True
+    setattr(holder, slot, (key, state))
+    return False
+
+
 def scrolling(widget: QWidget) -> QScrollArea:
     """``widget`` in a frameless scroll area: a tall form scrolls instead of
     forcing the window taller than a 700-pixel screen."""
