@@ -11,6 +11,7 @@ import ctypes
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -436,3 +437,19 @@ def test_a_new_executor_warms_a_worker_before_any_job():
         while not ex.warm and time.monotonic() < deadline:
             time.sleep(0.05)
         assert ex.warm
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
+def test_a_background_thread_lowers_only_its_own_priority():
+    from workbench.engine import lower_thread_priority
+    from workbench.engine.jobs.threads import BACKGROUND_NICENESS
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before, seen = nice(), []
+    thread = threading.Thread(target=lambda: seen.append((lower_thread_priority(), nice())))
+    thread.start()
+    thread.join()
+    assert seen == [(True, min(19, before + BACKGROUND_NICENESS))]
+    assert nice() == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 
@@ -205,3 +207,18 @@ def test_only_jobs_a_person_can_follow_get_a_cancel_button(qtbot, jobs):
     release.set()
     qtbot.waitUntil(jobs.is_idle, timeout=5000)
     assert panel.cancel_button(load) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
+def test_a_local_job_runs_below_the_gui_thread(qtbot, jobs):
+    # A frame's load in a thread of the window shared the 2 cores equally
+    # with the GUI thread (and its Arrow threads inherit its nice value).
+    def niceness(ctx):
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    got = []
+    jobs.submit_job(FunctionJob("Load x", niceness), kind="load", lane=DATA_LANE, on_done=lambda e: got.append(e.value))
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert got[0] >= min(19, gui + 10)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui  # the GUI thread keeps its own

@@ -89,6 +89,7 @@ _EXPORTS: dict[str, str] = {
     "cpu_count": "jobs.threads",
     "default_threads_per_job": "jobs.threads",
     "cap_threads": "jobs.threads",
+    "lower_thread_priority": "jobs.threads",
     "keep_numpy_off_huge_pages": "jobs.pages",
     # jobs as data: the registry of kinds that may run in another process
     "JOB_KINDS": "jobs.kinds",

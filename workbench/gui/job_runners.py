@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QThread
 
-from workbench.engine import InlineExecutor, JobContext, JobState
+from workbench.engine import InlineExecutor, JobContext, JobState, lower_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,9 @@ class _WorkerThread(QThread):
         self._sink = sink
 
     def run(self) -> None:  # executes in the worker thread
+        # Below the GUI thread, as the worker processes are: a frame's load
+        # or sort shares 2 cores with the window's drawing.
+        lower_thread_priority()
         try:
             self._executor.execute(self._handle)
             done = done_from_handle(self._handle)

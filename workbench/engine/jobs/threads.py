@@ -11,6 +11,8 @@ lazily by a fitter, joblib/loky child processes) read when they start.
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,7 +23,13 @@ __all__ = [
     "thread_env",
     "cap_threads",
     "current_thread_limit",
+    "BACKGROUND_NICENESS",
+    "lower_thread_priority",
 ]
+
+# How far below the window's GUI thread background work runs: worker
+# processes, and the threads of the window's own local jobs.
+BACKGROUND_NICENESS = 10
 
 # Variables read by OpenMP runtimes, the BLAS builds numpy/scipy ship with,
 # and numexpr, when they initialise.
@@ -122,3 +130,22 @@ def cap_threads(n: int, *, set_env: bool = True) -> Iterator[int]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = old
+
+
+def lower_thread_priority(by: int = BACKGROUND_NICENESS) -> bool:
+    """Run the calling thread ``by`` nice levels lower; True if it now does.
+
+    For a thread of the window's process that loads or sorts a frame: on
+    2 cores its reads (and the Arrow threads it starts, which inherit its
+    nice value) otherwise share the cores equally with the GUI thread.
+    Linux only: there a thread has its own nice value; elsewhere
+    ``setpriority`` on a thread id would renice the whole process.
+    """
+    if sys.platform != "linux":
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
+    except OSError:
+        return False
+    return True

@@ -26,7 +26,7 @@ from workbench.engine.jobs.events import CancelToken, Event, Failure
 from workbench.engine.jobs.handle import JobHandle, JobState, failure_from, Outcome, execute_job
 from workbench.engine.jobs.kinds import ENGINE_JOB_KINDS, JobKinds, RefusedJob
 from workbench.engine.jobs.pages import keep_numpy_off_huge_pages
-from workbench.engine.jobs.threads import thread_env
+from workbench.engine.jobs.threads import BACKGROUND_NICENESS, thread_env
 from workbench.engine.jobs.wire import NotPlainData, decode, encode
 
 
@@ -65,7 +65,7 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-WORKER_NICENESS = 10
+WORKER_NICENESS = BACKGROUND_NICENESS
 
 
 def job_message(job_id: str, job: dict[str, Any]) -> bytes:
