@@ -57,3 +57,16 @@ def test_the_best_iteration_is_found_on_any_registered_loss():
     assert best_iteration_step(history) == 7
     both = [{"step": s, "train": {}, "valid": {"mae": float(s), "rmse": abs(s - 4) + 1.0}} for s in range(1, 9)]
     assert best_iteration_step(both) == 4  # RMSE before MAE, as the live view's marker
+
+
+def test_a_run_is_listed_by_its_headline_else_a_validation_number():
+    from workbench.engine import headline_of
+
+    scored = {"f1_macro": 0.8, "accuracy": 0.9}
+    assert headline_of("classification", scored) == ("accuracy", 0.9)
+    assert headline_of("classification", scored, recorded="f1_macro") == ("f1_macro", 0.8)
+    # A run cancelled mid-fit has only its live curves' last values.
+    live = {"train_logloss": 0.5, "valid_logloss": 0.6, "valid_error": 0.2}
+    assert headline_of("classification", live) == ("valid_error", 0.2)
+    assert headline_of(None, {"n": True, "x": float("nan"), "rmse": 3}) == ("rmse", 3.0)
+    assert headline_of("regression", {}) is None

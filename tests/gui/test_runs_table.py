@@ -181,3 +181,18 @@ def test_a_jobs_start_and_end_refresh_the_run_list_once_and_after_the_frame(qtbo
     qtbot.waitUntil(lambda: seen == [1], timeout=2000)
     qtbot.wait(2 * model.RUNS_REFRESH_DELAY_MS)
     assert seen == [1]
+
+
+def test_the_project_tree_and_the_cli_list_a_run_by_the_same_metric():
+    # Each kept its own rule: for a run cancelled mid-fit the tree showed its
+    # first number (a training loss), `workbench runs` a validation loss.
+    from types import SimpleNamespace
+
+    from workbench.cli.support import headline_metric
+    from workbench.gui.project_tree import headline
+
+    live = {"train_logloss": 0.5, "valid_logloss": 0.6}
+    assert headline(SimpleNamespace(result=None, metrics=live)) == "valid_logloss 0.6"
+    assert headline_metric(None, live) == "valid_logloss 0.6"
+    done = SimpleNamespace(result=SimpleNamespace(task="regression", headline="r2"), metrics={"rmse": 2.0, "r2": 0.81})
+    assert headline(done) == "r2 0.81" and headline_metric("regression", done.metrics) == "r2 0.81"

@@ -103,11 +103,11 @@ def format_value(value: Any) -> str:
 
 
 def headline_metric(task: str | None, metrics: dict[str, Any]) -> str:
-    for key in {"classification": ("accuracy", "f1_macro"), "regression": ("r2", "rmse"),
-                "clustering": ("silhouette",)}.get(task or "", ()) + ("valid_logloss", "valid_rmse"):
-        if isinstance(metrics.get(key), (int, float)):
-            return f"{key} {metrics[key]:.4g}"
-    return ""
+    """"accuracy 0.9312" for ``workbench runs`` (the metric the window lists a run by too)."""
+    from workbench.engine import headline_of
+
+    found = headline_of(task, metrics)
+    return f"{found[0]} {found[1]:.4g}" if found else ""
 
 
 class ProgressPrinter:

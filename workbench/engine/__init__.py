@@ -175,6 +175,7 @@ _EXPORTS: dict[str, str] = {
     "is_loss": "metrics",
     "metric_display_name": "metrics",
     "headline_metric": "metrics",
+    "headline_of": "metrics",
     "HEADLINE": "metrics",
     "preferred_loss": "metrics",
     "atomic_write_text": "fsutil",

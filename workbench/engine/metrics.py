@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Direction = Literal["min", "max"]
 
@@ -139,3 +139,28 @@ def headline_metric(task: str) -> str:
         return HEADLINE[task]
     except KeyError:
         raise ValueError(f"unknown task {task!r}") from None
+
+
+def headline_of(task: str | None, metrics: dict[str, Any], recorded: str | None = None) -> tuple[str, float] | None:
+    """The (name, value) a run is listed by: the metric it recorded as its
+    headline, else its task's (``HEADLINE``), else a validation score or loss
+    (a run cancelled mid-fit has only its live curves' last values), else the
+    first number it has.  None when it has no number at all.
+
+    The CLI's ``runs`` and the window's project tree both list runs by it.
+    """
+    def number(name: str | None) -> float | None:
+        value = metrics.get(name) if name else None
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+        return float(value) if ok else None
+
+    for name in (recorded, HEADLINE.get(task or "")):
+        value = number(name)
+        if name and value is not None:
+            return name, value
+    names = sorted(k for k in metrics if k.startswith("valid_")) + list(metrics)
+    for name in names:
+        value = number(name)
+        if value is not None:
+            return name, value
+    return None

@@ -30,19 +30,16 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def headline(record: Any) -> str:
-    """"accuracy 0.93" for a run: its headline metric, or the first one it has."""
-    from workbench.engine import HEADLINE
+    """"accuracy 0.93" for a run: the metric ``workbench runs`` lists it by (``engine.headline_of``)."""
+    from workbench.engine import headline_of
 
     try:
         result = record.result
         metrics = record.metrics or {}
     except Exception:  # noqa: BLE001 - a corrupt run still gets listed
         return ""
-    name = (result.headline or HEADLINE.get(result.task or "", "")) if result else ""
-    value = metrics.get(name)
-    if not isinstance(value, (int, float)):
-        name, value = next(((k, v) for k, v in metrics.items() if isinstance(v, (int, float))), ("", None))
-    return f"{name} {value:.3g}" if isinstance(value, (int, float)) else ""
+    found = headline_of(result.task if result else None, metrics, result.headline if result else None)
+    return f"{found[0]} {found[1]:.3g}" if found else ""
 
 
 class ProjectTree(QWidget):
