@@ -151,8 +151,9 @@ def headline_of(task: str | None, metrics: dict[str, Any], recorded: str | None 
     """
     def number(name: str | None) -> float | None:
         value = metrics.get(name) if name else None
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
-        return float(value) if ok else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            return None  # absent, not a number, or NaN
+        return float(value)
 
     for name in (recorded, HEADLINE.get(task or "")):
         value = number(name)
