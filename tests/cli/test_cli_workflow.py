@@ -214,3 +214,28 @@ def test_profile_and_predict_run_in_a_worker_process_with_process(cli, tmp_path)
     assert "Wrote 344 predictions" in err and "Ignored 1 column(s) the model does not use: sex." in err
     with open(tmp_path / "p.csv") as fh:
         assert len(list(csv.DictReader(fh))) == 344
+
+
+def test_the_lifecycle_commands_run_in_a_worker_process_with_process(cli, tmp_path):
+    # drift, explain, threshold, report and retrain had no --process: a crash
+    # in one library call took the command down, and Ctrl-C could not stop it.
+    proj = copy_sample("penguins_sex", tmp_path)
+    code, out, err = cli("train", proj, "penguins", "--target", "sex", "--algorithm", "logistic_regression",
+                         "--no-learning-curve", "--json")
+    assert code == 0, err
+    run_id = json.loads(out)["run_id"]
+    data = proj / "data" / "penguins.csv"
+
+    drifts = [cli("drift", proj, run_id, data, "--json", *flags) for flags in ([], ["--process"])]
+    assert [d[0] for d in drifts] == [0, 0], drifts[1][2]
+    assert json.loads(drifts[0][1]) == json.loads(drifts[1][1])
+
+    # explain and threshold take the same path (job_runner; their jobs in a
+    # worker: tests/engine/test_job_kinds.py); each --process here is a worker's start.
+    code, out, err = cli("report", proj, run_id, "-o", tmp_path / "r.html", "--json", "--process")
+    assert code == 0, err
+    assert (tmp_path / "r.html").stat().st_size == json.loads(out)["bytes"] > 10_000
+
+    code, out, err = cli("retrain", proj, run_id, "penguins", "--json", "--process")
+    assert code == 0, err
+    assert json.loads(out)["parent_run"] == run_id

@@ -16,6 +16,8 @@ EXIT_DRIFT = 3
 
 
 def add_parser(subparsers: Any) -> None:
+    from workbench.cli.support import add_process_flag
+
     s = subparsers.add_parser(
         "drift", help="compare new data (or a serve log) with a run's training data, per feature")
     s.add_argument("inputs", nargs="+", metavar="PROJECT RUN FILE",
@@ -24,6 +26,7 @@ def add_parser(subparsers: Any) -> None:
     s.add_argument("--model", help="an exported .onnx file (its stored training profile) instead of PROJECT RUN")
     s.add_argument("--json", action="store_true")
     s.add_argument("--fail-on-drift", action="store_true", help=f"exit {EXIT_DRIFT} when drift is found")
+    add_process_flag(s, "check")
     s.set_defaults(func=cmd_drift)
 
 
@@ -46,16 +49,18 @@ def public_report(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_drift(args: Any) -> int:
-    from workbench.cli.support import CliError
-    from workbench.engine import drift_for_onnx, drift_for_run
+    from workbench.cli.support import CliError, ProgressPrinter, job_runner
+    from workbench.engine import DriftJob
 
     if args.model:
         if len(args.inputs) != 1:
             raise CliError("drift --model FILE.onnx takes exactly one data FILE.")
-        report = drift_for_onnx(args.model, args.inputs[0])
+        job = DriftJob(args.inputs[0], model_path=args.model)
     elif len(args.inputs) == 3:
-        report = drift_for_run(*args.inputs)
+        project, run, data = args.inputs
+        job = DriftJob(data, project_root=project, run_id=run)
     else:
         raise CliError("drift needs PROJECT RUN FILE (or --model FILE.onnx FILE).")
+    report = job_runner(args)(job, ProgressPrinter(quiet=True))
     print_report(report, as_json=args.json)
     return EXIT_DRIFT if args.fail_on_drift and report["drifted"] else 0

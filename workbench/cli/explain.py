@@ -13,11 +13,12 @@ from typing import Any
 
 from workbench.cli.support import (
     ProgressPrinter,
+    add_process_flag,
     clean_nan,
     format_table,
     format_value,
+    job_runner,
     print_json,
-    run_job_interruptibly,
 )
 
 
@@ -28,6 +29,7 @@ def add_parser(sub: Any) -> None:
     s.add_argument("file", nargs="?", help="rows to explain (default: the run's held-out rows)")
     s.add_argument("--rows", type=_rows, default=10, help="rows to explain (default 10)")
     s.add_argument("--json", action="store_true")
+    add_process_flag(s, "explain")
     s.set_defaults(func=cmd_explain)
 
 
@@ -45,7 +47,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from workbench.engine import ExplainJob
 
     job = ExplainJob(args.project, args.run, args.file, rows=args.rows)
-    data = clean_nan(run_job_interruptibly(job, ProgressPrinter(quiet=args.json)))
+    data = clean_nan(job_runner(args)(job, ProgressPrinter(quiet=args.json)))
     if args.json:
         print_json(data)
         return 0

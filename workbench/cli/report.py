@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from workbench.cli.support import ProgressPrinter, clean_nan, print_json, run_job_interruptibly
+from workbench.cli.support import ProgressPrinter, add_process_flag, clean_nan, job_runner, print_json
 
 
 def add_parser(sub: Any) -> None:
@@ -15,14 +15,15 @@ def add_parser(sub: Any) -> None:
     s.add_argument("run")
     s.add_argument("-o", "--output", required=True, help="the .html file to write")
     s.add_argument("--json", action="store_true")
+    add_process_flag(s, "write the report")
     s.set_defaults(func=cmd_report)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from workbench.engine import ReportJob
 
-    summary = clean_nan(run_job_interruptibly(ReportJob(args.project, args.run, args.output),
-                                              ProgressPrinter(quiet=args.json)))
+    summary = clean_nan(job_runner(args)(ReportJob(args.project, args.run, args.output),
+                                         ProgressPrinter(quiet=args.json)))
     if args.json:
         print_json(summary)
         return 0

@@ -6,6 +6,8 @@ from typing import Any
 
 
 def add_parser(subparsers: Any) -> None:
+    from workbench.cli.support import add_process_flag
+
     s = subparsers.add_parser(
         "retrain", help="train a run's spec on new data; score old and new model on the new held-out rows")
     s.add_argument("project")
@@ -14,16 +16,17 @@ def add_parser(subparsers: Any) -> None:
     s.add_argument("--append", action="store_true",
                    help="train on the run's data with the new rows appended (saved as a new dataset)")
     s.add_argument("--json", action="store_true")
+    add_process_flag(s, "retrain")
     s.set_defaults(func=cmd_retrain)
 
 
 def cmd_retrain(args: Any) -> int:
-    from workbench.cli.support import clean_nan, format_table, format_value, print_json, run_job_interruptibly
+    from workbench.cli.support import clean_nan, format_table, format_value, job_runner, print_json
     from workbench.engine import RetrainJob
 
     job = RetrainJob(args.project, args.run, args.new_dataset, append=args.append)
     printer = None if args.json else _progress_printer()
-    report = run_job_interruptibly(job, printer or (lambda event: None))
+    report = job_runner(args)(job, printer or (lambda event: None))
     if args.json:
         print_json(clean_nan(report))
         return 0

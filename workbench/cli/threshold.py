@@ -12,7 +12,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workbench.cli.support import clean_nan, format_table, format_value, print_json, run_job_interruptibly, ProgressPrinter
+from workbench.cli.support import (
+    ProgressPrinter,
+    add_process_flag,
+    clean_nan,
+    format_table,
+    format_value,
+    job_runner,
+    print_json,
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -26,6 +34,7 @@ def add_parser(sub: Any) -> None:
                        help="save this threshold (a probability, or the best-F1 / least-cost one)")
     group.add_argument("--clear", action="store_true", help="remove the saved threshold")
     s.add_argument("--json", action="store_true")
+    add_process_flag(s, "compute the curves")
     s.set_defaults(func=cmd_threshold)
 
 
@@ -34,7 +43,7 @@ def cmd_threshold(args: argparse.Namespace) -> int:
     from workbench.engine import BinaryDiagnosticsJob, set_threshold
 
     job = BinaryDiagnosticsJob(args.project, args.run, cost_fp=args.cost_fp, cost_fn=args.cost_fn)
-    data = clean_nan(run_job_interruptibly(job, ProgressPrinter(quiet=True)))
+    data = clean_nan(job_runner(args)(job, ProgressPrinter(quiet=True)))
     curve = data["threshold"]
     saved = None
     if args.clear:
