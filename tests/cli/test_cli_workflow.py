@@ -198,13 +198,18 @@ def test_ctrl_c_stops_a_single_long_fit(tmp_path, mode):
     assert runs[-1]["status"] == "cancelled"
 
 
-def test_profile_and_predict_run_in_a_worker_process_with_process(cli, tmp_path):
-    # export --process takes the same path (job_runner); ExportJob in a worker: tests/engine/test_job_kinds.py
+def _penguins_sex_run(cli, tmp_path):
+    """A copy of the penguins_sex sample with one quick run: (project, run id)."""
     proj = copy_sample("penguins_sex", tmp_path)
     code, out, err = cli("train", proj, "penguins", "--target", "sex", "--algorithm", "logistic_regression",
                          "--no-learning-curve", "--json")
     assert code == 0, err
-    run_id = json.loads(out)["run_id"]
+    return proj, json.loads(out)["run_id"]
+
+
+def test_profile_and_predict_run_in_a_worker_process_with_process(cli, tmp_path):
+    # export --process takes the same path (job_runner); ExportJob in a worker: tests/engine/test_job_kinds.py
+    proj, run_id = _penguins_sex_run(cli, tmp_path)
 
     profiles = [json.loads(cli("data", "profile", proj, "penguins", "--json", *flags)[1]) for flags in ([], ["--process"])]
     assert profiles[0]["rows"] == 344 and profiles[0] == profiles[1]
@@ -219,11 +224,7 @@ def test_profile_and_predict_run_in_a_worker_process_with_process(cli, tmp_path)
 def test_the_lifecycle_commands_run_in_a_worker_process_with_process(cli, tmp_path):
     # drift, explain, threshold, report and retrain had no --process: a crash
     # in one library call took the command down, and Ctrl-C could not stop it.
-    proj = copy_sample("penguins_sex", tmp_path)
-    code, out, err = cli("train", proj, "penguins", "--target", "sex", "--algorithm", "logistic_regression",
-                         "--no-learning-curve", "--json")
-    assert code == 0, err
-    run_id = json.loads(out)["run_id"]
+    proj, run_id = _penguins_sex_run(cli, tmp_path)
     data = proj / "data" / "penguins.csv"
 
     drifts = [cli("drift", proj, run_id, data, "--json", *flags) for flags in ([], ["--process"])]

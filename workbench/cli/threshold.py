@@ -12,15 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workbench.cli.support import (
-    ProgressPrinter,
-    add_process_flag,
-    clean_nan,
-    format_table,
-    format_value,
-    job_runner,
-    print_json,
-)
+from workbench.cli.support import ProgressPrinter, add_process_flag, clean_nan, format_table, format_value, job_runner
+from workbench.cli.support import print_json
 
 
 def add_parser(sub: Any) -> None:
