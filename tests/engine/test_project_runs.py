@@ -300,3 +300,24 @@ def test_listing_runs_parses_each_run_file_once_until_it_changes(two_runs, monke
     assert penguins.run(first.run_id).status == "cancelled"
     path.write_text('{"status": "completed", "metr')
     assert penguins.run(first.run_id).status == "damaged"
+
+
+def test_listing_runs_checks_each_spec_once_until_it_changes(two_runs, monkeypatch):
+    # A run's status checks that its spec parses; listing 200 runs parsed
+    # every spec three times (1000 RunSpec.from_dict calls a refresh in the
+    # window, at every run's start and end).
+    import workbench.engine.project.runs as runs_module
+
+    penguins, (first, _second) = two_runs
+    parsed: list[str] = []
+    real = runs_module.RunSpec.from_dict
+    monkeypatch.setattr(runs_module.RunSpec, "from_dict", classmethod(
+        lambda cls, data: parsed.append(data.get("dataset")) or real(data)))
+    for _ in range(3):
+        for record in penguins.runs():
+            assert (record.status, record.damage, record.dataset) == ("completed", None, "penguins")
+    assert len(parsed) == 2
+    path = first.folder / "spec.json"
+    path.write_text(path.read_text().replace('"algorithm"', '"algorithm_"', 1))  # no longer a run spec
+    assert penguins.run(first.run_id).status == "damaged"
+    assert "not a valid run spec" in penguins.run(first.run_id).damage

@@ -21,6 +21,7 @@ keys take defaults, unknown keys are kept and written back unchanged).
 from __future__ import annotations
 
 import json
+import functools
 import os
 import time
 from pathlib import Path
@@ -130,39 +131,41 @@ class RunFolder:
         return self.path.parent.parent
 
     # paths ---------------------------------------------------------------
-    @property
+    # Made once per folder object: listing 200 runs in the window asked for
+    # ~20,000 of them, each a new Path parsed again by stat().
+    @functools.cached_property
     def spec_path(self) -> Path:
         return self.path / self.SPEC
 
-    @property
+    @functools.cached_property
     def events_path(self) -> Path:
         return self.path / self.EVENTS
 
-    @property
+    @functools.cached_property
     def result_path(self) -> Path:
         return self.path / self.RESULT
 
-    @property
+    @functools.cached_property
     def lock_path(self) -> Path:
         return self.path / self.LOCK
 
-    @property
+    @functools.cached_property
     def meta_path(self) -> Path:
         return self.path / self.META
 
-    @property
+    @functools.cached_property
     def resources_path(self) -> Path:
         return self.path / self.RESOURCES
 
-    @property
+    @functools.cached_property
     def model_path(self) -> Path:
         return self.path / self.MODEL
 
-    @property
+    @functools.cached_property
     def test_rows_path(self) -> Path:
         return self.path / self.TEST_ROWS
 
-    @property
+    @functools.cached_property
     def onnx_path(self) -> Path:
         return self.path / self.ONNX
 

@@ -90,21 +90,25 @@ def finalize_run(project_root: str | os.PathLike, run_id: str, status: str, mess
 # and end of every job.  Only RunRecord (a read-only view) uses it; writers
 # read the file themselves, under the project lock.
 _SNAPSHOT_LIMIT = 4096
-_snapshots: "OrderedDict[Path, tuple[Any, Any]]" = OrderedDict()
+_snapshots: "OrderedDict[Any, tuple[Any, Any]]" = OrderedDict()  # path, or (path, part)
 _snapshots_lock = threading.Lock()
 
 
-def _snapshot(path: Path, read: Callable[[], Any]) -> Any:
-    """``read()``'s value for ``path``, parsed again only when the file changed (errors too)."""
+def _snapshot(path: Path, read: Callable[[], Any], part: str = "") -> Any:
+    """``read()``'s value for ``path``, parsed again only when the file changed (errors too).
+
+    ``part`` names another value made from the same file (kept beside the first).
+    """
     try:
         st = path.stat()
         key: Any = (st.st_mtime_ns, st.st_size, st.st_ino)
     except OSError:
         key = None
+    slot: Any = (path, part) if part else path
     with _snapshots_lock:
-        hit = _snapshots.get(path)
+        hit = _snapshots.get(slot)
         if hit is not None and hit[0] == key:
-            _snapshots.move_to_end(path)
+            _snapshots.move_to_end(slot)
             value = hit[1]
         else:
             hit = None
@@ -115,7 +119,7 @@ def _snapshot(path: Path, read: Callable[[], Any]) -> Any:
             value = exc
         if key is not None:  # an absent file is not cached: it may appear any moment
             with _snapshots_lock:
-                _snapshots[path] = (key, value)
+                _snapshots[slot] = (key, value)
                 if len(_snapshots) > _SNAPSHOT_LIMIT:
                     _snapshots.popitem(last=False)
     if isinstance(value, ProjectError):
@@ -167,11 +171,23 @@ class RunRecord:
         return self._spec_damage()
 
     def _spec_damage(self) -> str | None:
+        # Parsing the spec is checking it: a broken spec is damage too.  The
+        # verdict is kept per version of the file (listing 200 runs parsed
+        # every spec three times, at every run's start and end in the window).
+        return _snapshot(self.run_folder.spec_path, self._check_spec, part="damage")
+
+    def _check_spec(self) -> str | None:
         try:
-            _ = self.spec  # parses it: a broken spec is damage too
+            _ = self.spec
         except ProjectError as exc:
             return str(exc).removeprefix(f"Run {self.run_id} is damaged: ")
         return None
+
+    @property
+    def dataset(self) -> str | None:
+        """The dataset named in the run's spec, without parsing the whole spec (None if unreadable)."""
+        value = self._spec_dict().get("dataset")
+        return str(value) if value is not None else None
 
     @property
     def result(self) -> RunResult | None:
