@@ -321,3 +321,20 @@ def test_listing_runs_checks_each_spec_once_until_it_changes(two_runs, monkeypat
     path.write_text(path.read_text().replace('"algorithm"', '"algorithm_"', 1))  # no longer a run spec
     assert penguins.run(first.run_id).status == "damaged"
     assert "not a valid run spec" in penguins.run(first.run_id).damage
+
+
+@pytest.mark.parametrize("damage", [None, "result", "spec"])
+def test_a_runs_overview_says_what_its_properties_say(two_runs, damage):
+    # The window's run list reads each run once through overview(); it must
+    # never disagree with the record it stands for.
+    penguins, (first, _second) = two_runs
+    if damage:
+        (first.folder / f"{damage}.json").write_text('{"trunc')
+    for record in penguins.runs():
+        o = record.overview()
+        assert (o.run_id, o.label, o.status, o.algorithm, o.damage, o.metrics, o.created, o.onnx_path) == (
+            record.run_id, record.label, record.status, record.algorithm, record.damage, record.metrics,
+            record.created, record.onnx_path)
+        assert o.dataset == ("penguins" if damage != "spec" or record.run_id != first.run_id else None)
+    assert {s["status"] for s in (r.summary() for r in penguins.runs())} == ({"completed", "damaged"} if damage
+                                                                              else {"completed"})

@@ -192,7 +192,7 @@ def test_the_project_tree_and_the_cli_list_a_run_by_the_same_metric():
     from workbench.gui.project_tree import headline
 
     live = {"train_logloss": 0.5, "valid_logloss": 0.6}
-    assert headline(SimpleNamespace(result=None, metrics=live)) == "valid_logloss 0.6"
+    assert headline(SimpleNamespace(task=None, headline=None, metrics=live)) == "valid_logloss 0.6"
     assert headline_metric(None, live) == "valid_logloss 0.6"
-    done = SimpleNamespace(result=SimpleNamespace(task="regression", headline="r2"), metrics={"rmse": 2.0, "r2": 0.81})
+    done = SimpleNamespace(task="regression", headline="r2", metrics={"rmse": 2.0, "r2": 0.81})  # a run's overview
     assert headline(done) == "r2 0.81" and headline_metric("regression", done.metrics) == "r2 0.81"

@@ -30,15 +30,11 @@ KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def headline(record: Any) -> str:
-    """"accuracy 0.93" for a run: the metric ``workbench runs`` lists it by (``engine.headline_of``)."""
+    """"accuracy 0.93" for a run (a RunRecord or its overview): the metric ``workbench runs`` lists it by."""
     from workbench.engine import headline_of
 
-    try:
-        result = record.result
-        metrics = record.metrics or {}
-    except Exception:  # noqa: BLE001 - a corrupt run still gets listed
-        return ""
-    found = headline_of(result.task if result else None, metrics, result.headline if result else None)
+    run = record.overview() if hasattr(record, "overview") else record
+    found = headline_of(run.task, run.metrics or {}, run.headline)
     return f"{found[0]} {found[1]:.3g}" if found else ""
 
 
@@ -112,11 +108,8 @@ class ProjectTree(QWidget):
         selected = self.selected_key()
         self.runs_root.takeChildren()
         self.models_root.takeChildren()
-        for record in reversed(self.project.runs()):  # newest first
-            try:
-                status = record.status
-            except Exception:  # noqa: BLE001
-                status = "failed"
+        for record in reversed([r.overview() for r in self.project.runs()]):  # newest first; each file read once
+            status = record.status
             item = QTreeWidgetItem([display_label(record), headline(record)])
             item.setIcon(0, state_icon(status))
             item.setData(0, KIND_ROLE, "run")
