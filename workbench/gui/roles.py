@@ -194,6 +194,7 @@ class RolesPanel(QWidget):
             kind = self.session.column_kind(column) or "numeric"
             self.target_combo.addItem(icon(f"kind-{kind}"), column, column)
         self._updating = False
+        self._roles_shown = (None, None)  # the combo was refilled: its choice is set again
         self._roles_changed()
 
     def _roles_changed(self) -> None:
