@@ -15,9 +15,9 @@ from workbench.engine.training.preparation import (
     HIGH_CARDINALITY,
     DatetimeFeatures,
     ToFloat32,
-    build_preprocessor,
     plan_preparation,
 )
+from workbench.engine.training.preprocessor import build_preprocessor
 from workbench.engine.spec import ColumnPrep, RunSpec
 
 

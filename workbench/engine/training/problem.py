@@ -47,7 +47,8 @@ def build_setup(df: pd.DataFrame, spec: RunSpec, algorithm: Algorithm) -> Setup:
     """Validate the spec against the data and build the unfitted pieces."""
     from workbench.engine.data.schema import infer_schema
     from workbench.engine.model import coerce_features
-    from workbench.engine.training.preparation import build_preprocessor, plan_preparation
+    from workbench.engine.training.preparation import plan_preparation
+    from workbench.engine.training.preprocessor import build_preprocessor
 
     columns = [str(c) for c in df.columns]
     notes: list[str] = []
