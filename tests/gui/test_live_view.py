@@ -297,6 +297,51 @@ def test_a_run_start_and_end_redraw_one_plot_per_timer_tick(qtbot):
     assert jobs.shutdown(5)
 
 
+def test_each_timer_tick_changes_at_most_one_axis_of_one_plot(qtbot):
+    # An axis re-ticks (pyqtgraph measures every tick label again, ~4 ms)
+    # in the paint after its range or label changes.  A run's start cleared
+    # a panel's curves and set both its axes in one tick, and its first
+    # points set both again: ~13-16 ms of one turn.  Now the curves' removal
+    # and each axis get a tick of their own, at a run's start and end alike.
+    jobs, view = make_view(qtbot)
+    first = jobs.submit_job(FakeTraining(60), kind="train")
+    qtbot.waitUntil(lambda: jobs.entry(first).state.finished and view.settled, timeout=10000)
+
+    ticks = {"now": None, "n": 0}
+    changes: list[tuple[int | None, str]] = []
+    for name, plot in (("loss", view.loss_plot), ("metric", view.metric_plot)):
+        box, item = plot.getViewBox(), plot.getPlotItem()
+        box.sigXRangeChanged.connect(lambda *_, n=name: changes.append((ticks["now"], f"{n} x")))
+        box.sigYRangeChanged.connect(lambda *_, n=name: changes.append((ticks["now"], f"{n} y")))
+        item.getAxis("left").label.document().contentsChanged.connect(
+            lambda n=name: changes.append((ticks["now"], f"{n} y")))
+    removals: list[int | None] = []
+    real_remove = view.loss_plot.removeItem
+    view.loss_plot.removeItem = lambda curve: (removals.append(ticks["now"]), real_remove(curve))
+
+    def counted_tick():
+        ticks["n"] += 1
+        ticks["now"] = ticks["n"]
+        try:
+            view._tick()
+        finally:
+            ticks["now"] = None
+
+    view.timer.timeout.disconnect()
+    view.timer.timeout.connect(counted_tick)
+    second = jobs.submit_job(FakeTraining(120), kind="train")
+    qtbot.waitUntil(lambda: jobs.entry(second).state.finished and view.settled, timeout=10000)
+    assert changes and removals, "the second run re-ranged its plots and removed the first run's curves"
+    assert all(tick is not None for tick, _axis in changes), "an axis changed outside a timer tick"
+    per_tick: dict[int, set[str]] = {}
+    for tick, axis in changes:
+        per_tick.setdefault(tick, set()).add(axis)
+    assert max(len(axes) for axes in per_tick.values()) == 1, per_tick
+    assert not set(removals) & set(per_tick), "the old curves went in the same tick as an axis change"
+    assert {axis for _t, axis in changes} == {"loss x", "loss y", "metric x", "metric y"}
+    assert jobs.shutdown(5)
+
+
 class PlannedFit:
     """A boosting-like fit that says how many rounds it plans (``Iteration.total``), at a human pace."""
 
