@@ -26,7 +26,12 @@ TREAT = {"bmi": ColumnPrep(missing_values=["bmi"])}
 
 def damaged(every: int = 60) -> pd.DataFrame:
     """diabetes.csv with its header line repeated every ``every`` rows (in ``bmi``, as text)."""
-    df = pd.read_csv(SAMPLE)
+    return damaged_frame(pd.read_csv(SAMPLE), every)
+
+
+def damaged_frame(df: pd.DataFrame, every: int = 60) -> pd.DataFrame:
+    """``df`` with the header line of ``bmi`` repeated every ``every`` rows."""
+    df = df.copy()
     bmi = df["bmi"].astype(str)
     bmi.iloc[every // 2::every] = "bmi"
     df["bmi"] = bmi
@@ -97,7 +102,10 @@ def test_predict_and_onnx_take_a_file_with_the_stray_value(project, runs, tmp_pa
                  "-o", str(tmp_path / "out.csv")]) == 0
     native = pd.read_csv(tmp_path / "out.csv")["prediction"].to_numpy()
     assert np.isfinite(native).all() and len(native) == 40
-    onnx = OnnxPredictor(project.runs_dir / run_id / "model.onnx").predict(pd.read_csv(tmp_path / "new.csv"))
+    predictor = OnnxPredictor(project.runs_dir / run_id / "model.onnx")
+    # The exported file says bmi holds numbers given as text (drift with --onnx reads it).
+    assert [f.name for f in predictor.features if f.from_text] == ["bmi"]
+    onnx = predictor.predict(pd.read_csv(tmp_path / "new.csv"))
     assert np.allclose(np.asarray(onnx, dtype=float).ravel(), native, atol=1e-3)
     # A file without strays (bmi read as numbers) feeds the same model.
     clean = pd.read_csv(SAMPLE).drop(columns="progression").head(5)
@@ -113,6 +121,45 @@ def test_a_new_stray_at_predict_time_is_named(project, runs):
     rows.loc[1, "bmi"] = "n/a"
     with pytest.raises(DataError, match="'bmi' should hold numbers but holds 'n/a'"):
         model.predict(rows)
+
+
+def test_numbers_given_as_text_are_checked_for_drift_as_numbers(tmp_path):
+    # A measure read as text because of a stray header line, its stray
+    # declared missing, is parsed by the model; the drift check compared
+    # its texts as categories, so new rows of the same distribution had
+    # ~37 % "unseen categories" in bmi: DRIFT on every check.
+    from workbench.engine.monitoring.check import run_reference_profile
+    from workbench.engine.monitoring.drift import drift_report
+
+    df = pd.read_csv(SAMPLE)
+    training, new = df.iloc[:300], df.iloc[300:].drop(columns="progression")
+    project = project_with(tmp_path, damaged_frame(training))
+    run, _ = train_run(project, "ridge", "progression", preparation=TREAT)
+    model = TrainedModel.load(project.runs_dir / run["run_id"])
+    bmi = next(f for f in model.info.features if f.name == "bmi")
+    assert bmi.is_string and bmi.from_text and bmi.value_kind == "numeric"  # takes text, holds numbers
+    profile = run_reference_profile(project.root, run["run_id"])
+    assert next(f for f in profile["features"] if f["name"] == "bmi")["kind"] == "numeric"
+    for rows in (new, damaged_frame(new)):  # as numbers, and as text with the stray again
+        report = drift_report(profile, rows)
+        entry = next(f for f in report["features"] if f["name"] == "bmi")
+        assert entry["kind"] == "numeric" and entry["test"] == "ks", entry
+        assert not report["drifted"], [f["reasons"] for f in report["features"] if f["drifted"]]
+    # A real shift of the measure is still caught.
+    shifted = new.assign(bmi=new["bmi"] * 1.25)
+    assert next(f for f in drift_report(profile, shifted)["features"] if f["name"] == "bmi")["drifted"]
+
+
+def test_numbers_given_as_text_get_a_numeric_dependence_curve(project, runs):
+    from workbench.engine.explain.dependence import partial_dependence_curves
+
+    model = TrainedModel.load(project.runs_dir / runs[1]["run_id"])
+    rows = model.coerce(damaged().drop(columns="progression"))
+    curve = partial_dependence_curves(model, rows, ["bmi"])["bmi"]
+    grid, average = np.asarray(curve["grid"]), np.asarray(curve["average"])
+    assert curve["kind"] == "numeric" and len(grid) == 20 and np.all(np.diff(grid) > 0)
+    # bmi raises the predicted progression (ridge: a straight rising line)
+    assert np.all(np.diff(average) > 0)
 
 
 def test_missing_values_round_trip_through_spec_json():

@@ -83,11 +83,26 @@ _MODEL_MEMBER_SUFFIXES = (".npy", ".bin")
 @dataclass
 class FeatureInfo:
     name: str
-    kind: str  # one of FEATURE_KINDS
+    kind: str  # one of FEATURE_KINDS: what the model's input takes
+    # Numbers the file gives as text (its stray values declared missing):
+    # the model takes the text (kind "categorical") and parses it, while
+    # drift checks and explanations treat the column as the numbers it holds.
+    from_text: bool = False
 
     @property
     def is_string(self) -> bool:
         return self.kind == "categorical"
+
+    @property
+    def value_kind(self) -> str:
+        """The kind of the values the column holds (numeric for numbers given as text)."""
+        return "numeric" if self.from_text else self.kind
+
+
+def text_numbers(column: Any) -> np.ndarray:
+    """The numbers a column of numbers given as text holds; anything else is NaN (missing)."""
+    cells = pd.Series(np.asarray(column, dtype=object).ravel())
+    return pd.to_numeric(cells.where(cells != "", None), errors="coerce").to_numpy(dtype=np.float64)
 
 
 def datetime_to_days(values: pd.Series) -> np.ndarray:

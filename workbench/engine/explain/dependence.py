@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.engine.json_values import json_safe
+from workbench.engine.model import text_numbers
 
 if TYPE_CHECKING:  # pragma: no cover
     from workbench.engine.jobs.events import JobContext
@@ -71,7 +72,7 @@ def partial_dependence_curves(model: "TrainedModel", X: pd.DataFrame, features: 
     ``average`` is a list per class, ``classes`` names them) or the
     prediction (regression).
     """
-    kinds = {f.name: f.kind for f in model.info.features}
+    infos = {f.name: f for f in model.info.features}
     rng = np.random.default_rng(seed)
     n = len(X)
     ice_rows = np.sort(rng.choice(n, min(ICE_LINES, n), replace=False)) if n else np.array([], int)
@@ -81,13 +82,20 @@ def partial_dependence_curves(model: "TrainedModel", X: pd.DataFrame, features: 
         if ctx is not None:
             ctx.check()
             ctx.progress(i / max(1, len(features)), f"Partial dependence of {name}")
-        categorical = kinds.get(name) == "categorical"
-        grid = feature_grid(X[name], categorical)
+        info = infos.get(name)
+        categorical = info is not None and info.value_kind == "categorical"
+        from_text = info is not None and info.from_text
+        # Numbers given as text: a curve over the numbers, fed back as the text the model takes.
+        values = pd.Series(text_numbers(X[name]), index=X.index) if from_text else X[name]
+        grid = feature_grid(values, categorical)
         if len(grid) < 2 or (categorical and len(grid) > MAX_CATEGORIES):
             continue
         stacked = X.loc[X.index.repeat(len(grid))].reset_index(drop=True)
         column = np.tile(grid, n)
-        stacked[name] = column.astype(object) if categorical else column.astype(X[name].dtype)
+        if from_text:
+            stacked[name] = np.array([repr(float(v)) for v in column], dtype=object)
+        else:
+            stacked[name] = column.astype(object) if categorical else column.astype(X[name].dtype)
         pred = _average_outputs(model, stacked).reshape(n, len(grid), -1)   # (rows, grid, outputs)
         average = pred.mean(axis=0).T                                         # (outputs, grid)
         individual = np.transpose(pred, (2, 0, 1))                            # (outputs, rows, grid)

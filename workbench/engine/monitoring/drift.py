@@ -71,7 +71,8 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
 def _features_of(profile: dict[str, Any]) -> list[Any]:
     from workbench.engine.model import FeatureInfo
 
-    return [FeatureInfo(f["name"], f["model_kind"]) for f in profile["features"]]
+    return [FeatureInfo(f["name"], f["model_kind"], from_text=bool(f.get("from_text", False)))
+            for f in profile["features"]]
 
 
 def coerce_for_profile(data: pd.DataFrame, profile: dict[str, Any]) -> pd.DataFrame:
@@ -97,7 +98,7 @@ def drift_report(profile: dict[str, Any], data: pd.DataFrame, *, coerced: bool =
     features = []
     for ref in profile["features"]:
         if ref["kind"] == "numeric":
-            entry = _numeric_drift(ref, numeric_values(frame[ref["name"]]), alpha)
+            entry = _numeric_drift(ref, numeric_values(frame[ref["name"]], bool(ref.get("from_text"))), alpha)
         else:
             entry = _categorical_drift(ref, *category_values(frame[ref["name"]], ref["model_kind"]), alpha)
         features.append(entry)

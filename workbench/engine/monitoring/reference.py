@@ -41,7 +41,12 @@ def feature_kind(kind: str) -> str:
     return "categorical" if kind in ("categorical", "boolean") else "numeric"
 
 
-def numeric_values(column: Any) -> np.ndarray:
+def numeric_values(column: Any, from_text: bool = False) -> np.ndarray:
+    """A coerced numeric column's values; ``from_text``: numbers the model takes as text."""
+    if from_text:
+        from workbench.engine.model import text_numbers
+
+        return text_numbers(column)
     return np.asarray(column, dtype=np.float64)
 
 
@@ -111,10 +116,14 @@ def build_reference_profile(frame: pd.DataFrame, features: Sequence[Any], *, see
     rng = np.random.default_rng(seed)
     entries = []
     for f in features:
-        kind = feature_kind(f.kind)
+        # Numbers given as text are profiled as numbers: as text, every new
+        # value of a measure was an "unseen category" (a false drift alarm).
+        kind = feature_kind(f.value_kind)
         entry: dict[str, Any] = {"name": f.name, "kind": kind, "model_kind": f.kind}
+        if f.from_text:
+            entry["from_text"] = True
         if kind == "numeric":
-            entry.update(_numeric_profile(numeric_values(frame[f.name]), rng))
+            entry.update(_numeric_profile(numeric_values(frame[f.name], f.from_text), rng))
         else:
             entry.update(_categorical_profile(*category_values(frame[f.name], f.kind)))
         entries.append(entry)

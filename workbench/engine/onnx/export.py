@@ -456,7 +456,8 @@ def build_metadata(
     info = model.info
     threshold = getattr(info, "threshold", None)
     features = [
-        {"name": f.name, "kind": f.kind, "onnx_type": "string" if f.is_string else "float32"}
+        {"name": f.name, "kind": f.kind, "onnx_type": "string" if f.is_string else "float32",
+         **({"from_text": True} if f.from_text else {})}
         for f in info.features
     ]
     return {

@@ -111,7 +111,8 @@ class OnnxPredictor:
         graph_inputs = {i.name: i.type for i in self.session.get_inputs()}
         if self.metadata.get("features"):
             features = [
-                FeatureInfo(d["name"], d["kind"]) for d in json.loads(self.metadata["features"])
+                FeatureInfo(d["name"], d["kind"], from_text=bool(d.get("from_text", False)))
+                for d in json.loads(self.metadata["features"])
             ]
             if [f.name for f in features] == list(graph_inputs):
                 return features

@@ -119,7 +119,7 @@ def clustering_columns_note(features: list[Any], spec: Any) -> tuple[str, bool]:
     names = [f.name for f in features]
     text = f"Clustering on {len(names)} column(s): {', '.join(names)}."
     chose = bool(spec.target or spec.ignore or spec.features)
-    categorical = [f.name for f in features if f.kind in ("categorical", "boolean")]
+    categorical = [f.name for f in features if f.value_kind in ("categorical", "boolean")]
     if chose or not categorical:
         return text, False
     return (

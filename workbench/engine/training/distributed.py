@@ -35,7 +35,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -423,7 +423,7 @@ class DaskXGBoostJob(TrainJob):
             "params": setup.params,
             "target": spec.target,
             "classes": [c.item() if hasattr(c, "item") else c for c in classes],
-            "features": [{"name": f.name, "kind": f.kind} for f in setup.features],
+            "features": [asdict(f) for f in setup.features],
             "dropped_columns": setup.dropped,
             "rows": {"train": int(client.compute(y_tr.size).result()), "test": int(len(y_test))},
             "metrics": metrics,

@@ -327,8 +327,8 @@ class PreparationPlan:
     @property
     def features(self) -> list[FeatureInfo]:
         # A column of numbers given as text comes in as text (what the file holds).
-        return [FeatureInfo(name, "categorical" if recipe.from_text else recipe.kind)
-                for name, recipe in self.columns.items()]
+        return [FeatureInfo(name, "categorical", from_text=True) if recipe.from_text
+                else FeatureInfo(name, recipe.kind) for name, recipe in self.columns.items()]
 
     def log_lines(self) -> list[str]:
         return [f"column {c} dropped: {why}" for c, why in self.dropped.items()] + list(self.notes)
