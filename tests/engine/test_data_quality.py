@@ -46,6 +46,25 @@ def test_the_listed_data_problems_are_warned_with_columns_and_actions():
     assert missing["column"] == "notes" and missing["actions"] == ["drop_column", "ignore"]
 
 
+def test_many_rows_of_a_few_stray_texts_are_warned_too():
+    # The warning stopped at 2 % of the rows (and 50 rows): "?" in a tenth of
+    # a measure, or a header line repeated every 2,000 rows of 100,000 rows
+    # (a concatenated export), said nothing.
+    rng = np.random.default_rng(3)
+    n = 100_000
+    df = pd.DataFrame({"dose": rng.gamma(2, 10, n).round(2).astype(str),
+                       "weight": rng.normal(70, 12, n).round(1).astype(str),
+                       "code": rng.integers(0, 999, n).astype(str)})
+    df.loc[rng.random(n) < 0.1, "dose"] = "?"
+    df.loc[::2000, "weight"] = "weight"
+    df["code"] = np.where(rng.random(n) < 0.1, "X" + pd.Series(rng.integers(0, 500, n)).astype(str), df["code"])
+    found = {w["column"]: w for w in _by_code(profile_dataset(df)).get("numbers_as_text", [])}
+    assert found["dose"]["missing_values"] == ["?"] and "?" in found["dose"]["message"]
+    assert found["weight"]["missing_values"] == ["weight"] and found["weight"]["stray_rows"][:2] == [1, 2001]
+    # Hundreds of distinct texts among the numbers are codes, not strays.
+    assert "code" not in found
+
+
 def test_more_columns_than_rows_is_said():
     rng = np.random.default_rng(1)
     df = pd.DataFrame(rng.normal(size=(8, 12)), columns=[f"f{i}" for i in range(12)])

@@ -22,9 +22,15 @@ if TYPE_CHECKING:
 HIGH_CORRELATION = 0.95
 MAX_CORRELATED_PAIRS = 10  # one warning per pair, the strongest first
 # A text column is "numbers with strays" when at most this share of its
-# values (and at most STRAY_MAX_ROWS rows) fail to parse as numbers.
+# values (and at most STRAY_MAX_ROWS rows) fail to parse as numbers ...
 STRAY_MAX_SHARE = 0.02
 STRAY_MAX_ROWS = 50
+# ... or when the values that fail are a handful of distinct texts and most
+# rows are numbers, however many rows hold them: "?" for a tenth of the
+# rows, or a concatenated export's header line every 10,000 rows of a
+# million (the limits above alone missed both).
+STRAY_MAX_DISTINCT = 5
+STRAY_MAX_SHARE_FEW_DISTINCT = 0.5
 STRAY_SHOWN = 5
 # Zeros are suspicious when they are rare and the smallest non-zero value is
 # far from 0 compared with the spread of the rest (glucose 0 among 44..199;
@@ -99,7 +105,9 @@ def numbers_read_as_text(s: pd.Series, name: str) -> list[dict[str, Any]]:
     as_text = present.astype(str).str.strip()
     bad = as_text.isin(bad_values)
     n_bad = int(bad.sum())
-    if n_bad > max(1, min(STRAY_MAX_ROWS, STRAY_MAX_SHARE * len(as_text))):
+    few_rows = n_bad <= max(1, min(STRAY_MAX_ROWS, STRAY_MAX_SHARE * len(as_text)))
+    few_markers = len(bad_values) <= STRAY_MAX_DISTINCT and n_bad < STRAY_MAX_SHARE_FEW_DISTINCT * len(as_text)
+    if not (few_rows or few_markers):
         return []
     strays = as_text[bad]
     # Every stray, as the file holds it: treat_as_missing needs them all.
@@ -107,9 +115,13 @@ def numbers_read_as_text(s: pd.Series, name: str) -> list[dict[str, Any]]:
     positions = [int(p) + 1 for p in np.flatnonzero(s.index.isin(strays.index))[:STRAY_SHOWN]]
     values = ", ".join(repr(v) for v in pd.unique(strays.to_numpy())[:STRAY_SHOWN])
     where = ", ".join(str(p) for p in positions) + (" …" if n_bad > STRAY_SHOWN else "")
+    share = f" ({n_bad / len(as_text):.1%} of the rows)" if n_bad > STRAY_MAX_ROWS else ""
+    # The column's own name among the strays: its header line, repeated.
+    why = "the header line, repeated" if name.strip().lower() in {v.lower() for v in bad_values} \
+        else "a code for 'unknown'?"
     return [_warning("numbers_as_text", name,
-                     f"'{name}' is numbers read as text because of {n_bad} stray value(s): {values} "
-                     f"in data row(s) {where} (a repeated header line?). Treat them as missing, fix the file, "
+                     f"'{name}' is numbers read as text because of {n_bad:,} stray value(s){share}: {values} "
+                     f"in data row(s) {where} ({why}). Treat them as missing, fix the file, "
                      "or drop the column.",
                      actions=("treat_as_missing", "drop_column", "ignore"),
                      stray_values=[str(v) for v in pd.unique(strays)[:STRAY_SHOWN]],
