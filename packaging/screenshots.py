@@ -90,7 +90,7 @@ def main(argv: list[str]) -> int:
     shot(window, "start")
 
     window.open_project(project)
-    wait(lambda: window.session.frame is not None)
+    wait(lambda: window.session.frame is not None and window.inspector.settled)
     window.inspector.select_column("bill_length_mm")
     window.tabs.setCurrentIndex(TAB_DATA)
     shot(window, "inspector")

@@ -140,7 +140,8 @@ def window(qtbot, project_dir):
     qtbot.addWidget(w)
     w.show()
     # Loaded and profiled (the profile follows the table in a second job).
-    qtbot.waitUntil(lambda: w.session.frame is not None and not w.session.profiling, timeout=20000)
+    qtbot.waitUntil(lambda: w.session.frame is not None and not w.session.profiling and w.inspector.settled,
+                    timeout=20000)
     yield w
     w.shutdown()
 

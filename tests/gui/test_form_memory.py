@@ -51,6 +51,7 @@ def test_settings_stay_with_their_dataset_and_survive_reopening(qtbot, window, p
     assert s.algorithm != "random_forest" or s.params == {}
 
     _open_dataset(qtbot, window, "customers")
+    window.tabs.setCurrentIndex(TAB_MODEL)  # where a person looks for them
     assert window.roles.target_combo.currentData() == "label"
     assert window.model_form.algorithm_combo.currentData() == "random_forest"
     assert window.model_form.param_form.fields["n_estimators"].value() == 37
@@ -82,6 +83,7 @@ def test_a_new_dataset_gets_a_guessed_target_and_says_so(qtbot, window):
     s = window.session
     # customers has a column named "label": the guess, shown as a guess.
     assert s.target == "label" and s.target_guessed
+    window.tabs.setCurrentIndex(TAB_MODEL)
     assert window.roles.target_hint.isVisibleTo(window.roles)
     assert "Guessed" in window.roles.target_hint.text()
     assert s.resolved_task() == "classification"

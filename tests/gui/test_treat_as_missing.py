@@ -70,6 +70,17 @@ def type_cell(qtbot, roles, column: str, text: str) -> None:
     qtbot.waitUntil(lambda: roles.prep_table.state() != roles.prep_table.State.EditingState, timeout=2000)
 
 
+def _model_tab_cell(window, column: str) -> str:
+    """The Missing values cell of ``column`` as the Model tab shows it (then back to the Data tab)."""
+    from workbench.gui.main_window import TAB_DATA
+
+    roles = window.roles
+    window.tabs.setCurrentIndex(TAB_MODEL)
+    text = roles.prep_model.itemFromIndex(roles.prep_index(column, "Missing values")).text()
+    window.tabs.setCurrentIndex(TAB_DATA)
+    return text
+
+
 def test_treat_as_missing_sets_the_columns_preparation_and_the_run_records_it(qtbot, damaged_window):
     window, s = damaged_window, damaged_window.session
     assert s.target == "progression"  # the last column, guessed
@@ -80,12 +91,11 @@ def test_treat_as_missing_sets_the_columns_preparation_and_the_run_records_it(qt
     assert s.preparation["bmi"].missing_values == ["bmi"]
     assert button.text() == "Undo treat as missing"
     roles = window.roles
-    cell = roles.prep_model.itemFromIndex(roles.prep_index("bmi", "Missing values"))
-    assert cell.text() == "bmi"  # the Model tab's preparation table shows it
+    assert _model_tab_cell(window, "bmi") == "bmi"  # the Model tab's preparation table shows it
 
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # undo
     assert "bmi" not in s.preparation and button.text() == "Treat as missing"
-    assert roles.prep_model.itemFromIndex(roles.prep_index("bmi", "Missing values")).text() == ""
+    assert _model_tab_cell(window, "bmi") == ""
     # Ignoring another warning rebuilds the rows: the new button works, the old rows are gone quietly.
     ignored = next(w for w in (_row(window, i) for i in range(window.inspector.warning_list.count()))
                    if w is not None and w.ignore_button is not None and w is not row)
