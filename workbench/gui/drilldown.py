@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QTableView, QVBoxLayout, QWidget
 from workbench.engine import JobState
 from workbench.gui.jobs import DATA_LANE, FunctionJob
 from workbench.gui.table_model import DataFrameModel
-from workbench.gui.widgets import number_rows
+from workbench.gui.widgets import lay_out_at_once, number_rows
 
 
 def connect_cell_clicks(heatmap: Any, callback: Callable[[int, int], None]) -> None:
@@ -79,6 +79,7 @@ class RowsDialog(QDialog):
         self.model = DataFrameModel(frame, self)
         view = number_rows(QTableView())
         view.setModel(self.model)
+        lay_out_at_once(view)
         view.setSortingEnabled(True)
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel(f"{title}: {len(frame):,} row(s)"))

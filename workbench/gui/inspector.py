@@ -42,7 +42,7 @@ from workbench.gui.jobs import DATA_LANE, FunctionJob, JobEntry, JobState
 from workbench.gui.plots import SERIES_COLORS, Heatmap, bar_chart, empty_message, make_plot, reset_ticks
 from workbench.gui.session import Session
 from workbench.gui.table_model import DataFrameModel, sort_order
-from workbench.gui.widgets import CopyableTableView, ErrorLabel, ProgressBar, number_rows, shown_once
+from workbench.gui.widgets import CopyableTableView, ErrorLabel, ProgressBar, lay_out_at_once, number_rows, shown_once
 
 # Frames up to this many rows are sorted on the GUI thread (well under 0.1 s);
 # bigger ones in a worker so the window never freezes.
@@ -189,6 +189,7 @@ class DatasetInspector(QWidget):
         self.model = DataFrameModel()
         self.table = number_rows(CopyableTableView())
         self.table.setModel(self.model)
+        lay_out_at_once(self.table)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setSortIndicatorShown(True)

@@ -36,7 +36,7 @@ from workbench.engine import JobState
 from workbench.gui.jobs import DATA_LANE, FunctionJob
 from workbench.gui.table_model import BACKGROUND, TOOLTIP, DataFrameModel
 from workbench.gui.try_row import TryRowForm
-from workbench.gui.widgets import number_rows
+from workbench.gui.widgets import lay_out_at_once, number_rows
 
 PROBLEM_TINT = QColor(255, 170, 0, 70)
 # Combo item data: "<kind>:<value>" (a tuple would come back from Qt as a list).
@@ -157,6 +157,7 @@ class PredictView(QWidget):
         self.model = PredictionsModel(self)
         self.view = number_rows(QTableView())
         self.view.setModel(self.model)
+        lay_out_at_once(self.view)
         self.view.setSortingEnabled(True)
         self.view.horizontalHeader().setSortIndicatorShown(True)
         self.try_row = TryRowForm()
