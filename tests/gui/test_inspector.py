@@ -512,4 +512,11 @@ def test_a_new_frame_paints_the_table_once(qtbot, window):
     ins.model.set_frame(bigger)
     qtbot.wait(300)
     assert PaintCounter.paints == 1
+    # A preview's rows, then the whole frame added below them (as a big dataset opens).
+    ins.model.set_frame(bigger.head(50).copy())
+    qtbot.wait(300)
+    PaintCounter.paints = 0
+    ins.model.extend_frame(bigger)
+    qtbot.wait(300)
+    assert PaintCounter.paints == 1
     ins.table.viewport().removeEventFilter(counter)

@@ -349,8 +349,12 @@ class DatasetInspector(QWidget):
         """True when the columns list and the column's panel show the session's state."""
         return not self._columns_due
 
+    # A frame later, not "next": a zero timer runs before the timers and
+    # input already due, so it would make one long turn again.
+    FILL_COLUMNS_DELAY_MS = 16
+
     def _fill_columns_soon(self) -> None:
-        """``_fill_columns`` in the next event-loop turn (once however often it is asked).
+        """``_fill_columns`` a frame later (once however often it is asked).
 
         The turn a frame arrives paints the table's rows (~13 ms for a
         1400-px window here); the columns list and the selected column's
@@ -358,7 +362,7 @@ class DatasetInspector(QWidget):
         """
         if not self._columns_due:
             self._columns_due = True
-            QTimer.singleShot(0, self, self._fill_columns)
+            QTimer.singleShot(self.FILL_COLUMNS_DELAY_MS, self, self._fill_columns)
 
     def _fill_columns(self) -> None:
         """The columns list: kind icons, and warning badges once there is a profile."""

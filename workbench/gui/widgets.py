@@ -172,13 +172,18 @@ def lay_out_at_once(view: QTableView) -> None:
     Qt lays a view out from a timer after such a change, so the first paint
     came first, with the old geometry (the row numbers' old width), and the
     layout then repainted the whole viewport: two paints of a big table in
-    one turn, ~8-15 ms each here.  Connected after the view's own slots,
-    these run the posted layout before anything is painted.
+    one turn, ~8-15 ms each here.  The headers are views with layouts of
+    their own (new rows, new header texts).  Connected after the
+    views' own slots, these run the posted layouts before anything is painted.
     """
+    def now(*_args: Any) -> None:
+        view.verticalHeader().executeDelayedItemsLayout()
+        view.horizontalHeader().executeDelayedItemsLayout()
+        view.executeDelayedItemsLayout()
+
     model = view.model()
-    model.modelReset.connect(view.executeDelayedItemsLayout)
-    model.rowsInserted.connect(lambda *_: view.executeDelayedItemsLayout())
-    model.layoutChanged.connect(lambda *_: view.executeDelayedItemsLayout())
+    for signal in (model.modelReset, model.rowsInserted, model.layoutChanged, model.headerDataChanged):
+        signal.connect(now)
 
 
 # -- read-only tables of numbers (Results, the runs table) --------------------------
