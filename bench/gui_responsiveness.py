@@ -24,7 +24,10 @@ Diagnostics (environment variables): ``WB_EVENT_TIMES=1`` lists, for the
 gaps with the most GUI-thread CPU, the Qt events handled in them and their
 CPU (and how much was spent outside any event); ``WB_STALL_STACKS=1``
 samples the GUI thread's Python stack in late ticks; ``WB_PROFILE=1`` runs
-cProfile on the GUI thread (slows it down).  Each gap also reports the
+cProfile on the GUI thread (slows it down); ``WB_PIN=1`` (train part, Linux)
+puts the window's process on CPU 0 and the fit's worker on CPU 1, so that
+what remains of a stall is the window's own work or the host's, not the two
+sharing a core.  Each gap also reports the
 thread's major page faults.
 
 Smoke test::
@@ -440,6 +443,12 @@ def bench_train(app, rows: int, repeats: int, runners: tuple[str, ...] = ("proce
         # finds a warm worker; a cold one would add its imports here.
         executor = worker_pool().compute(ui_settings.jobs_at_once())
         wait_until(app, lambda: executor.warm, 120)
+        if os.environ.get("WB_PIN"):
+            # Experiment: the window on CPU 0, the fit's worker on CPU 1, so
+            # that what is left of a stall is the window's own work (or the host's).
+            os.sched_setaffinity(0, {0})
+            for pid in executor.worker_pids:
+                os.sched_setaffinity(pid, {1})
         stalls, cpus, walls = [], [], []
         clean_stalls: list[float] = []
         clean_cpus: list[float] = []
