@@ -48,3 +48,34 @@ def test_unknown_or_misfit_algorithm_is_one_line_naming_it(cli, tmp_path):
     code, out, err = cli("compare", project, "wine", "--task", "classification", "--algorithms", "lasso")
     assert code == 1 and "error: Algorithm 'lasso' does not do classification" in err
 
+
+
+def test_compare_runs_in_a_worker_process_with_process_or_executor_process(cli, tmp_path, monkeypatch):
+    # compare took --executor process and ran the comparison in this process
+    # all the same; and it had no --process, which every lifecycle command has.
+    import workbench.cli.support as support
+
+    project = copy_sample("wine", tmp_path)
+    args = ("compare", project, "wine", "--algorithms", "naive_bayes", "--cv", "2", "--json")
+    code, out, err = cli(*args)
+    assert code == 0, err
+    here = json.loads(out)
+
+    workers = []
+    real = support.run_job_in_process
+    monkeypatch.setattr(support, "run_job_in_process", lambda job, on_event: (workers.append(job.kind),
+                                                                               real(job, on_event))[1])
+    code, out, err = cli(*args, "--executor", "process")
+    assert code == 0, err
+    assert workers == ["compare"]
+    # The rows come back from the record the worker wrote, the same as here.
+    there = json.loads(out)
+    assert [(r["algorithm"], r["score"]) for r in there["rows"]] == [(r["algorithm"], r["score"]) for r in here["rows"]]
+    assert {r["run_id"] for r in there["rows"]}.isdisjoint({r["run_id"] for r in here["rows"]})
+
+    # --process takes the same path (not started again here: a worker's start is seconds).
+    monkeypatch.setattr(support, "run_job_in_process", lambda job, on_event: (
+        workers.append("--process"), support.run_job_interruptibly(job, on_event))[1])
+    code, out, err = cli(*args, "--process")
+    assert code == 0, err
+    assert workers == ["compare", "--process"] and len(json.loads(out)["rows"]) == 2

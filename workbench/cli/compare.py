@@ -17,7 +17,7 @@ ROW_KEYS = ("algorithm", "run_id", "score", "std", "fold_scores", "fit_s", "p_va
 
 def add_parser(subparsers: Any) -> None:
     from workbench.cli.cluster import add_executor_flags
-    from workbench.cli.support import fraction, nonneg_int, pos_int
+    from workbench.cli.support import add_process_flag, fraction, nonneg_int, pos_int
 
     s = subparsers.add_parser(
         "compare", help="train several algorithms on the same CV folds and rank them against a baseline"
@@ -35,6 +35,7 @@ def add_parser(subparsers: Any) -> None:
     s.add_argument("--threads", type=pos_int, help="CPU threads per run (default: all cores)")
     s.add_argument("--json", action="store_true")
     add_executor_flags(s)
+    add_process_flag(s, "Run the comparison")
     s.set_defaults(func=run_compare_command)
 
 
@@ -87,9 +88,9 @@ def _print_table(job: Any) -> None:
 
 
 def _adopt_remote_rows(job: Any) -> None:
-    """The comparison ran on a cluster worker: read its rows back from its record.
+    """The comparison ran in a worker process or on a cluster: read its rows back from its record.
 
-    The worker wrote ``compares/<id>.json`` in the shared project folder as
+    The worker wrote ``compares/<id>.json`` in the (shared) project folder as
     each algorithm finished (a cancelled one keeps the finished rows).
     """
     from workbench.engine import WorkbenchError, load_compare
@@ -103,7 +104,13 @@ def _adopt_remote_rows(job: Any) -> None:
 
 
 def run_compare_command(args: argparse.Namespace) -> int:
-    from workbench.cli.support import EXIT_CANCELLED, clean_nan, print_json, run_job_interruptibly
+    from workbench.cli.support import (
+        EXIT_CANCELLED,
+        clean_nan,
+        print_json,
+        run_job_in_process,
+        run_job_interruptibly,
+    )
     from workbench.engine import Cancelled, CompareJob, Project, build_run_spec
 
     project = Project.open(args.project)
@@ -120,15 +127,19 @@ def run_compare_command(args: argparse.Namespace) -> int:
     from workbench.cli.cluster import run_job_on_cluster, scheduler_address
 
     address = scheduler_address(args)
+    # --executor process was accepted and ignored: the comparison ran here.
+    in_worker = not address and (args.process or args.executor == "process")
     cancelled = False
     try:
         if address:
             run_job_on_cluster(job, _RowPrinter(quiet=args.json), address)
+        elif in_worker:
+            run_job_in_process(job, _RowPrinter(quiet=args.json))
         else:
             run_job_interruptibly(job, _RowPrinter(quiet=args.json))
     except Cancelled:
         cancelled = True
-    if address:
+    if address or in_worker:
         _adopt_remote_rows(job)
     if args.json:
         print_json(clean_nan(json_document(job)))
