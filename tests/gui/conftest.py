@@ -178,3 +178,22 @@ def behind_another_tab(qtbot, widget):
     tabs.show()
     qtbot.waitExposed(tabs)
     return tabs
+
+
+class PaintCounter:
+    """Counts the paint events ``widget`` receives (an event filter on it)."""
+
+    def __init__(self, widget) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        counter = self
+
+        class _Filter(QObject):
+            def eventFilter(self, _obj, event):  # noqa: N802 - Qt API
+                if event.type() == QEvent.Type.Paint:
+                    counter.n += 1
+                return False
+
+        self.n = 0
+        self._filter = _Filter(widget)
+        widget.installEventFilter(self._filter)

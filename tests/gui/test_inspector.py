@@ -492,31 +492,21 @@ def test_a_new_frame_paints_the_table_once(qtbot, window):
     # then repainted the whole table: two paints of every visible cell in
     # the turn a dataset arrives (~8-15 ms each on the bench's 5M rows).
     import pandas as pd
-    from PySide6.QtCore import QEvent, QObject
+
+    from .conftest import PaintCounter
 
     ins = window.inspector
-
-    class PaintCounter(QObject):
-        paints = 0
-
-        def eventFilter(self, _obj, event):  # noqa: N802 - Qt API
-            if event.type() == QEvent.Type.Paint:
-                PaintCounter.paints += 1
-            return False
-
-    counter = PaintCounter()
-    ins.table.viewport().installEventFilter(counter)
+    paints = PaintCounter(ins.table.viewport())
     qtbot.wait(50)
-    PaintCounter.paints = 0
+    paints.n = 0
     bigger = pd.concat([window.session.frame] * 25, ignore_index=True)  # 10,000 rows: wider row numbers
     ins.model.set_frame(bigger)
     qtbot.wait(300)
-    assert PaintCounter.paints == 1
+    assert paints.n == 1
     # A preview's rows, then the whole frame added below them (as a big dataset opens).
     ins.model.set_frame(bigger.head(50).copy())
     qtbot.wait(300)
-    PaintCounter.paints = 0
+    paints.n = 0
     ins.model.extend_frame(bigger)
     qtbot.wait(300)
-    assert PaintCounter.paints == 1
-    ins.table.viewport().removeEventFilter(counter)
+    assert paints.n == 1

@@ -261,19 +261,8 @@ def test_the_live_best_marker_follows_the_same_loss_as_the_recorded_best_iterati
     assert view.best_step() == 12
 
 
-def test_a_run_start_and_end_redraw_one_plot_per_timer_tick(qtbot):
-    # Re-ranging a pyqtgraph plot re-ticks its axes and repaints it: a run's
-    # start and end did it to all three plots in one event-loop turn (the
-    # worst GUI stalls of a run).  Now they only mark the plots, and each
-    # timer tick redraws one of them.
-    jobs, view = make_view(qtbot)
-    first = jobs.submit_job(FakeTraining(60), kind="train")
-    qtbot.waitUntil(lambda: jobs.entry(first).state.finished and view.settled, timeout=10000)
-
-    ticks = {"now": None, "n": 0}
-    changes: list[tuple[int | None, str]] = []
-    for name, plot in (("loss", view.loss_plot), ("metric", view.metric_plot)):
-        plot.getViewBox().sigRangeChanged.connect(lambda *_, n=name: changes.append((ticks["now"], n)))
+def number_the_ticks(view: LiveTrainingView, ticks: dict) -> None:
+    """From now on ``ticks["now"]`` is the number of the timer tick running (None between ticks)."""
 
     def counted_tick():
         ticks["n"] += 1
@@ -285,20 +274,12 @@ def test_a_run_start_and_end_redraw_one_plot_per_timer_tick(qtbot):
 
     view.timer.timeout.disconnect()
     view.timer.timeout.connect(counted_tick)
-    second = jobs.submit_job(FakeTraining(120), kind="train")
-    qtbot.waitUntil(lambda: jobs.entry(second).state.finished and view.settled, timeout=10000)
-    assert changes, "the second run re-ranged its plots"
-    assert all(tick is not None for tick, _name in changes), "a plot was re-ranged outside a timer tick"
-    per_tick: dict[int, set[str]] = {}
-    for tick, name in changes:
-        per_tick.setdefault(tick, set()).add(name)
-    assert max(len(names) for names in per_tick.values()) == 1
-    assert {name for _t, name in changes} >= {"loss", "metric"}
-    assert jobs.shutdown(5)
 
 
 def test_each_timer_tick_changes_at_most_one_axis_of_one_plot(qtbot):
-    # An axis re-ticks (pyqtgraph measures every tick label again, ~4 ms)
+    # Re-ranging a pyqtgraph plot re-ticks its axes and repaints it: a run's
+    # start and end did it to every plot in one event-loop turn (the worst
+    # GUI stalls of a run); then to one plot a tick.  An axis re-ticks (pyqtgraph measures every tick label again, ~4 ms)
     # in the paint after its range or label changes.  A run's start cleared
     # a panel's curves and set both its axes in one tick, and its first
     # points set both again: ~13-16 ms of one turn.  Now the curves' removal
@@ -319,16 +300,7 @@ def test_each_timer_tick_changes_at_most_one_axis_of_one_plot(qtbot):
     real_remove = view.loss_plot.removeItem
     view.loss_plot.removeItem = lambda curve: (removals.append(ticks["now"]), real_remove(curve))
 
-    def counted_tick():
-        ticks["n"] += 1
-        ticks["now"] = ticks["n"]
-        try:
-            view._tick()
-        finally:
-            ticks["now"] = None
-
-    view.timer.timeout.disconnect()
-    view.timer.timeout.connect(counted_tick)
+    number_the_ticks(view, ticks)
     second = jobs.submit_job(FakeTraining(120), kind="train")
     qtbot.waitUntil(lambda: jobs.entry(second).state.finished and view.settled, timeout=10000)
     assert changes and removals, "the second run re-ranged its plots and removed the first run's curves"
@@ -388,29 +360,20 @@ def test_the_progress_bar_paints_with_the_next_frame_not_inside_set_value(qtbot)
     # QProgressBar.setValue repaints at once, and a repaint paints every dirty
     # widget of the window: the live plots changed in the same tick were
     # painted inside it.  Ours waits for the next frame like any update().
-    from PySide6.QtCore import QEvent, QObject
-
     from workbench.gui.widgets import ProgressBar
 
-    class Paints(QObject):
-        n = 0
-
-        def eventFilter(self, obj, event):  # noqa: N802 - Qt API
-            if event.type() == QEvent.Type.Paint:
-                Paints.n += 1
-            return False
+    from .conftest import PaintCounter
 
     bar = ProgressBar()
     qtbot.addWidget(bar)
     bar.show()
     qtbot.waitExposed(bar)
-    counter = Paints()
-    bar.installEventFilter(counter)
+    paints = PaintCounter(bar)
     qtbot.wait(50)
-    Paints.n = 0
+    paints.n = 0
     bar.setValue(40)
-    assert Paints.n == 0, "setValue painted the bar (and the window's dirty widgets) at once"
-    qtbot.waitUntil(lambda: Paints.n > 0, timeout=2000)
+    assert paints.n == 0, "setValue painted the bar (and the window's dirty widgets) at once"
+    qtbot.waitUntil(lambda: paints.n > 0, timeout=2000)
     assert bar.value() == 40
 
 

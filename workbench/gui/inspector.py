@@ -349,17 +349,12 @@ class DatasetInspector(QWidget):
         """True when the columns list and the column's panel show the session's state."""
         return not self._columns_due
 
-    # A frame later, not "next": a zero timer runs before the timers and
-    # input already due, so it would make one long turn again.
-    FILL_COLUMNS_DELAY_MS = 16
+    FILL_COLUMNS_DELAY_MS = 16  # a frame: a 0 ms timer runs before the timers and input already due
 
     def _fill_columns_soon(self) -> None:
-        """``_fill_columns`` a frame later (once however often it is asked).
-
-        The turn a frame arrives paints the table's rows (~13 ms for a
-        1400-px window here); the columns list and the selected column's
-        profile come in a turn and a paint of their own.
-        """
+        """``_fill_columns`` a frame later, once however often asked: the turn a
+        frame arrives paints the table's rows (~13 ms at 1400 px here), the
+        columns list and the column's profile get a turn and a paint of their own."""
         if not self._columns_due:
             self._columns_due = True
             QTimer.singleShot(self.FILL_COLUMNS_DELAY_MS, self, self._fill_columns)
