@@ -198,3 +198,20 @@ def test_cell_texts_made_by_the_block_are_each_cells_own_text():
     model.set_order(None)
     model.extend_frame(pd.concat([df, df.head(3)], ignore_index=True))
     assert model.data(model.index(n + 2, 2)) == "2"  # the last block grew
+
+
+def test_the_layout_hook_of_a_table_goes_with_the_table(qtbot):
+    # lay_out_at_once connects the model to its view; a model that outlives
+    # its view (the inspector's has no parent) must not call into a deleted one.
+    # (pytest-qt fails the test on an exception raised in a slot.)
+    import shiboken6
+
+    from workbench.gui.widgets import lay_out_at_once, number_rows
+
+    model = DataFrameModel(pd.DataFrame({"a": range(10)}))
+    view = number_rows(QTableView())
+    view.setModel(model)
+    lay_out_at_once(view)
+    shiboken6.delete(view)
+    model.set_frame(pd.DataFrame({"a": range(1000)}))  # a reset: no slot left to run
+    assert model.rowCount() == 1000

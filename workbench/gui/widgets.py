@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QSize, Qt
+from PySide6.QtCore import QAbstractItemModel, QObject, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -176,14 +176,20 @@ def lay_out_at_once(view: QTableView) -> None:
     their own (new rows, new header texts).  Connected after the
     views' own slots, these run the posted layouts before anything is painted.
     """
-    def now(*_args: Any) -> None:
+    model = view.model()
+    laying = _LayOutNow(view)  # a child of the view: Qt drops the connections with it
+    for signal in (model.modelReset, model.rowsInserted, model.layoutChanged, model.headerDataChanged):
+        signal.connect(laying.now)
+
+
+class _LayOutNow(QObject):
+    """The receiver of :func:`lay_out_at_once`'s connections (it dies with its view)."""
+
+    def now(self, *_args: Any) -> None:
+        view = self.parent()
         view.verticalHeader().executeDelayedItemsLayout()
         view.horizontalHeader().executeDelayedItemsLayout()
         view.executeDelayedItemsLayout()
-
-    model = view.model()
-    for signal in (model.modelReset, model.rowsInserted, model.layoutChanged, model.headerDataChanged):
-        signal.connect(now)
 
 
 # -- read-only tables of numbers (Results, the runs table) --------------------------
